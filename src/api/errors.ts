@@ -1,0 +1,99 @@
+import type { JobStatus } from "./types.js";
+
+/** Base class of every error SAGE raises on purpose; `code` is stable and safe to compare. */
+export class SageError extends Error {
+  /** Stable machine-readable code, e.g. `E_SERVICE_NOT_FOUND`. */
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A call named a service (or a method of it) that the job does not have. */
+export class ServiceNotFoundError extends SageError {
+  constructor(readonly service: string, readonly method?: string, known: readonly string[] = []) {
+    super(
+      "E_SERVICE_NOT_FOUND",
+      method === undefined
+        ? `service '${service}' is not registered${known.length ? ` (registered: ${known.join(", ")})` : " (no services are registered)"}`
+        : `service '${service}' has no method '${method}'${known.length ? ` (methods: ${known.join(", ")})` : ""}`,
+    );
+  }
+}
+
+/** A service call did not answer within its timeout. */
+export class ServiceCallTimeoutError extends SageError {
+  constructor(readonly service: string, readonly method: string, readonly timeoutMs: number) {
+    super("E_SERVICE_CALL_TIMEOUT", `call to ${service}.${method}() timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** A service method threw; carries the service, the method and the original error as `cause`. */
+export class ServiceCallError extends SageError {
+  constructor(readonly service: string, readonly method: string, cause: unknown) {
+    super("E_SERVICE_CALL_FAILED", `${service}.${method}() failed: ${messageOf(cause)}`, { cause });
+    if (cause instanceof Error && cause.stack) this.stack = `${this.name}: ${this.message}\n    caused by ${cause.stack}`;
+  }
+}
+
+/** The job ended in state `failed`; `status` is its final status. */
+export class JobFailedError extends SageError {
+  constructor(readonly status: JobStatus, options?: ErrorOptions) {
+    const where = status.error?.operator ? ` in operator '${status.error.operator}'` : "";
+    super("E_JOB_FAILED", `job '${status.name}' failed${where}: ${status.error?.message ?? "unknown error"}`, options);
+  }
+}
+
+/** An autostop wait or `wait({ timeoutMs })` expired; with autostop the job was stopped first. */
+export class JobTimeoutError extends SageError {
+  constructor(readonly status: JobStatus, readonly timeoutMs: number) {
+    super("E_JOB_TIMEOUT", `job '${status.name}' did not finish within ${timeoutMs} ms (state: ${status.state})`);
+  }
+}
+
+/** The declared pipeline cannot run: unknown function kind, dangling future, bad join inputs, ... */
+export class PipelineDefinitionError extends SageError {
+  constructor(message: string) {
+    super("E_PIPELINE_DEFINITION", message);
+  }
+}
+
+/** A JobManager request failed; carries the HTTP status and the server's message. */
+export class JobManagerError extends SageError {
+  constructor(readonly httpStatus: number, readonly serverCode: string, message: string, options?: ErrorOptions) {
+    super("E_JOB_MANAGER", message, options);
+  }
+}
+
+/** An error thrown by a user function, tagged with the operator that ran it. */
+export class OperatorError extends SageError {
+  constructor(readonly operator: string, cause: unknown) {
+    super("E_OPERATOR_FAILED", `operator '${operator}' failed: ${messageOf(cause)}`, { cause });
+  }
+}
+
+/** Every error class, grouped for `instanceof` checks. */
+export const errors = {
+  SageError,
+  ServiceNotFoundError,
+  ServiceCallTimeoutError,
+  ServiceCallError,
+  JobFailedError,
+  JobTimeoutError,
+  PipelineDefinitionError,
+  JobManagerError,
+  OperatorError,
+} as const;
+
+/** The message of anything thrown, whether an Error or not. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === "string") return error;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}

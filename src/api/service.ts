@@ -1,0 +1,90 @@
+import { adoptContext, constructWithContext } from "./context.js";
+import type { Logger, ServiceCallOptions, ServiceContext, ServiceProxy } from "./types.js";
+
+/** Base of user services: any method is callable from functions; `setup()`/`cleanup()` bracket the job. */
+export abstract class BaseService {
+  /** The service's context (name, jobId, logger, signal, calls to other services). */
+  readonly ctx: ServiceContext;
+
+  constructor() {
+    this.ctx = adoptContext(new.target.name);
+  }
+
+  /** The job logger, named after this service. */
+  get logger(): Logger {
+    return this.ctx.logger;
+  }
+
+  /** Calls another service. */
+  callService<R = unknown>(serviceName: string, method: string, ...args: unknown[]): R | Promise<R> {
+    return this.ctx.callService<R>(serviceName, method, ...args);
+  }
+
+  /** A typed proxy on another service. */
+  service<S = any>(serviceName: string, options?: ServiceCallOptions): ServiceProxy<S> {
+    return this.ctx.service<S>(serviceName, options);
+  }
+
+  /** Awaited before any record flows. */
+  setup?(): void | Promise<void>;
+  /** Awaited when the job ends (under a timeout). */
+  cleanup?(): void | Promise<void>;
+}
+
+/** A service class (constructed with `args`) or a factory function returning the service object. */
+export type ServiceDefinition =
+  | (new (...args: any[]) => object)
+  | ((ctx: ServiceContext) => object | Promise<object>);
+
+/** Options of `registerService`. */
+export interface ServiceOptions {
+  /** Constructor arguments of a service class. */
+  args?: unknown[];
+  /** Calls handled at once (default 1, like an actor). */
+  maxConcurrency?: number;
+  /** Place the service on a cluster worker (distributed mode). */
+  remote?: boolean;
+  /** Default timeout of calls to this service. */
+  callTimeoutMs?: number;
+  /** Limits of setup() and cleanup(). */
+  setupTimeoutMs?: number;
+  cleanupTimeoutMs?: number;
+}
+
+/** Builds the instance of one registered service. */
+export class ServiceFactory {
+  constructor(
+    readonly name: string,
+    readonly definition: ServiceDefinition,
+    readonly options: ServiceOptions = {},
+  ) {
+    if (!name || typeof name !== "string") throw new TypeError("a service needs a non-empty name");
+    if (typeof definition !== "function") {
+      throw new TypeError(`service '${name}' must be a class or a factory function, got ${typeof definition}`);
+    }
+  }
+
+  /** Whether the service is placed on a cluster worker. */
+  get remote(): boolean {
+    return this.options.remote === true;
+  }
+
+  /** Creates the instance with `ctx` injected (visible in the constructor too). */
+  async create(ctx: ServiceContext): Promise<object> {
+    const definition = this.definition;
+    const instance = isClass(definition)
+      ? constructWithContext(ctx, () => new (definition as new (...args: any[]) => object)(...(this.options.args ?? [])))
+      : await constructWithContext(ctx, () => (definition as (ctx: ServiceContext) => object | Promise<object>)(ctx));
+    if (instance === null || typeof instance !== "object") {
+      throw new TypeError(`service '${this.name}' factory returned ${instance === null ? "null" : typeof instance}, not an object`);
+    }
+    return instance;
+  }
+}
+
+/** Whether `fn` is a class (to be constructed) rather than a plain function (to be called). */
+export function isClass(fn: Function): boolean {
+  if (fn.prototype === undefined) return false; // arrow or method
+  if (Object.getOwnPropertyNames(fn.prototype).length > 1) return true; // has methods besides constructor
+  return Function.prototype.toString.call(fn).startsWith("class");
+}

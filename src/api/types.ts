@@ -1,0 +1,166 @@
+/** Lifecycle states of a job; see API.md. */
+export type JobState = "created" | "running" | "finishing" | "finished" | "stopped" | "failed";
+
+/** Where a job runs. */
+export type Platform = "local" | "remote" | "distributed";
+
+/** Per-operator counters, summed over the operator's parallel instances. */
+export interface OperatorStatus {
+  name: string;
+  kind: string;
+  parallelism: number;
+  recordsIn: number;
+  recordsOut: number;
+  errors: number;
+}
+
+/** One service of a job as the status reports it. */
+export interface ServiceStatus {
+  name: string;
+  state: "starting" | "running" | "stopped" | "failed";
+  remote: boolean;
+  calls: number;
+}
+
+/** A snapshot of a job; plain JSON. */
+export interface JobStatus {
+  id: string;
+  name: string;
+  state: JobState;
+  autostop: boolean;
+  platform: Platform;
+  submittedAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  runtimeMs: number;
+  restartCount: number;
+  /** Live task instances. */
+  tasks: number;
+  /** Live service instances. */
+  services: number;
+  isRunning: boolean;
+  error?: { message: string; operator?: string; stack?: string };
+  operators: OperatorStatus[];
+  serviceDetails?: ServiceStatus[];
+}
+
+/** Pushed job events: every state change, and periodic metrics while the job runs. */
+export type JobEvent =
+  | { type: "state"; jobId: string; state: JobState; at: string; status: JobStatus }
+  | { type: "metrics"; jobId: string; at: string; status: JobStatus }
+  | { type: "log"; jobId: string; at: string; level: LogLevel; message: string };
+
+/** Options of `env.submit()`. */
+export interface SubmitOptions {
+  /** Resolve only after the job finished AND every service is cleaned up. */
+  autostop?: boolean;
+  /** Autostop wait limit; on expiry the job is stopped and submit rejects with JobTimeoutError. */
+  timeoutMs?: number;
+  /** Leave services running after autostop (they are cleaned by `env.close()`). */
+  keepServices?: boolean;
+}
+
+/** How a stop request ends a job. */
+export interface StopOptions {
+  /**
+   * `drain` (default): sources stop, end-of-stream markers flow and in-flight work completes.
+   * `abort`: queued records are dropped and `ctx.signal` fires to cancel in-flight calls.
+   */
+  mode?: "drain" | "abort";
+  /** How long a drain may take before it turns into an abort (default 10 s). */
+  graceMs?: number;
+}
+
+/** A submitted job. */
+export interface JobHandle {
+  readonly id: string;
+  status(): Promise<JobStatus>;
+  /** Resolves at a terminal status (finished, stopped or failed), never rejects for a failed job. */
+  wait(options?: { timeoutMs?: number }): Promise<JobStatus>;
+  stop(options?: StopOptions): Promise<JobStatus>;
+  /** Pushed status changes and metrics; ends after the terminal state event. */
+  events(): AsyncIterable<JobEvent>;
+}
+
+/** Options every operator takes. */
+export interface OperatorOptions {
+  /** Shown in status, logs and the dashboard. */
+  name?: string;
+  /** Parallel instances (default 1). */
+  parallelism?: number;
+  /** Async calls in flight per instance (default 1); output order is kept. */
+  concurrency?: number;
+  /** Constructor arguments for a function class. */
+  args?: unknown[];
+  /** Run the instances on cluster workers (distributed mode). */
+  remote?: boolean;
+}
+
+/** Options of a source (`fromBatch`, `fromSource`, `fromCollection`). */
+export interface SourceOptions {
+  name?: string;
+  args?: unknown[];
+}
+
+/** Free-form environment settings; the runtime reads the keys below. */
+export interface EnvironmentConfig {
+  /** Records per batch between tasks (default 512). */
+  batchSize?: number;
+  /** Batches a task inbox holds before senders wait (default 16). */
+  channelCapacity?: number;
+  /** Interval of metrics events (default 1000 ms). */
+  metricsIntervalMs?: number;
+  /** Default timeout of a service call (default 30 s). */
+  serviceCallTimeoutMs?: number;
+  /** Limit of each service's setup() (default 30 s) and cleanup() (default 10 s). */
+  serviceSetupTimeoutMs?: number;
+  serviceCleanupTimeoutMs?: number;
+  /** Log level of the job's logger (default "info", or SAGE_LOG_LEVEL). */
+  logLevel?: LogLevel;
+  [key: string]: unknown;
+}
+
+/** Levels of the job logger. */
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+
+/** The logger functions and services get; printf-style arguments like console.log. */
+export interface Logger {
+  debug(message: unknown, ...args: unknown[]): void;
+  info(message: unknown, ...args: unknown[]): void;
+  warn(message: unknown, ...args: unknown[]): void;
+  error(message: unknown, ...args: unknown[]): void;
+}
+
+/** Options of a service proxy. */
+export interface ServiceCallOptions {
+  timeoutMs?: number;
+}
+
+type AnyFunction = (...args: any[]) => any;
+
+/**
+ * A typed handle on a service: each method answers `R | Promise<R>`.
+ * @remarks A sync method of an idle in-process service answers directly; `await` is correct everywhere.
+ */
+export type ServiceProxy<S> = 0 extends 1 & S
+  ? any
+  : { [K in keyof S as S[K] extends AnyFunction ? K : never]: S[K] extends (...args: infer A) => infer R
+      ? (...args: A) => Awaited<R> | Promise<Awaited<R>>
+      : never };
+
+/** What services see as `this.ctx`. */
+export interface ServiceContext {
+  readonly name: string;
+  readonly jobId: string;
+  readonly logger: Logger;
+  /** Fires when the job is aborted. */
+  readonly signal: AbortSignal;
+  service<S = any>(name: string, options?: ServiceCallOptions): ServiceProxy<S>;
+  callService<R = unknown>(name: string, method: string, ...args: unknown[]): R | Promise<R>;
+}
+
+/** What functions see as `this.ctx` (and plain functions as their second argument). */
+export interface FunctionContext extends ServiceContext {
+  readonly instanceIndex: number;
+  readonly parallelism: number;
+}

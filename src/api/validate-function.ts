@@ -1,0 +1,78 @@
+import { PipelineDefinitionError } from "./errors.js";
+import { isClass } from "./service.js";
+import type { Transformation, TransformationKind } from "./transformation.js";
+
+/** Rejects a function that cannot work for `kind`, at declaration time, with a message naming the fix. */
+export function validateFunction(kind: TransformationKind, fn: unknown, inputs: readonly Transformation[], name: string): void {
+  switch (kind) {
+    case "future":
+      return;
+    case "batch":
+    case "source":
+      return validateSource(kind, fn, name);
+    case "coMap":
+      return validateCoMap(fn, inputs.length, name);
+    case "join":
+      validateCallable(fn, name, "execute");
+      for (const [i, input] of inputs.entries()) {
+        if (input.kind !== "keyBy") {
+          throw new PipelineDefinitionError(
+            `join '${name}': input ${i} ('${input.name}') is not keyed; call keyBy on each stream (or connected.keyBy([...])) before join`,
+          );
+        }
+      }
+      return;
+    default:
+      return validateCallable(fn, name, "execute");
+  }
+}
+
+function validateCallable(fn: unknown, name: string, method: string): void {
+  if (typeof fn !== "function") {
+    throw new PipelineDefinitionError(`operator '${name}' needs a function or a function class, got ${describe(fn)}`);
+  }
+  if (isClass(fn) && typeof fn.prototype[method] !== "function") {
+    throw new PipelineDefinitionError(`operator '${name}': class ${fn.name} has no ${method}() method`);
+  }
+}
+
+function validateSource(kind: "batch" | "source", fn: unknown, name: string): void {
+  if (typeof fn === "function") {
+    if (isClass(fn) && typeof fn.prototype.execute !== "function") {
+      throw new PipelineDefinitionError(`source '${name}': class ${fn.name} has no execute() method`);
+    }
+    return;
+  }
+  if (fn !== null && typeof fn === "object" && (Symbol.iterator in fn || Symbol.asyncIterator in fn)) return;
+  const expected =
+    kind === "batch"
+      ? "an array, an iterable, an async iterable, a generator function or a BatchFunction class"
+      : "a SourceFunction class, an async iterable, an iterable or a generator function";
+  throw new PipelineDefinitionError(`source '${name}' needs ${expected}, got ${describe(fn)}`);
+}
+
+function validateCoMap(fn: unknown, inputCount: number, name: string): void {
+  if (Array.isArray(fn)) {
+    if (fn.length !== inputCount) {
+      throw new PipelineDefinitionError(`coMap '${name}' got ${fn.length} functions for ${inputCount} connected inputs`);
+    }
+    fn.forEach((f, i) => {
+      if (typeof f !== "function") throw new PipelineDefinitionError(`coMap '${name}': function ${i} is ${describe(f)}`);
+    });
+    return;
+  }
+  if (typeof fn !== "function" || !isClass(fn)) {
+    throw new PipelineDefinitionError(`coMap '${name}' needs an array of functions (one per input) or a CoMapFunction class`);
+  }
+  for (let i = 0; i < inputCount; i++) {
+    if (typeof fn.prototype[`map${i}`] !== "function") {
+      throw new PipelineDefinitionError(`coMap '${name}': class ${fn.name} has no map${i}() for input ${i} of ${inputCount}`);
+    }
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? `an object (${value.constructor?.name ?? "Object"})` : typeof value;
+}

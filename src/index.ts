@@ -1,0 +1,69 @@
+/**
+ * SAGE for TypeScript: declare dataflow pipelines for LLM workloads and run them locally,
+ * on a JobManager, or on a cluster.
+ * @module
+ */
+import { registerExecutor } from "./api/executor.js";
+import { LocalExecutor } from "./runtime/local-executor.js";
+
+registerExecutor("local", () => new LocalExecutor());
+
+// --- environments and streams ---
+export { BaseEnvironment } from "./api/environment.js";
+export { LocalEnvironment } from "./api/local-environment.js";
+export { DataStream } from "./api/datastream.js";
+export { ConnectedStreams } from "./api/connected-streams.js";
+
+// --- functions and services ---
+export {
+  BaseFunction,
+  BatchFunction,
+  SourceFunction,
+  MapFunction,
+  FilterFunction,
+  FlatMapFunction,
+  KeyByFunction,
+  SinkFunction,
+  CoMapFunction,
+  JoinFunction,
+  type Collector,
+} from "./api/functions.js";
+export { BaseService, ServiceFactory, type ServiceDefinition, type ServiceOptions } from "./api/service.js";
+export { END_OF_STREAM, type EndOfStream } from "./api/end-of-stream.js";
+
+// --- errors ---
+export {
+  SageError,
+  ServiceNotFoundError,
+  ServiceCallTimeoutError,
+  ServiceCallError,
+  JobFailedError,
+  JobTimeoutError,
+  PipelineDefinitionError,
+  JobManagerError,
+  OperatorError,
+  errors,
+} from "./api/errors.js";
+
+// --- types ---
+export type {
+  JobState,
+  JobStatus,
+  JobEvent,
+  JobHandle,
+  SubmitOptions,
+  StopOptions,
+  OperatorOptions,
+  OperatorStatus,
+  ServiceStatus,
+  SourceOptions,
+  EnvironmentConfig,
+  FunctionContext,
+  ServiceContext,
+  ServiceProxy,
+  ServiceCallOptions,
+  Logger,
+  LogLevel,
+  Platform,
+} from "./api/types.js";
+export type { BatchSource, UnboundedSource, ClassOf } from "./api/function-types.js";

@@ -1,0 +1,219 @@
+import type { BaseEnvironment } from "../api/environment.js";
+import { OperatorError } from "../api/errors.js";
+import type { FunctionContext } from "../api/types.js";
+import type { EdgeSpec, ExecutionGraph, OperatorSpec, TaskSpec } from "../graph/execution-graph.js";
+import { functionContext, type JobScope } from "./job-context.js";
+import { LoopTracker } from "./loop-tracker.js";
+import { NO_WORK_TRACKING, newCounters, type OperatorCounters, type WorkCounter } from "./metrics.js";
+import { SourceReader } from "./source-reader.js";
+import { CoMapStage } from "./stages/co-map-stage.js";
+import { FilterStage } from "./stages/filter-stage.js";
+import { FlatMapStage } from "./stages/flat-map-stage.js";
+import { JoinStage } from "./stages/join-stage.js";
+import { KeyByStage } from "./stages/key-by-stage.js";
+import { MapStage } from "./stages/map-stage.js";
+import { RouterStage, type RouterOutput } from "./stages/router-stage.js";
+import { SinkStage } from "./stages/sink-stage.js";
+import { TERMINAL_STAGE, type Stage, type StageEnv } from "./stages/stage.js";
+import { ChannelTask, SourceTask, type ClosableStage, type TaskEnv, type TaskInstance } from "./task.js";
+import type { ChannelSender, Transport } from "./transport.js";
+import { entryPoint, instantiate, type FunctionHooks } from "./user-function.js";
+
+/** Everything needed to build the task instances of one job. */
+export interface BuildContext {
+  env: BaseEnvironment;
+  graph: ExecutionGraph;
+  scope: JobScope;
+  transport: Transport;
+  taskEnv: TaskEnv;
+  batchSize: number;
+  /** Counters per operator name, one entry per instance. */
+  counters: Map<string, OperatorCounters[]>;
+  /** Reports failures that happen outside a push (async completions). */
+  fail(error: unknown): void;
+}
+
+/** Builds every parallel instance of every task, with loop trackers wired in. */
+export function buildTasks(build: BuildContext): TaskInstance[] {
+  const { graph } = build;
+  const trackers = createLoopTrackers(build);
+  const instances: TaskInstance[] = [];
+  for (const task of graph.tasks) {
+    for (let index = 0; index < task.parallelism; index++) {
+      instances.push(buildInstance(build, task, index, trackers));
+    }
+  }
+  return instances;
+}
+
+function buildInstance(build: BuildContext, task: TaskSpec, index: number, trackers: Map<number, LoopTracker>): TaskInstance {
+  const { graph, transport } = build;
+  const loopId = graph.edges.find((e) => e.loop !== undefined && (e.from === task.id || e.to === task.id))?.loop;
+  const tracker = loopId === undefined ? undefined : trackers.get(loopId);
+  const work: WorkCounter = tracker ?? NO_WORK_TRACKING;
+  const outputs = graph.edges.filter((e) => e.from === task.id).map((e) => routerOutput(build, e, index, tracker));
+  let next: Stage = outputs.length > 0 ? new RouterStage(outputs) : TERMINAL_STAGE;
+  const closables: ClosableStage[] = [];
+  const [head, ...rest] = task.operators;
+  const isSource = head!.kind === "batch" || head!.kind === "source";
+  for (const op of (isSource ? rest : task.operators).slice().reverse()) {
+    const stage = createStage(build, op, index, next, work);
+    closables.unshift(stage);
+    next = stage.stage;
+  }
+  const name = `${task.name}#${index}`;
+  if (isSource) {
+    const op = head!;
+    const ctx = functionContext(build.scope, op.name, index, op.parallelism);
+    const transformation = build.env.pipeline[op.fnRef]!;
+    const reader = guard(op, () => new SourceReader(op.kind as "batch" | "source", transformation.fn, transformation.options.args, ctx, build.taskEnv.stopSignal));
+    const counters = countersFor(build, op);
+    closables.unshift(closableOf(op, reader.hooks));
+    return new SourceTask(name, next, closables, build.taskEnv, reader, counters, build.batchSize);
+  }
+  const inbox = transport.inbox(task.id, index);
+  return new ChannelTask(name, next, closables, build.taskEnv, inbox, expectedEnds(graph, task, index), work, tracker);
+}
+
+// Every channel into an instance ends once; a loop head also waits for the loop's own closing marker.
+function expectedEnds(graph: ExecutionGraph, task: TaskSpec, index: number): number {
+  let ends = 0;
+  let feedback = false;
+  for (const edge of graph.edges) {
+    if (edge.to !== task.id) continue;
+    if (edge.feedback) feedback = true;
+    else ends += channelsInto(graph, edge, index);
+  }
+  return ends + (feedback ? 1 : 0);
+}
+
+function channelsInto(graph: ExecutionGraph, edge: EdgeSpec, _index: number): number {
+  return edge.partition === "forward" ? 1 : graph.tasks.find((t) => t.id === edge.from)!.parallelism;
+}
+
+function createLoopTrackers(build: BuildContext): Map<number, LoopTracker> {
+  const { graph, transport } = build;
+  const trackers = new Map<number, LoopTracker>();
+  for (const loop of graph.loops) {
+    const members = new Set(loop.tasks);
+    let outside = 0;
+    for (const edge of graph.edges) {
+      if (!members.has(edge.to) || members.has(edge.from)) continue;
+      const target = graph.tasks.find((t) => t.id === edge.to)!;
+      for (let i = 0; i < target.parallelism; i++) outside += channelsInto(graph, edge, i);
+    }
+    const heads = graph.tasks.filter((t) => graph.edges.some((e) => e.feedback && e.to === t.id && members.has(t.id)));
+    const closeLoop = () => {
+      for (const head of heads) for (let i = 0; i < head.parallelism; i++) closeMarker(transport, head, i);
+    };
+    trackers.set(loop.id, new LoopTracker(outside, closeLoop));
+  }
+  return trackers;
+}
+
+// The marker travels as an end-of-stream on a pseudo edge with input -1, which no real channel uses.
+function closeMarker(transport: Transport, head: TaskSpec, index: number): void {
+  const pseudo: EdgeSpec = { id: -1, from: head.id, to: head.id, partition: "forward", inputIndex: -1, feedback: false };
+  void transport.sender(pseudo, index, index).end();
+}
+
+function routerOutput(build: BuildContext, edge: EdgeSpec, index: number, tracker: LoopTracker | undefined): RouterOutput {
+  const target = build.graph.tasks.find((t) => t.id === edge.to)!;
+  const targets = edge.partition === "forward" ? [index] : Array.from({ length: target.parallelism }, (_, i) => i);
+  const senders = targets.map((to) => {
+    const sender = build.transport.sender(edge, index, to);
+    return edge.loop !== undefined && tracker ? trackedSender(sender, tracker) : sender;
+  });
+  return { partition: edge.partition, senders };
+}
+
+// Counts batches sent inside a loop as in-flight work until the receiver has processed them.
+function trackedSender(sender: ChannelSender, tracker: LoopTracker): ChannelSender {
+  return {
+    send(records, keys) {
+      tracker.acquire();
+      return sender.send(records, keys);
+    },
+    end: () => sender.end(),
+  };
+}
+
+interface BuiltStage extends ClosableStage {
+  stage: Stage;
+}
+
+function createStage(build: BuildContext, op: OperatorSpec, index: number, next: Stage, work: WorkCounter): BuiltStage {
+  const transformation = build.env.pipeline[op.fnRef]!;
+  const ctx = functionContext(build.scope, op.name, index, op.parallelism);
+  const counters = countersFor(build, op);
+  const env: StageEnv = { operator: op.name, counters, work, concurrency: op.concurrency, fail: build.fail };
+  return guard(op, () => {
+    if (op.kind === "coMap") return coMapStage(env, next, transformation.fn, transformation.options.args, ctx, op.inputCount);
+    const fn = instantiate(transformation.fn, transformation.options.args, ctx);
+    const call = entryPoint(fn) as (...args: any[]) => unknown;
+    const hooks = fn.instance;
+    const stage = ((): Stage & { close(): Promise<void> } => {
+      switch (op.kind) {
+        case "map":
+          return new MapStage(env, next, hooks, call, ctx);
+        case "filter":
+          return new FilterStage(env, next, hooks, call, ctx);
+        case "flatMap":
+          return new FlatMapStage(env, next, hooks, call, ctx, fn.instance !== undefined);
+        case "keyBy":
+          return new KeyByStage(env, next, hooks, call, ctx);
+        case "sink":
+          return new SinkStage(env, hooks, call, ctx);
+        case "join":
+          return new JoinStage(env, next, hooks, call, ctx);
+        default:
+          throw new TypeError(`operator kind '${op.kind}' cannot run inside a chain`);
+      }
+    })();
+    return { stage, hooks, close: () => stage.close() };
+  });
+}
+
+function coMapStage(env: StageEnv, next: Stage, definition: unknown, args: readonly unknown[] | undefined, ctx: FunctionContext, inputs: number): BuiltStage {
+  if (Array.isArray(definition)) {
+    const stage = new CoMapStage(env, next, undefined, definition as Array<(data: unknown, ctx: FunctionContext) => unknown>, ctx);
+    return { stage, hooks: undefined, close: () => stage.close() };
+  }
+  const fn = instantiate(definition, args, ctx);
+  const fns = Array.from({ length: inputs }, (_, i) => entryPoint(fn, `map${i}`) as (data: unknown, ctx: FunctionContext) => unknown);
+  const stage = new CoMapStage(env, next, fn.instance, fns, ctx);
+  return { stage, hooks: fn.instance, close: () => stage.close() };
+}
+
+function closableOf(op: OperatorSpec, hooks: FunctionHooks | undefined): ClosableStage {
+  let closed = false;
+  return {
+    hooks,
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await hooks?.close?.();
+      } catch (error) {
+        throw new OperatorError(op.name, error);
+      }
+    },
+  };
+}
+
+function countersFor(build: BuildContext, op: OperatorSpec): OperatorCounters {
+  const counters = newCounters();
+  const list = build.counters.get(op.name) ?? [];
+  list.push(counters);
+  build.counters.set(op.name, list);
+  return counters;
+}
+
+// A constructor that throws fails the job naming the operator.
+function guard<T>(op: OperatorSpec, make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    throw new OperatorError(op.name, error);
+  }
+}

@@ -1,0 +1,345 @@
+import { randomUUID } from "node:crypto";
+import type { BaseEnvironment } from "../api/environment.js";
+import { JobTimeoutError, OperatorError, messageOf } from "../api/errors.js";
+import type { RunningJob } from "../api/executor.js";
+import { createLogger, defaultLogLevel, stderrLogSink, type LogSink } from "../api/logger.js";
+import type { JobEvent, JobState, JobStatus, Logger, Platform, StopOptions, SubmitOptions } from "../api/types.js";
+import type { ExecutionGraph } from "../graph/execution-graph.js";
+import { buildTasks } from "./build-task.js";
+import { EventStream } from "./event-stream.js";
+import { serviceContext, type JobScope } from "./job-context.js";
+import { LocalServiceTransport } from "./local-service-transport.js";
+import { LocalTransport } from "./local-transport.js";
+import type { OperatorCounters } from "./metrics.js";
+import { ServiceHost } from "./service-host.js";
+import { ServiceProxyCache } from "./service-proxy.js";
+import type { TaskInstance } from "./task.js";
+import { delay } from "./thenable.js";
+import type { Transport } from "./transport.js";
+
+const TERMINAL: ReadonlySet<JobState> = new Set(["finished", "stopped", "failed"]);
+
+/** Defaults of the settings a job reads from its environment's config. */
+export const JOB_DEFAULTS = {
+  batchSize: 1024,
+  channelCapacity: 16,
+  metricsIntervalMs: 1000,
+  serviceCallTimeoutMs: 30_000,
+  serviceSetupTimeoutMs: 30_000,
+  serviceCleanupTimeoutMs: 10_000,
+  drainGraceMs: 10_000,
+  abortGraceMs: 2_000,
+} as const;
+
+/** Extra knobs for embedding the controller (the job process of remote mode uses them). */
+export interface JobControllerOptions extends SubmitOptions {
+  platform?: Platform;
+  jobId?: string;
+  logSink?: LogSink;
+}
+
+/**
+ * Runs one job in this process and implements the completion protocol: every task instance
+ * reports its end (no polling); after the last one the job is `finishing`, services are cleaned
+ * up in reverse registration order, and every waiter wakes on the same terminal event.
+ */
+export class JobController implements RunningJob {
+  readonly id: string;
+  readonly #env: BaseEnvironment;
+  readonly #graph: ExecutionGraph;
+  readonly #options: JobControllerOptions;
+  readonly #logger: Logger;
+  readonly #logSink: LogSink;
+  readonly #transport: Transport;
+  readonly #services = new LocalServiceTransport();
+  readonly #hosts: ServiceHost[] = [];
+  readonly #counters = new Map<string, OperatorCounters[]>();
+  readonly #stop = new AbortController();
+  readonly #abort = new AbortController();
+  readonly #listeners = new Set<(event: JobEvent) => void>();
+  readonly #submittedAt = new Date();
+  #startedAt: Date | undefined;
+  #endedAt: Date | undefined;
+  #state: JobState = "created";
+  #error: JobStatus["error"];
+  #runs: Array<Promise<void>> = [];
+  #liveTasks = 0;
+  /** Service instances created and not yet cleaned up. */
+  readonly #liveHosts = new Set<ServiceHost>();
+  #ending: "drain" | "abort" | "fail" | undefined;
+  #metricsTimer: NodeJS.Timeout | undefined;
+  #graceTimer: NodeJS.Timeout | undefined;
+  readonly #done: Promise<JobStatus>;
+  #resolveDone!: (status: JobStatus) => void;
+
+  constructor(env: BaseEnvironment, graph: ExecutionGraph, options: JobControllerOptions = {}) {
+    this.id = options.jobId ?? randomUUID();
+    this.#env = env;
+    this.#graph = graph;
+    this.#options = options;
+    this.#logSink = options.logSink ?? stderrLogSink;
+    this.#logger = createLogger(`job ${env.name}`, this.#logLevel, this.#logSink);
+    this.#transport = new LocalTransport({ capacity: this.#config("channelCapacity") });
+    this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
+  }
+
+  /** Sets services up, builds the tasks and starts them; resolves once running (or failed). */
+  async start(): Promise<void> {
+    const scope: JobScope = {
+      jobId: this.id,
+      logLevel: this.#logLevel,
+      logSink: this.#logSink,
+      signal: this.#abort.signal,
+      proxies: new ServiceProxyCache(this.#services, this.#config("serviceCallTimeoutMs")),
+    };
+    let tasks: TaskInstance[];
+    try {
+      await this.#startServices(scope);
+      tasks = buildTasks({
+        env: this.#env,
+        graph: this.#graph,
+        scope,
+        transport: this.#transport,
+        taskEnv: { stopSignal: this.#stop.signal, abortSignal: this.#abort.signal, logger: this.#logger },
+        batchSize: this.#config("batchSize"),
+        counters: this.#counters,
+        fail: (error) => void this.#fail(error),
+      });
+    } catch (error) {
+      await this.#fail(error);
+      return;
+    }
+    this.#startedAt = new Date();
+    this.#liveTasks = tasks.length;
+    this.#setState("running");
+    this.#runs = tasks.map((task) =>
+      task.run().then(
+        () => this.#taskEnded(),
+        (error) => this.#taskFailed(task, error),
+      ),
+    );
+  }
+
+  /** The current status. */
+  async status(): Promise<JobStatus> {
+    return this.snapshot();
+  }
+
+  /** The current status, synchronously. */
+  snapshot(): JobStatus {
+    const now = this.#endedAt ?? new Date();
+    return {
+      id: this.id,
+      name: this.#env.name,
+      state: this.#state,
+      autostop: this.#options.autostop === true,
+      platform: this.#options.platform ?? "local",
+      submittedAt: this.#submittedAt.toISOString(),
+      startedAt: this.#startedAt?.toISOString(),
+      endedAt: this.#endedAt?.toISOString(),
+      runtimeMs: this.#startedAt ? now.getTime() - this.#startedAt.getTime() : 0,
+      restartCount: 0,
+      tasks: this.#liveTasks,
+      services: this.#liveHosts.size,
+      isRunning: this.#state === "running" || this.#state === "finishing",
+      error: this.#error,
+      operators: this.#graph.operators.map((op) => {
+        const instances = this.#counters.get(op.name) ?? [];
+        let recordsIn = 0;
+        let recordsOut = 0;
+        let errors = 0;
+        for (const c of instances) {
+          recordsIn += c.recordsIn;
+          recordsOut += c.recordsOut;
+          errors += c.errors;
+        }
+        return { name: op.name, kind: op.kind, parallelism: op.parallelism, recordsIn, recordsOut, errors };
+      }),
+      serviceDetails: this.#hosts.map((h) => ({ name: h.name, state: h.state, remote: false, calls: h.calls })),
+    };
+  }
+
+  /** Resolves at the terminal status; rejects with JobTimeoutError when `timeoutMs` expires first. */
+  async wait(options: { timeoutMs?: number } = {}): Promise<JobStatus> {
+    const { timeoutMs } = options;
+    if (TERMINAL.has(this.#state) || timeoutMs === undefined) return this.#done;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new JobTimeoutError(this.snapshot(), timeoutMs)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.#done, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops the job: `drain` (default; turns into abort after `graceMs`) or `abort`. */
+  async stop(options: StopOptions = {}): Promise<JobStatus> {
+    if (TERMINAL.has(this.#state) || this.#ending === "fail" || this.#ending === "abort") return this.#done;
+    if (options.mode === "abort") {
+      void this.#abortJob("abort");
+    } else if (this.#ending === undefined) {
+      this.#ending = "drain";
+      this.#logger.debug("draining: sources stop, in-flight records complete");
+      this.#stop.abort();
+      const graceMs = options.graceMs ?? JOB_DEFAULTS.drainGraceMs;
+      this.#graceTimer = setTimeout(() => {
+        this.#logger.warn("drain did not finish within %d ms; aborting", graceMs);
+        void this.#abortJob("abort");
+      }, graceMs);
+    }
+    return this.#done;
+  }
+
+  /** Pushed state changes and metrics; starts with the current state and ends after the terminal one. */
+  events(): AsyncIterable<JobEvent> {
+    const stream: EventStream<JobEvent> = new EventStream(() => this.#unsubscribe(listener));
+    const listener = (event: JobEvent) => {
+      stream.push(event);
+      if (event.type === "state" && TERMINAL.has(event.state)) stream.close();
+    };
+    listener(this.#stateEvent());
+    if (!TERMINAL.has(this.#state)) {
+      this.#listeners.add(listener);
+      this.#syncMetricsTimer();
+    }
+    return stream;
+  }
+
+  /** Cleans up services a `keepServices` job left running. */
+  async release(): Promise<void> {
+    await this.#cleanupServices();
+  }
+
+  get #logLevel() {
+    return this.#env.config.logLevel ?? defaultLogLevel();
+  }
+
+  #config<K extends keyof typeof JOB_DEFAULTS>(key: K): number {
+    const value = this.#env.config[key];
+    return typeof value === "number" && value > 0 ? value : JOB_DEFAULTS[key];
+  }
+
+  async #startServices(scope: JobScope): Promise<void> {
+    for (const factory of this.#env.serviceFactories.values()) {
+      const host = new ServiceHost(factory, serviceContext(scope, factory.name));
+      this.#hosts.push(host);
+      this.#liveHosts.add(host);
+      await host.setup(factory.options.setupTimeoutMs ?? this.#config("serviceSetupTimeoutMs"));
+      this.#services.add(host);
+    }
+  }
+
+  // Reverse registration order; each cleanup under its own timeout; errors are collected, never stop the rest.
+  async #cleanupServices(): Promise<void> {
+    for (const host of [...this.#liveHosts].reverse()) {
+      try {
+        await host.cleanup(host.factory.options.cleanupTimeoutMs ?? this.#config("serviceCleanupTimeoutMs"));
+      } catch (error) {
+        this.#logger.error("%s", messageOf(error));
+      } finally {
+        this.#liveHosts.delete(host);
+      }
+    }
+  }
+
+  #taskEnded(): void {
+    this.#liveTasks--;
+    if (this.#liveTasks === 0 && (this.#ending === undefined || this.#ending === "drain")) void this.#complete();
+  }
+
+  #taskFailed(task: TaskInstance, error: unknown): void {
+    if (this.#ending === "abort" || this.#ending === "fail" || TERMINAL.has(this.#state)) {
+      this.#liveTasks--;
+      this.#logger.debug("%s ended after the job was aborted: %s", task.name, messageOf(error));
+      return;
+    }
+    void this.#fail(error);
+  }
+
+  async #complete(): Promise<void> {
+    clearTimeout(this.#graceTimer);
+    this.#setState("finishing");
+    if (!this.#options.keepServices) await this.#cleanupServices();
+    await this.#transport.close();
+    this.#finish(this.#ending === "drain" ? "stopped" : "finished");
+  }
+
+  async #fail(error: unknown): Promise<void> {
+    if (this.#ending === "fail" || TERMINAL.has(this.#state)) return;
+    const operator = error instanceof OperatorError ? error.operator : undefined;
+    const cause = error instanceof OperatorError ? error.cause : error;
+    this.#error = {
+      message: messageOf(cause),
+      ...(operator !== undefined && { operator }),
+      ...(cause instanceof Error && cause.stack !== undefined && { stack: cause.stack }),
+    };
+    this.#logger.error("job failed%s: %s", operator ? ` in operator '${operator}'` : "", this.#error.message);
+    await this.#abortJob("fail");
+  }
+
+  // Abort: drop queued records, fire ctx.signal, give tasks a moment to notice, then clean up.
+  async #abortJob(reason: "abort" | "fail"): Promise<void> {
+    if (this.#ending === "abort" || this.#ending === "fail") {
+      if (reason === "fail") this.#ending = "fail";
+      return;
+    }
+    this.#ending = reason;
+    clearTimeout(this.#graceTimer);
+    this.#stop.abort();
+    this.#abort.abort();
+    await this.#transport.close();
+    if (this.#runs.length > 0) {
+      const grace = new AbortController();
+      await Promise.race([Promise.allSettled(this.#runs), delay(JOB_DEFAULTS.abortGraceMs, grace.signal)]);
+      grace.abort();
+    }
+    this.#liveTasks = 0; // anything still running ignores its abort signal and is abandoned
+    if (this.#state !== "created") this.#setState("finishing");
+    await this.#cleanupServices();
+    this.#finish(this.#ending === "fail" ? "failed" : "stopped");
+  }
+
+  #finish(state: JobState): void {
+    this.#endedAt = new Date();
+    this.#setState(state);
+    clearInterval(this.#metricsTimer);
+    this.#metricsTimer = undefined;
+    this.#listeners.clear();
+    this.#resolveDone(this.snapshot());
+  }
+
+  #setState(state: JobState): void {
+    this.#state = state;
+    this.#logger.debug("state %s", state);
+    if (this.#listeners.size === 0) return;
+    const event = this.#stateEvent();
+    for (const listener of [...this.#listeners]) listener(event);
+    this.#syncMetricsTimer();
+  }
+
+  #stateEvent(): JobEvent {
+    return { type: "state", jobId: this.id, state: this.#state, at: new Date().toISOString(), status: this.snapshot() };
+  }
+
+  #unsubscribe(listener: (event: JobEvent) => void): void {
+    this.#listeners.delete(listener);
+    this.#syncMetricsTimer();
+  }
+
+  // Metrics are sampled only while someone listens, and the timer never keeps the process alive.
+  #syncMetricsTimer(): void {
+    const wanted = this.#listeners.size > 0 && this.#state === "running";
+    if (wanted && !this.#metricsTimer) {
+      this.#metricsTimer = setInterval(() => {
+        const event: JobEvent = { type: "metrics", jobId: this.id, at: new Date().toISOString(), status: this.snapshot() };
+        for (const listener of [...this.#listeners]) listener(event);
+      }, this.#config("metricsIntervalMs"));
+      this.#metricsTimer.unref();
+    } else if (!wanted && this.#metricsTimer) {
+      clearInterval(this.#metricsTimer);
+      this.#metricsTimer = undefined;
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { ServiceNotFoundError } from "../api/errors.js";
+import type { ServiceHost } from "./service-host.js";
+import type { CallOptions, ServiceTransport } from "./service-transport.js";
+
+/** Reaches service instances living in this process. */
+export class LocalServiceTransport implements ServiceTransport {
+  readonly #hosts = new Map<string, ServiceHost>();
+
+  /** Makes `host` reachable under its name. */
+  add(host: ServiceHost): void {
+    this.#hosts.set(host.name, host);
+  }
+
+  call(service: string, method: string, args: unknown[], options: CallOptions): unknown {
+    return this.#host(service).call(method, args, options.timeoutMs);
+  }
+
+  bind(service: string, method: string, options: CallOptions): (...args: unknown[]) => unknown {
+    return this.#host(service).bind(method, options.timeoutMs);
+  }
+
+  #host(service: string): ServiceHost {
+    const host = this.#hosts.get(service);
+    if (host === undefined) throw new ServiceNotFoundError(service, undefined, this.services());
+    return host;
+  }
+
+  methodsOf(service: string): readonly string[] | undefined {
+    return this.#hosts.get(service)?.methodNames;
+  }
+
+  services(): readonly string[] {
+    return [...this.#hosts.keys()];
+  }
+}

@@ -1,0 +1,159 @@
+import { END_OF_STREAM } from "../api/end-of-stream.js";
+import type { FunctionContext } from "../api/types.js";
+import { isThenable } from "./thenable.js";
+import { entryPoint, instantiate, type FunctionHooks } from "./user-function.js";
+
+/** The source is exhausted. */
+export const DONE: unique symbol = Symbol("done");
+/** The source has no record right now (a SourceFunction returned nothing). */
+export const IDLE: unique symbol = Symbol("idle");
+/** The source delivered a full batch or the event loop turned; call again. */
+export const MORE: unique symbol = Symbol("more");
+
+type ReadResult = unknown; // a record, DONE or IDLE, or a thenable of those
+type PullStatus = typeof DONE | typeof IDLE | typeof MORE;
+
+/** A batch a source delivered and what to do next. */
+export interface Pulled {
+  records: unknown[];
+  status: PullStatus;
+}
+
+const TURNED = Symbol("turned");
+
+/**
+ * Reads a source of any supported shape in batches. Sync sources fill a batch without awaiting;
+ * async ones keep adding records until the batch is full or the event loop turns, so a slow
+ * source's records are not held back waiting for a full batch.
+ */
+export class SourceReader {
+  readonly hooks: FunctionHooks | undefined;
+  readonly #read: () => ReadResult;
+  readonly #array: readonly unknown[] | undefined;
+  readonly #dispose: (() => void) | undefined;
+  #position = 0;
+  #carry: unknown;
+  #hasCarry = false;
+
+  constructor(kind: "batch" | "source", definition: unknown, args: readonly unknown[] | undefined, ctx: FunctionContext, private readonly stop: AbortSignal) {
+    if (Array.isArray(definition)) {
+      this.#array = definition;
+      this.#read = () => DONE;
+      return;
+    }
+    if (typeof definition === "function") {
+      const fn = instantiate(definition, args, ctx);
+      if (fn.instance) {
+        this.hooks = fn.instance;
+        this.#read = kind === "batch" ? batchFunctionReader(entryPoint(fn)) : sourceFunctionReader(entryPoint(fn));
+        return;
+      }
+      definition = fn.plain!(ctx); // a generator function (or any function returning an iterable)
+    }
+    const { read, dispose } = iterableReader(definition);
+    this.#read = read;
+    this.#dispose = dispose;
+  }
+
+  /** Up to `max` records and the source's state after them. */
+  pull(max: number): Pulled | Promise<Pulled> {
+    if (this.#array) return this.#pullArray(max);
+    const records: unknown[] = [];
+    if (this.#hasCarry) {
+      const carried = this.#carry;
+      this.#hasCarry = false;
+      this.#carry = undefined;
+      return this.#pullAsync(carried, max, records);
+    }
+    while (records.length < max) {
+      const value = this.#read();
+      if (isThenable(value)) return this.#pullAsync(value, max, records);
+      if (value === DONE || value === IDLE) return { records, status: value };
+      records.push(value);
+    }
+    return { records, status: MORE };
+  }
+
+  /** Lets an iterator-based source release what it holds (e.g. a generator's finally blocks). */
+  dispose(): void {
+    this.#dispose?.();
+  }
+
+  #pullArray(max: number): Pulled {
+    const array = this.#array!;
+    const end = Math.min(this.#position + max, array.length);
+    const records = array.slice(this.#position, end);
+    this.#position = end;
+    return { records, status: end === array.length ? DONE : MORE };
+  }
+
+  async #pullAsync(first: unknown, max: number, records: unknown[]): Promise<Pulled> {
+    let immediate: NodeJS.Immediate | undefined;
+    const turned = new Promise<typeof TURNED>((resolve) => (immediate = setImmediate(resolve, TURNED)));
+    // Per pull, and removed after it: a long-lived promise raced per record would leak reactions.
+    let onStop: (() => void) | undefined;
+    const stopped = new Promise<typeof DONE>((resolve) => {
+      onStop = () => resolve(DONE);
+      if (this.stop.aborted) onStop();
+      else this.stop.addEventListener("abort", onStop, { once: true });
+    });
+    try {
+      let pending: unknown = first;
+      for (;;) {
+        // With records in hand, stop waiting once the event loop turned: flush them now.
+        const value = await Promise.race(records.length === 0 ? [pending, stopped] : [pending, turned, stopped]);
+        if (value === TURNED) {
+          this.#carry = pending;
+          this.#hasCarry = true;
+          return { records, status: MORE };
+        }
+        if (value === DONE || value === IDLE) return { records, status: value };
+        records.push(value);
+        if (records.length >= max) return { records, status: MORE };
+        pending = this.#read();
+      }
+    } finally {
+      clearImmediate(immediate);
+      this.stop.removeEventListener("abort", onStop!);
+    }
+  }
+}
+
+function batchFunctionReader(execute: () => unknown): () => ReadResult {
+  const settle = (value: unknown) => (value === null || value === undefined ? DONE : value);
+  return () => {
+    const value = execute();
+    return isThenable(value) ? Promise.resolve(value).then(settle) : settle(value);
+  };
+}
+
+function sourceFunctionReader(execute: () => unknown): () => ReadResult {
+  const settle = (value: unknown) => (value === END_OF_STREAM ? DONE : value === undefined ? IDLE : value);
+  return () => {
+    const value = execute();
+    return isThenable(value) ? Promise.resolve(value).then(settle) : settle(value);
+  };
+}
+
+function iterableReader(iterable: unknown): { read: () => ReadResult; dispose: () => void } {
+  const source = iterable as Partial<Iterable<unknown> & AsyncIterable<unknown>>;
+  if (source !== null && typeof source === "object" && typeof source[Symbol.iterator] === "function") {
+    const iterator = source[Symbol.iterator]!();
+    return {
+      read: () => {
+        const step = iterator.next();
+        return step.done ? DONE : step.value;
+      },
+      dispose: () => void iterator.return?.(),
+    };
+  }
+  if (source !== null && typeof source === "object" && typeof source[Symbol.asyncIterator] === "function") {
+    const iterator = source[Symbol.asyncIterator]!();
+    const settle = (step: IteratorResult<unknown>) => (step.done ? DONE : step.value);
+    return {
+      read: () => iterator.next().then(settle),
+      dispose: () => void Promise.resolve(iterator.return?.()).catch(() => undefined),
+    };
+  }
+  throw new TypeError(`a source function must return an iterable or async iterable, got ${iterable === null ? "null" : typeof iterable}`);
+}

@@ -1,0 +1,104 @@
+import { OperatorError } from "../../api/errors.js";
+import type { FunctionHooks } from "../user-function.js";
+import { OrderedWindow } from "./ordered-window.js";
+import type { Stage, StageEnv } from "./stage.js";
+
+/**
+ * Shared machinery of the per-record operators. Subclasses run their own synchronous loop (the
+ * fast path: no promise, no closure per record) and hand over to `continueAsync` at the first
+ * thenable a user function returns; from there an {@link OrderedWindow} keeps `concurrency`
+ * calls in flight and preserves order.
+ */
+export abstract class FunctionStage implements Stage {
+  readonly #window: OrderedWindow;
+  #closed = false;
+
+  constructor(
+    protected readonly env: StageEnv,
+    protected readonly next: Stage,
+    private readonly hooks: FunctionHooks | undefined,
+  ) {
+    this.#window = new OrderedWindow(
+      env.concurrency,
+      (record, value, out) => this.collect(record, value, out),
+      (out) => this.emit(out),
+      env.work,
+      (error) => env.fail(this.wrap(error)),
+    );
+  }
+
+  abstract push(records: unknown[], keys: unknown[] | undefined, input: number): void | Promise<void>;
+
+  /** Calls the user function for one record; may return a thenable. */
+  protected abstract invoke(record: unknown, key: unknown, input: number): unknown;
+
+  /** Appends what `value` (the awaited result for `record`) produces to `out`. */
+  protected abstract collect(record: unknown, value: unknown, out: unknown[]): void;
+
+  /** Whether earlier async results are still waiting, so new records must queue behind them. */
+  protected get windowBusy(): boolean {
+    return this.#window.size > 0;
+  }
+
+  /** Sends a batch on; counts it. */
+  protected emit(out: unknown[]): void | Promise<void> {
+    if (out.length === 0) return;
+    this.env.counters.recordsOut += out.length;
+    return this.next.push(out, undefined, 0);
+  }
+
+  /** Continues a batch from record `start`, whose result `first` is (or may be) a thenable. */
+  protected async continueAsync(
+    records: unknown[],
+    keys: unknown[] | undefined,
+    input: number,
+    start: number,
+    first: unknown,
+    done: unknown[],
+  ): Promise<void> {
+    try {
+      if (done.length > 0) {
+        const pending = this.emit(done);
+        if (pending) await pending;
+      }
+      let pending = this.#window.add(records[start], first);
+      if (pending) await pending;
+      for (let i = start + 1; i < records.length; i++) {
+        pending = this.#window.add(records[i], this.invoke(records[i], keys?.[i], input));
+        if (pending) await pending;
+      }
+    } catch (error) {
+      throw this.wrap(error);
+    }
+  }
+
+  /** Flushes in-flight results, closes the function, then ends the next stage. */
+  async end(): Promise<void> {
+    try {
+      const drained = this.#window.drain();
+      if (drained) await drained;
+    } catch (error) {
+      throw this.wrap(error);
+    }
+    await this.close();
+    await this.next.end();
+  }
+
+  /** Runs the function's close() once; errors are the operator's. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.hooks?.close?.();
+    } catch (error) {
+      throw this.wrap(error);
+    }
+  }
+
+  /** Tags an error with this operator (once). */
+  protected wrap(error: unknown): OperatorError {
+    if (error instanceof OperatorError) return error;
+    this.env.counters.errors++;
+    return new OperatorError(this.env.operator, error);
+  }
+}

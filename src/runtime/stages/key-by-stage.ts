@@ -1,0 +1,54 @@
+import type { FunctionContext } from "../../api/types.js";
+import { OperatorError } from "../../api/errors.js";
+import { isThenable } from "../thenable.js";
+import type { FunctionHooks } from "../user-function.js";
+import type { Stage, StageEnv } from "./stage.js";
+
+/** `keyBy`: computes each record's key; the edge after it partitions by a stable hash of the key. */
+export class KeyByStage implements Stage {
+  #closed = false;
+
+  constructor(
+    private readonly env: StageEnv,
+    private readonly next: Stage,
+    private readonly hooks: FunctionHooks | undefined,
+    private readonly fn: (data: unknown, ctx: FunctionContext) => unknown,
+    private readonly ctx: FunctionContext,
+  ) {}
+
+  push(records: unknown[]): void | Promise<void> {
+    const n = records.length;
+    const keys = new Array<unknown>(n);
+    const fn = this.fn;
+    const ctx = this.ctx;
+    try {
+      for (let i = 0; i < n; i++) {
+        const key = fn(records[i], ctx);
+        if (isThenable(key)) throw new TypeError("a key selector must return its key synchronously, not a promise");
+        keys[i] = key;
+      }
+    } catch (error) {
+      this.env.counters.errors++;
+      throw new OperatorError(this.env.operator, error);
+    }
+    this.env.counters.recordsIn += n;
+    this.env.counters.recordsOut += n;
+    return this.next.push(records, keys, 0);
+  }
+
+  async end(): Promise<void> {
+    await this.close();
+    await this.next.end();
+  }
+
+  /** Runs the function's close() once. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.hooks?.close?.();
+    } catch (error) {
+      throw new OperatorError(this.env.operator, error);
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import { isThenable } from "../thenable.js";
+import type { WorkCounter } from "../metrics.js";
+
+interface Slot {
+  record: unknown;
+  value: unknown;
+  done: boolean;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Keeps up to `limit` async results in flight for one operator instance and emits them in input
+ * order as soon as the oldest are ready. A slot frees only when its result was emitted, so a
+ * slow downstream also slows the calls (backpressure).
+ */
+export class OrderedWindow {
+  #slots: Slot[] = [];
+  #head = 0;
+  #pumping = false;
+  #space: Waiter | undefined;
+  #drained: Waiter | undefined;
+  #failed = false;
+  #error: unknown;
+
+  constructor(
+    readonly limit: number,
+    private readonly collect: (record: unknown, value: unknown, out: unknown[]) => void,
+    private readonly emit: (out: unknown[]) => void | Promise<void>,
+    private readonly work: WorkCounter,
+    private readonly fail: (error: unknown) => void,
+  ) {}
+
+  /** Results not yet emitted. */
+  get size(): number {
+    return this.#slots.length - this.#head;
+  }
+
+  /** Adds one record's result (a value or a thenable); resolves when there is room for another. */
+  add(record: unknown, result: unknown): void | Promise<void> {
+    if (this.#failed) throw this.#error;
+    const slot: Slot = { record, value: result, done: !isThenable(result) };
+    this.#slots.push(slot);
+    this.work.acquire();
+    if (slot.done) {
+      void this.#pump();
+    } else {
+      (result as PromiseLike<unknown>).then(
+        (value) => {
+          slot.value = value;
+          slot.done = true;
+          void this.#pump();
+        },
+        (error) => this.#failWith(error),
+      );
+    }
+    if (this.size >= this.limit && !this.#failed) return new Promise((resolve, reject) => (this.#space = { resolve, reject }));
+  }
+
+  /** Resolves once every added result was emitted. */
+  drain(): void | Promise<void> {
+    if (this.#failed) throw this.#error;
+    if (this.size === 0) return;
+    return new Promise((resolve, reject) => (this.#drained = { resolve, reject }));
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#head < this.#slots.length && this.#slots[this.#head]!.done && !this.#failed) {
+        const out: unknown[] = [];
+        const first = this.#head;
+        while (this.#head < this.#slots.length && this.#slots[this.#head]!.done) {
+          const slot = this.#slots[this.#head++]!;
+          this.collect(slot.record, slot.value, out);
+        }
+        const emitted = this.#head - first;
+        if (out.length > 0) {
+          const pending = this.emit(out);
+          if (pending) await pending;
+        }
+        this.work.release(emitted);
+        this.#compact();
+        this.#wake();
+      }
+    } catch (error) {
+      this.#failWith(error);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #compact(): void {
+    if (this.#head === this.#slots.length) {
+      this.#slots.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 256) {
+      this.#slots = this.#slots.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #wake(): void {
+    if (this.#space && this.size < this.limit) {
+      const space = this.#space;
+      this.#space = undefined;
+      space.resolve();
+    }
+    if (this.#drained && this.size === 0) {
+      const drained = this.#drained;
+      this.#drained = undefined;
+      drained.resolve();
+    }
+  }
+
+  #failWith(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#error = error;
+    this.fail(error);
+    this.#space?.reject(error);
+    this.#drained?.reject(error);
+    this.#space = this.#drained = undefined;
+  }
+}

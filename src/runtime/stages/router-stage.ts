@@ -1,0 +1,72 @@
+import type { PartitionKind } from "../../graph/execution-graph.js";
+import { partitionOf } from "../hash.js";
+import type { ChannelSender } from "../transport.js";
+import type { Stage } from "./stage.js";
+
+/** One outgoing edge of a task instance: its partitioning and one sender per reachable target instance. */
+export interface RouterOutput {
+  partition: PartitionKind;
+  /** For `forward`, the single counterpart; otherwise indexed by target instance. */
+  senders: ChannelSender[];
+}
+
+/** The tail of every chain that has outputs: spreads each batch over the outgoing edges. */
+export class RouterStage implements Stage {
+  #roundRobin = 0;
+
+  constructor(private readonly outputs: readonly RouterOutput[]) {}
+
+  push(records: unknown[], keys: unknown[] | undefined): void | Promise<void> {
+    let pending: Array<void | Promise<void>> | undefined;
+    const wait = (p: void | Promise<void>) => {
+      if (p) (pending ??= []).push(p);
+    };
+    for (const output of this.outputs) {
+      const senders = output.senders;
+      switch (output.partition) {
+        case "forward":
+          wait(senders[0]!.send(records, keys));
+          break;
+        case "rebalance":
+          // Whole batches go round-robin: cheaper than splitting and still balanced over time.
+          wait(senders[this.#roundRobin++ % senders.length]!.send(records, undefined));
+          break;
+        case "broadcast":
+          for (const sender of senders) wait(sender.send(records, undefined));
+          break;
+        case "hash":
+          if (senders.length === 1) wait(senders[0]!.send(records, keys));
+          else this.#sendPartitioned(records, keys!, senders, wait);
+          break;
+      }
+    }
+    if (pending === undefined) return;
+    return pending.length === 1 ? pending[0] : Promise.all(pending).then(ignore);
+  }
+
+  /** Sends end-of-stream on every channel. */
+  async end(): Promise<void> {
+    const pending: Array<void | Promise<void>> = [];
+    for (const output of this.outputs) for (const sender of output.senders) pending.push(sender.end());
+    await Promise.all(pending);
+  }
+
+  #sendPartitioned(
+    records: unknown[],
+    keys: unknown[],
+    senders: readonly ChannelSender[],
+    wait: (p: void | Promise<void>) => void,
+  ): void {
+    const n = senders.length;
+    const parts: unknown[][] = Array.from({ length: n }, () => []);
+    const partKeys: unknown[][] = Array.from({ length: n }, () => []);
+    for (let i = 0; i < records.length; i++) {
+      const p = partitionOf(keys[i], n);
+      parts[p]!.push(records[i]);
+      partKeys[p]!.push(keys[i]);
+    }
+    for (let p = 0; p < n; p++) if (parts[p]!.length > 0) wait(senders[p]!.send(parts[p]!, partKeys[p]));
+  }
+}
+
+function ignore(): void {}

@@ -1,0 +1,39 @@
+import type { FunctionContext } from "../../api/types.js";
+import { isThenable } from "../thenable.js";
+import type { FunctionHooks } from "../user-function.js";
+import { FunctionStage } from "./function-stage.js";
+import { TERMINAL_STAGE, type StageEnv } from "./stage.js";
+
+/** `sink`: consumes records; emits nothing. */
+export class SinkStage extends FunctionStage {
+  constructor(
+    env: StageEnv,
+    hooks: FunctionHooks | undefined,
+    private readonly fn: (data: unknown, ctx: FunctionContext) => unknown,
+    private readonly ctx: FunctionContext,
+  ) {
+    super(env, TERMINAL_STAGE, hooks);
+  }
+
+  push(records: unknown[], _keys: unknown[] | undefined, input: number): void | Promise<void> {
+    const n = records.length;
+    this.env.counters.recordsIn += n;
+    const fn = this.fn;
+    const ctx = this.ctx;
+    try {
+      if (this.windowBusy) return this.continueAsync(records, undefined, input, 0, fn(records[0], ctx), []);
+      for (let i = 0; i < n; i++) {
+        const result = fn(records[i], ctx);
+        if (isThenable(result)) return this.continueAsync(records, undefined, input, i, result, []);
+      }
+    } catch (error) {
+      throw this.wrap(error);
+    }
+  }
+
+  protected invoke(record: unknown): unknown {
+    return this.fn(record, this.ctx);
+  }
+
+  protected collect(): void {}
+}

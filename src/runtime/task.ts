@@ -1,0 +1,149 @@
+import type { Logger } from "../api/types.js";
+import { messageOf } from "../api/errors.js";
+import type { OperatorCounters, WorkCounter } from "./metrics.js";
+import { DONE, IDLE, type SourceReader } from "./source-reader.js";
+import type { Stage } from "./stages/stage.js";
+import { delay, isThenable, yieldToEventLoop } from "./thenable.js";
+import type { Inbox } from "./transport.js";
+import type { FunctionHooks } from "./user-function.js";
+import type { LoopTracker } from "./loop-tracker.js";
+
+/** A stage function's hooks as a task opens and closes them. */
+export interface ClosableStage {
+  hooks: FunctionHooks | undefined;
+  close(): Promise<void>;
+}
+
+/** What a task instance shares with the job. */
+export interface TaskEnv {
+  /** Fired when sources must stop producing (drain) — and on abort. */
+  readonly stopSignal: AbortSignal;
+  /** Fired on abort: queued work is dropped. */
+  readonly abortSignal: AbortSignal;
+  readonly logger: Logger;
+}
+
+/** One parallel instance of a task: opens its functions, runs its loop, closes them. */
+export abstract class TaskInstance {
+  constructor(
+    /** `<task name>#<index>`, for logs. */
+    readonly name: string,
+    protected readonly head: Stage,
+    protected readonly stages: readonly ClosableStage[],
+    protected readonly env: TaskEnv,
+  ) {}
+
+  /** Runs to the end of input (or until aborted); rejects with the operator's error. */
+  async run(): Promise<void> {
+    try {
+      for (const stage of this.stages) await stage.hooks?.open?.();
+      await this.loop();
+    } finally {
+      if (this.env.abortSignal.aborted) await this.#closeQuietly();
+    }
+  }
+
+  protected abstract loop(): Promise<void>;
+
+  // After an abort, functions are still closed (they may hold files or sockets), but errors only log.
+  async #closeQuietly(): Promise<void> {
+    for (const stage of this.stages) {
+      try {
+        await stage.close();
+      } catch (error) {
+        this.env.logger.warn("close() after abort failed in %s: %s", this.name, messageOf(error));
+      }
+    }
+  }
+}
+
+/** A task whose head reads channels: it ends once every input channel delivered end-of-stream. */
+export class ChannelTask extends TaskInstance {
+  constructor(
+    name: string,
+    head: Stage,
+    stages: readonly ClosableStage[],
+    env: TaskEnv,
+    private readonly inbox: Inbox,
+    private readonly expectedEnds: number,
+    private readonly work: WorkCounter,
+    private readonly loop_: LoopTracker | undefined,
+  ) {
+    super(name, head, stages, env);
+  }
+
+  protected async loop(): Promise<void> {
+    const { inbox, head, work } = this;
+    const aborted = this.env.abortSignal;
+    let open = this.expectedEnds;
+    while (open > 0) {
+      let message = inbox.poll();
+      if (message === undefined) {
+        message = await inbox.take();
+        if (message === undefined) return; // aborted
+      }
+      if (aborted.aborted) return;
+      if (message.eos) {
+        open--;
+        // input -1 is the loop's own closing marker, not an outside channel.
+        if (this.loop_ && !message.loop && message.input >= 0) this.loop_.outsideEnded();
+        continue;
+      }
+      const pending = head.push(message.records, message.keys, message.input);
+      if (pending) await pending;
+      if (message.loop) work.release();
+    }
+    if (!aborted.aborted) await head.end();
+  }
+}
+
+/** A task whose head is a source: it ends when the source is exhausted or a stop is requested. */
+export class SourceTask extends TaskInstance {
+  constructor(
+    name: string,
+    head: Stage,
+    stages: readonly ClosableStage[],
+    env: TaskEnv,
+    private readonly reader: SourceReader,
+    private readonly counters: OperatorCounters,
+    private readonly batchSize: number,
+  ) {
+    super(name, head, stages, env);
+  }
+
+  protected async loop(): Promise<void> {
+    const { reader, head, counters, batchSize } = this;
+    const stop = this.env.stopSignal;
+    let idleMs = 1;
+    let lastYield = performance.now();
+    try {
+      while (!stop.aborted) {
+        let pulled = reader.pull(batchSize);
+        if (isThenable(pulled)) pulled = await pulled;
+        const count = pulled.records.length;
+        if (count > 0) {
+          counters.recordsOut += count;
+          const pending = head.push(pulled.records, undefined, 0);
+          if (pending) await pending;
+          idleMs = 1;
+        }
+        if (pulled.status === DONE) break;
+        if (pulled.status === IDLE) {
+          // "No record now": back off up to 50 ms, so an idle source does not spin.
+          await delay(idleMs, stop);
+          idleMs = Math.min(idleMs * 2, 50);
+          lastYield = performance.now();
+        } else if (performance.now() - lastYield > 4) {
+          // A sync source would otherwise hold the thread: let timers, I/O and other tasks run.
+          await yieldToEventLoop();
+          lastYield = performance.now();
+        }
+      }
+    } finally {
+      reader.dispose();
+    }
+    if (this.env.abortSignal.aborted) return;
+    await this.stages[0]!.close(); // the source's own close(), before end-of-stream flows on
+    await head.end();
+  }
+}
