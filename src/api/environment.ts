@@ -1,6 +1,6 @@
 import { DataStream } from "./datastream.js";
 import { JobFailedError, JobTimeoutError, PipelineDefinitionError } from "./errors.js";
-import { executorFor, type RunningJob } from "./executor.js";
+import { announceJob, executorFor, type RunningJob } from "./executor.js";
 import type { BatchSource, UnboundedSource } from "./function-types.js";
 import { ServiceFactory, type ServiceDefinition, type ServiceOptions } from "./service.js";
 import type { Transformation, TransformationKind } from "./transformation.js";
@@ -79,6 +79,7 @@ export abstract class BaseEnvironment {
     const job = await executorFor(this.platform).start(this, options);
     this.#job = job;
     this.jobId = job.id;
+    announceJob(this, job);
     const status = await job.status();
     if (status.state === "failed") throw new JobFailedError(status);
     if (!options.autostop) return job;

@@ -29,3 +29,21 @@ export function executorFor(platform: Platform): JobExecutor {
   if (!create) throw new Error(`no executor is registered for platform '${platform}': import SAGE from the package root ("sage")`);
   return create();
 }
+
+/** Told about every job an environment starts in this process (the `sage run` display listens). */
+export type JobObserver = (env: BaseEnvironment, job: RunningJob) => void;
+
+// On globalThis, so a CLI and a pipeline that loaded two copies of the package still meet.
+const OBSERVERS_KEY = Symbol.for("sage.jobObservers");
+const observers: Set<JobObserver> = ((globalThis as Record<symbol, unknown>)[OBSERVERS_KEY] ??= new Set<JobObserver>()) as Set<JobObserver>;
+
+/** Calls `observer` for each job started from now on; returns the unsubscribe function. */
+export function observeJobs(observer: JobObserver): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
+/** Tells the observers that `env` started `job`. */
+export function announceJob(env: BaseEnvironment, job: RunningJob): void {
+  for (const observer of observers) observer(env, job);
+}

@@ -115,6 +115,8 @@ export interface EnvironmentConfig {
   /** Limit of each service's setup() (default 30 s) and cleanup() (default 10 s). */
   serviceSetupTimeoutMs?: number;
   serviceCleanupTimeoutMs?: number;
+  /** How long an abort waits for tasks to notice before abandoning them (default 2 s). */
+  abortGraceMs?: number;
   /** Log level of the job's logger (default "info", or SAGE_LOG_LEVEL). */
   logLevel?: LogLevel;
   [key: string]: unknown;

@@ -146,7 +146,14 @@ function createStage(build: BuildContext, op: OperatorSpec, index: number, next:
   const transformation = build.env.pipeline[op.fnRef]!;
   const ctx = functionContext(build.scope, op.name, index, op.parallelism);
   const counters = countersFor(build, op);
-  const env: StageEnv = { operator: op.name, counters, work, concurrency: op.concurrency, fail: build.fail };
+  const env: StageEnv = {
+    operator: op.name,
+    counters,
+    work,
+    concurrency: op.concurrency,
+    abortSignal: build.taskEnv.abortSignal,
+    fail: build.fail,
+  };
   return guard(op, () => {
     if (op.kind === "coMap") return coMapStage(env, next, transformation.fn, transformation.options.args, ctx, op.inputCount);
     const fn = instantiate(transformation.fn, transformation.options.args, ctx);

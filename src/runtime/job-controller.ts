@@ -292,7 +292,7 @@ export class JobController implements RunningJob {
     await this.#transport.close();
     if (this.#runs.length > 0) {
       const grace = new AbortController();
-      await Promise.race([Promise.allSettled(this.#runs), delay(JOB_DEFAULTS.abortGraceMs, grace.signal)]);
+      await Promise.race([Promise.allSettled(this.#runs), delay(this.#config("abortGraceMs"), grace.signal)]);
       grace.abort();
     }
     this.#liveTasks = 0; // anything still running ignores its abort signal and is abandoned

@@ -61,9 +61,10 @@ export abstract class FunctionStage implements Stage {
         const pending = this.emit(done);
         if (pending) await pending;
       }
+      const aborted = this.env.abortSignal;
       let pending = this.#window.add(records[start], first);
       if (pending) await pending;
-      for (let i = start + 1; i < records.length; i++) {
+      for (let i = start + 1; i < records.length && !aborted.aborted; i++) {
         pending = this.#window.add(records[i], this.invoke(records[i], keys?.[i], input));
         if (pending) await pending;
       }

@@ -20,6 +20,8 @@ export interface StageEnv {
   readonly work: WorkCounter;
   /** Async calls in flight per instance. */
   readonly concurrency: number;
+  /** Fires on abort: stop calling the user function. */
+  readonly abortSignal: AbortSignal;
   /** Reports a failure that happened outside any push (e.g. in an async completion). */
   fail(error: unknown): void;
 }

@@ -1,0 +1,37 @@
+import type { JobStatus } from "../api/types.js";
+
+/** `1234567` -> `1,234,567`. */
+export function formatCount(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/** Milliseconds as `850ms`, `12.3s` or `4m05s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes}m${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}s`;
+}
+
+/** One line per operator: name, kind, parallelism, records in/out, errors, and a rate when known. */
+export function operatorLines(status: JobStatus, rates?: Map<string, number>): string[] {
+  const width = Math.max(8, ...status.operators.map((op) => op.name.length));
+  return status.operators.map((op) => {
+    const rate = rates?.get(op.name);
+    const parts = [
+      op.name.padEnd(width),
+      `${op.kind}${op.parallelism > 1 ? `×${op.parallelism}` : ""}`.padEnd(10),
+      op.kind === "batch" || op.kind === "source" ? "".padEnd(14) : `in ${formatCount(op.recordsIn)}`.padEnd(14),
+      op.kind === "sink" ? "".padEnd(15) : `out ${formatCount(op.recordsOut)}`.padEnd(15),
+      op.errors > 0 ? `errors ${op.errors}` : "",
+      rate !== undefined && rate > 0 ? `${formatCount(Math.round(rate))}/s` : "",
+    ];
+    return parts.join(" ").trimEnd();
+  });
+}
+
+/** `job hello (1a2b3c4d) finished in 1.2s`. */
+export function jobHeadline(status: JobStatus): string {
+  const tail = status.state === "failed" && status.error ? `: ${status.error.operator ? `${status.error.operator}: ` : ""}${status.error.message}` : "";
+  return `job ${status.name} (${status.id.slice(0, 8)}) ${status.state}${status.runtimeMs ? ` in ${formatDuration(status.runtimeMs)}` : ""}${tail}`;
+}

@@ -1,0 +1,138 @@
+import type { JobHandle, JobStatus } from "../api/types.js";
+import { jobHeadline, operatorLines } from "./format.js";
+
+const TERMINAL = new Set(["finished", "stopped", "failed"]);
+
+/** Shows the jobs `sage run` started: a live block on a terminal, plain log lines otherwise. */
+export interface ProgressDisplay {
+  track(job: JobHandle, first: JobStatus): void;
+  /** Prints a notice (e.g. about Ctrl-C) without breaking the display. */
+  notice(message: string): void;
+  /** Final summary; restores the terminal. */
+  close(finals: JobStatus[]): void;
+}
+
+/** Picks the live display on a terminal, plain lines otherwise. */
+export function createProgressDisplay(out: NodeJS.WriteStream): ProgressDisplay {
+  return out.isTTY ? new LiveDisplay(out) : new LogDisplay(out);
+}
+
+/** Redraws one line per operator under the program's own output, at most every 150 ms. */
+class LiveDisplay implements ProgressDisplay {
+  readonly #jobs = new Map<string, { job: JobHandle; status: JobStatus; previous?: JobStatus; rates: Map<string, number> }>();
+  readonly #timer: NodeJS.Timeout;
+  readonly #restore: Array<() => void> = [];
+  readonly #write: (text: string) => void;
+  #drawnLines = 0;
+
+  constructor(out: NodeJS.WriteStream) {
+    const direct = out.write.bind(out) as (text: string) => boolean;
+    this.#write = (text) => void direct(text);
+    // The pipeline prints too: erase the block before any of its writes; the timer redraws it.
+    for (const stream of [process.stdout, process.stderr]) {
+      const original = stream.write;
+      stream.write = ((...args: Parameters<typeof original>) => {
+        this.#erase();
+        return original.apply(stream, args);
+      }) as typeof original;
+      this.#restore.push(() => (stream.write = original));
+    }
+    this.#timer = setInterval(() => void this.#refresh(), 150);
+    this.#timer.unref();
+  }
+
+  track(job: JobHandle, first: JobStatus): void {
+    this.#jobs.set(job.id, { job, status: first, rates: new Map() });
+    this.#draw();
+  }
+
+  notice(message: string): void {
+    this.#erase();
+    this.#write(`${message}\n`);
+    this.#draw();
+  }
+
+  close(finals: JobStatus[]): void {
+    clearInterval(this.#timer);
+    for (const final of finals) {
+      const entry = this.#jobs.get(final.id);
+      if (entry) entry.status = final;
+    }
+    this.#erase();
+    for (const restore of this.#restore) restore();
+    for (const { status } of this.#jobs.values()) {
+      this.#write(`${jobHeadline(status)}\n`);
+      for (const line of operatorLines(status)) this.#write(`  ${line}\n`);
+    }
+  }
+
+  async #refresh(): Promise<void> {
+    for (const entry of this.#jobs.values()) {
+      if (TERMINAL.has(entry.status.state)) continue;
+      const status = await entry.job.status();
+      const before = entry.previous;
+      if (before) {
+        const seconds = Math.max(0.001, (status.runtimeMs - before.runtimeMs) / 1000);
+        for (const op of status.operators) {
+          const old = before.operators.find((o) => o.name === op.name);
+          const moved = op.kind === "sink" ? op.recordsIn - (old?.recordsIn ?? 0) : op.recordsOut - (old?.recordsOut ?? 0);
+          entry.rates.set(op.name, moved / seconds);
+        }
+      }
+      entry.previous = status;
+      entry.status = status;
+    }
+    this.#erase();
+    this.#draw();
+  }
+
+  #draw(): void {
+    if (this.#drawnLines > 0) return;
+    const lines: string[] = [];
+    for (const { status, rates } of this.#jobs.values()) {
+      lines.push(`▶ ${jobHeadline(status)}`);
+      for (const line of operatorLines(status, rates)) lines.push(`  ${line}`);
+    }
+    if (lines.length === 0) return;
+    this.#write(`${lines.join("\n")}\n`);
+    this.#drawnLines = lines.length;
+  }
+
+  #erase(): void {
+    if (this.#drawnLines === 0) return;
+    const lines = this.#drawnLines;
+    this.#drawnLines = 0;
+    this.#write(`\x1b[${lines}A\x1b[0J`);
+  }
+}
+
+/** Plain lines for logs and CI: one when a job starts, one per state change, a summary at the end. */
+class LogDisplay implements ProgressDisplay {
+  constructor(private readonly out: NodeJS.WriteStream) {}
+
+  readonly #reported = new Set<string>();
+
+  track(job: JobHandle, first: JobStatus): void {
+    this.out.write(`[sage] ${jobHeadline(first)}: ${first.operators.map((op) => op.name).join(" -> ")}\n`);
+    void (async () => {
+      for await (const event of job.events()) {
+        if (event.type === "state" && TERMINAL.has(event.state)) this.#summary(event.status);
+      }
+    })();
+  }
+
+  notice(message: string): void {
+    this.out.write(`[sage] ${message}\n`);
+  }
+
+  close(finals: JobStatus[]): void {
+    for (const status of finals) this.#summary(status);
+  }
+
+  #summary(status: JobStatus): void {
+    if (this.#reported.has(status.id)) return;
+    this.#reported.add(status.id);
+    this.out.write(`[sage] ${jobHeadline(status)}\n`);
+    for (const line of operatorLines(status)) this.out.write(`[sage]   ${line}\n`);
+  }
+}

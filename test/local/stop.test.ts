@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { LocalEnvironment, SinkFunction } from "../../src/index.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const quiet = { logLevel: "silent" as const };
+
+const endless = async function* () {
+  for (let i = 0; ; i++) {
+    await sleep(1);
+    yield i;
+  }
+};
+
+class ClosingSink extends SinkFunction<number> {
+  static seen: number[] = [];
+  static closed = false;
+  execute(x: number) {
+    ClosingSink.seen.push(x);
+  }
+  close() {
+    ClosingSink.closed = true;
+  }
+}
+
+describe("local mode - stop", () => {
+  it("drains: the source stops, in-flight records complete, close() runs, services are cleaned", async () => {
+    ClosingSink.seen = [];
+    ClosingSink.closed = false;
+    let cleaned = false;
+    const env = new LocalEnvironment("drain", quiet);
+    env.registerService("svc", () => ({ cleanup: () => void (cleaned = true) }));
+    env.fromSource(endless).map(async (x: number) => {
+      await sleep(3);
+      return x;
+    }, { concurrency: 4 }).sink(ClosingSink);
+    const job = await env.submit();
+    await sleep(50);
+    const status = await job.stop();
+    expect(status).toMatchObject({ state: "stopped", tasks: 0, services: 0, isRunning: false });
+    expect(ClosingSink.closed).toBe(true);
+    expect(cleaned).toBe(true);
+    // Drain completes what was in flight: the sink saw a gap-free prefix of the source.
+    const seen = ClosingSink.seen;
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen).toEqual(seen.map((_, i) => i));
+  });
+
+  it("aborts: ctx.signal fires for in-flight calls and the job stops without waiting for them", async () => {
+    let aborted = false;
+    const env = new LocalEnvironment("abort", quiet);
+    env.fromBatch([1, 2, 3]).map((x: number, ctx) =>
+      new Promise((resolve) => {
+        // Never resolves by itself: only the abort signal ends it.
+        ctx.signal.addEventListener("abort", () => {
+          aborted = true;
+          resolve(x);
+        });
+      }),
+    ).sink(() => {});
+    const job = await env.submit();
+    await sleep(20);
+    const started = performance.now();
+    const status = await job.stop({ mode: "abort" });
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(aborted).toBe(true);
+    expect(status).toMatchObject({ state: "stopped", tasks: 0, services: 0 });
+  });
+
+  it("turns a drain that cannot finish into an abort after the grace period", async () => {
+    const env = new LocalEnvironment("stuck", { ...quiet, abortGraceMs: 200 });
+    env.fromBatch([1]).map(() => new Promise(() => {}), { name: "Hangs" }).sink(() => {});
+    const job = await env.submit();
+    await sleep(10);
+    const started = performance.now();
+    const status = await job.stop({ graceMs: 100 });
+    const took = performance.now() - started;
+    expect(status.state).toBe("stopped");
+    expect(status.tasks).toBe(0);
+    expect(took).toBeGreaterThanOrEqual(90);
+    expect(took).toBeLessThan(4000);
+  });
+
+  it("env.stop() stops the submitted job and env.close() is safe to repeat", async () => {
+    const env = new LocalEnvironment("env-stop", quiet);
+    env.fromSource(endless).sink(() => {});
+    await env.submit();
+    await sleep(10);
+    const status = await env.stop();
+    expect(status).toMatchObject({ state: "stopped", tasks: 0, services: 0 });
+    await env.close();
+    await env.close();
+  });
+
+  it("a job can be submitted again from the same environment after it ended", async () => {
+    const results: number[] = [];
+    const env = new LocalEnvironment("again", quiet);
+    env.fromBatch([1, 2]).sink((x: number) => void results.push(x));
+    const first = await env.submit({ autostop: true });
+    const second = await env.submit({ autostop: true });
+    expect(first.id).not.toBe(second.id);
+    expect(env.jobId).toBe(second.id);
+    expect(results).toEqual([1, 2, 1, 2]);
+  });
+});
