@@ -2,7 +2,7 @@ import type { DataStream as DataStreamType } from "./datastream.js";
 import type { BaseEnvironment } from "./environment.js";
 import { PipelineDefinitionError } from "./errors.js";
 import { printSink } from "./print.js";
-import type { CoMapArg, JoinArg, KeyByArg, SinkArg } from "./function-types.js";
+import type { CoMapArg, JoinArg, KeyByArg, MapArg, SinkArg } from "./function-types.js";
 import type { OperatorOptions } from "./types.js";
 
 /** Several streams joined for a multi-input operator; stream i is input i. */
@@ -21,6 +21,11 @@ export class ConnectedStreams {
   /** Maps input i with `fns[i]` (or the class's `map<i>`), merging the results into one stream. */
   coMap<U>(fns: CoMapArg<U>, options?: OperatorOptions): DataStreamType<Awaited<U>> {
     return this.#then<Awaited<U>>("coMap", fns, options);
+  }
+
+  /** Maps the records of every input with one function, merging them into one stream (the original's `map`). */
+  map<U>(fn: MapArg<any, U>, options?: OperatorOptions): DataStreamType<Awaited<U>> {
+    return this.#then<Awaited<U>>("map", fn, options);
   }
 
   /** Keys every input: one selector for all, or one per input. */
@@ -59,7 +64,7 @@ export class ConnectedStreams {
     return this.sink(printSink(prefix), { name: "Print", ...options });
   }
 
-  #then<U>(kind: "coMap" | "join", fn: unknown, options: OperatorOptions = {}): DataStreamType<U> {
+  #then<U>(kind: "coMap" | "join" | "map", fn: unknown, options: OperatorOptions = {}): DataStreamType<U> {
     const transformation = this.env._addTransformation(kind, fn, this.streams.map((s) => s.transformation), options);
     return this.env._streamOf<U>(transformation);
   }

@@ -26,7 +26,7 @@ export type FlatMapArg<T, U> =
 /** `keyBy` accepts a key selector or a KeyByFunction class. */
 export type KeyByArg<T, K> = ((data: T, ctx: FunctionContext) => K) | ClassOf<KeyByFunction<T, K>>;
 /** `sink` accepts a consumer or a SinkFunction class. */
-export type SinkArg<T> = ((data: T, ctx: FunctionContext) => void | Promise<void>) | ClassOf<SinkFunction<T>>;
+export type SinkArg<T> = ((data: T, ctx: FunctionContext) => unknown) | ClassOf<SinkFunction<T>>;
 /** `coMap` accepts one function per input or a CoMapFunction class. */
 export type CoMapArg<U> = Array<(data: any, ctx: FunctionContext) => U | Promise<U>> | ClassOf<CoMapFunction<U>>;
 /** `join` accepts `(payload, key, tag, ctx) => records` or a JoinFunction class. */

@@ -31,10 +31,8 @@ export abstract class BaseFunction {
     return this.ctx.service<S>(serviceName, options);
   }
 
-  /** Called before the first record. */
-  open?(): void | Promise<void>;
-  /** Called after the last record. */
-  close?(): void | Promise<void>;
+  // Lifecycle hooks are not declared here, so subclasses need no `override`: define
+  // `open()` (called before the first record) and/or `close()` (after the last one), sync or async.
 }
 
 /** A bounded source: `execute()` returns the next record, or null/undefined when exhausted. */

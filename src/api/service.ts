@@ -25,10 +25,8 @@ export abstract class BaseService {
     return this.ctx.service<S>(serviceName, options);
   }
 
-  /** Awaited before any record flows. */
-  setup?(): void | Promise<void>;
-  /** Awaited when the job ends (under a timeout). */
-  cleanup?(): void | Promise<void>;
+  // Lifecycle hooks are not declared here, so subclasses need no `override`: define `setup()`
+  // (awaited before any record flows) and/or `cleanup()` (awaited when the job ends, under a timeout).
 }
 
 /** A service class (constructed with `args`) or a factory function returning the service object. */

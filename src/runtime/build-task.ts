@@ -177,24 +177,25 @@ function createStage(build: BuildContext, op: OperatorSpec, index: number, next:
           throw new TypeError(`operator kind '${op.kind}' cannot run inside a chain`);
       }
     })();
-    return { stage, hooks, close: () => stage.close() };
+    return { stage, operator: op.name, hooks, close: () => stage.close() };
   });
 }
 
 function coMapStage(env: StageEnv, next: Stage, definition: unknown, args: readonly unknown[] | undefined, ctx: FunctionContext, inputs: number): BuiltStage {
   if (Array.isArray(definition)) {
     const stage = new CoMapStage(env, next, undefined, definition as Array<(data: unknown, ctx: FunctionContext) => unknown>, ctx);
-    return { stage, hooks: undefined, close: () => stage.close() };
+    return { stage, operator: env.operator, hooks: undefined, close: () => stage.close() };
   }
   const fn = instantiate(definition, args, ctx);
   const fns = Array.from({ length: inputs }, (_, i) => entryPoint(fn, `map${i}`) as (data: unknown, ctx: FunctionContext) => unknown);
   const stage = new CoMapStage(env, next, fn.instance, fns, ctx);
-  return { stage, hooks: fn.instance, close: () => stage.close() };
+  return { stage, operator: env.operator, hooks: fn.instance, close: () => stage.close() };
 }
 
 function closableOf(op: OperatorSpec, hooks: FunctionHooks | undefined): ClosableStage {
   let closed = false;
   return {
+    operator: op.name,
     hooks,
     async close() {
       if (closed) return;

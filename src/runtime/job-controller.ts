@@ -69,6 +69,8 @@ export class JobController implements RunningJob {
   #ending: "drain" | "abort" | "fail" | undefined;
   #metricsTimer: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
+  /** Keeps the process alive while the job runs, even if every task awaits something unref'd. */
+  #keepAlive: NodeJS.Timeout | undefined;
   readonly #done: Promise<JobStatus>;
   #resolveDone!: (status: JobStatus) => void;
 
@@ -110,6 +112,7 @@ export class JobController implements RunningJob {
       return;
     }
     this.#startedAt = new Date();
+    this.#keepAlive = setInterval(() => {}, 1 << 30);
     this.#liveTasks = tasks.length;
     this.#setState("running");
     this.#runs = tasks.map((task) =>
@@ -305,7 +308,8 @@ export class JobController implements RunningJob {
     this.#endedAt = new Date();
     this.#setState(state);
     clearInterval(this.#metricsTimer);
-    this.#metricsTimer = undefined;
+    clearInterval(this.#keepAlive);
+    this.#metricsTimer = this.#keepAlive = undefined;
     this.#listeners.clear();
     this.#resolveDone(this.snapshot());
   }

@@ -1,5 +1,5 @@
 import type { Logger } from "../api/types.js";
-import { messageOf } from "../api/errors.js";
+import { OperatorError, messageOf } from "../api/errors.js";
 import type { OperatorCounters, WorkCounter } from "./metrics.js";
 import { DONE, IDLE, type SourceReader } from "./source-reader.js";
 import type { Stage } from "./stages/stage.js";
@@ -10,6 +10,8 @@ import type { LoopTracker } from "./loop-tracker.js";
 
 /** A stage function's hooks as a task opens and closes them. */
 export interface ClosableStage {
+  /** The operator's name, for errors. */
+  operator: string;
   hooks: FunctionHooks | undefined;
   close(): Promise<void>;
 }
@@ -36,7 +38,7 @@ export abstract class TaskInstance {
   /** Runs to the end of input (or until aborted); rejects with the operator's error. */
   async run(): Promise<void> {
     try {
-      for (const stage of this.stages) await stage.hooks?.open?.();
+      for (const stage of this.stages) await openStage(stage);
       await this.loop();
     } finally {
       if (this.env.abortSignal.aborted) await this.#closeQuietly();
@@ -145,5 +147,13 @@ export class SourceTask extends TaskInstance {
     if (this.env.abortSignal.aborted) return;
     await this.stages[0]!.close(); // the source's own close(), before end-of-stream flows on
     await head.end();
+  }
+}
+
+async function openStage(stage: ClosableStage): Promise<void> {
+  try {
+    await stage.hooks?.open?.();
+  } catch (error) {
+    throw new OperatorError(stage.operator, error);
   }
 }

@@ -28,8 +28,7 @@ export class RouterStage implements Stage {
           wait(senders[0]!.send(records, keys));
           break;
         case "rebalance":
-          // Whole batches go round-robin: cheaper than splitting and still balanced over time.
-          wait(senders[this.#roundRobin++ % senders.length]!.send(records, undefined));
+          this.#sendRebalanced(records, senders, wait);
           break;
         case "broadcast":
           for (const sender of senders) wait(sender.send(records, undefined));
@@ -49,6 +48,22 @@ export class RouterStage implements Stage {
     const pending: Array<void | Promise<void>> = [];
     for (const output of this.outputs) for (const sender of output.senders) pending.push(sender.end());
     await Promise.all(pending);
+  }
+
+  // Contiguous slices, one per instance, so even a short batch of slow records spreads out;
+  // the starting instance rotates so batches smaller than the parallelism spread too.
+  #sendRebalanced(records: unknown[], senders: readonly ChannelSender[], wait: (p: void | Promise<void>) => void): void {
+    const n = senders.length;
+    const start = this.#roundRobin++;
+    if (records.length < 2 * n) {
+      for (let i = 0; i < records.length; i++) wait(senders[(start + i) % n]!.send([records[i]], undefined));
+      return;
+    }
+    const size = Math.ceil(records.length / n);
+    for (let j = 0; j < n; j++) {
+      const slice = records.slice(j * size, (j + 1) * size);
+      if (slice.length > 0) wait(senders[(start + j) % n]!.send(slice, undefined));
+    }
   }
 
   #sendPartitioned(

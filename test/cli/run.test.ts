@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const fixture = "test/fixtures/cli-pipeline.ts";
+
+interface Run {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  output(): { stdout: string; stderr: string };
+}
+
+/** Starts `sage run <file>` with no terminal (plain log lines). The bin needs `npm run build`. */
+function sageRun(args: string[], mode: string): Run {
+  const child = spawn(process.execPath, ["bin/sage.js", "run", ...args], {
+    cwd: root,
+    env: { ...process.env, SAGE_FIXTURE_MODE: mode },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk) => (stdout += chunk));
+  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+  return { child, done, output: () => ({ stdout, stderr }) };
+}
+
+async function until(run: Run, pattern: RegExp): Promise<void> {
+  for (let i = 0; i < 400 && !pattern.test(run.output().stderr); i++) await new Promise((r) => setTimeout(r, 25));
+  expect(run.output().stderr).toMatch(pattern);
+}
+
+describe("sage run", () => {
+  it("runs a TypeScript pipeline file and logs per-operator lines without a terminal", async () => {
+    const { code, stdout, stderr } = await sageRun([fixture], "finite").done;
+    expect(code).toBe(0);
+    expect(stdout).toBe("out: 1\nout: 2\nout: 3\nresource cleaned up\nsubmit returned\n");
+    expect(stderr).toMatch(/\[sage\] job cli-finite \(\w{8}\) started: Batch -> Map -> Print/);
+    expect(stderr).toMatch(/\[sage\] job cli-finite \(\w{8}\) finished in/);
+    expect(stderr).toMatch(/\[sage\]\s+Map\s+map\s+in 3\s+out 3/);
+  });
+
+  it("exits 1 and names the operator when the job fails", async () => {
+    const { code, stderr } = await sageRun([fixture], "failing").done;
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/failed in \d+ms: Breaks: deliberate failure/);
+  });
+
+  it("exits 2 with a clear message for a missing file", async () => {
+    const { code, stderr } = await sageRun(["nowhere.ts"], "finite").done;
+    expect(code).toBe(2);
+    expect(stderr).toContain("no such pipeline file: nowhere.ts (E_FILE_NOT_FOUND)");
+  });
+
+  it("drains on Ctrl-C: services are cleaned up and submit returns", async () => {
+    const run = sageRun([fixture], "endless");
+    await until(run, /started/);
+    run.child.kill("SIGINT");
+    const { code, stdout, stderr } = await run.done;
+    expect(stderr).toContain("stopping: draining jobs");
+    expect(stderr).toMatch(/job cli-endless \(\w{8}\) stopped/);
+    expect(stdout).toBe("resource cleaned up\nsubmit returned\n");
+    expect(code).toBe(130);
+  });
+
+  it("aborts on a second Ctrl-C when a drain is stuck", async () => {
+    const run = sageRun([fixture], "stuck");
+    await until(run, /started/);
+    run.child.kill("SIGINT");
+    await until(run, /stopping/);
+    run.child.kill("SIGINT");
+    const { code, stdout, stderr } = await run.done;
+    expect(stderr).toContain("aborting jobs");
+    expect(stdout).toContain("resource cleaned up");
+    expect(code).toBe(130);
+  });
+});

@@ -1,0 +1,40 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const fixture = fileURLToPath(new URL("../fixtures/exits-after-autostop.ts", import.meta.url));
+
+/** Runs the fixture and reports how it ended; kills it (and says so) if it does not exit in time. */
+function runFixture(scenario: string): Promise<{ code: number | null; stdout: string; killed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", fixture, scenario], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill("SIGKILL");
+    }, 15_000);
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      if (code !== 0 && !killed) reject(new Error(`fixture exited with ${code}: ${stderr}`));
+      else resolve({ code, stdout, killed });
+    });
+  });
+}
+
+describe("local mode - the process exits by itself after autostop", () => {
+  it.each([
+    ["success", "resolved finished tasks=0 services=0"],
+    ["failure", "rejected JobFailedError failed tasks=0 services=0"],
+    ["timeout", "rejected JobTimeoutError stopped tasks=0 services=0"],
+  ])("after %s", async (scenario, line) => {
+    const result = await runFixture(scenario);
+    expect(result.killed).toBe(false);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(line);
+  });
+});
