@@ -44,12 +44,12 @@ const multipleOf3 = numbers.filter((n) => n % 3 === 0).map((n): Tagged => ["MULT
 const large = numbers.filter((n) => n > 5).map((n): Tagged => ["LARGE", n]);
 
 const format = ([tag, n]: Tagged): string => `Processed: ${tag} -> ${n}`;
-// ConnectedStreams has no plain map (the original had one), so the same function handles every input
+// One function for every input merges the branches again.
 even
   .connect(odd)
   .connect(multipleOf3)
   .connect(large)
-  .coMap([format, format, format, format])
+  .map(format)
   .sink(StatsSink, { name: "FinalSink" });
 
 await env.submit({ autostop: true });
