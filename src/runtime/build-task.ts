@@ -14,7 +14,8 @@ import { KeyByStage } from "./stages/key-by-stage.js";
 import { MapStage } from "./stages/map-stage.js";
 import { RouterStage, type RouterOutput } from "./stages/router-stage.js";
 import { SinkStage } from "./stages/sink-stage.js";
-import { TERMINAL_STAGE, type Stage, type StageEnv } from "./stages/stage.js";
+import { FusedRun, isFusable } from "./stages/fused-run.js";
+import { TERMINAL_STAGE, type FusableParts, type Stage, type StageEnv } from "./stages/stage.js";
 import { ChannelTask, SourceTask, type ClosableStage, type TaskEnv, type TaskInstance } from "./task.js";
 import type { ChannelSender, Transport } from "./transport.js";
 import { entryPoint, instantiate, type FunctionHooks } from "./user-function.js";
@@ -56,11 +57,26 @@ function buildInstance(build: BuildContext, task: TaskSpec, index: number, track
   const closables: ClosableStage[] = [];
   const [head, ...rest] = task.operators;
   const isSource = head!.kind === "batch" || head!.kind === "source";
+  // Built tail first. Consecutive map/filter/keyBy/sink stages are also compiled into one fused
+  // loop (see FusedRun); the generic stages stay linked behind it for the async path.
+  let run: FusableParts[] = [];
+  let afterRun: Stage = next;
+  const closeRun = () => {
+    if (run.length > 0) next = new FusedRun(run, afterRun);
+    run = [];
+  };
   for (const op of (isSource ? rest : task.operators).slice().reverse()) {
-    const stage = createStage(build, op, index, next, work);
-    closables.unshift(stage);
-    next = stage.stage;
+    const built = createStage(build, op, index, run.length > 0 ? run[0]!.stage : next, work);
+    closables.unshift(built);
+    if (isFusable(built.stage)) {
+      if (run.length === 0) afterRun = next;
+      run.unshift(built.stage.fusion());
+    } else {
+      closeRun();
+      next = built.stage;
+    }
   }
+  closeRun();
   const name = `${task.name}#${index}`;
   if (isSource) {
     const op = head!;

@@ -2,7 +2,7 @@ import type { FunctionContext } from "../../api/types.js";
 import { isThenable } from "../thenable.js";
 import type { FunctionHooks } from "../user-function.js";
 import { FunctionStage } from "./function-stage.js";
-import type { Stage, StageEnv } from "./stage.js";
+import type { FusableParts, Stage, StageEnv } from "./stage.js";
 
 /** `filter`: keeps the records whose predicate is truthy. */
 export class FilterStage extends FunctionStage {
@@ -34,6 +34,11 @@ export class FilterStage extends FunctionStage {
       throw this.wrap(error);
     }
     return this.emit(out);
+  }
+
+  /** The parts a fused run compiles into its loop. */
+  fusion(): FusableParts {
+    return { kind: "filter", fn: this.fn as FusableParts["fn"], ctx: this.ctx, instance: this.hooks as FusableParts["instance"], env: this.env, stage: this };
   }
 
   protected invoke(record: unknown): unknown {

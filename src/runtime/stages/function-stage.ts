@@ -16,7 +16,7 @@ export abstract class FunctionStage implements Stage {
   constructor(
     protected readonly env: StageEnv,
     protected readonly next: Stage,
-    private readonly hooks: FunctionHooks | undefined,
+    protected readonly hooks: FunctionHooks | undefined,
   ) {
     this.#window = new OrderedWindow(
       env.concurrency,
@@ -36,7 +36,7 @@ export abstract class FunctionStage implements Stage {
   protected abstract collect(record: unknown, value: unknown, out: unknown[]): void;
 
   /** Whether earlier async results are still waiting, so new records must queue behind them. */
-  protected get windowBusy(): boolean {
+  get windowBusy(): boolean {
     return this.#window.size > 0;
   }
 
@@ -71,6 +71,11 @@ export abstract class FunctionStage implements Stage {
     } catch (error) {
       throw this.wrap(error);
     }
+  }
+
+  /** Queues `record`, whose result `pending` is a thenable, behind earlier results (used by fused runs). */
+  resume(record: unknown, pending: unknown): Promise<void> {
+    return this.continueAsync([record], undefined, 0, 0, pending, []);
   }
 
   /** Flushes in-flight results, closes the function, then ends the next stage. */

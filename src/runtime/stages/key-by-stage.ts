@@ -2,7 +2,7 @@ import type { FunctionContext } from "../../api/types.js";
 import { OperatorError } from "../../api/errors.js";
 import { isThenable } from "../thenable.js";
 import type { FunctionHooks } from "../user-function.js";
-import type { Stage, StageEnv } from "./stage.js";
+import type { FusableParts, Stage, StageEnv } from "./stage.js";
 
 /** `keyBy`: computes each record's key; the edge after it partitions by a stable hash of the key. */
 export class KeyByStage implements Stage {
@@ -34,6 +34,19 @@ export class KeyByStage implements Stage {
     this.env.counters.recordsIn += n;
     this.env.counters.recordsOut += n;
     return this.next.push(records, keys, 0);
+  }
+
+  /** Never busy: key selectors are synchronous. */
+  readonly windowBusy = false;
+
+  /** The parts a fused run compiles into its loop. */
+  fusion(): FusableParts {
+    return { kind: "keyBy", fn: this.fn as FusableParts["fn"], ctx: this.ctx, instance: this.hooks as FusableParts["instance"], env: this.env, stage: this };
+  }
+
+  /** Unreachable: a key selector never returns a thenable that is accepted. */
+  resume(): Promise<void> {
+    return Promise.reject(new TypeError("a key selector must return its key synchronously"));
   }
 
   async end(): Promise<void> {

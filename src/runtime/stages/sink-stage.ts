@@ -2,7 +2,7 @@ import type { FunctionContext } from "../../api/types.js";
 import { isThenable } from "../thenable.js";
 import type { FunctionHooks } from "../user-function.js";
 import { FunctionStage } from "./function-stage.js";
-import { TERMINAL_STAGE, type StageEnv } from "./stage.js";
+import { TERMINAL_STAGE, type FusableParts, type StageEnv } from "./stage.js";
 
 /** `sink`: consumes records; emits nothing. */
 export class SinkStage extends FunctionStage {
@@ -29,6 +29,11 @@ export class SinkStage extends FunctionStage {
     } catch (error) {
       throw this.wrap(error);
     }
+  }
+
+  /** The parts a fused run compiles into its loop. */
+  fusion(): FusableParts {
+    return { kind: "sink", fn: this.fn as FusableParts["fn"], ctx: this.ctx, instance: this.hooks as FusableParts["instance"], env: this.env, stage: this };
   }
 
   protected invoke(record: unknown): unknown {

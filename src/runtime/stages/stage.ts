@@ -28,3 +28,15 @@ export interface StageEnv {
 
 /** The end of a chain that leads nowhere (a sink). */
 export const TERMINAL_STAGE: Stage = { push() {}, end() {} };
+
+/** What a simple per-record stage exposes so a run of them can be compiled into one loop. */
+export interface FusableParts {
+  kind: "map" | "filter" | "keyBy" | "sink";
+  fn: (data: unknown, ctx: unknown) => unknown;
+  ctx: unknown;
+  /** The function-class instance, when there is one: its `execute` is called as a method. */
+  instance: { execute(data: unknown): unknown } | undefined;
+  env: StageEnv;
+  /** The generic stage: used for the async path and for end(). */
+  stage: Stage & { readonly windowBusy: boolean; resume(record: unknown, pending: unknown): Promise<void> };
+}
