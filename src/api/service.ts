@@ -82,7 +82,10 @@ export class ServiceFactory {
 
 /** Whether `fn` is a class (to be constructed) rather than a plain function (to be called). */
 export function isClass(fn: Function): boolean {
-  if (fn.prototype === undefined) return false; // arrow or method
-  if (Object.getOwnPropertyNames(fn.prototype).length > 1) return true; // has methods besides constructor
-  return Function.prototype.toString.call(fn).startsWith("class");
+  if (fn.prototype === undefined) return false; // arrow, method or async function
+  const source = Function.prototype.toString.call(fn);
+  if (source.startsWith("class")) return true;
+  // Built-ins (String, Boolean, Number, ...) are called, not constructed: `.map(String)`.
+  if (source.endsWith("{ [native code] }")) return false;
+  return Object.getOwnPropertyNames(fn.prototype).length > 1; // an ES5 constructor with methods
 }

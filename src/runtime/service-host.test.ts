@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { BaseService, ServiceCallError, ServiceCallTimeoutError, ServiceFactory, ServiceNotFoundError } from "../index.js";
-import type { ServiceContext, ServiceOptions } from "../api/types.js";
+import {
+  BaseService,
+  ServiceCallError,
+  ServiceCallTimeoutError,
+  ServiceFactory,
+  ServiceNotFoundError,
+  type ServiceContext,
+  type ServiceOptions,
+} from "../index.js";
 import { ServiceHost } from "./service-host.js";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -126,7 +133,7 @@ describe("ServiceHost", () => {
       constructor(readonly prefix: string) {
         super();
       }
-      override async setup(): Promise<void> {
+      async setup(): Promise<void> {
         await flush();
         events.push("setup");
       }
@@ -202,12 +209,10 @@ describe("ServiceHost", () => {
     expect(gate.order).toEqual([1, 2]);
   });
 
-  // BUG: ServiceHost#settled() runs queued calls recursively (#settled -> #run -> #settled for
-  // each sync method, src/runtime/service-host.ts #settled/#run), so a few thousand sync calls
-  // queued behind an async call overflow the stack: some reject with "RangeError: Maximum call
-  // stack size exceeded" and some never settle. (Callers of queued sync calls are also resumed
-  // in reverse order, since the last call's promise resolves first.)
-  it.fails("settles every one of thousands of sync calls queued behind an async call", async () => {
+  // Regression: #settled() once dispatched queued calls recursively (#settled -> #run -> #settled
+  // per sync method), so a few thousand sync calls queued behind an async call overflowed the
+  // stack: some rejected with "Maximum call stack size exceeded", some never settled.
+  it("settles every one of thousands of sync calls queued behind an async call", async () => {
     const host = await startHost("gate", Gate);
     const gate = Gate.latest;
     const busy = host.call("work", [0], Infinity) as Promise<number>;
@@ -226,6 +231,19 @@ describe("ServiceHost", () => {
     await flush();
 
     expect({ fulfilled, rejected }).toEqual({ fulfilled: count, rejected: 0 });
+  });
+
+  it("resumes the callers of queued sync calls in the order they called", async () => {
+    const host = await startHost("gate", Gate);
+    const gate = Gate.latest;
+    const busy = host.call("work", [0], 1000) as Promise<number>;
+    const resumed: number[] = [];
+    const queued = [1, 2, 3, 4].map((n) => (host.call("now", [n], 1000) as Promise<number>).then((v) => resumed.push(v)));
+
+    await runAll(gate, [busy, ...queued]);
+
+    expect(gate.order).toEqual([0, 1, 2, 3, 4]);
+    expect(resumed).toEqual([1, 2, 3, 4]);
   });
 
   it.each([2, 3])("runs up to maxConcurrency=%i calls at once", async (maxConcurrency) => {
@@ -323,7 +341,7 @@ describe("ServiceHost", () => {
 
   it("fails to start with a clear error when setup() exceeds its timeout", async () => {
     class Slow extends BaseService {
-      override setup(): Promise<void> {
+      setup(): Promise<void> {
         return new Promise(() => undefined);
       }
       ping(): string {
@@ -340,10 +358,9 @@ describe("ServiceHost", () => {
     expect(() => host.call("ping", [], 1000)).toThrow(/service is failed/);
   });
 
-  // BUG: ServiceHost.setup() awaits factory.create() outside withTimeout (src/runtime/service-host.ts,
-  // setup(): `await this.factory.create(this.ctx)`), so an async factory that never resolves hangs
-  // the job's start forever, ignoring setupTimeoutMs.
-  it.fails("fails to start when an async factory does not return within the setup timeout", async () => {
+  // Regression: setup() once awaited factory.create() outside the time limit, so an async factory
+  // that never resolved hung the job's start forever.
+  it("fails to start when an async factory does not return within the setup timeout", async () => {
     const host = new ServiceHost(new ServiceFactory("hanging", () => new Promise<object>(() => undefined)), context("hanging"));
     let guard: NodeJS.Timeout | undefined;
     const hung = new Promise<string>((resolve) => (guard = setTimeout(resolve, 50, "still starting")));
@@ -356,7 +373,7 @@ describe("ServiceHost", () => {
 
   it("fails to start with the cause when setup() throws", async () => {
     class Broken extends BaseService {
-      override setup(): void {
+      setup(): void {
         throw new Error("no credentials");
       }
     }
@@ -377,7 +394,7 @@ describe("ServiceHost", () => {
   it("runs cleanup() and stops, after which calls fail with a ServiceCallError", async () => {
     const cleaned: string[] = [];
     class Tidy extends BaseService {
-      override async cleanup(): Promise<void> {
+      async cleanup(): Promise<void> {
         await flush();
         cleaned.push("done");
       }
@@ -397,7 +414,7 @@ describe("ServiceHost", () => {
 
   it("reports a clear error when cleanup() exceeds its timeout", async () => {
     class Stuck extends BaseService {
-      override cleanup(): Promise<void> {
+      cleanup(): Promise<void> {
         return new Promise(() => undefined);
       }
     }
@@ -411,7 +428,7 @@ describe("ServiceHost", () => {
 
   it("reports the cause when cleanup() throws", async () => {
     class Messy extends BaseService {
-      override cleanup(): void {
+      cleanup(): void {
         throw new Error("disk full");
       }
     }
@@ -423,10 +440,10 @@ describe("ServiceHost", () => {
   it("skips cleanup() of a service that never started", async () => {
     let cleaned = false;
     class Never extends BaseService {
-      override setup(): void {
+      setup(): void {
         throw new Error("nope");
       }
-      override cleanup(): void {
+      cleanup(): void {
         cleaned = true;
       }
     }

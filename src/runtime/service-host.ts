@@ -36,6 +36,7 @@ export class ServiceHost {
   readonly #methods = new Map<string, (...args: unknown[]) => unknown>();
   readonly #queue: QueuedCall[] = [];
   #active = 0;
+  #dispatching = false;
   readonly #maxConcurrency: number;
 
   constructor(
@@ -58,13 +59,14 @@ export class ServiceHost {
   /** Creates the instance and awaits its setup() under `timeoutMs`. */
   async setup(timeoutMs: number): Promise<void> {
     try {
-      const instance = (await this.factory.create(this.ctx)) as Record<string, unknown>;
-      this.#instance = instance;
-      for (const name of callableMethods(instance)) this.#methods.set(name, instance[name] as (...args: unknown[]) => unknown);
-      const setup = instance.setup;
-      if (typeof setup === "function") {
-        await withTimeout(Promise.resolve(setup.call(instance)), timeoutMs, () => new Error(`setup() did not finish within ${timeoutMs} ms`));
-      }
+      // Construction (an async factory too) and setup() share one time limit.
+      const start = async () => {
+        const instance = (await this.factory.create(this.ctx)) as Record<string, unknown>;
+        this.#instance = instance;
+        for (const name of callableMethods(instance)) this.#methods.set(name, instance[name] as (...args: unknown[]) => unknown);
+        if (typeof instance.setup === "function") await instance.setup();
+      };
+      await withTimeout(start(), timeoutMs, () => new Error(`setup() did not finish within ${timeoutMs} ms`));
       this.state = "running";
     } catch (error) {
       this.state = "failed";
@@ -151,15 +153,22 @@ export class ServiceHost {
 
   #settled(): void {
     this.#active--;
-    while (this.#active < this.#maxConcurrency && this.#queue.length > 0) {
-      const call = this.#queue.shift()!;
-      clearTimeout(call.timer);
-      try {
-        const value = this.#run(call.method, call.name, call.args, Math.max(1, call.deadline - performance.now()));
-        call.resolve(value);
-      } catch (error) {
-        call.reject(error);
+    // A sync call run from the queue settles inside #run and lands here again: the outer loop
+    // keeps dispatching, so thousands of queued sync calls do not grow the stack.
+    if (this.#dispatching) return;
+    this.#dispatching = true;
+    try {
+      while (this.#active < this.#maxConcurrency && this.#queue.length > 0) {
+        const call = this.#queue.shift()!;
+        clearTimeout(call.timer);
+        try {
+          call.resolve(this.#run(call.method, call.name, call.args, Math.max(1, call.deadline - performance.now())));
+        } catch (error) {
+          call.reject(error);
+        }
       }
+    } finally {
+      this.#dispatching = false;
     }
   }
 }

@@ -15,6 +15,7 @@ export function createServiceProxy(transport: ServiceTransport, service: string,
     get(_target, property) {
       // Answer "no" to promise and inspection probes, so `await proxy` and console.log work.
       if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
+      if (property === "toString") return () => `[service ${service}]`;
       return (...args: unknown[]) => transport.call(service, property, args, options);
     },
   });

@@ -164,7 +164,8 @@ function batchFunctionReader(execute: () => unknown): () => ReadResult {
 }
 
 function sourceFunctionReader(execute: () => unknown): () => ReadResult {
-  const settle = (value: unknown) => (value === END_OF_STREAM ? DONE : value === undefined ? IDLE : value);
+  // Like the original, "nothing" (undefined or null) means no record right now.
+  const settle = (value: unknown) => (value === END_OF_STREAM ? DONE : value === undefined || value === null ? IDLE : value);
   return () => {
     const value = execute();
     return isThenable(value) ? Promise.resolve(value).then(settle) : settle(value);

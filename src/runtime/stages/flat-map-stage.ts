@@ -25,7 +25,7 @@ export class FlatMapStage extends FunctionStage {
     super(env, next, hooks);
   }
 
-  push(records: unknown[], _keys: unknown[] | undefined, input: number): void | Promise<void> {
+  override push(records: unknown[], _keys: unknown[] | undefined, input: number): void | Promise<void> {
     const n = records.length;
     this.env.counters.recordsIn += n;
     const out: unknown[] = [];

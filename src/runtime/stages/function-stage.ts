@@ -1,5 +1,6 @@
 import { OperatorError } from "../../api/errors.js";
 import type { FunctionHooks } from "../user-function.js";
+import { isThenable } from "../thenable.js";
 import { OrderedWindow } from "./ordered-window.js";
 import type { Stage, StageEnv } from "./stage.js";
 
@@ -27,7 +28,25 @@ export abstract class FunctionStage implements Stage {
     );
   }
 
-  abstract push(records: unknown[], keys: unknown[] | undefined, input: number): void | Promise<void>;
+  /**
+   * The generic path: fused runs (see FusedRun) handle the sync hot path of map, filter and sink,
+   * so this loop serves their async continuations and the stages that are never fused.
+   */
+  push(records: unknown[], keys: unknown[] | undefined, input: number): void | Promise<void> {
+    const n = records.length;
+    this.env.counters.recordsIn += n;
+    const out: unknown[] = [];
+    try {
+      for (let i = 0; i < n; i++) {
+        const result = this.invoke(records[i], keys?.[i], input);
+        if (this.windowBusy || isThenable(result)) return this.continueAsync(records, keys, input, i, result, out);
+        this.collect(records[i], result, out);
+      }
+    } catch (error) {
+      throw this.wrap(error);
+    }
+    return this.emit(out);
+  }
 
   /** Calls the user function for one record; may return a thenable. */
   protected abstract invoke(record: unknown, key: unknown, input: number): unknown;

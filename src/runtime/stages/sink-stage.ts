@@ -1,5 +1,4 @@
 import type { FunctionContext } from "../../api/types.js";
-import { isThenable } from "../thenable.js";
 import type { FunctionHooks } from "../user-function.js";
 import { FunctionStage } from "./function-stage.js";
 import { TERMINAL_STAGE, type FusableParts, type StageEnv } from "./stage.js";
@@ -13,22 +12,6 @@ export class SinkStage extends FunctionStage {
     private readonly ctx: FunctionContext,
   ) {
     super(env, TERMINAL_STAGE, hooks);
-  }
-
-  push(records: unknown[], _keys: unknown[] | undefined, input: number): void | Promise<void> {
-    const n = records.length;
-    this.env.counters.recordsIn += n;
-    const fn = this.fn;
-    const ctx = this.ctx;
-    try {
-      if (this.windowBusy) return this.continueAsync(records, undefined, input, 0, fn(records[0], ctx), []);
-      for (let i = 0; i < n; i++) {
-        const result = fn(records[i], ctx);
-        if (isThenable(result)) return this.continueAsync(records, undefined, input, i, result, []);
-      }
-    } catch (error) {
-      throw this.wrap(error);
-    }
   }
 
   /** The parts a fused run compiles into its loop. */
