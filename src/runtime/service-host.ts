@@ -1,6 +1,7 @@
 import { ServiceCallError, ServiceCallTimeoutError, ServiceNotFoundError, messageOf } from "../api/errors.js";
 import type { ServiceFactory } from "../api/service.js";
 import type { ServiceContext, ServiceStatus } from "../api/types.js";
+import { compileFactory } from "./codegen.js";
 import { isThenable } from "./thenable.js";
 
 interface QueuedCall {
@@ -31,12 +32,14 @@ export function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Er
  */
 export class ServiceHost {
   state: ServiceStatus["state"] = "starting";
-  calls = 0;
   #instance: Record<string, unknown> | undefined;
   readonly #methods = new Map<string, (...args: unknown[]) => unknown>();
   readonly #queue: QueuedCall[] = [];
   #active = 0;
   #dispatching = false;
+  /** Plain data the compiled callers read and bump: kept as fields for the fastest access. */
+  readonly #gate: CallerGate = { idle: false, calls: 0 };
+  readonly #callers = new Map<string, (...args: unknown[]) => unknown>();
   readonly #maxConcurrency: number;
 
   constructor(
@@ -44,6 +47,11 @@ export class ServiceHost {
     private readonly ctx: ServiceContext,
   ) {
     this.#maxConcurrency = Math.max(1, factory.options.maxConcurrency ?? 1);
+  }
+
+  /** Calls made so far. */
+  get calls(): number {
+    return this.#gate.calls;
   }
 
   /** The service's name. */
@@ -68,6 +76,7 @@ export class ServiceHost {
       };
       await withTimeout(start(), timeoutMs, () => new Error(`setup() did not finish within ${timeoutMs} ms`));
       this.state = "running";
+      this.#refreshIdle();
     } catch (error) {
       this.state = "failed";
       throw new Error(`service '${this.name}' failed to start: ${messageOf(error)}`, { cause: error });
@@ -79,16 +88,37 @@ export class ServiceHost {
     return this.bind(name, timeoutMs)(...args);
   }
 
-  /** A caller of one method, resolved once: what service proxies hold for their known methods. */
+  /**
+   * A caller of one method, compiled once per method and timeout: what service proxies hold.
+   * @remarks The idle path is the per-record hot path of services: no rest array, no promise and
+   * no slot for a sync method, since nothing can interleave with a synchronous call; only an async
+   * result occupies a mailbox slot until it settles. The caller is generated (see compileCaller)
+   * so it calls `instance.method(...)` directly, which V8 inlines like a plain method call.
+   */
   bind(name: string, timeoutMs: number): (...args: unknown[]) => unknown {
-    const method = this.#methods.get(name);
-    if (method === undefined) throw new ServiceNotFoundError(this.name, name, this.methodNames);
-    return (...args: unknown[]) => {
-      if (this.state !== "running") throw new ServiceCallError(this.name, name, new Error(`service is ${this.state}`));
-      this.calls++;
-      if (this.#active < this.#maxConcurrency && this.#queue.length === 0) return this.#run(method, name, args, timeoutMs);
-      return this.#enqueue(method, name, args, timeoutMs);
+    if (!this.#methods.has(name)) throw new ServiceNotFoundError(this.name, name, this.methodNames);
+    const key = `${name}\u0000${timeoutMs}`;
+    let caller = this.#callers.get(key);
+    if (!caller) this.#callers.set(key, (caller = compileCaller(name, this.#instance!, this.#gate, this.#slowPaths(name, timeoutMs))));
+    return caller;
+  }
+
+  // The slow paths of one method's caller: a busy mailbox, a throw, an async result.
+  #slowPaths(name: string, timeoutMs: number): CallerSlowPaths {
+    return {
+      busy: (args) => {
+        if (this.state !== "running") throw new ServiceCallError(this.name, name, new Error(`service is ${this.state}`));
+        this.#gate.calls++;
+        return this.#enqueue(this.#methods.get(name)!, name, args, timeoutMs);
+      },
+      failed: (error) => new ServiceCallError(this.name, name, error),
+      track: (result) => this.#track(result, name, timeoutMs),
     };
+  }
+
+  // Idle = running, a free slot and nobody queued: then a call may run directly.
+  #refreshIdle(): void {
+    this.#gate.idle = this.state === "running" && this.#active < this.#maxConcurrency && this.#queue.length === 0;
   }
 
   #enqueue(method: (...args: unknown[]) => unknown, name: string, args: unknown[], timeoutMs: number): Promise<unknown> {
@@ -98,10 +128,12 @@ export class ServiceHost {
         call.timer = setTimeout(() => {
           const at = this.#queue.indexOf(call);
           if (at >= 0) this.#queue.splice(at, 1);
+          this.#refreshIdle();
           reject(new ServiceCallTimeoutError(this.name, name, timeoutMs));
         }, timeoutMs);
       }
       this.#queue.push(call);
+      this.#gate.idle = false;
     });
   }
 
@@ -110,6 +142,7 @@ export class ServiceHost {
     const instance = this.#instance;
     const wasRunning = this.state === "running";
     this.state = "stopped";
+    this.#refreshIdle();
     for (const call of this.#queue.splice(0)) {
       clearTimeout(call.timer);
       call.reject(new ServiceCallError(this.name, call.name, new Error("service stopped")));
@@ -125,52 +158,84 @@ export class ServiceHost {
     }
   }
 
-  #run(method: (...args: unknown[]) => unknown, name: string, args: unknown[], timeoutMs: number): unknown {
+  // An async result holds a mailbox slot until it settles; then queued calls may run.
+  #track(result: PromiseLike<unknown>, name: string, timeoutMs: number): Promise<unknown> {
     this.#active++;
-    let result: unknown;
-    try {
-      result = method.apply(this.#instance, args);
-    } catch (error) {
-      this.#settled();
-      throw new ServiceCallError(this.name, name, error);
-    }
-    if (!isThenable(result)) {
-      this.#settled();
-      return result;
-    }
+    this.#refreshIdle();
     const settled = Promise.resolve(result).then(
       (value) => {
-        this.#settled();
+        this.#active--;
+        this.#dispatch();
         return value;
       },
       (error) => {
-        this.#settled();
+        this.#active--;
+        this.#dispatch();
         throw new ServiceCallError(this.name, name, error);
       },
     );
     return withTimeout(settled, timeoutMs, () => new ServiceCallTimeoutError(this.name, name, timeoutMs));
   }
 
-  #settled(): void {
-    this.#active--;
-    // A sync call run from the queue settles inside #run and lands here again: the outer loop
-    // keeps dispatching, so thousands of queued sync calls do not grow the stack.
+  // Runs queued calls in order while slots are free; a sync one settles at once and the loop goes on.
+  #dispatch(): void {
     if (this.#dispatching) return;
     this.#dispatching = true;
     try {
       while (this.#active < this.#maxConcurrency && this.#queue.length > 0) {
         const call = this.#queue.shift()!;
         clearTimeout(call.timer);
+        let result: unknown;
         try {
-          call.resolve(this.#run(call.method, call.name, call.args, Math.max(1, call.deadline - performance.now())));
+          result = call.method.apply(this.#instance, call.args);
         } catch (error) {
-          call.reject(error);
+          call.reject(new ServiceCallError(this.name, call.name, error));
+          continue;
         }
+        call.resolve(isThenable(result) ? this.#track(result, call.name, Math.max(1, call.deadline - performance.now())) : result);
       }
     } finally {
       this.#dispatching = false;
+      this.#refreshIdle();
     }
   }
+}
+
+/** The host state compiled callers read: whether a call may run directly, and the call count. */
+interface CallerGate {
+  idle: boolean;
+  calls: number;
+}
+
+/** What a compiled caller does off the idle path. */
+interface CallerSlowPaths {
+  busy(args: unknown[]): Promise<unknown>;
+  failed(error: unknown): Error;
+  track(result: PromiseLike<unknown>): Promise<unknown>;
+}
+
+// Generated from a fixed template; the method name enters only as a JSON string literal.
+function compileCaller(name: string, instance: object, gate: CallerGate, slow: CallerSlowPaths): (...args: unknown[]) => unknown {
+  const method = `instance[${JSON.stringify(name)}]`;
+  const source = `
+    return function callService() {
+      if (!gate.idle) return slow.busy(Array.prototype.slice.call(arguments));
+      gate.calls++;
+      let result;
+      try {
+        switch (arguments.length) {
+          case 0: result = ${method}(); break;
+          case 1: result = ${method}(arguments[0]); break;
+          case 2: result = ${method}(arguments[0], arguments[1]); break;
+          case 3: result = ${method}(arguments[0], arguments[1], arguments[2]); break;
+          default: result = ${method}(...arguments);
+        }
+      } catch (error) {
+        throw slow.failed(error);
+      }
+      return result !== null && typeof result === "object" && typeof result.then === "function" ? slow.track(result) : result;
+    };`;
+  return compileFactory<(...args: unknown[]) => unknown>(["instance", "gate", "slow"], source)(instance, gate, slow);
 }
 
 /** Public methods of a service object: own and inherited functions, minus lifecycle hooks and Object's. */

@@ -1,4 +1,5 @@
 import { OperatorError } from "../../api/errors.js";
+import { compileFactory } from "../codegen.js";
 import type { FusableParts, Stage } from "./stage.js";
 
 type Push = (records: unknown[], keys: unknown[] | undefined, input: number) => void | Promise<void>;
@@ -114,7 +115,5 @@ function compileRun(parts: readonly FusableParts[], next: Stage, run: FusedRun):
     };`;
   const names = parts.flatMap((_, j) => [`f${j}`, `x${j}`, `p${j}`]);
   const values = parts.flatMap((part) => [part.instance ?? part.fn, part.ctx, part]);
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- see the class comment
-  const factory = new Function("run", "next", "first", ...names, source) as (...args: unknown[]) => Push;
-  return factory(run, next, parts[0]!.stage, ...values);
+  return compileFactory<Push>(["run", "next", "first", ...names], source)(run, next, parts[0]!.stage, ...values);
 }
