@@ -11,8 +11,10 @@ export interface WorkloadSpec {
   title: string;
   /** Input records of a measured run. */
   records: number;
-  /** Input records of the unmeasured warm-up run (0: none). */
+  /** Input records of each unmeasured warm-up run (0: none). */
   warmupRecords: number;
+  /** Unmeasured warm-up runs before the measured ones, so every peer is measured JIT-warm (default 1). */
+  warmupRuns?: number;
   /** Measured runs per child process; the report uses the median over all rounds. */
   repeats: number;
   /** Child processes per variant, interleaved with the other peers' (spreads background noise evenly). */
@@ -23,9 +25,9 @@ export interface WorkloadSpec {
 
 /** The suite's workloads, in run order. */
 export const WORKLOADS: readonly WorkloadSpec[] = [
-  { id: "w1", title: "W1: map -> filter -> keyBy running sum, 5M records", records: W1_RECORDS, warmupRecords: W1_RECORDS, repeats: 2, rounds: 3, kind: "throughput" },
+  { id: "w1", title: "W1: map -> filter -> keyBy running sum, 5M records", records: W1_RECORDS, warmupRecords: W1_RECORDS, warmupRuns: 2, repeats: 2, rounds: 3, kind: "throughput" },
   { id: "w2", title: "W2: async map over HTTP (5 ms), 64 in flight, 20k records", records: W2_RECORDS, warmupRecords: 2_000, repeats: 1, rounds: 5, kind: "throughput" },
-  { id: "w3", title: "W3: KV service get + put per record, 1M records", records: W3_RECORDS, warmupRecords: W3_RECORDS, repeats: 2, rounds: 3, kind: "throughput" },
+  { id: "w3", title: "W3: KV service get + put per record, 1M records", records: W3_RECORDS, warmupRecords: W3_RECORDS, warmupRuns: 4, repeats: 2, rounds: 3, kind: "throughput" },
   { id: "autostop", title: "Autostop latency: last record in sink -> submit({ autostop }) resolved, 3 services", records: AUTOSTOP_RECORDS, warmupRecords: 0, repeats: 1, rounds: 1, kind: "latency" },
 ];
 

@@ -31,7 +31,7 @@ export async function runVariant(variant: Variant, spec: WorkloadSpec, options: 
   collectGarbage();
   const baselineMB = process.memoryUsage().rss / MB;
 
-  if (warmupRecords > 0) await prepared.run(warmupRecords);
+  for (let i = 0; warmupRecords > 0 && i < (spec.warmupRuns ?? 1); i++) await prepared.run(warmupRecords);
   const samples: number[] = [];
   let checksum: string | undefined;
   let info: Record<string, unknown> = {};

@@ -155,7 +155,7 @@ export function renderMarkdown(specs: readonly WorkloadSpec[], results: readonly
 
   lines.push("");
   const runs = specs.filter((s) => s.kind === "throughput").map((s) => `${s.id}: ${s.rounds} x ${s.repeats}`).join(", ");
-  if (runs !== "") lines.push(`Median of the measured runs (${runs}: rounds x runs per round); each round runs every peer of the workload in a fresh child process after a warm-up run, peers interleaved. "vs loop" = loop time / variant time. Peak RSS = the largest maxRSS of the variant's child processes (includes Node + tsx; the loop rows show that floor).`);
+  if (runs !== "") lines.push(`Median of the measured runs (${runs}: rounds x runs per round); each round runs every peer of the workload in a fresh child process after unmeasured warm-up runs (w1: 2, w3: 4, others: 1), peers interleaved. "vs loop" = loop time / variant time. Peak RSS = the largest maxRSS of the variant's child processes (includes Node + tsx; the loop rows show that floor).`);
   if (specs.some((s) => s.id === "autostop")) {
     lines.push(`Autostop: ${AUTOSTOP_WARMUP} unmeasured repetitions, then ${AUTOSTOP_REPEATS} measured, each with a fresh LocalEnvironment.`);
   }

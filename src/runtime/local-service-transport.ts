@@ -15,18 +15,14 @@ export class LocalServiceTransport implements ServiceTransport {
     return this.#host(service).call(method, args, options.timeoutMs);
   }
 
-  bind(service: string, method: string, options: CallOptions): (...args: unknown[]) => unknown {
-    return this.#host(service).bind(method, options.timeoutMs);
+  proxy(service: string, options: CallOptions): Record<string, unknown> {
+    return this.#host(service).createProxy(options.timeoutMs);
   }
 
   #host(service: string): ServiceHost {
     const host = this.#hosts.get(service);
     if (host === undefined) throw new ServiceNotFoundError(service, undefined, this.services());
     return host;
-  }
-
-  methodsOf(service: string): readonly string[] | undefined {
-    return this.#hosts.get(service)?.methodNames;
   }
 
   services(): readonly string[] {

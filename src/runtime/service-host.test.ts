@@ -164,7 +164,7 @@ describe("ServiceHost", () => {
     const result = host.call("add", [2, 3], 1000);
 
     expect(result).toBe(5);
-    expect(host.bind("add", 1000)(4, 5)).toBe(9);
+    expect((host.createProxy(1000) as { add(a: number, b: number): unknown }).add(4, 5)).toBe(9);
   });
 
   it("returns a promise for an async method", async () => {
@@ -298,7 +298,7 @@ describe("ServiceHost", () => {
     expect(error).toBeInstanceOf(ServiceNotFoundError);
     expect(error).toMatchObject({ service: "calc", method: "divide", code: "E_SERVICE_NOT_FOUND" });
     expect((error as Error).message).toMatch(/service 'calc' has no method 'divide' \(methods: .*add/);
-    expect(() => host.bind("divide", 1000)).toThrow(ServiceNotFoundError);
+    expect(() => (host.createProxy(1000) as { divide(): unknown }).divide()).toThrow(ServiceNotFoundError);
   });
 
   it.each(["setup", "cleanup", "constructor", "ctx", "logger", "callService", "service"])(

@@ -2,6 +2,7 @@ import { ServiceCallError, ServiceCallTimeoutError, ServiceNotFoundError, messag
 import type { ServiceFactory } from "../api/service.js";
 import type { ServiceContext, ServiceStatus } from "../api/types.js";
 import { compileFactory } from "./codegen.js";
+import { createProxyBase } from "./service-proxy.js";
 import { isThenable } from "./thenable.js";
 
 interface QueuedCall {
@@ -39,7 +40,6 @@ export class ServiceHost {
   #dispatching = false;
   /** Plain data the compiled callers read and bump: kept as fields for the fastest access. */
   readonly #gate: CallerGate = { idle: false, calls: 0 };
-  readonly #callers = new Map<string, (...args: unknown[]) => unknown>();
   readonly #maxConcurrency: number;
 
   constructor(
@@ -83,37 +83,64 @@ export class ServiceHost {
     }
   }
 
-  /** Calls a method through the mailbox. */
+  /** Calls a method by name through the mailbox (the path of `callService`). */
   call(name: string, args: unknown[], timeoutMs: number): unknown {
-    return this.bind(name, timeoutMs)(...args);
+    const method = this.#methods.get(name);
+    if (method === undefined) throw new ServiceNotFoundError(this.name, name, this.methodNames);
+    if (!this.#gate.idle) return this.enqueueCall(name, args, timeoutMs);
+    this.#gate.calls++;
+    let result: unknown;
+    try {
+      result = method.apply(this.#instance, args);
+    } catch (error) {
+      throw this.callFailed(name, error);
+    }
+    return isThenable(result) ? this.trackCall(result, name, timeoutMs) : result;
   }
 
   /**
-   * A caller of one method, compiled once per method and timeout: what service proxies hold.
-   * @remarks The idle path is the per-record hot path of services: no rest array, no promise and
-   * no slot for a sync method, since nothing can interleave with a synchronous call; only an async
-   * result occupies a mailbox slot until it settles. The caller is generated (see compileCaller)
-   * so it calls `instance.method(...)` directly, which V8 inlines like a plain method call.
+   * The object `ctx.service(name)` returns: one own property per method, each a caller shared by
+   * every proxy of every job (see methodCaller), reading this host's state from the proxy.
+   * @remarks Proxies of one service class share a hidden class and their callers share one
+   * function, so `kv.get(k)` in user code stays monomorphic from job to job and V8 inlines it.
    */
-  bind(name: string, timeoutMs: number): (...args: unknown[]) => unknown {
-    if (!this.#methods.has(name)) throw new ServiceNotFoundError(this.name, name, this.methodNames);
-    const key = `${name}\u0000${timeoutMs}`;
-    let caller = this.#callers.get(key);
-    if (!caller) this.#callers.set(key, (caller = compileCaller(name, this.#instance!, this.#gate, this.#slowPaths(name, timeoutMs))));
-    return caller;
+  createProxy(timeoutMs: number): Record<string, unknown> {
+    const proxy = createProxyBase(this.name, (method, args) => this.call(method, args, timeoutMs)) as Record<string | symbol, unknown>;
+    const state: CallerState = { instance: this.#instance!, gate: this.#gate, host: this, timeoutMs };
+    proxy[CALLER_STATE] = state;
+    for (const name of this.#methods.keys()) proxy[name] = methodCaller(name);
+    return proxy as Record<string, unknown>;
   }
 
-  // The slow paths of one method's caller: a busy mailbox, a throw, an async result.
-  #slowPaths(name: string, timeoutMs: number): CallerSlowPaths {
-    return {
-      busy: (args) => {
-        if (this.state !== "running") throw new ServiceCallError(this.name, name, new Error(`service is ${this.state}`));
-        this.#gate.calls++;
-        return this.#enqueue(this.#methods.get(name)!, name, args, timeoutMs);
+  /** @internal A call that must wait for the mailbox (or fails if the service is not running). */
+  enqueueCall(name: string, args: unknown[], timeoutMs: number): Promise<unknown> {
+    if (this.state !== "running") throw new ServiceCallError(this.name, name, new Error(`service is ${this.state}`));
+    this.#gate.calls++;
+    return this.#enqueue(this.#methods.get(name)!, name, args, timeoutMs);
+  }
+
+  /** @internal Wraps what a method threw. */
+  callFailed(name: string, error: unknown): ServiceCallError {
+    return new ServiceCallError(this.name, name, error);
+  }
+
+  /** @internal An async result holds a mailbox slot until it settles; then queued calls may run. */
+  trackCall(result: PromiseLike<unknown>, name: string, timeoutMs: number): Promise<unknown> {
+    this.#active++;
+    this.#refreshIdle();
+    const settled = Promise.resolve(result).then(
+      (value) => {
+        this.#active--;
+        this.#dispatch();
+        return value;
       },
-      failed: (error) => new ServiceCallError(this.name, name, error),
-      track: (result) => this.#track(result, name, timeoutMs),
-    };
+      (error) => {
+        this.#active--;
+        this.#dispatch();
+        throw new ServiceCallError(this.name, name, error);
+      },
+    );
+    return withTimeout(settled, timeoutMs, () => new ServiceCallTimeoutError(this.name, name, timeoutMs));
   }
 
   // Idle = running, a free slot and nobody queued: then a call may run directly.
@@ -158,25 +185,6 @@ export class ServiceHost {
     }
   }
 
-  // An async result holds a mailbox slot until it settles; then queued calls may run.
-  #track(result: PromiseLike<unknown>, name: string, timeoutMs: number): Promise<unknown> {
-    this.#active++;
-    this.#refreshIdle();
-    const settled = Promise.resolve(result).then(
-      (value) => {
-        this.#active--;
-        this.#dispatch();
-        return value;
-      },
-      (error) => {
-        this.#active--;
-        this.#dispatch();
-        throw new ServiceCallError(this.name, name, error);
-      },
-    );
-    return withTimeout(settled, timeoutMs, () => new ServiceCallTimeoutError(this.name, name, timeoutMs));
-  }
-
   // Runs queued calls in order while slots are free; a sync one settles at once and the loop goes on.
   #dispatch(): void {
     if (this.#dispatching) return;
@@ -192,7 +200,7 @@ export class ServiceHost {
           call.reject(new ServiceCallError(this.name, call.name, error));
           continue;
         }
-        call.resolve(isThenable(result) ? this.#track(result, call.name, Math.max(1, call.deadline - performance.now())) : result);
+        call.resolve(isThenable(result) ? this.trackCall(result, call.name, Math.max(1, call.deadline - performance.now())) : result);
       }
     } finally {
       this.#dispatching = false;
@@ -207,20 +215,33 @@ interface CallerGate {
   calls: number;
 }
 
-/** What a compiled caller does off the idle path. */
-interface CallerSlowPaths {
-  busy(args: unknown[]): Promise<unknown>;
-  failed(error: unknown): Error;
-  track(result: PromiseLike<unknown>): Promise<unknown>;
+/** What a proxy holds for its method callers; one shape for every proxy. */
+interface CallerState {
+  instance: object;
+  gate: CallerGate;
+  host: ServiceHost;
+  timeoutMs: number;
 }
 
-// Generated from a fixed template; the method name enters only as a JSON string literal.
-function compileCaller(name: string, instance: object, gate: CallerGate, slow: CallerSlowPaths): (...args: unknown[]) => unknown {
-  const method = `instance[${JSON.stringify(name)}]`;
+const CALLER_STATE = Symbol("callerState");
+
+function detached(name: string): Error {
+  return new TypeError(`service method ${name}() was called without its proxy: call it as proxy.${name}(...)`);
+}
+
+// One caller per method name for the whole process, generated from a fixed template; the name
+// enters only as a JSON string literal.
+function methodCaller(name: string): (...args: unknown[]) => unknown {
+  let caller = callers.get(name);
+  if (caller) return caller;
+  const method = `s.instance[${JSON.stringify(name)}]`;
+  const literal = JSON.stringify(name);
   const source = `
     return function callService() {
-      if (!gate.idle) return slow.busy(Array.prototype.slice.call(arguments));
-      gate.calls++;
+      const s = this === null || this === undefined ? undefined : this[STATE];
+      if (s === undefined) throw detached(${literal});
+      if (!s.gate.idle) return s.host.enqueueCall(${literal}, Array.prototype.slice.call(arguments), s.timeoutMs);
+      s.gate.calls++;
       let result;
       try {
         switch (arguments.length) {
@@ -231,12 +252,18 @@ function compileCaller(name: string, instance: object, gate: CallerGate, slow: C
           default: result = ${method}(...arguments);
         }
       } catch (error) {
-        throw slow.failed(error);
+        throw s.host.callFailed(${literal}, error);
       }
-      return result !== null && typeof result === "object" && typeof result.then === "function" ? slow.track(result) : result;
+      return result !== null && typeof result === "object" && typeof result.then === "function"
+        ? s.host.trackCall(result, ${literal}, s.timeoutMs)
+        : result;
     };`;
-  return compileFactory<(...args: unknown[]) => unknown>(["instance", "gate", "slow"], source)(instance, gate, slow);
+  caller = compileFactory<(...args: unknown[]) => unknown>(["STATE", "detached"], source)(CALLER_STATE, detached);
+  callers.set(name, caller);
+  return caller;
 }
+
+const callers = new Map<string, (...args: unknown[]) => unknown>();
 
 /** Public methods of a service object: own and inherited functions, minus lifecycle hooks and Object's. */
 function callableMethods(instance: object): string[] {
@@ -245,7 +272,7 @@ function callableMethods(instance: object): string[] {
   for (let proto = instance; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
     if (proto.constructor?.name === "BaseService" && Object.getPrototypeOf(proto) === Object.prototype) break;
     for (const name of Object.getOwnPropertyNames(proto)) {
-      if (hidden.has(name) || name.startsWith("_") || name.startsWith("#")) continue;
+      if (hidden.has(name) || name.startsWith("_")) continue;
       const descriptor = Object.getOwnPropertyDescriptor(proto, name);
       if (descriptor && typeof descriptor.value === "function") names.add(name);
     }

@@ -4,7 +4,7 @@ import { BaseService, ServiceFactory, ServiceNotFoundError } from "../index.js";
 import type { ServiceContext } from "../api/types.js";
 import { LocalServiceTransport } from "./local-service-transport.js";
 import { ServiceHost } from "./service-host.js";
-import { createServiceProxy, ServiceProxyCache } from "./service-proxy.js";
+import { createProxyBase, createServiceProxy, ServiceProxyCache } from "./service-proxy.js";
 import type { CallOptions, ServiceTransport } from "./service-transport.js";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -43,11 +43,10 @@ class RecordingTransport implements ServiceTransport {
     this.calls.push({ service, method, args, options });
     return Promise.resolve(`${method}:${args.join(",")}`);
   }
-  bind(service: string, method: string, options: CallOptions): (...args: unknown[]) => unknown {
-    return (...args) => this.call(service, method, args, options);
-  }
-  methodsOf(): readonly string[] | undefined {
-    return this.methods;
+  proxy(service: string, options: CallOptions): Record<string, unknown> {
+    const proxy = createProxyBase(service, (method, args) => this.call(service, method, args, options));
+    for (const method of this.methods ?? []) proxy[method] = (...args: unknown[]) => this.call(service, method, args, options);
+    return proxy;
   }
   services(): readonly string[] {
     return ["remote"];

@@ -5,10 +5,9 @@ import type { ServiceTransport } from "./service-transport.js";
 const SERVICE = Symbol("service");
 const CALL = Symbol("call");
 
-// One prototype shared by every proxy, so proxies of the same service share a hidden class and
-// the property access `kv.get` stays monomorphic across jobs. Methods not known up front land
-// here: they are called by name, so unknown ones fail with a message naming them.
-const fallback = new Proxy(Object.create(null) as object, {
+// Methods not known up front land in this trap: they are called by name, so unknown ones fail
+// with a message naming them.
+const trap = new Proxy(Object.create(null) as object, {
   get(_target, property, receiver: Record<symbol, unknown>) {
     // Answer "no" to promise and inspection probes, so `await proxy` and console.log work.
     if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
@@ -19,19 +18,26 @@ const fallback = new Proxy(Object.create(null) as object, {
   },
 });
 
+// One prototype shared by every proxy, so proxies of the same service share a hidden class and
+// `kv.get` stays monomorphic across jobs. It is a plain object in front of the trap: with a
+// Proxy as the immediate prototype, V8 takes a slow path even for own properties (2x here).
+const fallback = Object.create(trap) as object;
+
 /**
- * Builds the object `ctx.service(name)` returns. Known methods are own properties holding the
- * transport's compiled callers (a plain call, no Proxy trap on the hot path); anything else falls
- * through to the shared Proxy prototype above.
+ * The start of every service proxy: methods a transport does not add as own properties fall
+ * through to the shared Proxy prototype above and are called by name with `call`.
  */
-export function createServiceProxy(transport: ServiceTransport, service: string, timeoutMs: number): Record<string, unknown> {
-  if (!transport.services().includes(service)) throw new ServiceNotFoundError(service, undefined, transport.services());
-  const options = { timeoutMs };
+export function createProxyBase(service: string, call: (method: string, args: unknown[]) => unknown): Record<string, unknown> {
   const proxy = Object.create(fallback) as Record<string | symbol, unknown>;
   proxy[SERVICE] = service;
-  proxy[CALL] = (method: string, args: unknown[]) => transport.call(service, method, args, options);
-  for (const method of transport.methodsOf(service) ?? []) proxy[method] = transport.bind(service, method, options);
+  proxy[CALL] = call;
   return proxy as Record<string, unknown>;
+}
+
+/** The proxy of `service` through `transport`; ServiceNotFoundError for an unknown service. */
+export function createServiceProxy(transport: ServiceTransport, service: string, timeoutMs: number): Record<string, unknown> {
+  if (!transport.services().includes(service)) throw new ServiceNotFoundError(service, undefined, transport.services());
+  return transport.proxy(service, { timeoutMs });
 }
 
 /** Caches proxies per service name and timeout, so per-record `ctx.service(name)` costs a map lookup. */

@@ -10,10 +10,8 @@ export interface CallOptions {
 export interface ServiceTransport {
   /** Calls `method` of `service`; throws ServiceNotFoundError for an unknown service or method. */
   call(service: string, method: string, args: unknown[], options: CallOptions): unknown;
-  /** A caller of one method, resolved once (service proxies hold these); throws like `call`. */
-  bind(service: string, method: string, options: CallOptions): (...args: unknown[]) => unknown;
-  /** The callable methods of `service` when known (used to build fast proxies), else undefined. */
-  methodsOf(service: string): readonly string[] | undefined;
+  /** The object `ctx.service(service)` returns: its methods call the service (see createProxyBase). */
+  proxy(service: string, options: CallOptions): Record<string, unknown>;
   /** The names of every service reachable through this transport. */
   services(): readonly string[];
 }
