@@ -27,7 +27,7 @@ export interface WorkloadSpec {
 export const WORKLOADS: readonly WorkloadSpec[] = [
   { id: "w1", title: "W1: map -> filter -> keyBy running sum, 5M records", records: W1_RECORDS, warmupRecords: W1_RECORDS, warmupRuns: 2, repeats: 2, rounds: 3, kind: "throughput" },
   { id: "w2", title: "W2: async map over HTTP (5 ms), 64 in flight, 20k records", records: W2_RECORDS, warmupRecords: 2_000, repeats: 1, rounds: 5, kind: "throughput" },
-  { id: "w3", title: "W3: KV service get + put per record, 1M records", records: W3_RECORDS, warmupRecords: W3_RECORDS, warmupRuns: 4, repeats: 2, rounds: 3, kind: "throughput" },
+  { id: "w3", title: "W3: KV service get + put per record, 1M records", records: W3_RECORDS, warmupRecords: W3_RECORDS, warmupRuns: 4, repeats: 3, rounds: 5, kind: "throughput" },
   { id: "autostop", title: "Autostop latency: last record in sink -> submit({ autostop }) resolved, 3 services", records: AUTOSTOP_RECORDS, warmupRecords: 0, repeats: 1, rounds: 1, kind: "latency" },
 ];
 

@@ -85,7 +85,8 @@ function buildInstance(build: BuildContext, task: TaskSpec, index: number, track
     const reader = guard(op, () => new SourceReader(op.kind as "batch" | "source", transformation.fn, transformation.options.args, ctx, build.taskEnv.stopSignal));
     const counters = countersFor(build, op);
     closables.unshift(closableOf(op, reader.hooks));
-    return new SourceTask(name, next, closables, build.taskEnv, reader, counters, build.batchSize);
+    const fusedPull = next instanceof FusedRun ? next.sourceLoop(reader, counters, (error) => new OperatorError(op.name, error)) : undefined;
+    return new SourceTask(name, next, closables, build.taskEnv, reader, counters, build.batchSize, fusedPull);
   }
   const inbox = transport.inbox(task.id, index);
   return new ChannelTask(name, next, closables, build.taskEnv, inbox, expectedEnds(graph, task, index), work, tracker);

@@ -108,7 +108,7 @@ export class ServiceHost {
     const proxy = createProxyBase(this.name, (method, args) => this.call(method, args, timeoutMs)) as Record<string | symbol, unknown>;
     const state: CallerState = { instance: this.#instance!, gate: this.#gate, host: this, timeoutMs };
     proxy[CALLER_STATE] = state;
-    for (const name of this.#methods.keys()) proxy[name] = methodCaller(name);
+    for (const [name, method] of this.#methods) proxy[name] = methodCaller(name, method.length);
     return proxy as Record<string, unknown>;
   }
 
@@ -229,28 +229,24 @@ function detached(name: string): Error {
   return new TypeError(`service method ${name}() was called without its proxy: call it as proxy.${name}(...)`);
 }
 
-// One caller per method name for the whole process, generated from a fixed template; the name
-// enters only as a JSON string literal.
-function methodCaller(name: string): (...args: unknown[]) => unknown {
-  let caller = callers.get(name);
+// One caller per method name and arity for the whole process, generated from a fixed template;
+// the name enters only as a JSON string literal. The fast path takes exactly the method's
+// declared parameters (no `arguments` object to build); any other call goes the general way.
+function methodCaller(name: string, arity: number): (...args: unknown[]) => unknown {
+  const key = `${arity}:${name}`;
+  let caller = callers.get(key);
   if (caller) return caller;
-  const method = `s.instance[${JSON.stringify(name)}]`;
   const literal = JSON.stringify(name);
+  const params = Array.from({ length: Math.min(arity, 6) }, (_, i) => `a${i}`).join(", ");
   const source = `
-    return function callService() {
+    return function callService(${params}) {
       const s = this === null || this === undefined ? undefined : this[STATE];
       if (s === undefined) throw detached(${literal});
-      if (!s.gate.idle) return s.host.enqueueCall(${literal}, Array.prototype.slice.call(arguments), s.timeoutMs);
+      if (!s.gate.idle || arguments.length !== ${arity > 6 ? -1 : arity}) return s.host.call(${literal}, Array.prototype.slice.call(arguments), s.timeoutMs);
       s.gate.calls++;
       let result;
       try {
-        switch (arguments.length) {
-          case 0: result = ${method}(); break;
-          case 1: result = ${method}(arguments[0]); break;
-          case 2: result = ${method}(arguments[0], arguments[1]); break;
-          case 3: result = ${method}(arguments[0], arguments[1], arguments[2]); break;
-          default: result = ${method}(...arguments);
-        }
+        result = s.instance[${literal}](${params});
       } catch (error) {
         throw s.host.callFailed(${literal}, error);
       }
@@ -259,7 +255,7 @@ function methodCaller(name: string): (...args: unknown[]) => unknown {
         : result;
     };`;
   caller = compileFactory<(...args: unknown[]) => unknown>(["STATE", "detached"], source)(CALLER_STATE, detached);
-  callers.set(name, caller);
+  callers.set(key, caller);
   return caller;
 }
 

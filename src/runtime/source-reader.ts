@@ -13,6 +13,9 @@ export const MORE: unique symbol = Symbol("more");
 type ReadResult = unknown; // a record, DONE or IDLE, or a thenable of those
 type PullStatus = typeof DONE | typeof IDLE | typeof MORE;
 
+/** A sync source a fused loop can read directly: a BatchFunction instance or a sync iterator. */
+export type DirectRead = { kind: "execute"; source: { execute(): unknown } } | { kind: "iterator"; source: Iterator<unknown> };
+
 /** A batch a source delivered and what to do next. */
 export interface Pulled {
   records: unknown[];
@@ -39,6 +42,8 @@ export class SourceReader {
   #position = 0;
   #carry: unknown;
   #hasCarry = false;
+  /** How a fused loop may read this source itself, record by record (sync sources only). */
+  readonly direct: DirectRead | undefined;
 
   constructor(kind: "batch" | "source", definition: unknown, args: readonly unknown[] | undefined, ctx: FunctionContext, private readonly stop: AbortSignal) {
     if (Array.isArray(definition)) {
@@ -53,14 +58,27 @@ export class SourceReader {
         this.hooks = fn.instance;
         this.#read = kind === "batch" ? batchFunctionReader(entryPoint(fn)) : sourceFunctionReader(entryPoint(fn));
         this.#fill = kind === "batch" ? batchFunctionFiller(fn.instance as { execute(): unknown }) : fillerOf(this.#read);
+        if (kind === "batch") this.direct = { kind: "execute", source: fn.instance as { execute(): unknown } };
         return;
       }
       definition = fn.plain!(ctx); // a generator function (or any function returning an iterable)
     }
-    const { read, dispose, fill } = iterableReader(definition);
+    const { read, dispose, fill, iterator } = iterableReader(definition);
     this.#read = read;
     this.#fill = fill ?? fillerOf(read);
     this.#dispose = dispose;
+    if (iterator) this.direct = { kind: "iterator", source: iterator };
+  }
+
+  /** Whether a record is waiting to be awaited (then only `pull` may read on). */
+  get carrying(): boolean {
+    return this.#hasCarry;
+  }
+
+  /** Hands back the thenable of a record a direct reader got, for the next `pull` to await. */
+  carry(pending: unknown): void {
+    this.#carry = pending;
+    this.#hasCarry = true;
   }
 
   /** Up to `max` records and the source's state after them. */
@@ -172,7 +190,12 @@ function sourceFunctionReader(execute: () => unknown): () => ReadResult {
   };
 }
 
-function iterableReader(iterable: unknown): { read: () => ReadResult; dispose: () => void; fill?: (max: number, records: unknown[]) => unknown } {
+function iterableReader(iterable: unknown): {
+  read: () => ReadResult;
+  dispose: () => void;
+  fill?: (max: number, records: unknown[]) => unknown;
+  iterator?: Iterator<unknown>;
+} {
   const source = iterable as Partial<Iterable<unknown> & AsyncIterable<unknown>>;
   if (source !== null && typeof source === "object" && typeof source[Symbol.iterator] === "function") {
     const iterator = source[Symbol.iterator]!();
@@ -193,6 +216,7 @@ function iterableReader(iterable: unknown): { read: () => ReadResult; dispose: (
         return MORE;
       },
       dispose: () => void iterator.return?.(),
+      iterator,
     };
   }
   if (source !== null && typeof source === "object" && typeof source[Symbol.asyncIterator] === "function") {

@@ -7,6 +7,7 @@ import { delay, isThenable, yieldToEventLoop } from "./thenable.js";
 import type { Inbox } from "./transport.js";
 import type { FunctionHooks } from "./user-function.js";
 import type { LoopTracker } from "./loop-tracker.js";
+import { SOURCE_DONE, SOURCE_GENERIC, type SourcePull } from "./stages/fused-run.js";
 
 /** A stage function's hooks as a task opens and closes them. */
 export interface ClosableStage {
@@ -109,28 +110,36 @@ export class SourceTask extends TaskInstance {
     private readonly reader: SourceReader,
     private readonly counters: OperatorCounters,
     private readonly batchSize: number,
+    /** Reads the source straight through a fused run, when both allow it. */
+    private readonly fusedPull: SourcePull | undefined,
   ) {
     super(name, head, stages, env);
   }
 
   protected async loop(): Promise<void> {
-    const { reader, head, counters, batchSize } = this;
+    const { reader, head, counters, batchSize, fusedPull } = this;
     const stop = this.env.stopSignal;
     let idleMs = 1;
     let lastYield = performance.now();
     try {
       while (!stop.aborted) {
-        let pulled = reader.pull(batchSize);
-        if (isThenable(pulled)) pulled = await pulled;
-        const count = pulled.records.length;
-        if (count > 0) {
-          counters.recordsOut += count;
-          const pending = head.push(pulled.records, undefined, 0);
-          if (pending) await pending;
-          idleMs = 1;
+        let status: unknown = fusedPull ? fusedPull(batchSize) : SOURCE_GENERIC;
+        if (status === SOURCE_GENERIC) {
+          let pulled = reader.pull(batchSize);
+          if (isThenable(pulled)) pulled = await pulled;
+          const count = pulled.records.length;
+          if (count > 0) {
+            counters.recordsOut += count;
+            const pending = head.push(pulled.records, undefined, 0);
+            if (pending) await pending;
+            idleMs = 1;
+          }
+          status = pulled.status;
+        } else if (isThenable(status)) {
+          status = await status;
         }
-        if (pulled.status === DONE) break;
-        if (pulled.status === IDLE) {
+        if (status === DONE || status === SOURCE_DONE) break;
+        if (status === IDLE) {
           // "No record now": back off up to 50 ms, so an idle source does not spin.
           await delay(idleMs, stop);
           idleMs = Math.min(idleMs * 2, 50);

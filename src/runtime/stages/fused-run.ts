@@ -1,5 +1,7 @@
 import { OperatorError } from "../../api/errors.js";
 import { compileFactory } from "../codegen.js";
+import type { OperatorCounters } from "../metrics.js";
+import type { DirectRead, SourceReader } from "../source-reader.js";
 import type { FusableParts, Stage } from "./stage.js";
 
 type Push = (records: unknown[], keys: unknown[] | undefined, input: number) => void | Promise<void>;
@@ -19,9 +21,20 @@ export class FusedRun implements Stage {
   readonly push: Push;
   readonly #parts: readonly FusableParts[];
 
+  readonly #next: Stage;
+
   constructor(parts: readonly FusableParts[], next: Stage) {
     this.#parts = parts;
-    this.push = compileRun(parts, next, this);
+    this.#next = next;
+    this.push = compileRun(parts, this);
+  }
+
+  /**
+   * A loop that reads a sync source record by record straight through this run: no batch array
+   * between the source and the first operator.
+   */
+  sourceLoop(reader: SourceReader, counters: OperatorCounters, failSource: (error: unknown) => Error): SourcePull | undefined {
+    return reader.direct ? compileSourceLoop(this.#parts, this, reader.direct, reader, counters, failSource) : undefined;
   }
 
   /** Ends the generic stages (flushing any async work), which ends `next`. */
@@ -35,9 +48,25 @@ export class FusedRun implements Stage {
     return false;
   }
 
+  /** Sends what the loop produced on to the next stage. */
+  emit(out: unknown[], outKeys: unknown[] | undefined): void | Promise<void> {
+    if (out.length === 0) return;
+    const last = this.#parts[this.#parts.length - 1]!;
+    if (last.kind !== "sink") last.env.counters.recordsOut += out.length;
+    return this.#next.push(out, outKeys, 0);
+  }
+
+  /** Counts what the loop saw: `counts[j]` records entered stage j (and left stage j - 1). */
+  count(counts: readonly number[]): void {
+    for (let j = 0; j < this.#parts.length; j++) {
+      this.#parts[j]!.env.counters.recordsIn += counts[j]!;
+      if (j > 0) this.#parts[j - 1]!.env.counters.recordsOut += counts[j]!;
+    }
+  }
+
   /** Continues a batch generically from record `index`, whose result at stage `at` is pending. */
-  async bail(at: number, index: number, pending: unknown, record: unknown, records: unknown[], keys: unknown[] | undefined, input: number, flush: () => void | Promise<void>): Promise<void> {
-    const flushed = flush();
+  async bail(at: number, index: number, pending: unknown, record: unknown, records: unknown[], keys: unknown[] | undefined, input: number, out: unknown[], outKeys: unknown[] | undefined): Promise<void> {
+    const flushed = this.emit(out, outKeys);
     if (flushed) await flushed;
     await this.#parts[at]!.stage.resume(record, pending);
     if (index + 1 < records.length && !this.#parts[0]!.env.abortSignal.aborted) {
@@ -60,60 +89,118 @@ export function isFusable(stage: Stage): stage is Stage & { fusion(): FusablePar
   return typeof (stage as { fusion?: unknown }).fusion === "function";
 }
 
-function compileRun(parts: readonly FusableParts[], next: Stage, run: FusedRun): Push {
+interface RunCode {
+  /** Statements that flush the per-stage counters. */
+  counts: string;
+  /** The loop body after `x` holds the record; `onBail` is the statement returning on a thenable at stage j. */
+  steps(onBail: (j: number) => string): string;
+  /** Declarations of the loop's locals. */
+  locals: string;
+  emitsKeys: boolean;
+  names: string[];
+  values: unknown[];
+}
+
+const thenable = (v: string) => `(${v} !== null && typeof ${v} === "object" && typeof ${v}.then === "function")`;
+
+// No closures inside the generated loops: a captured counter would live in a heap context
+// instead of a register.
+function runCode(parts: readonly FusableParts[]): RunCode {
   const last = parts.length - 1;
   const emitsKeys = parts[last]!.kind === "keyBy";
-  const endsInSink = parts[last]!.kind === "sink";
-  const thenable = (v: string) => `(${v} !== null && typeof ${v} === "object" && typeof ${v}.then === "function")`;
-  const flushCounts = parts.map((_, j) => `p${j}.env.counters.recordsIn += c${j};` + (j < last ? ` p${j}.env.counters.recordsOut += c${j + 1};` : "")).join("\n      ");
-  const steps = parts
-    .map((part, j) => {
-      const invoke = part.instance ? `f${j}.execute(x, x${j})` : `f${j}(x, x${j})`;
-      const call = `at = ${j}; c${j}++; r = ${invoke};`;
-      const bail = `if (${thenable("r")}) { counts(); return run.bail(${j}, i, r, x, records, keys, input, emit); }`;
-      switch (part.kind) {
-        case "map":
-          return `${call} ${bail} if (r === undefined) continue; x = r;`;
-        case "filter":
-          return `${call} ${bail} if (!r) continue;`;
-        case "keyBy":
-          return `${call} if (${thenable("r")}) throw new TypeError("a key selector must return its key synchronously, not a promise"); k = r;`;
-        case "sink":
-          return `${call} ${bail} continue;`;
-      }
-    })
-    .join("\n        ");
+  return {
+    counts: `run.count([${parts.map((_, j) => `c${j}`).join(", ")}]);`,
+    locals: `const out = []; const outKeys = ${emitsKeys ? "[]" : "undefined"}; ${parts.map((_, j) => `let c${j} = 0;`).join(" ")} let at = 0, i = 0, x, r, k;`,
+    emitsKeys,
+    steps: (onBail) =>
+      parts
+        .map((part, j) => {
+          const invoke = part.instance ? `f${j}.execute(x, x${j})` : `f${j}(x, x${j})`;
+          const call = `at = ${j}; c${j}++; r = ${invoke};`;
+          const bail = `if (${thenable("r")}) { ${onBail(j)} }`;
+          switch (part.kind) {
+            case "map":
+              return `${call} ${bail} if (r === undefined) continue; x = r;`;
+            case "filter":
+              return `${call} ${bail} if (!r) continue;`;
+            case "keyBy":
+              return `${call} if (${thenable("r")}) throw new TypeError("a key selector must return its key synchronously, not a promise"); k = r;`;
+            case "sink":
+              return `${call} ${bail} continue;`;
+          }
+        })
+        .join("\n          ") + `\n          out.push(x);${emitsKeys ? " outKeys.push(k);" : ""}`,
+    names: parts.flatMap((_, j) => [`f${j}`, `x${j}`]),
+    values: parts.flatMap((part) => [part.instance ?? part.fn, part.ctx]),
+  };
+}
+
+function compileRun(parts: readonly FusableParts[], run: FusedRun): Push {
+  const code = runCode(parts);
   const source = `
     return function push(records, keys, input) {
       if (run.busy()) return first.push(records, keys, input);
       const n = records.length;
-      const out = [];
-      const outKeys = ${emitsKeys ? "[]" : "undefined"};
-      ${parts.map((_, j) => `let c${j} = 0;`).join(" ")}
-      let at = 0, i = 0, x, r, k;
-      const counts = () => {
-        ${flushCounts}
-        ${parts.map((_, j) => `c${j} = 0;`).join(" ")}
-      };
-      const emit = () => {
-        if (out.length === 0) return;
-        p${last}.env.counters.recordsOut += ${endsInSink ? "0" : "out.length"};
-        return next.push(out, outKeys, 0);
-      };
+      ${code.locals}
       try {
         for (; i < n; i++) {
           x = records[i];
-          ${steps}
-          out.push(x);${emitsKeys ? " outKeys.push(k);" : ""}
+          ${code.steps((j) => `${code.counts} return run.bail(${j}, i, r, x, records, keys, input, out, outKeys);`)}
         }
       } catch (error) {
-        counts();
+        ${code.counts}
         throw run.fail(at, error);
       }
-      counts();
-      return emit();
+      ${code.counts}
+      return run.emit(out, outKeys);
     };`;
-  const names = parts.flatMap((_, j) => [`f${j}`, `x${j}`, `p${j}`]);
-  const values = parts.flatMap((part) => [part.instance ?? part.fn, part.ctx, part]);
-  return compileFactory<Push>(["run", "next", "first", ...names], source)(run, next, parts[0]!.stage, ...values);
+  return compileFactory<Push>(["run", "first", ...code.names], source)(run, parts[0]!.stage, ...code.values);
+}
+
+/** Reads up to `max` records from a sync source straight through a run; see FusedRun.sourceLoop. */
+export type SourcePull = (max: number) => typeof SOURCE_MORE | typeof SOURCE_DONE | typeof SOURCE_GENERIC | Promise<unknown>;
+
+/** The source may have more records. */
+export const SOURCE_MORE = "more";
+/** The source is exhausted. */
+export const SOURCE_DONE = "done";
+/** The fused loop cannot run now (async work queued, or an async record carried): pull generically. */
+export const SOURCE_GENERIC = "generic";
+
+function compileSourceLoop(parts: readonly FusableParts[], run: FusedRun, read: DirectRead, reader: SourceReader, counters: OperatorCounters, failSource: (error: unknown) => Error): SourcePull {
+  const code = runCode(parts);
+  const next =
+    read.kind === "execute"
+      ? `x = src.execute();
+          if (x === null || x === undefined) { status = DONE; break; }
+          if (${thenable("x")}) { reader.carry(x); break; }`
+      : `st = src.next();
+          if (st.done) { status = DONE; break; }
+          x = st.value;`;
+  const source = `
+    return function pullThrough(max) {
+      if (reader.carrying || run.busy()) return GENERIC;
+      ${code.locals}
+      let st, status = MORE, read = 0;
+      try {
+        for (; i < max; i++) {
+          at = -1;
+          ${next}
+          read++;
+          ${code.steps((j) => `counters.recordsOut += read; ${code.counts} return run.bail(${j}, i, r, x, NONE, undefined, 0, out, outKeys);`)}
+        }
+      } catch (error) {
+        counters.recordsOut += read;
+        ${code.counts}
+        throw at < 0 ? failSource(error) : run.fail(at, error);
+      }
+      counters.recordsOut += read;
+      ${code.counts}
+      const emitted = run.emit(out, outKeys);
+      return emitted ? emitted.then(() => status) : status;
+    };`;
+  return compileFactory<SourcePull>(
+    ["run", "src", "reader", "counters", "failSource", "MORE", "DONE", "GENERIC", "NONE", ...code.names],
+    source,
+  )(run, read.source, reader, counters, failSource, SOURCE_MORE, SOURCE_DONE, SOURCE_GENERIC, [], ...code.values);
 }
