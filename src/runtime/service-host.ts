@@ -39,7 +39,10 @@ export class ServiceHost {
   #active = 0;
   #dispatching = false;
   /** Plain data the compiled callers read and bump: kept as fields for the fastest access. */
-  readonly #gate: CallerGate = { idle: false, calls: 0 };
+  #idle = false;
+  #calls = 0;
+  /** One per proxy: what its compiled callers read and bump, kept flat for the fastest access. */
+  readonly #callerStates: CallerState[] = [];
   readonly #maxConcurrency: number;
 
   constructor(
@@ -51,7 +54,9 @@ export class ServiceHost {
 
   /** Calls made so far. */
   get calls(): number {
-    return this.#gate.calls;
+    let calls = this.#calls;
+    for (const state of this.#callerStates) calls += state.calls;
+    return calls;
   }
 
   /** The service's name. */
@@ -87,8 +92,8 @@ export class ServiceHost {
   call(name: string, args: unknown[], timeoutMs: number): unknown {
     const method = this.#methods.get(name);
     if (method === undefined) throw new ServiceNotFoundError(this.name, name, this.methodNames);
-    if (!this.#gate.idle) return this.enqueueCall(name, args, timeoutMs);
-    this.#gate.calls++;
+    if (!this.#idle) return this.enqueueCall(name, args, timeoutMs);
+    this.#calls++;
     let result: unknown;
     try {
       result = method.apply(this.#instance, args);
@@ -106,7 +111,8 @@ export class ServiceHost {
    */
   createProxy(timeoutMs: number): Record<string, unknown> {
     const proxy = createProxyBase(this.name, (method, args) => this.call(method, args, timeoutMs)) as Record<string | symbol, unknown>;
-    const state: CallerState = { instance: this.#instance!, gate: this.#gate, host: this, timeoutMs };
+    const state: CallerState = { instance: this.#instance!, idle: this.#idle, calls: 0, host: this, timeoutMs };
+    this.#callerStates.push(state);
     proxy[CALLER_STATE] = state;
     for (const [name, method] of this.#methods) proxy[name] = methodCaller(name, method.length);
     return proxy as Record<string, unknown>;
@@ -115,7 +121,7 @@ export class ServiceHost {
   /** @internal A call that must wait for the mailbox (or fails if the service is not running). */
   enqueueCall(name: string, args: unknown[], timeoutMs: number): Promise<unknown> {
     if (this.state !== "running") throw new ServiceCallError(this.name, name, new Error(`service is ${this.state}`));
-    this.#gate.calls++;
+    this.#calls++;
     return this.#enqueue(this.#methods.get(name)!, name, args, timeoutMs);
   }
 
@@ -145,7 +151,12 @@ export class ServiceHost {
 
   // Idle = running, a free slot and nobody queued: then a call may run directly.
   #refreshIdle(): void {
-    this.#gate.idle = this.state === "running" && this.#active < this.#maxConcurrency && this.#queue.length === 0;
+    this.#setIdle(this.state === "running" && this.#active < this.#maxConcurrency && this.#queue.length === 0);
+  }
+
+  #setIdle(idle: boolean): void {
+    this.#idle = idle;
+    for (const state of this.#callerStates) state.idle = idle;
   }
 
   #enqueue(method: (...args: unknown[]) => unknown, name: string, args: unknown[], timeoutMs: number): Promise<unknown> {
@@ -160,7 +171,7 @@ export class ServiceHost {
         }, timeoutMs);
       }
       this.#queue.push(call);
-      this.#gate.idle = false;
+      this.#setIdle(false);
     });
   }
 
@@ -209,16 +220,13 @@ export class ServiceHost {
   }
 }
 
-/** The host state compiled callers read: whether a call may run directly, and the call count. */
-interface CallerGate {
-  idle: boolean;
-  calls: number;
-}
-
 /** What a proxy holds for its method callers; one shape for every proxy. */
 interface CallerState {
   instance: object;
-  gate: CallerGate;
+  /** Whether a call may run directly (the host keeps this in step). */
+  idle: boolean;
+  /** Calls made through this proxy's fast path. */
+  calls: number;
   host: ServiceHost;
   timeoutMs: number;
 }
@@ -242,8 +250,8 @@ function methodCaller(name: string, arity: number): (...args: unknown[]) => unkn
     return function callService(${params}) {
       const s = this === null || this === undefined ? undefined : this[STATE];
       if (s === undefined) throw detached(${literal});
-      if (!s.gate.idle || arguments.length !== ${arity > 6 ? -1 : arity}) return s.host.call(${literal}, Array.prototype.slice.call(arguments), s.timeoutMs);
-      s.gate.calls++;
+      if (!s.idle || arguments.length !== ${arity > 6 ? -1 : arity}) return s.host.call(${literal}, Array.prototype.slice.call(arguments), s.timeoutMs);
+      s.calls++;
       let result;
       try {
         result = s.instance[${literal}](${params});
