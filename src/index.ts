@@ -3,14 +3,20 @@
  * on a JobManager, or on a cluster.
  * @module
  */
-import { registerExecutor } from "./api/executor.js";
+import { registerExecutor, registerJobProcessExecutor } from "./api/executor.js";
+import { InJobExecutor } from "./jobmanager/in-job-executor.js";
+import { RemoteExecutor } from "./jobmanager/remote-executor.js";
 import { LocalExecutor } from "./runtime/local-executor.js";
 
 registerExecutor("local", () => new LocalExecutor());
+registerExecutor("remote", () => new RemoteExecutor());
+registerJobProcessExecutor(() => new InJobExecutor());
 
 // --- environments and streams ---
 export { BaseEnvironment } from "./api/environment.js";
 export { LocalEnvironment } from "./api/local-environment.js";
+export { RemoteEnvironment, type RemoteEnvironmentOptions } from "./api/remote-environment.js";
+export { JobManagerClient, type JobManagerClientOptions } from "./jobmanager/client.js";
 export { DataStream } from "./api/datastream.js";
 export { ConnectedStreams } from "./api/connected-streams.js";
 

@@ -23,8 +23,43 @@ export function registerExecutor(platform: Platform, create: () => JobExecutor):
   executors.set(platform, create);
 }
 
-/** The executor of `platform`; throws when none is registered (the package root registers them). */
+/**
+ * What a JobManager's job process provides: the job it runs, and the channel to report on. Set on
+ * globalThis, since the job's bundle carries its own copy of this package.
+ */
+export interface JobProcessHook {
+  readonly jobId: string;
+  /** Submit options the server was given (they override the module's own `keepServices`). */
+  readonly options: { keepServices?: boolean };
+  /** True for the first submit only: a job module runs one pipeline. */
+  claim(): boolean;
+}
+
+const JOB_PROCESS_KEY = Symbol.for("sage.jobProcess");
+let jobProcessExecutor: (() => JobExecutor) | undefined;
+
+/** The hook when this process is a JobManager job process. */
+export function jobProcessHook(): JobProcessHook | undefined {
+  return (globalThis as Record<symbol, unknown>)[JOB_PROCESS_KEY] as JobProcessHook | undefined;
+}
+
+/** Installs the job process hook (the job process does this before loading the job module). */
+export function installJobProcessHook(hook: JobProcessHook): void {
+  (globalThis as Record<symbol, unknown>)[JOB_PROCESS_KEY] = hook;
+}
+
+/** Registers the executor every environment uses inside a job process. */
+export function registerJobProcessExecutor(create: () => JobExecutor): void {
+  jobProcessExecutor = create;
+}
+
+/**
+ * The executor of `platform`; throws when none is registered (the package root registers them).
+ * Inside a JobManager job process every environment runs there, whatever its platform, so a
+ * script written for LocalEnvironment can be submitted as it is.
+ */
 export function executorFor(platform: Platform): JobExecutor {
+  if (jobProcessHook() && jobProcessExecutor) return jobProcessExecutor();
   const create = executors.get(platform);
   if (!create) throw new Error(`no executor is registered for platform '${platform}': import SAGE from the package root ("sage")`);
   return create();

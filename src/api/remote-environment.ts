@@ -1,0 +1,43 @@
+import { BaseEnvironment } from "./environment.js";
+import type { EnvironmentConfig, Platform } from "./types.js";
+
+/** Where a RemoteEnvironment submits its jobs. */
+export interface RemoteEnvironmentOptions {
+  /** JobManager host (default "127.0.0.1"). */
+  host?: string;
+  /** JobManager port (default 19001). */
+  port?: number;
+  /** Bearer token; defaults to SAGE_TOKEN, then the token file of a local JobManager. */
+  token?: string;
+  config?: EnvironmentConfig;
+  /**
+   * The pipeline's entry file, bundled with its imports and shipped to the JobManager; defaults
+   * to the main module (`process.argv[1]`).
+   */
+  entry?: string;
+}
+
+/**
+ * Runs pipelines on a JobManager server: `submit()` bundles the entry file with what it imports
+ * and uploads it; the server evaluates it in a job process, where the same calls rebuild the same
+ * graph. A script that works with LocalEnvironment works unchanged.
+ */
+export class RemoteEnvironment extends BaseEnvironment {
+  readonly host: string;
+  readonly port: number;
+  readonly token: string | undefined;
+  readonly entry: string | undefined;
+
+  constructor(name = "remote_environment", options: RemoteEnvironmentOptions = {}) {
+    super(name, options.config);
+    this.host = options.host ?? "127.0.0.1";
+    this.port = options.port ?? 19001;
+    this.token = options.token;
+    this.entry = options.entry;
+  }
+
+  /** Always `remote`. */
+  get platform(): Platform {
+    return "remote";
+  }
+}

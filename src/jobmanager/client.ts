@@ -1,0 +1,173 @@
+import WebSocket from "ws";
+import { JobManagerError, JobTimeoutError, messageOf } from "../api/errors.js";
+import type { JobEvent, JobStatus, StopOptions } from "../api/types.js";
+import { EventStream } from "../runtime/event-stream.js";
+import type { SubmitJobRequest } from "./protocol.js";
+
+/** Where a client finds its JobManager. */
+export interface JobManagerClientOptions {
+  host?: string;
+  port?: number;
+  token?: string;
+  /** Per-request timeout (default 30 s). */
+  requestTimeoutMs?: number;
+}
+
+const TERMINAL = new Set(["finished", "stopped", "failed"]);
+
+/** Talks to a JobManager over its HTTP API and WebSocket event streams. */
+export class JobManagerClient {
+  readonly baseUrl: string;
+  readonly #token: string | undefined;
+  readonly #timeoutMs: number;
+
+  constructor(options: JobManagerClientOptions = {}) {
+    const host = options.host ?? "127.0.0.1";
+    this.baseUrl = `http://${host.includes(":") ? `[${host}]` : host}:${options.port ?? 19001}`;
+    this.#token = options.token;
+    this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
+  }
+
+  /** `{ status: "ok", version }` when the server answers. */
+  health(): Promise<{ status: string; version: string }> {
+    return this.#request("GET", "/api/health");
+  }
+
+  /** Server facts: version, uptime, job counts, host and port. */
+  info(): Promise<Record<string, unknown>> {
+    return this.#request("GET", "/api/info");
+  }
+
+  /** Submits a bundled job module. */
+  submitJob(request: SubmitJobRequest): Promise<JobStatus> {
+    return this.#request("POST", "/api/jobs", request);
+  }
+
+  /** Every job the server knows, oldest first. */
+  listJobs(): Promise<JobStatus[]> {
+    return this.#request("GET", "/api/jobs");
+  }
+
+  /** One job (full id or unique prefix). */
+  getJob(id: string): Promise<JobStatus> {
+    return this.#request("GET", `/api/jobs/${encodeURIComponent(id)}`);
+  }
+
+  /** Stops a job; resolves with its final status. */
+  stopJob(id: string, options: StopOptions = {}): Promise<JobStatus> {
+    return this.#request("POST", `/api/jobs/${encodeURIComponent(id)}/stop`, options, 0);
+  }
+
+  /** Stops a job if needed and forgets it. */
+  deleteJob(id: string): Promise<{ deleted: string }> {
+    return this.#request("DELETE", `/api/jobs/${encodeURIComponent(id)}`, undefined, 0);
+  }
+
+  /** Log lines from number `since` on. */
+  logs(id: string, since = 0): Promise<{ lines: string[]; next: number }> {
+    return this.#request("GET", `/api/jobs/${encodeURIComponent(id)}/logs?since=${since}`);
+  }
+
+  /** The job's pushed events: its current state first, then every change, metrics and log lines. */
+  events(id: string): AsyncIterable<JobEvent> & { close(): void } {
+    const url = `${this.baseUrl.replace(/^http/, "ws")}/api/jobs/${encodeURIComponent(id)}/events`;
+    const socket = new WebSocket(url, { headers: this.#token ? { authorization: `Bearer ${this.#token}` } : {} });
+    let failure: Error | undefined;
+    const stream = new EventStream<JobEvent>(() => socket.terminate());
+    socket.on("message", (data) => {
+      try {
+        stream.push(JSON.parse(String(data)) as JobEvent);
+      } catch {
+        // a frame that is not an event is ignored
+      }
+    });
+    socket.on("unexpected-response", (_request, response) => {
+      failure = new JobManagerError(response.statusCode ?? 0, "E_WEBSOCKET", `event stream refused with HTTP ${response.statusCode}`);
+      socket.terminate();
+    });
+    socket.on("error", (error) => {
+      failure ??= new JobManagerError(0, "E_UNREACHABLE", `event stream to ${this.baseUrl} failed: ${error.message}`);
+    });
+    socket.on("close", () => stream.close());
+    const iterator = {
+      async next(): Promise<IteratorResult<JobEvent>> {
+        const result = await stream.next();
+        if (result.done && failure) throw failure;
+        return result;
+      },
+      return: () => stream.return(),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      close: () => socket.terminate(),
+    };
+    return iterator;
+  }
+
+  /**
+   * Resolves with the job's terminal status, learned from its event stream; if the stream breaks
+   * before the end, polls instead. Rejects with JobTimeoutError after `timeoutMs`.
+   */
+  async waitForJob(id: string, options: { timeoutMs?: number; until?: (status: JobStatus) => boolean } = {}): Promise<JobStatus> {
+    const until = options.until ?? ((status: JobStatus) => TERMINAL.has(status.state));
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    const events = this.events(id);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<"expired">((resolve) => {
+      if (deadline !== Infinity) timer = setTimeout(() => resolve("expired"), options.timeoutMs);
+    });
+    try {
+      const viaEvents = (async () => {
+        try {
+          for await (const event of events) if (event.type === "state" && until(event.status)) return event.status;
+        } catch {
+          // the socket broke: fall back to polling below
+        }
+        return undefined;
+      })();
+      const first = await Promise.race([viaEvents, expired]);
+      if (first === "expired") throw new JobTimeoutError(await this.getJob(id), options.timeoutMs!);
+      if (first) return first;
+      for (;;) {
+        const status = await this.getJob(id);
+        if (until(status)) return status;
+        if (Date.now() >= deadline) throw new JobTimeoutError(status, options.timeoutMs!);
+        const polled = await Promise.race([new Promise<"poll">((resolve) => setTimeout(resolve, 100, "poll").unref()), expired]);
+        if (polled === "expired") throw new JobTimeoutError(await this.getJob(id), options.timeoutMs!);
+      }
+    } finally {
+      clearTimeout(timer);
+      events.close();
+    }
+  }
+
+  async #request<T>(method: string, path: string, body?: unknown, timeoutMs = this.#timeoutMs): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          ...(this.#token && { authorization: `Bearer ${this.#token}` }),
+          ...(body !== undefined && { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined,
+      });
+    } catch (error) {
+      const cause = (error as { cause?: unknown }).cause;
+      throw new JobManagerError(0, "E_UNREACHABLE", `cannot reach the JobManager at ${this.baseUrl}: ${messageOf(cause ?? error)}`, { cause: error });
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new JobManagerError(response.status, "E_BAD_RESPONSE", `the JobManager answered ${response.status} with non-JSON: ${text.slice(0, 200)}`);
+    }
+    if (!response.ok) {
+      const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new JobManagerError(response.status, error?.code ?? "E_HTTP", error?.message ?? `HTTP ${response.status}`);
+    }
+    return parsed as T;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The entry of a JobManager job process: evaluates one job module (a bundle) with the job process
+ * hook installed, so the module's `env.submit()` runs the pipeline here and reports to the
+ * supervisor over IPC. The process exits by itself once the job and the module are done.
+ */
+import { pathToFileURL } from "node:url";
+import { installJobProcessHook } from "../api/executor.js";
+import { messageOf } from "../api/errors.js";
+import type { JobProcessMessage } from "./protocol.js";
+
+const jobId = process.env.SAGE_JOB_ID;
+const bundle = process.env.SAGE_JOB_BUNDLE;
+const options = JSON.parse(process.env.SAGE_JOB_OPTIONS ?? "{}") as { keepServices?: boolean };
+
+function send(message: JobProcessMessage): void {
+  if (process.connected) process.send!(message);
+}
+
+// The IPC channel must not keep the process alive: the running job does, as long as it runs.
+process.channel?.unref();
+
+let submitted = false;
+installJobProcessHook({
+  jobId: jobId!,
+  options,
+  claim() {
+    if (submitted) return false;
+    submitted = true;
+    return true;
+  },
+});
+
+if (!jobId || !bundle) {
+  process.stderr.write("job process started without SAGE_JOB_ID and SAGE_JOB_BUNDLE\n");
+  process.exit(2);
+}
+
+try {
+  await import(pathToFileURL(bundle).href);
+  send({ type: "module-done", submitted });
+} catch (error) {
+  send({ type: "module-error", message: messageOf(error), ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) });
+  process.stderr.write(`job module failed: ${error instanceof Error ? (error.stack ?? error.message) : messageOf(error)}\n`);
+  process.exitCode = 1;
+}

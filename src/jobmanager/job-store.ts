@@ -1,0 +1,97 @@
+import Database from "better-sqlite3";
+import type { JobState, JobStatus } from "../api/types.js";
+
+/** What the store keeps of a job. */
+export interface JobRecord {
+  id: string;
+  name: string;
+  state: JobState;
+  options: Record<string, unknown>;
+  status: JobStatus;
+  logTail: string[];
+}
+
+const ACTIVE_STATES = ["created", "running", "finishing"];
+
+/** Job history in SQLite, so it survives restarts. */
+export class JobStore {
+  readonly #db: Database.Database;
+
+  constructor(file: string) {
+    this.#db = new Database(file);
+    this.#db.pragma("journal_mode = WAL");
+    this.#db.exec(`
+      CREATE TABLE IF NOT EXISTS jobs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        submitted_at TEXT NOT NULL,
+        options TEXT NOT NULL,
+        status TEXT NOT NULL,
+        log_tail TEXT NOT NULL DEFAULT '[]'
+      )`);
+  }
+
+  /** Inserts or replaces a job's record. */
+  save(record: JobRecord): void {
+    this.#db
+      .prepare(
+        `INSERT INTO jobs (id, name, state, submitted_at, options, status, log_tail) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET state = excluded.state, status = excluded.status, log_tail = excluded.log_tail`,
+      )
+      .run(record.id, record.name, record.state, record.status.submittedAt, JSON.stringify(record.options), JSON.stringify(record.status), JSON.stringify(record.logTail));
+  }
+
+  /** One job, or undefined. */
+  get(id: string): JobRecord | undefined {
+    const row = this.#db.prepare("SELECT * FROM jobs WHERE id = ?").get(id) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  /** Every job, oldest first. */
+  list(): JobRecord[] {
+    return (this.#db.prepare("SELECT * FROM jobs ORDER BY submitted_at, rowid").all() as Row[]).map(toRecord);
+  }
+
+  /** Forgets a job. */
+  delete(id: string): void {
+    this.#db.prepare("DELETE FROM jobs WHERE id = ?").run(id);
+  }
+
+  /** Marks jobs that were running when the server went down as failed; returns their ids. */
+  failInterrupted(reason: string, at: string): string[] {
+    const rows = this.#db.prepare(`SELECT * FROM jobs WHERE state IN (${ACTIVE_STATES.map(() => "?").join(", ")})`).all(...ACTIVE_STATES) as Row[];
+    for (const row of rows) {
+      const record = toRecord(row);
+      const status: JobStatus = { ...record.status, state: "failed", isRunning: false, tasks: 0, services: 0, endedAt: at, error: { message: reason } };
+      this.save({ ...record, state: "failed", status });
+    }
+    return rows.map((row) => row.id);
+  }
+
+  /** Closes the database. */
+  close(): void {
+    this.#db.close();
+  }
+}
+
+interface Row {
+  id: string;
+  name: string;
+  state: string;
+  submitted_at: string;
+  options: string;
+  status: string;
+  log_tail: string;
+}
+
+function toRecord(row: Row): JobRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    state: row.state as JobState,
+    options: JSON.parse(row.options) as Record<string, unknown>,
+    status: JSON.parse(row.status) as JobStatus,
+    logTail: JSON.parse(row.log_tail) as string[],
+  };
+}

@@ -1,0 +1,30 @@
+import type { JobEvent, StopOptions } from "../api/types.js";
+
+/** Submit options a JobManager accepts with a job. */
+export interface RemoteSubmitOptions {
+  autostop?: boolean;
+  timeoutMs?: number;
+  keepServices?: boolean;
+}
+
+/** The body of `POST /api/jobs`. */
+export interface SubmitJobRequest {
+  name: string;
+  /** The bundled job module (ES module source). */
+  code: string;
+  options?: RemoteSubmitOptions;
+}
+
+/** Messages a job process sends its supervisor over IPC. */
+export type JobProcessMessage =
+  | { type: "event"; event: JobEvent }
+  | { type: "module-error"; message: string; stack?: string }
+  | { type: "module-done"; submitted: boolean };
+
+/** Messages a supervisor sends its job process over IPC. */
+export type SupervisorMessage = { type: "stop"; options: StopOptions } | { type: "release" };
+
+/** The JSON error body of every failed request. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}

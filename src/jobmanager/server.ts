@@ -1,0 +1,260 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { timingSafeEqual } from "node:crypto";
+import { transform } from "esbuild";
+import { WebSocketServer, type WebSocket } from "ws";
+import { createLogger } from "../api/logger.js";
+import type { JobEvent, JobStatus, Logger, StopOptions } from "../api/types.js";
+import { HttpError } from "./http-errors.js";
+import { JobStore } from "./job-store.js";
+import { JobSupervisor } from "./job-supervisor.js";
+import { dataPaths, ensureDataDir } from "./paths.js";
+import type { ErrorBody, SubmitJobRequest } from "./protocol.js";
+
+/** Settings of a JobManager server. */
+export interface JobManagerServerOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  token: string;
+  dataDir: string;
+  version: string;
+  /** Largest request body (default 32 MiB: job bundles can be large). */
+  maxBodyBytes?: number;
+  /** Interval of the metrics the event stream pushes comes from the job; see EnvironmentConfig. */
+  stopGraceMs?: number;
+  logger?: Logger;
+}
+
+/** A running JobManager. */
+export interface JobManagerServer {
+  readonly host: string;
+  readonly port: number;
+  /** Stops accepting requests, ends running jobs and closes the store. */
+  close(): Promise<void>;
+}
+
+const TERMINAL = new Set(["finished", "stopped", "failed"]);
+
+/** Starts a JobManager: HTTP API + WebSocket event streams, jobs in child processes, history in SQLite. */
+export async function startJobManagerServer(options: JobManagerServerOptions): Promise<JobManagerServer> {
+  const host = options.host ?? "127.0.0.1";
+  const logger = options.logger ?? createLogger("jobmanager");
+  if (!options.token) throw new Error("a JobManager needs a token");
+  ensureDataDir(options.dataDir);
+  const store = new JobStore(dataPaths(options.dataDir).database);
+  const supervisor = new JobSupervisor({ dataDir: options.dataDir, store, logger, stopGraceMs: options.stopGraceMs });
+  const startedAt = Date.now();
+  const maxBody = options.maxBodyBytes ?? 32 * 1024 * 1024;
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  let address = { host, port: options.port ?? 19001 };
+
+  const routes: Route[] = [
+    route("GET", /^\/api\/health$/, async () => ({ status: "ok", version: options.version }), { public: true }),
+    route("GET", /^\/api\/info$/, async () => ({
+      version: options.version,
+      uptimeMs: Date.now() - startedAt,
+      host: address.host,
+      port: address.port,
+      pid: process.pid,
+      jobs: supervisor.counts(),
+    })),
+    route("POST", /^\/api\/jobs$/, async (request, response) => {
+      const body = (await readJson(request, maxBody)) as Partial<SubmitJobRequest>;
+      const submit = validateSubmit(body);
+      await checkBundle(submit.code);
+      response.statusCode = 201;
+      return supervisor.submit(submit);
+    }),
+    route("GET", /^\/api\/jobs$/, async () => supervisor.list()),
+    route("GET", /^\/api\/jobs\/([^/]+)$/, async (_request, _response, id) => statusOf(supervisor, jobId(supervisor, id))),
+    route("POST", /^\/api\/jobs\/([^/]+)\/stop$/, async (request, _response, id) => {
+      const body = (await readJson(request, 64 * 1024, true)) as { mode?: StopOptions["mode"]; graceMs?: number };
+      if (body.mode !== undefined && body.mode !== "drain" && body.mode !== "abort") {
+        throw new HttpError(400, "E_BAD_REQUEST", `stop mode must be "drain" or "abort", got ${JSON.stringify(body.mode)}`);
+      }
+      return (await supervisor.stop(jobId(supervisor, id), { mode: body.mode, graceMs: body.graceMs }))!;
+    }),
+    route("DELETE", /^\/api\/jobs\/([^/]+)$/, async (_request, _response, id) => {
+      const resolved = jobId(supervisor, id);
+      await supervisor.delete(resolved);
+      return { deleted: resolved };
+    }),
+    route("GET", /^\/api\/jobs\/([^/]+)\/logs$/, async (request, _response, id) => {
+      const since = Number(new URL(request.url!, "http://x").searchParams.get("since") ?? 0);
+      return supervisor.logs(jobId(supervisor, id), Number.isFinite(since) && since >= 0 ? since : 0)!;
+    }),
+  ];
+
+  const server = createServer((request, response) => {
+    void handle(request, response).catch((error: unknown) => {
+      if (!(error instanceof HttpError)) logger.error("request %s %s failed: %s", request.method, request.url, error instanceof Error ? error.stack : error);
+      sendError(response, error instanceof HttpError ? error : new HttpError(500, "E_INTERNAL", "internal error"));
+    });
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = new URL(request.url ?? "/", "http://x").pathname;
+    const matching = routes.filter((r) => r.pattern.test(path));
+    if (matching.length === 0) throw new HttpError(404, "E_NOT_FOUND", `no route ${path}`);
+    const match = matching.find((r) => r.method === request.method);
+    if (!match) throw new HttpError(405, "E_METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}`);
+    if (!match.public) authorize(request, options.token);
+    const result = await match.handler(request, response, decodeURIComponent(match.pattern.exec(path)![1] ?? ""));
+    sendJson(response, response.statusCode || 200, result);
+  }
+
+  server.on("upgrade", (request, socket, head) => {
+    const url = new URL(request.url ?? "/", "http://x");
+    const match = /^\/api\/jobs\/([^/]+)\/events$/.exec(url.pathname);
+    try {
+      if (!match) throw new HttpError(404, "E_NOT_FOUND", `no WebSocket route ${url.pathname}`);
+      authorize(request, options.token, url.searchParams.get("token") ?? undefined);
+      const id = jobId(supervisor, decodeURIComponent(match[1]!));
+      sockets.handleUpgrade(request, socket, head, (ws) => streamEvents(ws, supervisor, id));
+    } catch (error) {
+      const failure = error instanceof HttpError ? error : new HttpError(500, "E_INTERNAL", "internal error");
+      const body = JSON.stringify({ error: { code: failure.code, message: failure.message } } satisfies ErrorBody);
+      socket.end(`HTTP/1.1 ${failure.status} ${failure.code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    }
+  });
+
+  server.requestTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 19001, host, () => resolve());
+  });
+  const bound = server.address();
+  address = { host, port: typeof bound === "object" && bound ? bound.port : (options.port ?? 19001) };
+  logger.info("JobManager listening on http://%s:%d (data: %s)", address.host, address.port, options.dataDir);
+
+  return {
+    host: address.host,
+    port: address.port,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      for (const client of sockets.clients) client.terminate();
+      sockets.close();
+      await supervisor.shutdown();
+      store.close();
+    },
+  };
+}
+
+// Every state change and metric of one job; the socket closes after the terminal state.
+function streamEvents(ws: WebSocket, supervisor: JobSupervisor, id: string): void {
+  const send = (event: JobEvent) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(event));
+  };
+  const current = supervisor.status(id)!;
+  send({ type: "state", jobId: id, state: current.state, at: new Date().toISOString(), status: current });
+  const unsubscribe = supervisor.subscribe(id, (event) => {
+    send(event);
+    // The job process reports its terminal state first; the stream closes with the supervisor's
+    // final event, sent once the process is gone.
+    if (event.type === "state" && TERMINAL.has(event.state) && !supervisor.isLive(id)) ws.close(1000, "job ended");
+  });
+  if (!unsubscribe) {
+    ws.close(1000, "job ended");
+    return;
+  }
+  ws.on("close", unsubscribe);
+}
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler(request: IncomingMessage, response: ServerResponse, param: string): Promise<unknown>;
+  public: boolean;
+}
+
+function route(method: string, pattern: RegExp, handler: Route["handler"], flags: { public?: boolean } = {}): Route {
+  return { method, pattern, handler, public: flags.public === true };
+}
+
+function authorize(request: IncomingMessage, token: string, queryToken?: string): void {
+  const header = request.headers.authorization;
+  const given = header?.startsWith("Bearer ") ? header.slice(7) : queryToken;
+  if (given === undefined) throw new HttpError(401, "E_UNAUTHORIZED", "missing bearer token (Authorization: Bearer <token>)");
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpError(401, "E_UNAUTHORIZED", "wrong token");
+}
+
+function jobId(supervisor: JobSupervisor, idOrPrefix: string): string {
+  const id = supervisor.resolveId(idOrPrefix);
+  if (id === "ambiguous") throw new HttpError(409, "E_AMBIGUOUS_ID", `job id prefix '${idOrPrefix}' matches several jobs`);
+  if (id === undefined) throw new HttpError(404, "E_JOB_NOT_FOUND", `no job '${idOrPrefix}'`);
+  return id;
+}
+
+function statusOf(supervisor: JobSupervisor, id: string): JobStatus {
+  return supervisor.status(id)!;
+}
+
+async function readJson(request: IncomingMessage, limit: number, allowEmpty = false): Promise<unknown> {
+  const declared = Number(request.headers["content-length"] ?? NaN);
+  if (declared > limit) {
+    request.resume();
+    throw new HttpError(413, "E_TOO_LARGE", `request body of ${declared} bytes exceeds the limit of ${limit}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      request.resume();
+      throw new HttpError(413, "E_TOO_LARGE", `request body exceeds the limit of ${limit} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.trim() === "") {
+    if (allowEmpty) return {};
+    throw new HttpError(400, "E_BAD_REQUEST", "the request needs a JSON body");
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, "E_BAD_JSON", `malformed JSON: ${(error as Error).message}`);
+  }
+}
+
+function validateSubmit(body: Partial<SubmitJobRequest>): SubmitJobRequest {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) throw new HttpError(400, "E_BAD_REQUEST", "the body must be a JSON object");
+  if (typeof body.code !== "string" || body.code.length === 0) throw new HttpError(400, "E_BAD_REQUEST", "'code' (the bundled job module) must be a non-empty string");
+  if (body.name !== undefined && typeof body.name !== "string") throw new HttpError(400, "E_BAD_REQUEST", "'name' must be a string");
+  const options = body.options ?? {};
+  if (typeof options !== "object" || options === null) throw new HttpError(400, "E_BAD_REQUEST", "'options' must be an object");
+  if (options.timeoutMs !== undefined && !(typeof options.timeoutMs === "number" && options.timeoutMs > 0)) {
+    throw new HttpError(400, "E_BAD_REQUEST", "'options.timeoutMs' must be a positive number");
+  }
+  return { name: body.name || "job", code: body.code, options: { autostop: options.autostop === true, timeoutMs: options.timeoutMs, keepServices: options.keepServices === true } };
+}
+
+// A bundle that does not parse is refused at the door, with the parser's message.
+async function checkBundle(code: string): Promise<void> {
+  try {
+    await transform(code, { loader: "js", format: "esm", logLevel: "silent" });
+  } catch (error) {
+    const first = (error as { errors?: Array<{ text: string; location?: { line: number; column: number } }> }).errors?.[0];
+    const where = first?.location ? ` (line ${first.location.line}, column ${first.location.column})` : "";
+    throw new HttpError(400, "E_BAD_BUNDLE", `the job bundle does not parse: ${first?.text ?? (error as Error).message}${where}`);
+  }
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  response.end(text);
+}
+
+function sendError(response: ServerResponse, error: HttpError): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  sendJson(response, error.status, { error: { code: error.code, message: error.message } } satisfies ErrorBody);
+}
