@@ -30,6 +30,14 @@ installJobProcessHook({
   },
 });
 
+// The supervisor is gone (the server died): abort the job, so its services are cleaned up, and
+// leave soon after even if something hangs.
+process.on("disconnect", () => {
+  const emit = process.emit.bind(process) as (event: string, ...args: unknown[]) => boolean;
+  emit("message", { type: "stop", options: { mode: "abort" } });
+  setTimeout(() => process.exit(1), 3000);
+});
+
 if (!jobId || !bundle) {
   process.stderr.write("job process started without SAGE_JOB_ID and SAGE_JOB_BUNDLE\n");
   process.exit(2);

@@ -123,6 +123,11 @@ export class JobSupervisor {
     return stored;
   }
 
+  /** The job processes alive now. */
+  processes(): Array<{ id: string; pid: number | undefined }> {
+    return [...this.#live.values()].map((job) => ({ id: job.id, pid: job.child.pid }));
+  }
+
   /** Counts by state. */
   counts(): Record<JobState, number> {
     const counts: Record<JobState, number> = { created: 0, running: 0, finishing: 0, finished: 0, stopped: 0, failed: 0 };

@@ -57,6 +57,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
       port: address.port,
       pid: process.pid,
       jobs: supervisor.counts(),
+      processes: supervisor.processes(),
     })),
     route("POST", /^\/api\/jobs$/, async (request, response) => {
       const body = (await readJson(request, maxBody)) as Partial<SubmitJobRequest>;
