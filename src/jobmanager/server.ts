@@ -4,6 +4,7 @@ import { transform } from "esbuild";
 import { WebSocketServer, type WebSocket } from "ws";
 import { createLogger } from "../api/logger.js";
 import type { JobEvent, JobStatus, Logger, StopOptions } from "../api/types.js";
+import { DASHBOARD_HTML } from "./dashboard.js";
 import { HttpError } from "./http-errors.js";
 import { JobStore } from "./job-store.js";
 import { JobSupervisor } from "./job-supervisor.js";
@@ -34,6 +35,8 @@ export interface JobManagerServer {
 }
 
 const TERMINAL = new Set(["finished", "stopped", "failed"]);
+/** A handler's answer when it wrote the response itself. */
+const RESPONDED = Symbol("responded");
 
 /** Starts a JobManager: HTTP API + WebSocket event streams, jobs in child processes, history in SQLite. */
 export async function startJobManagerServer(options: JobManagerServerOptions): Promise<JobManagerServer> {
@@ -49,6 +52,11 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
   let address = { host, port: options.port ?? 19001 };
 
   const routes: Route[] = [
+    route("GET", /^\/(dashboard)?$/, async (_request, response) => {
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": "default-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:" });
+      response.end(DASHBOARD_HTML);
+      return RESPONDED;
+    }, { public: true }),
     route("GET", /^\/api\/health$/, async () => ({ status: "ok", version: options.version }), { public: true }),
     route("GET", /^\/api\/info$/, async () => ({
       version: options.version,
@@ -101,7 +109,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
     if (!match) throw new HttpError(405, "E_METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}`);
     if (!match.public) authorize(request, options.token);
     const result = await match.handler(request, response, decodeURIComponent(match.pattern.exec(path)![1] ?? ""));
-    sendJson(response, response.statusCode || 200, result);
+    if (result !== RESPONDED) sendJson(response, response.statusCode || 200, result);
   }
 
   server.on("upgrade", (request, socket, head) => {
