@@ -15,7 +15,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   header { background: #1d2330; color: #fff; padding: 12px 20px; display: flex; gap: 16px; align-items: baseline; }
   header h1 { font-size: 18px; margin: 0; }
   header span { opacity: .7; font-size: 13px; }
-  main { display: grid; grid-template-columns: minmax(320px, 1fr) 2fr; gap: 16px; padding: 16px 20px; }
+  main { display: grid; grid-template-columns: minmax(440px, 2fr) 3fr; gap: 16px; padding: 16px 20px; }
   section { background: #fff; border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.08); padding: 12px 16px; overflow: auto; }
   table { border-collapse: collapse; width: 100%; font-size: 13px; }
   th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #eef0f3; white-space: nowrap; }
@@ -40,6 +40,9 @@ export const DASHBOARD_HTML = `<!doctype html>
 <script type="module">
 const $ = (id) => document.getElementById(id);
 let token = localStorage.getItem("sage.token") || "";
+// A link of the form /#token=... (as \`sage jobmanager status\` prints it) logs in once and is then cleaned from the address bar.
+const linked = new URLSearchParams(location.hash.slice(1)).get("token");
+if (linked) { token = linked; localStorage.setItem("sage.token", token); history.replaceState(null, "", location.pathname); }
 let selected = null, socket = null, logLines = [];
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const ms = (n) => n < 1000 ? n + " ms" : (n / 1000).toFixed(1) + " s";
@@ -56,6 +59,7 @@ async function refreshJobs() {
   const jobs = await api("/api/jobs");
   $("jobs").innerHTML = jobs.slice().reverse().map((j) => '<tr class="job' + (j.id === selected ? " selected" : "") + '" data-id="' + esc(j.id) + '"><td>' + esc(j.name) + ' <small>' + esc(j.id.slice(0, 8)) + '</small></td><td class="state ' + esc(j.state) + '">' + esc(j.state) + '</td><td>' + j.tasks + '</td><td>' + j.services + '</td><td>' + ms(j.runtimeMs) + '</td></tr>').join("");
   for (const row of document.querySelectorAll("tr.job")) row.onclick = () => select(row.dataset.id);
+  if (selected === null && jobs.length > 0) select(jobs[jobs.length - 1].id);
 }
 function renderDetail(status) {
   const ops = status.operators.map((o) => '<tr><td>' + esc(o.name) + '</td><td>' + esc(o.kind) + '</td><td>' + o.parallelism + '</td><td>' + o.recordsIn.toLocaleString() + '</td><td>' + o.recordsOut.toLocaleString() + '</td><td>' + o.errors + '</td></tr>').join("");
