@@ -4,6 +4,7 @@
  * supervisor over IPC. The process exits by itself once the job and the module are done.
  */
 import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
 import { installJobProcessHook } from "../api/executor.js";
 import { messageOf } from "../api/errors.js";
 import type { JobProcessMessage } from "./protocol.js";
@@ -37,6 +38,20 @@ process.on("disconnect", () => {
   emit("message", { type: "stop", options: { mode: "abort" } });
   setTimeout(() => process.exit(1), 3000);
 });
+
+// A job stuck in a synchronous loop cannot run the handler above; a watchdog thread can. When the
+// supervisor has been gone for 4 s (longer than the graceful path above takes), it ends the process.
+const watchdog = new Worker(
+  `const { parentPort } = require("node:worker_threads");
+   const parent = process.ppid;
+   let missing = 0;
+   setInterval(() => {
+     missing = process.ppid === parent ? 0 : missing + 1;
+     if (missing >= 8) process.kill(process.pid, "SIGKILL");
+   }, 500);`,
+  { eval: true },
+);
+watchdog.unref();
 
 if (!jobId || !bundle) {
   process.stderr.write("job process started without SAGE_JOB_ID and SAGE_JOB_BUNDLE\n");

@@ -8,7 +8,9 @@ export interface JobRecord {
   state: JobState;
   options: Record<string, unknown>;
   status: JobStatus;
+  /** The last log lines kept, and the number of the first of them (earlier ones were dropped). */
   logTail: string[];
+  logBase?: number;
 }
 
 const ACTIVE_STATES = ["created", "running", "finishing"];
@@ -28,18 +30,31 @@ export class JobStore {
         submitted_at TEXT NOT NULL,
         options TEXT NOT NULL,
         status TEXT NOT NULL,
-        log_tail TEXT NOT NULL DEFAULT '[]'
+        log_tail TEXT NOT NULL DEFAULT '[]',
+        log_base INTEGER NOT NULL DEFAULT 0
       )`);
+    // Databases written before log_base existed get the column.
+    const columns = (this.#db.prepare("PRAGMA table_info(jobs)").all() as Array<{ name: string }>).map((c) => c.name);
+    if (!columns.includes("log_base")) this.#db.exec("ALTER TABLE jobs ADD COLUMN log_base INTEGER NOT NULL DEFAULT 0");
   }
 
   /** Inserts or replaces a job's record. */
   save(record: JobRecord): void {
     this.#db
       .prepare(
-        `INSERT INTO jobs (id, name, state, submitted_at, options, status, log_tail) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET state = excluded.state, status = excluded.status, log_tail = excluded.log_tail`,
+        `INSERT INTO jobs (id, name, state, submitted_at, options, status, log_tail, log_base) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET state = excluded.state, status = excluded.status, log_tail = excluded.log_tail, log_base = excluded.log_base`,
       )
-      .run(record.id, record.name, record.state, record.status.submittedAt, JSON.stringify(record.options), JSON.stringify(record.status), JSON.stringify(record.logTail));
+      .run(
+        record.id,
+        record.name,
+        record.state,
+        record.status.submittedAt,
+        JSON.stringify(record.options),
+        JSON.stringify(record.status),
+        JSON.stringify(record.logTail),
+        record.logBase ?? 0,
+      );
   }
 
   /** One job, or undefined. */
@@ -83,6 +98,7 @@ interface Row {
   options: string;
   status: string;
   log_tail: string;
+  log_base: number;
 }
 
 function toRecord(row: Row): JobRecord {
@@ -93,5 +109,6 @@ function toRecord(row: Row): JobRecord {
     options: JSON.parse(row.options) as Record<string, unknown>,
     status: JSON.parse(row.status) as JobStatus,
     logTail: JSON.parse(row.log_tail) as string[],
+    logBase: row.log_base,
   };
 }

@@ -9,9 +9,10 @@ import type { JobStore } from "./job-store.js";
 import { dataPaths } from "./paths.js";
 import type { JobProcessMessage, RemoteSubmitOptions, SubmitJobRequest, SupervisorMessage } from "./protocol.js";
 
+const TIMEOUT_MARGIN_MS = 5_000;
 const TERMINAL: ReadonlySet<JobState> = new Set(["finished", "stopped", "failed"]);
+// The same number of lines is kept live and stored, so a job's log reads the same after it ends.
 const LOG_LINES_KEPT = 5000;
-const LOG_TAIL_STORED = 200;
 
 /** Settings of a supervisor. */
 export interface SupervisorOptions {
@@ -97,7 +98,15 @@ export class JobSupervisor {
     this.#live.set(id, job);
     this.#wire(job);
     if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
-      job.timers.push(setTimeout(() => void this.stop(id, { mode: "abort" }), options.timeoutMs));
+      // A safety net for a client that went away: the client's own timer (which starts later and
+      // reports JobTimeoutError) fires first; this one only ends jobs nobody waits for any more.
+      const limit = options.timeoutMs + TIMEOUT_MARGIN_MS;
+      job.timers.push(
+        setTimeout(() => {
+          this.#appendLog(job, `[jobmanager] the job's timeout of ${options.timeoutMs} ms expired: stopping it`);
+          void this.stop(id, { mode: "abort" });
+        }, limit),
+      );
     }
     this.#save(job);
     this.#options.logger.info("job %s (%s) submitted", request.name, id);
@@ -169,7 +178,8 @@ export class JobSupervisor {
     }
     const record = this.#options.store.get(id);
     if (!record) return undefined;
-    return { lines: record.logTail.slice(Math.max(0, since)), next: record.logTail.length };
+    const base = record.logBase ?? 0;
+    return { lines: record.logTail.slice(Math.max(0, since - base)), next: base + record.logTail.length };
   }
 
   /** Whether the job's process is still running. */
@@ -293,7 +303,8 @@ export class JobSupervisor {
       state: job.status.state,
       options: job.options as Record<string, unknown>,
       status: job.status,
-      logTail: job.logs.slice(-LOG_TAIL_STORED),
+      logTail: job.logs,
+      logBase: job.logBase,
     });
   }
 }
