@@ -35,3 +35,15 @@ export function jobHeadline(status: JobStatus): string {
   const tail = status.state === "failed" && status.error ? `: ${status.error.operator ? `${status.error.operator}: ` : ""}${status.error.message}` : "";
   return `job ${status.name} (${status.id.slice(0, 8)}) ${status.state}${status.runtimeMs ? ` in ${formatDuration(status.runtimeMs)}` : ""}${tail}`;
 }
+
+/** Records per second each operator moved between two statuses of one job (sinks count input). */
+export function operatorRates(before: JobStatus, after: JobStatus): Map<string, number> {
+  const seconds = Math.max(0.001, (after.runtimeMs - before.runtimeMs) / 1000);
+  const rates = new Map<string, number>();
+  for (const op of after.operators) {
+    const old = before.operators.find((o) => o.name === op.name);
+    const moved = op.kind === "sink" ? op.recordsIn - (old?.recordsIn ?? 0) : op.recordsOut - (old?.recordsOut ?? 0);
+    rates.set(op.name, moved / seconds);
+  }
+  return rates;
+}

@@ -1,16 +1,14 @@
-import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { CLIError } from "./cli-error.js";
+import { registerJobCommand } from "./job-command.js";
+import { registerJobManagerCommand } from "./jobmanager-command.js";
 import { runPipelineFile } from "./run-command.js";
+import { packageVersion } from "./version.js";
 
-/** The package version, read from package.json. */
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-  return pkg.version;
-}
+export { packageVersion } from "./version.js";
 
-/** Builds the `sage` command tree. */
-export function buildProgram(): Command {
+/** Builds the `sage` command tree; commands hand their exit code to `exit` instead of setting it. */
+export function buildProgram(exit: (code: number) => void = () => {}): Command {
   const program = new Command("sage")
     .description("SAGE: dataflow pipelines for LLM workloads")
     .version(packageVersion())
@@ -21,15 +19,19 @@ export function buildProgram(): Command {
     .description("run a pipeline file (.ts or .js) locally, with a live progress display")
     .argument("<file>", "the pipeline file")
     .action(async (file: string) => {
-      process.exitCode = await runPipelineFile(file);
+      exit(await runPipelineFile(file));
     });
+  registerJobManagerCommand(program, exit);
+  registerJobCommand(program, exit);
   return program;
 }
 
 /** Parses `argv` and runs the command; the only place that decides the process's exit code. */
 export async function runMain(argv: string[] = process.argv): Promise<void> {
+  let exitCode = 0;
   try {
-    await buildProgram().parseAsync(argv);
+    await buildProgram((code) => (exitCode = code)).parseAsync(argv);
+    process.exitCode = exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode;

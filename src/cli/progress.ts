@@ -1,5 +1,5 @@
 import type { JobHandle, JobStatus } from "../api/types.js";
-import { jobHeadline, operatorLines } from "./format.js";
+import { jobHeadline, operatorLines, operatorRates } from "./format.js";
 
 const TERMINAL = new Set(["finished", "stopped", "failed"]);
 
@@ -71,14 +71,7 @@ class LiveDisplay implements ProgressDisplay {
       if (TERMINAL.has(entry.status.state)) continue;
       const status = await entry.job.status();
       const before = entry.previous;
-      if (before) {
-        const seconds = Math.max(0.001, (status.runtimeMs - before.runtimeMs) / 1000);
-        for (const op of status.operators) {
-          const old = before.operators.find((o) => o.name === op.name);
-          const moved = op.kind === "sink" ? op.recordsIn - (old?.recordsIn ?? 0) : op.recordsOut - (old?.recordsOut ?? 0);
-          entry.rates.set(op.name, moved / seconds);
-        }
-      }
+      if (before) entry.rates = operatorRates(before, status);
       entry.previous = status;
       entry.status = status;
     }

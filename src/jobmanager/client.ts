@@ -55,12 +55,13 @@ export class JobManagerClient {
 
   /** Stops a job; resolves with its final status. */
   stopJob(id: string, options: StopOptions = {}): Promise<JobStatus> {
-    return this.#request("POST", `/api/jobs/${encodeURIComponent(id)}/stop`, options, 0);
+    // A stop waits for the drain; allow it its grace period and then some.
+    return this.#request("POST", `/api/jobs/${encodeURIComponent(id)}/stop`, options, (options.graceMs ?? 10_000) + 60_000);
   }
 
   /** Stops a job if needed and forgets it. */
   deleteJob(id: string): Promise<{ deleted: string }> {
-    return this.#request("DELETE", `/api/jobs/${encodeURIComponent(id)}`, undefined, 0);
+    return this.#request("DELETE", `/api/jobs/${encodeURIComponent(id)}`, undefined, 70_000);
   }
 
   /** Log lines from number `since` on. */
@@ -143,6 +144,9 @@ export class JobManagerClient {
 
   async #request<T>(method: string, path: string, body?: unknown, timeoutMs = this.#timeoutMs): Promise<T> {
     let response: Response;
+    // fetch holds no ref'd handle while it waits (its timeout is unref'd): without this, a script
+    // awaiting a request to a server that drops the connection would just end, exit code 13.
+    const keepAlive = setInterval(() => {}, 1 << 30);
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
@@ -156,6 +160,8 @@ export class JobManagerClient {
     } catch (error) {
       const cause = (error as { cause?: unknown }).cause;
       throw new JobManagerError(0, "E_UNREACHABLE", `cannot reach the JobManager at ${this.baseUrl}: ${messageOf(cause ?? error)}`, { cause: error });
+    } finally {
+      clearInterval(keepAlive);
     }
     const text = await response.text();
     let parsed: unknown;

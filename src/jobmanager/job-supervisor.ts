@@ -26,6 +26,8 @@ export interface SupervisorOptions {
 interface LiveJob {
   id: string;
   name: string;
+  /** Whether the submitter named the job (else it takes its environment's name). */
+  named: boolean;
   options: RemoteSubmitOptions;
   status: JobStatus;
   /** Log lines; `logBase` is the number of the first one kept. */
@@ -67,7 +69,7 @@ export class JobSupervisor {
     const now = new Date().toISOString();
     const status: JobStatus = {
       id,
-      name: request.name,
+      name: request.name ?? "job",
       state: "created",
       autostop: options.autostop === true,
       platform: "remote",
@@ -83,7 +85,8 @@ export class JobSupervisor {
     let resolveDone!: (status: JobStatus) => void;
     const job: LiveJob = {
       id,
-      name: request.name,
+      name: request.name ?? "job",
+      named: request.name !== undefined,
       options,
       status,
       logs: [],
@@ -109,7 +112,7 @@ export class JobSupervisor {
       );
     }
     this.#save(job);
-    this.#options.logger.info("job %s (%s) submitted", request.name, id);
+    this.#options.logger.info("job %s (%s) submitted", job.name, id);
     return status;
   }
 
@@ -238,7 +241,9 @@ export class JobSupervisor {
       case "event": {
         const { event } = message;
         if (event.type === "state" || event.type === "metrics") {
-          job.status = { ...event.status, submittedAt: job.status.submittedAt, autostop: job.status.autostop, platform: "remote" };
+          // A name the submitter gave stays (`sage job submit --name`); else the environment's counts.
+          if (!job.named) job.name = event.status.name;
+          job.status = { ...event.status, name: job.name, submittedAt: job.status.submittedAt, autostop: job.status.autostop, platform: "remote" };
           const forwarded = { ...event, status: job.status };
           this.#publish(job, forwarded);
           if (event.type === "state") this.#save(job);

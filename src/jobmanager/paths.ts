@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -14,6 +14,7 @@ export function dataPaths(dataDir: string) {
     dataDir,
     token: join(dataDir, "token"),
     pid: join(dataDir, "jobmanager.pid"),
+    lock: join(dataDir, "jobmanager.lock"),
     log: join(dataDir, "jobmanager.log"),
     database: join(dataDir, "jobs.db"),
     jobDir: (id: string) => join(dataDir, "jobs", id),
@@ -38,4 +39,38 @@ export function storeToken(dataDir: string, token: string = randomBytes(24).toSt
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return token;
+}
+
+/**
+ * Claims the data directory for one server process: a second JobManager on the same directory
+ * would mark the first one's running jobs failed. A lock left by a dead process is taken over.
+ * Returns the release function.
+ */
+export function lockDataDir(dataDir: string): () => void {
+  const file = dataPaths(dataDir).lock;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: "wx", mode: 0o600 });
+      return () => {
+        if (existsSync(file) && readFileSync(file, "utf8").trim() === String(process.pid)) unlinkSync(file);
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const owner = Number(readFileSync(file, "utf8").trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        throw new Error(`another JobManager (pid ${owner}) uses the data directory ${dataDir}`);
+      }
+      unlinkSync(file); // stale: its process is gone
+    }
+  }
+  throw new Error(`cannot lock the data directory ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

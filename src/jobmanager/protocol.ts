@@ -9,7 +9,8 @@ export interface RemoteSubmitOptions {
 
 /** The body of `POST /api/jobs`. */
 export interface SubmitJobRequest {
-  name: string;
+  /** The job's name; without one, the job takes its environment's name once it runs. */
+  name?: string;
   /** The bundled job module (ES module source). */
   code: string;
   options?: RemoteSubmitOptions;

@@ -8,7 +8,7 @@ import { DASHBOARD_HTML } from "./dashboard.js";
 import { HttpError } from "./http-errors.js";
 import { JobStore } from "./job-store.js";
 import { JobSupervisor } from "./job-supervisor.js";
-import { dataPaths, ensureDataDir } from "./paths.js";
+import { dataPaths, ensureDataDir, lockDataDir } from "./paths.js";
 import type { ErrorBody, SubmitJobRequest } from "./protocol.js";
 
 /** Settings of a JobManager server. */
@@ -44,8 +44,16 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
   const logger = options.logger ?? createLogger("jobmanager");
   if (!options.token) throw new Error("a JobManager needs a token");
   ensureDataDir(options.dataDir);
-  const store = new JobStore(dataPaths(options.dataDir).database);
-  const supervisor = new JobSupervisor({ dataDir: options.dataDir, store, logger, stopGraceMs: options.stopGraceMs });
+  const unlock = lockDataDir(options.dataDir);
+  let store: JobStore;
+  let supervisor: JobSupervisor;
+  try {
+    store = new JobStore(dataPaths(options.dataDir).database);
+    supervisor = new JobSupervisor({ dataDir: options.dataDir, store, logger, stopGraceMs: options.stopGraceMs });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const startedAt = Date.now();
   const maxBody = options.maxBodyBytes ?? 32 * 1024 * 1024;
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
@@ -128,10 +136,16 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
   });
 
   server.requestTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 19001, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? 19001, host, () => resolve());
+    });
+  } catch (error) {
+    store.close();
+    unlock();
+    throw error;
+  }
   const bound = server.address();
   address = { host, port: typeof bound === "object" && bound ? bound.port : (options.port ?? 19001) };
   logger.info("JobManager listening on http://%s:%d (data: %s)", address.host, address.port, options.dataDir);
@@ -148,6 +162,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
       sockets.close();
       await supervisor.shutdown();
       store.close();
+      unlock();
     },
   };
 }
@@ -240,7 +255,7 @@ function validateSubmit(body: Partial<SubmitJobRequest>): SubmitJobRequest {
   if (options.timeoutMs !== undefined && !(typeof options.timeoutMs === "number" && options.timeoutMs > 0)) {
     throw new HttpError(400, "E_BAD_REQUEST", "'options.timeoutMs' must be a positive number");
   }
-  return { name: body.name || "job", code: body.code, options: { autostop: options.autostop === true, timeoutMs: options.timeoutMs, keepServices: options.keepServices === true } };
+  return { name: body.name || undefined, code: body.code, options: { autostop: options.autostop === true, timeoutMs: options.timeoutMs, keepServices: options.keepServices === true } };
 }
 
 // A bundle that does not parse is refused at the door, with the parser's message.

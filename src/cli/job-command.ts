@@ -1,0 +1,87 @@
+import { InvalidArgumentError, type Command } from "commander";
+import type { JobManagerClient } from "../jobmanager/client.js";
+import { addServerOptions, addressOf, clientFor, serverOptions } from "./cli-options.js";
+import { createJobDisplay } from "./job-display.js";
+import { followJob } from "./job-follow.js";
+import { jobDetails, jobTable } from "./job-format.js";
+import { submitJobFile } from "./job-submit.js";
+import { explainServerErrors } from "./server-error.js";
+
+type Raw = Record<string, unknown>;
+
+/** Adds `sage job submit|list|show|stop|delete|logs|watch`; each reports its exit code through `exit`. */
+export function registerJobCommand(program: Command, exit: (code: number) => void): void {
+  const job = program.command("job").description("submit and manage jobs on a JobManager (remote mode)");
+  // Every subcommand talks to a JobManager: same options, same error reporting.
+  const define = (name: string, description: string, run: (client: JobManagerClient, args: string[], raw: Raw) => Promise<number>) => {
+    const command = addServerOptions(job.command(name).description(description));
+    command.action(async (...params: unknown[]) => {
+      const args = params.slice(0, command.registeredArguments.length) as string[];
+      const server = serverOptions(command.opts());
+      exit(await explainServerErrors(addressOf(server), () => run(clientFor(server), args, command.opts())));
+    });
+    return command;
+  };
+
+  define("submit", "bundle a pipeline file and run it on the JobManager; waits for the end unless --no-wait", async (client, [file], raw) =>
+    submitJobFile(client, file!, { name: raw.name as string | undefined, wait: raw.wait !== false, timeoutMs: raw.timeout as number | undefined, json: raw.json === true }),
+  )
+    .argument("<file>", "the pipeline file (.ts or .js)")
+    .option("--name <name>", "the job's name (default: the file's name)")
+    .option("--no-wait", "return once the job is submitted")
+    .option("--timeout <seconds>", "stop the job if it has not ended after this long (exit code 124)", secondsToMs)
+    .option("--json", "print the job's status as JSON (the final one when waiting)");
+
+  define("list", "list the jobs", async (client, _args, raw) => {
+    const jobs = await client.listJobs();
+    process.stdout.write(raw.json ? `${JSON.stringify(jobs, null, 2)}\n` : jobTable(jobs));
+    return 0;
+  }).option("--json", "print JSON");
+
+  define("show", "show a job's status", async (client, [id], raw) => {
+    const status = await client.getJob(id!);
+    process.stdout.write(raw.json ? `${JSON.stringify(status, null, 2)}\n` : jobDetails(status));
+    return 0;
+  })
+    .argument("<id>", "job id or unique prefix")
+    .option("--json", "print JSON");
+
+  define("stop", "stop a job (drain it: in-flight records complete, services are cleaned up)", async (client, [id], raw) => {
+    const status = await client.stopJob(id!, { mode: raw.abort ? "abort" : "drain" });
+    process.stdout.write(raw.json ? `${JSON.stringify(status, null, 2)}\n` : `job ${status.name} (${status.id.slice(0, 8)}) ${status.state}\n`);
+    return 0;
+  })
+    .argument("<id>", "job id or unique prefix")
+    .option("--abort", "drop queued records and cancel in-flight calls")
+    .option("--json", "print the final status as JSON");
+
+  define("delete", "stop a job if needed and forget it", async (client, [id]) => {
+    const { deleted } = await client.deleteJob(id!);
+    process.stdout.write(`deleted job ${deleted}\n`);
+    return 0;
+  }).argument("<id>", "job id or unique prefix");
+
+  define("logs", "print a job's log lines", async (client, [id], raw) => {
+    const { id: full } = await client.getJob(id!);
+    const print = (lines: string[]) => process.stdout.write(lines.map((line) => `${line}\n`).join(""));
+    if (raw.follow) await followJob(client, full, { onLines: print });
+    else print((await client.logs(full)).lines);
+    return 0;
+  })
+    .argument("<id>", "job id or unique prefix")
+    .option("-f, --follow", "keep printing new lines until the job ends");
+
+  define("watch", "show a job's live status until it ends", async (client, [id]) => {
+    const { id: full } = await client.getJob(id!);
+    const display = createJobDisplay(process.stdout);
+    const final = await followJob(client, full, { onStatus: (status) => display.update(status) });
+    display.close(final);
+    return final.state === "failed" ? 1 : 0;
+  }).argument("<id>", "job id or unique prefix");
+}
+
+function secondsToMs(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError("expected a positive number of seconds.");
+  return Math.round(seconds * 1000);
+}

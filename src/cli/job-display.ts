@@ -1,0 +1,79 @@
+import type { JobStatus } from "../api/types.js";
+import { jobHeadline, operatorLines, operatorRates } from "./format.js";
+
+/** Shows one remote job's status as it changes. */
+export interface JobDisplay {
+  update(status: JobStatus): void;
+  /** Writes other output (e.g. the job's log lines) to `stream` without breaking the display. */
+  print(stream: NodeJS.WritableStream, text: string): void;
+  /** Shows the final status for good. */
+  close(final: JobStatus): void;
+}
+
+/** A block redrawn in place on a terminal, a line per state change otherwise. */
+export function createJobDisplay(out: NodeJS.WriteStream): JobDisplay {
+  return out.isTTY ? new LiveJobDisplay(out) : new LineJobDisplay(out);
+}
+
+/** Redraws the headline and one line per operator, with rates, under the output printed so far. */
+class LiveJobDisplay implements JobDisplay {
+  #status: JobStatus | undefined;
+  #rates: Map<string, number> | undefined;
+  #drawnLines = 0;
+
+  constructor(private readonly out: NodeJS.WriteStream) {}
+
+  update(status: JobStatus): void {
+    if (this.#status && status.runtimeMs > this.#status.runtimeMs) this.#rates = operatorRates(this.#status, status);
+    this.#status = status;
+    this.#erase();
+    this.#draw();
+  }
+
+  print(stream: NodeJS.WritableStream, text: string): void {
+    this.#erase();
+    stream.write(text);
+    this.#draw();
+  }
+
+  close(final: JobStatus): void {
+    this.#erase();
+    this.out.write(`${jobHeadline(final)}\n`);
+    for (const line of operatorLines(final)) this.out.write(`  ${line}\n`);
+  }
+
+  #draw(): void {
+    if (!this.#status) return;
+    const lines = [`▶ ${jobHeadline(this.#status)}`, ...operatorLines(this.#status, this.#rates).map((line) => `  ${line}`)];
+    this.out.write(`${lines.join("\n")}\n`);
+    this.#drawnLines = lines.length;
+  }
+
+  #erase(): void {
+    if (this.#drawnLines === 0) return;
+    this.out.write(`\x1b[${this.#drawnLines}A\x1b[0J`);
+    this.#drawnLines = 0;
+  }
+}
+
+/** Plain lines for logs and pipes: the headline at each state change, operators at the end. */
+class LineJobDisplay implements JobDisplay {
+  #state: string | undefined;
+
+  constructor(private readonly out: NodeJS.WritableStream) {}
+
+  update(status: JobStatus): void {
+    if (status.state === this.#state) return;
+    this.#state = status.state;
+    this.out.write(`[sage] ${jobHeadline(status)}\n`);
+  }
+
+  print(stream: NodeJS.WritableStream, text: string): void {
+    stream.write(text);
+  }
+
+  close(final: JobStatus): void {
+    this.update(final);
+    for (const line of operatorLines(final)) this.out.write(`[sage]   ${line}\n`);
+  }
+}

@@ -1,0 +1,48 @@
+import type { JobStatus } from "../api/types.js";
+import { formatDuration, jobHeadline, operatorLines } from "./format.js";
+
+/** `sage job list`: one row per job (short ids are valid prefixes), or `no jobs`. */
+export function jobTable(jobs: readonly JobStatus[]): string {
+  if (jobs.length === 0) return "no jobs\n";
+  const rows = [
+    ["ID", "NAME", "STATE", "RUNTIME", "SUBMITTED"],
+    ...jobs.map((job) => [job.id.slice(0, 8), job.name, job.state, formatDuration(job.runtimeMs), localTime(job.submittedAt)]),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()).join("\n") + "\n";
+}
+
+/** `sage job show`: the headline, the status fields, operators and services. */
+export function jobDetails(job: JobStatus): string {
+  const fields: Array<[string, string | number | undefined]> = [
+    ["id", job.id],
+    ["name", job.name],
+    ["state", job.state],
+    ["platform", job.platform],
+    ["autostop", String(job.autostop)],
+    ["submitted", localTime(job.submittedAt)],
+    ["started", job.startedAt && localTime(job.startedAt)],
+    ["ended", job.endedAt && localTime(job.endedAt)],
+    ["runtime", formatDuration(job.runtimeMs)],
+    ["tasks", job.tasks],
+    ["services", job.services],
+    ["restarts", job.restartCount],
+    ["error", job.error?.message],
+    ["operator", job.error?.operator],
+  ];
+  const lines = [jobHeadline(job)];
+  for (const [label, value] of fields) if (value !== undefined) lines.push(`  ${label.padEnd(10)} ${value}`);
+  if (job.operators.length > 0) lines.push("operators:", ...operatorLines(job).map((line) => `  ${line}`));
+  if (job.serviceDetails?.length) {
+    lines.push("services:", ...job.serviceDetails.map((s) => `  ${s.name.padEnd(12)} ${s.state.padEnd(8)} calls ${s.calls}${s.remote ? " (remote)" : ""}`));
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+// ISO-8601 as local `YYYY-MM-DD HH:MM:SS`, the way people read times in a table.
+function localTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}

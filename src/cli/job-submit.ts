@@ -1,0 +1,108 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { JobTimeoutError } from "../api/errors.js";
+import type { JobStatus } from "../api/types.js";
+import { bundleEntry } from "../jobmanager/bundle.js";
+import type { JobManagerClient } from "../jobmanager/client.js";
+import { CLIError } from "./cli-error.js";
+import { createJobDisplay } from "./job-display.js";
+import { followJob } from "./job-follow.js";
+
+/** Exit code of a submit whose --timeout expired (as timeout(1) uses). */
+export const EXIT_TIMEOUT = 124;
+
+/** Options of `sage job submit`. */
+export interface SubmitCommandOptions {
+  name?: string;
+  wait: boolean;
+  timeoutMs?: number;
+  json: boolean;
+}
+
+/** Where submit writes: the job's log lines to stdout, progress to stderr. */
+export interface SubmitIO {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
+/**
+ * `sage job submit <file>`: bundles the pipeline file and submits it. Unless --no-wait, follows the
+ * job to its end, printing its log lines and progress, and resolves 0 when it finished, 1 when it
+ * failed or was stopped, 124 when --timeout expired (the job is stopped), 130 after Ctrl-C (the
+ * first one drains the job, the second aborts it).
+ */
+export async function submitJobFile(client: JobManagerClient, file: string, options: SubmitCommandOptions, io: SubmitIO = process): Promise<number> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new CLIError(`no such pipeline file: ${file}`, "E_FILE_NOT_FOUND");
+  const code = await bundleEntry(path);
+  const first = await client.submitJob({ ...(options.name !== undefined && { name: options.name }), code, options: { autostop: options.wait, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) } });
+  if (!options.wait) {
+    if (options.json) io.stdout.write(`${JSON.stringify(first, null, 2)}\n`);
+    else io.stdout.write(`submitted job ${first.name} (${first.id})\n  follow it with: sage job watch ${first.id.slice(0, 8)}\n`);
+    return 0;
+  }
+
+  // With --json stdout carries the final status only: log lines go to stderr, progress nowhere.
+  const display = options.json ? undefined : createJobDisplay(io.stderr);
+  const logTo = options.json ? io.stderr : io.stdout;
+  display?.update(first);
+  let interrupts = 0;
+  const onInterrupt = () => {
+    interrupts++;
+    const notice = interrupts === 1 ? "stopping the job: draining (Ctrl-C again to abort it)" : "aborting the job";
+    if (interrupts > 2) process.exit(130);
+    display ? display.print(io.stderr, `[sage] ${notice}\n`) : io.stderr.write(`[sage] ${notice}\n`);
+    void client.stopJob(first.id, { mode: interrupts === 1 ? "drain" : "abort" }).catch(() => {});
+  };
+  process.on("SIGINT", onInterrupt);
+  const stopFollowing = new AbortController();
+  try {
+    const following = followJob(client, first.id, {
+      onStatus: (status) => display?.update(status),
+      onLines: (lines) => {
+        const text = lines.map((line) => `${line}\n`).join("");
+        display ? display.print(logTo, text) : logTo.write(text);
+      },
+    }, { signal: stopFollowing.signal });
+    following.catch(() => {}); // awaited below; a failure of waitForJob must not leave it unhandled
+    let timedOut = false;
+    try {
+      await client.waitForJob(first.id, { timeoutMs: options.timeoutMs });
+    } catch (error) {
+      if (!(error instanceof JobTimeoutError)) throw error;
+      timedOut = true;
+      await client.stopJob(first.id, { mode: "abort" });
+    }
+    // waitForJob answers at the terminal state; the follower ends once the process is gone, with every log line.
+    const final = await following;
+    // The server enforces --timeout too, and may stop the job first.
+    timedOut ||= final.state === "stopped" && options.timeoutMs !== undefined && interrupts === 0 && ranUntil(final) >= options.timeoutMs;
+    display?.close(final);
+    if (options.json) io.stdout.write(`${JSON.stringify(final, null, 2)}\n`);
+    return exitCode(final, timedOut, interrupts > 0, options, io.stderr);
+  } finally {
+    stopFollowing.abort();
+    process.off("SIGINT", onInterrupt);
+  }
+}
+
+// Milliseconds from submit to end, on the server's clock.
+function ranUntil(status: JobStatus): number {
+  return status.endedAt ? Date.parse(status.endedAt) - Date.parse(status.submittedAt) : 0;
+}
+
+function exitCode(final: JobStatus, timedOut: boolean, interrupted: boolean, options: SubmitCommandOptions, stderr: NodeJS.WritableStream): number {
+  if (timedOut) {
+    stderr.write(`sage: job '${final.name}' did not finish within ${options.timeoutMs! / 1000} s and was stopped (E_JOB_TIMEOUT)\n`);
+    return EXIT_TIMEOUT;
+  }
+  if (interrupted) return 130;
+  if (final.state === "finished") return 0;
+  if (final.state === "failed") {
+    const where = final.error?.operator ? ` in operator '${final.error.operator}'` : "";
+    stderr.write(`sage: job '${final.name}' failed${where}: ${final.error?.message ?? "unknown error"} (E_JOB_FAILED)\n`);
+  } else {
+    stderr.write(`sage: job '${final.name}' ended ${final.state} (E_JOB_${final.state.toUpperCase()})\n`);
+  }
+  return 1;
+}

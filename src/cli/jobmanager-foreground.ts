@@ -1,0 +1,48 @@
+import { dataPaths } from "../jobmanager/paths.js";
+import { startJobManagerServer, type JobManagerServer } from "../jobmanager/server.js";
+import { CLIError } from "./cli-error.js";
+import { addressOf, type ServerOptions } from "./cli-options.js";
+import { refuseIfRunning } from "./jobmanager-start.js";
+import { serverToken } from "./jobmanager-token.js";
+import { removePid, writePid } from "./pid-file.js";
+import { packageVersion } from "./version.js";
+
+/**
+ * `sage jobmanager start --foreground`: runs the server in this process until SIGINT or SIGTERM,
+ * then closes it (running jobs are ended, the store is closed) and removes the pid file. A second
+ * signal during the close ends the process at once.
+ */
+export async function runForeground(options: ServerOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  if (await refuseIfRunning(options, out)) return 0;
+  const token = serverToken(options);
+  // Job processes inherit this process's environment; user code has no business with the token.
+  delete process.env.SAGE_TOKEN;
+  let server: JobManagerServer;
+  try {
+    server = await startJobManagerServer({ host: options.host, port: options.port, token, dataDir: options.dataDir, version: packageVersion() });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new CLIError(`cannot listen on ${addressOf(options)}: the address is already in use`, "E_ADDRESS_IN_USE", 1);
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new CLIError(`cannot listen on ${addressOf(options)}: no such local address`, "E_BAD_ADDRESS", 1);
+    throw error;
+  }
+  const pidFile = dataPaths(options.dataDir).pid;
+  writePid(pidFile, process.pid);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (received: NodeJS.Signals) => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      resolve(received);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+  out.write(`JobManager received ${signal}: stopping\n`);
+  try {
+    await server.close();
+  } finally {
+    removePid(pidFile, process.pid);
+  }
+  out.write("JobManager stopped\n");
+  return 0;
+}

@@ -1,0 +1,60 @@
+import type { JobState } from "../api/types.js";
+import { messageOf } from "../api/errors.js";
+import { addressOf, clientFor, type ServerOptions } from "./cli-options.js";
+import { formatDuration } from "./format.js";
+import { probeJobManager } from "./jobmanager-probe.js";
+
+/** What `sage jobmanager status --json` prints. */
+export interface JobManagerStatusReport {
+  running: boolean;
+  address: string;
+  dataDir: string;
+  pid?: number;
+  version?: string;
+  uptimeMs?: number;
+  jobs?: Record<JobState, number>;
+  /** Why the details are missing (e.g. a wrong token), when the server answers health checks only. */
+  note?: string;
+}
+
+/** `sage jobmanager status`: health, pid, version, uptime and job counts; resolves 1 when not running. */
+export async function jobManagerStatus(options: ServerOptions, json: boolean, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const report = await collect(options);
+  if (json) {
+    out.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else if (!report.running) {
+    const pid = report.pid === undefined ? "" : ` (pid ${report.pid} is alive but does not answer)`;
+    out.write(`JobManager not running at ${report.address}${pid}\n`);
+  } else {
+    const rows: Array<[string, string | undefined]> = [
+      ["pid", report.pid?.toString()],
+      ["version", report.version],
+      ["uptime", report.uptimeMs === undefined ? undefined : formatDuration(report.uptimeMs)],
+      ["jobs", report.jobs && jobCounts(report.jobs)],
+      ["data dir", report.dataDir],
+      ["note", report.note],
+    ];
+    out.write(`JobManager running at http://${report.address}\n`);
+    for (const [label, value] of rows) if (value !== undefined) out.write(`  ${label.padEnd(9)} ${value}\n`);
+  }
+  return report.running ? 0 : 1;
+}
+
+async function collect(options: ServerOptions): Promise<JobManagerStatusReport> {
+  const probe = await probeJobManager(options);
+  const base = { address: addressOf(options), dataDir: options.dataDir, ...(probe.pid !== undefined && { pid: probe.pid }) };
+  if (!probe.healthy) return { running: false, ...base };
+  try {
+    const info = (await clientFor(options, undefined, 5000).info()) as { pid?: number; version?: string; uptimeMs?: number; jobs?: Record<JobState, number> };
+    return { running: true, ...base, pid: info.pid ?? probe.pid, version: info.version, uptimeMs: info.uptimeMs, jobs: info.jobs };
+  } catch (error) {
+    return { running: true, ...base, version: probe.version, note: `details unavailable: ${messageOf(error)}` };
+  }
+}
+
+/** `2 running, 5 finished` (states with no jobs left out), or `none`. */
+export function jobCounts(jobs: Record<string, number>): string {
+  const parts = Object.entries(jobs).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`);
+  const total = Object.values(jobs).reduce((sum, n) => sum + n, 0);
+  return parts.length === 0 ? "none" : `${parts.join(", ")} (${total} total)`;
+}

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { JobStatus } from "../../src/api/types.js";
+import { eventually, freePort, isAlive, jobManagerSlot, sage, sageDone } from "./sage-cli.js";
+
+const hello = "test/fixtures/job-pipeline.ts";
+const endless = "test/fixtures/job-endless.ts";
+const failing = "test/fixtures/job-failing.ts";
+
+let slot: Awaited<ReturnType<typeof jobManagerSlot>>;
+let serverPid: number;
+/** `sage job <args> --port P --data-dir D` against this file's JobManager. */
+const job = (...args: string[]) => sageDone(["job", ...args, ...slot.options]);
+const jobJson = async <T = JobStatus>(...args: string[]): Promise<T> => JSON.parse((await job(...args, "--json")).stdout) as T;
+
+beforeAll(async () => {
+  slot = await jobManagerSlot();
+  const started = await sageDone(["jobmanager", "start", ...slot.options]);
+  expect(started.code).toBe(0);
+  serverPid = slot.pid()!;
+});
+
+afterAll(async () => {
+  const stopped = await sageDone(["jobmanager", "stop", ...slot.options]);
+  expect(stopped.code).toBe(0);
+  expect(isAlive(serverPid)).toBe(false);
+  await slot.cleanup([serverPid]);
+});
+
+describe("sage job", () => {
+  it("submits a pipeline file, prints its output and waits for the end", async () => {
+    const { code, stdout, stderr } = await job("submit", hello);
+    expect(stderr).toMatch(/\[sage\] job job-hello \(\w{8}\) finished in/);
+    expect(stderr).toMatch(/\[sage\]\s+Greet\s+map\s+in 3\s+out 3/);
+    expect(stdout).toBe("hello ann\nhello bob\nhello cy\nsubmit returned\n");
+    expect(code).toBe(0);
+  });
+
+  it("exits 1 naming the operator when the job fails", async () => {
+    const { code, stderr } = await job("submit", failing);
+    expect(stderr).toContain("sage: job 'job-failing' failed in operator 'Breaks': deliberate failure (E_JOB_FAILED)");
+    expect(code).toBe(1);
+  });
+
+  it("submits without waiting; list and show find the job by full id or prefix, as text and JSON", async () => {
+    const submitted = await jobJson("submit", hello, "--no-wait", "--name", "no-wait");
+    expect(submitted).toMatchObject({ name: "no-wait", state: "created", autostop: false, platform: "remote" });
+    const prefix = submitted.id.slice(0, 6);
+    await eventually(async () => (await jobJson("show", prefix)).state === "finished");
+    const shown = await jobJson("show", submitted.id);
+    expect(shown).toMatchObject({ id: submitted.id, state: "finished", tasks: 0, services: 0 });
+    const details = await job("show", prefix);
+    expect(details.stdout).toContain(`id         ${submitted.id}`);
+    expect(details.stdout).toMatch(/operators:\n\s+Batch/);
+
+    const listed = await jobJson<JobStatus[]>("list");
+    expect(listed.map((status) => status.id)).toContain(submitted.id);
+    const table = await job("list");
+    expect(table.stdout).toMatch(/^ID\s+NAME\s+STATE\s+RUNTIME\s+SUBMITTED\n/);
+    expect(table.stdout).toMatch(new RegExp(`\\n${submitted.id.slice(0, 8)}\\s+\\S+\\s+finished\\s+\\d`));
+    expect((await job("logs", prefix)).stdout).toBe("hello ann\nhello bob\nhello cy\nsubmit returned\n");
+
+    const missing = await job("show", "ffffffff-nope");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe("sage: no job 'ffffffff-nope' (E_JOB_NOT_FOUND)\n");
+  });
+
+  it("follows logs (-f) and watches an endless job until it is stopped, then deletes it", async () => {
+    const { id } = await jobJson("submit", endless, "--no-wait");
+    const follow = sage(["job", "logs", id.slice(0, 8), "-f", ...slot.options]);
+    const watch = sage(["job", "watch", id.slice(0, 8), ...slot.options]);
+    await eventually(() => /tick 5\n/.test(follow.output().stdout) && /running/.test(watch.output().stdout));
+
+    const stopped = await job("stop", id.slice(0, 8));
+    expect(stopped.stdout).toBe(`job job-endless (${id.slice(0, 8)}) stopped\n`);
+    expect(stopped.code).toBe(0);
+
+    const followed = await follow.done;
+    expect(followed.code).toBe(0);
+    const ticks = followed.stdout.trimEnd().split("\n");
+    expect(ticks.length).toBeGreaterThan(5);
+    expect(ticks).toEqual(ticks.map((_, i) => `tick ${i}`)); // every line once, in order
+    expect((await job("logs", id)).stdout).toBe(followed.stdout);
+
+    const watched = await watch.done;
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toMatch(/\[sage\] job job-endless \(\w{8}\) running.*\n/);
+    expect(watched.stdout).toMatch(/\[sage\] job job-endless \(\w{8}\) stopped in .*\n\[sage\]\s+Ticks\s+source\s+out \d+\n/);
+
+    const deleted = await job("delete", id.slice(0, 8));
+    expect(deleted.stdout).toBe(`deleted job ${id}\n`);
+    expect((await job("show", id)).stderr).toContain("(E_JOB_NOT_FOUND)");
+  });
+
+  it("stops a job that outlives --timeout and exits 124", async () => {
+    const { code, stdout, stderr } = await job("submit", endless, "--timeout", "0.5", "--json");
+    expect(stderr).toContain("did not finish within 0.5 s and was stopped (E_JOB_TIMEOUT)");
+    expect(code).toBe(124);
+    const final = JSON.parse(stdout) as JobStatus;
+    expect(final).toMatchObject({ state: "stopped", tasks: 0, services: 0, isRunning: false });
+  });
+
+  it("says which address does not answer, and when the token is wrong", async () => {
+    const port = await freePort();
+    const unreachable = await sageDone(["job", "list", "--port", String(port)]);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain(`sage: no JobManager answers at 127.0.0.1:${port}`);
+    expect(unreachable.stderr).toContain("(E_UNREACHABLE)");
+    const unauthorized = await job("list", "--token", "wrong");
+    expect(unauthorized.code).toBe(1);
+    expect(unauthorized.stderr).toContain("(E_UNAUTHORIZED)");
+  });
+});

@@ -1,0 +1,120 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { createServer } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import { dataPaths } from "../../src/jobmanager/paths.js";
+import { eventually, isAlive, jobManagerSlot, sage, sageDone } from "./sage-cli.js";
+
+type Slot = Awaited<ReturnType<typeof jobManagerSlot>>;
+const slots: Slot[] = [];
+async function slot(): Promise<Slot> {
+  const created = await jobManagerSlot();
+  slots.push(created);
+  return created;
+}
+afterEach(async () => {
+  await Promise.all(slots.splice(0).map((s) => s.cleanup()));
+});
+
+async function health(port: number): Promise<unknown> {
+  return (await fetch(`http://127.0.0.1:${port}/api/health`)).json();
+}
+
+describe("sage jobmanager", () => {
+  it("starts in the background, reports status, restarts and stops, leaving nothing behind", async () => {
+    const s = await slot();
+    const started = await sageDone(["jobmanager", "start", ...s.options]);
+    expect(started.stderr).toBe("");
+    expect(started.code).toBe(0);
+    const pid = s.pid()!;
+    expect(started.stdout).toContain(`JobManager started at http://127.0.0.1:${s.port} (pid ${pid})`);
+    expect(isAlive(pid)).toBe(true);
+    expect(await health(s.port)).toMatchObject({ status: "ok" });
+    const paths = dataPaths(s.dataDir);
+    expect(statSync(paths.token).mode & 0o777).toBe(0o600);
+    const token = readFileSync(paths.token, "utf8").trim();
+    expect(token.length).toBeGreaterThanOrEqual(16);
+    expect(readFileSync(paths.log, "utf8")).toContain(`listening on http://127.0.0.1:${s.port}`);
+
+    const again = await sageDone(["jobmanager", "start", ...s.options]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`already running at 127.0.0.1:${s.port} (pid ${pid})`);
+
+    const status = await sageDone(["jobmanager", "status", ...s.options]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(new RegExp(`running at http://127.0.0.1:${s.port}\\n\\s+pid\\s+${pid}\\n\\s+version\\s+\\d+\\.\\d+\\.\\d+\\n\\s+uptime\\s+\\S+\\n\\s+jobs\\s+none`));
+    const json = JSON.parse((await sageDone(["jobmanager", "status", "--json", ...s.options])).stdout);
+    expect(json).toMatchObject({ running: true, pid, jobs: { running: 0, finished: 0 } });
+
+    const restarted = await sageDone(["jobmanager", "restart", ...s.options]);
+    expect(restarted.code).toBe(0);
+    const newPid = s.pid()!;
+    expect(newPid).not.toBe(pid);
+    expect(isAlive(pid)).toBe(false);
+    expect(readFileSync(paths.token, "utf8").trim()).toBe(token); // the stored token is reused
+    expect(await health(s.port)).toMatchObject({ status: "ok" });
+
+    const stopped = await sageDone(["jobmanager", "stop", ...s.options]);
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout).toContain(`JobManager stopped (pid ${newPid})`);
+    expect(isAlive(newPid)).toBe(false);
+    expect(existsSync(paths.pid)).toBe(false);
+    const down = await sageDone(["jobmanager", "status", ...s.options]);
+    expect(down.code).toBe(1);
+    expect(down.stdout).toContain(`JobManager not running at 127.0.0.1:${s.port}`);
+    expect((await sageDone(["jobmanager", "stop", ...s.options])).stdout).toContain("no JobManager running");
+  });
+
+  it("stores an explicit token and accepts only it", async () => {
+    const s = await slot();
+    expect((await sageDone(["jobmanager", "start", "--token", "test-secret-token", ...s.options])).code).toBe(0);
+    expect(readFileSync(dataPaths(s.dataDir).token, "utf8").trim()).toBe("test-secret-token");
+    const ok = await sageDone(["job", "list", "--token", "test-secret-token", "--port", String(s.port)]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe("no jobs\n");
+    const wrong = await sageDone(["job", "list", "--port", String(s.port)], { SAGE_TOKEN: "not-it" });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^sage: wrong token.*\(E_UNAUTHORIZED\)\n$/);
+    const pid = s.pid()!;
+    expect((await sageDone(["jobmanager", "stop", ...s.options])).code).toBe(0);
+    expect(isAlive(pid)).toBe(false);
+  });
+
+  it("refuses a non-loopback address without an explicit token", async () => {
+    const s = await slot();
+    const refused = await sageDone(["jobmanager", "start", "--host", "0.0.0.0", ...s.options]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("refusing to listen on non-loopback address 0.0.0.0 without an explicit token");
+    expect(refused.stderr).toContain("(E_TOKEN_REQUIRED)");
+    expect(s.pid()).toBeUndefined();
+    await expect(health(s.port)).rejects.toThrow();
+  });
+
+  it("reports a server that cannot listen, with the log's reason", async () => {
+    const s = await slot();
+    const squatter = createServer((_request, response) => response.writeHead(404).end("not here")); // some other web server
+    await new Promise<void>((resolve) => squatter.listen(s.port, "127.0.0.1", resolve));
+    try {
+      const failed = await sageDone(["jobmanager", "start", ...s.options]);
+      expect(failed).toMatchObject({ code: 1 });
+      expect(failed.stderr).toContain("the JobManager did not start (exit code 1)");
+      expect(failed.stderr).toContain(`cannot listen on 127.0.0.1:${s.port}: the address is already in use`);
+      expect(s.pid()).toBeUndefined();
+    } finally {
+      squatter.closeAllConnections();
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+
+  it("runs in the foreground until SIGTERM, then closes cleanly", async () => {
+    const s = await slot();
+    const run = sage(["jobmanager", "start", "--foreground", ...s.options]);
+    await eventually(() => s.pid() === run.child.pid && /listening/.test(run.output().stderr));
+    expect(await health(s.port)).toMatchObject({ status: "ok" });
+    run.child.kill("SIGTERM");
+    const { code, stdout } = await run.done;
+    expect(code).toBe(0);
+    expect(stdout).toContain("JobManager stopped");
+    expect(s.pid()).toBeUndefined();
+    expect(isAlive(run.child.pid!)).toBe(false);
+  });
+});
