@@ -48,12 +48,13 @@ try {
   const local: number[] = [];
   const remoteRuntime: number[] = [];
   const remoteEndToEnd: number[] = [];
-  const w1Rounds = Number(process.env.SAGE_BENCH_W1_ROUNDS ?? 3);
+  const w1Rounds = Number(process.env.SAGE_BENCH_W1_ROUNDS ?? 7);
   for (let i = 0; i < w1Rounds; i++) {
     const l = await client("w1-job.ts", { SAGE_BENCH_MODE: "local" });
     local.push(l.elapsedMs as number);
     const r = await client("w1-job.ts", { SAGE_BENCH_MODE: "remote" });
     remoteRuntime.push(r.runtimeMs as number);
+    if (process.env.SAGE_BENCH_VERBOSE) console.error(`w1 local ${l.elapsedMs} remote runtime ${r.runtimeMs} end-to-end ${r.elapsedMs}`);
     remoteEndToEnd.push(r.elapsedMs as number);
   }
   const rows = [
