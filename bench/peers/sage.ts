@@ -1,37 +1,16 @@
 /** SAGE local-mode peers, written as a user of the public API would write them. */
-import { BaseService, BatchFunction, LocalEnvironment, MapFunction, type ServiceProxy } from "../../src/index.js";
+import { BaseService, LocalEnvironment, MapFunction, type ServiceProxy } from "../../src/index.js";
+import { CountingSource, RunningSumFunction } from "../workloads/sage-functions.js";
 import { Checksum } from "../lib/checksum.js";
 import type { PrepareFn } from "../lib/types.js";
 import { AUTOSTOP_REPEATS, AUTOSTOP_SERVICES, AUTOSTOP_WARMUP } from "../workloads/autostop.js";
-import { RunningSum, w1Filter, w1Key, w1Map, w1Source } from "../workloads/w1.js";
+import { w1Filter, w1Key, w1Map, w1Source } from "../workloads/w1.js";
 import { createW2Agent, fetchW2, W2_CONCURRENCY, W2Sink, w2Source, type W2Reply } from "../workloads/w2.js";
 import { KvService } from "../workloads/kv-service.js";
 import { w3Key } from "../workloads/w3.js";
 
 /** Keeps SAGE's own log lines (job started/finished) out of the benchmark output. */
 const ENV_CONFIG = { logLevel: "warn" } as const;
-
-/** A BatchFunction source counting 0..count-1 (`count` comes from `args`). */
-class CountingSource extends BatchFunction<number> {
-  #next = 0;
-
-  constructor(private readonly count: number) {
-    super();
-  }
-
-  execute(): number | null {
-    return this.#next < this.count ? this.#next++ : null;
-  }
-}
-
-/** The keyed running sum as a function class: one state per parallel instance. */
-class RunningSumFunction extends MapFunction<number, number> {
-  readonly #state = new RunningSum();
-
-  execute(y: number): number {
-    return this.#state.add(y);
-  }
-}
 
 /** W1 with the source given as `source`; the rest of the pipeline is the same. */
 function w1Sage(source: "generator" | "batchFunction"): PrepareFn {

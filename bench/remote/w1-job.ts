@@ -3,28 +3,10 @@
  * submitted to the JobManager at SAGE_BENCH_PORT (the job process evaluates this same file and
  * runs the pipeline there). Prints one JSON line: the client-side time and the final status.
  */
-import { BatchFunction, LocalEnvironment, MapFunction, RemoteEnvironment } from "../../src/index.js";
+import { LocalEnvironment, RemoteEnvironment } from "../../src/index.js";
 import { Checksum } from "../lib/checksum.js";
-import { RunningSum, w1Filter, w1Key, w1Map } from "../workloads/w1.js";
-
-/** Counts 0..count-1. */
-class CountingSource extends BatchFunction<number> {
-  #next = 0;
-  constructor(private readonly count: number) {
-    super();
-  }
-  execute(): number | null {
-    return this.#next < this.count ? this.#next++ : null;
-  }
-}
-
-/** The keyed running sum. */
-class RunningSumFunction extends MapFunction<number, number> {
-  readonly #state = new RunningSum();
-  execute(y: number): number {
-    return this.#state.add(y);
-  }
-}
+import { CountingSource, RunningSumFunction } from "../workloads/sage-functions.js";
+import { w1Filter, w1Key, w1Map } from "../workloads/w1.js";
 
 const records = Number(process.env.SAGE_BENCH_RECORDS ?? 5_000_000);
 const local = process.env.SAGE_BENCH_MODE === "local";

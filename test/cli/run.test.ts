@@ -1,35 +1,13 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { sage, type SageRun } from "./sage-cli.js";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const fixture = "test/fixtures/cli-pipeline.ts";
 
-interface Run {
-  child: ChildProcess;
-  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
-  output(): { stdout: string; stderr: string };
-}
+type Run = SageRun;
 
 /** Starts `sage run <file>` with no terminal (plain log lines). The bin needs `npm run build`. */
 function sageRun(args: string[], mode: string): Run {
-  const child = spawn(process.execPath, ["bin/sage.js", "run", ...args], {
-    cwd: root,
-    env: { ...process.env, SAGE_FIXTURE_MODE: mode },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (chunk) => (stdout += chunk));
-  child.stderr!.on("data", (chunk) => (stderr += chunk));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-  return { child, done, output: () => ({ stdout, stderr }) };
+  return sage(["run", ...args], { SAGE_FIXTURE_MODE: mode });
 }
 
 async function until(run: Run, pattern: RegExp): Promise<void> {
