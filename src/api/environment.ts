@@ -88,9 +88,9 @@ export abstract class BaseEnvironment {
   }
 
   /** Stops the submitted job (draining it) and cleans up its services; the final status. */
-  async stop(): Promise<JobStatus | undefined> {
+  async stop(): Promise<JobStatus> {
     const job = this.#job;
-    if (!job) return undefined;
+    if (!job) throw new PipelineDefinitionError(`environment '${this.name}' has no submitted job to stop`);
     const status = await job.stop();
     await job.release();
     return job.status().catch(() => status);
@@ -98,7 +98,7 @@ export abstract class BaseEnvironment {
 
   /** Stops the job if it runs and releases everything the environment holds. */
   async close(): Promise<void> {
-    await this.stop();
+    if (this.#job) await this.stop();
     this.#job = undefined;
   }
 

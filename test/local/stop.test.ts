@@ -102,3 +102,11 @@ describe("local mode - stop", () => {
     expect(results).toEqual([1, 2, 1, 2]);
   });
 });
+
+describe("local mode - stop without a job", () => {
+  it("env.stop() before any submit names the problem; env.close() is fine", async () => {
+    const env = new LocalEnvironment("never-submitted", { logLevel: "silent" });
+    await expect(env.stop()).rejects.toThrow("environment 'never-submitted' has no submitted job to stop");
+    await env.close();
+  });
+});
