@@ -40,17 +40,31 @@ export class ServiceCallError extends SageError {
 
 /** The job ended in state `failed`; `status` is its final status. */
 export class JobFailedError extends SageError {
-  constructor(readonly status: JobStatus, options?: ErrorOptions) {
+  declare readonly status: JobStatus;
+
+  constructor(status: JobStatus, options?: ErrorOptions) {
     const where = status.error?.operator ? ` in operator '${status.error.operator}'` : "";
     super("E_JOB_FAILED", `job '${status.name}' failed${where}: ${status.error?.message ?? "unknown error"}`, options);
+    hideStatus(this, status);
+    // The operator's own stack is what the user needs to see first.
+    if (status.error?.stack) this.stack = `${this.name}: ${this.message}\n    caused by ${status.error.stack}`;
   }
 }
 
 /** An autostop wait or `wait({ timeoutMs })` expired; with autostop the job was stopped first. */
 export class JobTimeoutError extends SageError {
-  constructor(readonly status: JobStatus, readonly timeoutMs: number) {
+  declare readonly status: JobStatus;
+
+  constructor(status: JobStatus, readonly timeoutMs: number) {
     super("E_JOB_TIMEOUT", `job '${status.name}' did not finish within ${timeoutMs} ms (state: ${status.state})`);
+    hideStatus(this, status);
   }
+}
+
+// Readable, but not enumerable: an uncaught error then prints its message and stack, not a
+// fifty-line status object.
+function hideStatus(error: Error, status: JobStatus): void {
+  Object.defineProperty(error, "status", { value: status, enumerable: false, writable: false, configurable: true });
 }
 
 /** The declared pipeline cannot run: unknown function kind, dangling future, bad join inputs, ... */

@@ -30,7 +30,7 @@ export function registerExecutor(platform: Platform, create: () => JobExecutor):
 export interface JobProcessHook {
   readonly jobId: string;
   /** Submit options the server was given (they override the module's own `keepServices`). */
-  readonly options: { keepServices?: boolean };
+  readonly options: { keepServices?: boolean; graphFingerprint?: string };
   /** True for the first submit only: a job module runs one pipeline. */
   claim(): boolean;
 }
@@ -81,4 +81,16 @@ export function observeJobs(observer: JobObserver): () => void {
 /** Tells the observers that `env` started `job`. */
 export function announceJob(env: BaseEnvironment, job: RunningJob): void {
   for (const observer of observers) observer(env, job);
+}
+
+const ENTRY_KEY = Symbol.for("sage.pipelineEntry");
+
+/** Tells environments which file the running pipeline came from (`sage run` sets it). */
+export function setPipelineEntry(path: string): void {
+  (globalThis as Record<symbol, unknown>)[ENTRY_KEY] = path;
+}
+
+/** The pipeline's entry file: the one `sage run` loaded, else the main module. */
+export function pipelineEntry(): string | undefined {
+  return ((globalThis as Record<symbol, unknown>)[ENTRY_KEY] as string | undefined) ?? process.argv[1];
 }

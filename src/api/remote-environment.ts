@@ -12,9 +12,14 @@ export interface RemoteEnvironmentOptions {
   config?: EnvironmentConfig;
   /**
    * The pipeline's entry file, bundled with its imports and shipped to the JobManager; defaults
-   * to the main module (`process.argv[1]`).
+   * to the file `sage run` runs, else the main module (`process.argv[1]`).
    */
   entry?: string;
+  /**
+   * Environment variables for the job process. The job module runs again on the JobManager,
+   * without the client's environment and arguments: what the pipeline depends on goes here.
+   */
+  env?: Record<string, string>;
 }
 
 /**
@@ -27,6 +32,8 @@ export class RemoteEnvironment extends BaseEnvironment {
   readonly port: number;
   readonly token: string | undefined;
   readonly entry: string | undefined;
+  /** Environment variables for the job process. */
+  readonly jobEnv: Record<string, string> | undefined;
 
   constructor(name = "remote_environment", options: RemoteEnvironmentOptions = {}) {
     super(name, options.config);
@@ -34,6 +41,7 @@ export class RemoteEnvironment extends BaseEnvironment {
     this.port = options.port ?? 19001;
     this.token = options.token;
     this.entry = options.entry;
+    this.jobEnv = options.env;
   }
 
   /** Always `remote`. */

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { basename, extname, resolve } from "node:path";
 import { JobTimeoutError } from "../api/errors.js";
 import type { JobStatus } from "../api/types.js";
 import { bundleEntry } from "../jobmanager/bundle.js";
@@ -35,7 +35,7 @@ export async function submitJobFile(client: JobManagerClient, file: string, opti
   const path = resolve(file);
   if (!existsSync(path)) throw new CLIError(`no such pipeline file: ${file}`, "E_FILE_NOT_FOUND");
   const code = await bundleEntry(path);
-  const first = await client.submitJob({ ...(options.name !== undefined && { name: options.name }), code, options: { autostop: options.wait, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) } });
+  const first = await client.submitJob({ ...(options.name !== undefined && { name: options.name }), label: basename(file, extname(file)), code, options: { autostop: options.wait, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) } });
   if (!options.wait) {
     if (options.json) io.stdout.write(`${JSON.stringify(first, null, 2)}\n`);
     else io.stdout.write(`submitted job ${first.name} (${first.id})\n  follow it with: sage job watch ${first.id.slice(0, 8)}\n`);

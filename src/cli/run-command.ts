@@ -1,8 +1,8 @@
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, rmSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { JobFailedError, messageOf } from "../api/errors.js";
-import { observeJobs, type RunningJob } from "../api/executor.js";
+import { messageOf } from "../api/errors.js";
+import { observeJobs, setPipelineEntry, type RunningJob } from "../api/executor.js";
 import type { JobStatus } from "../api/types.js";
 import { CLIError } from "./cli-error.js";
 import { createProgressDisplay } from "./progress.js";
@@ -38,16 +38,27 @@ export async function runPipelineFile(file: string, stderr: NodeJS.WriteStream =
   process.on("SIGINT", onInterrupt);
   let exitCode = 0;
   let unregister: (() => Promise<void>) | undefined;
+  let compiled: string | undefined;
+  const removeCompiled = () => compiled && rmSync(compiled, { force: true });
+  process.once("exit", removeCompiled);
+  setPipelineEntry(path); // a RemoteEnvironment in the file bundles the file, not this CLI
   try {
+    // Loaded as an ES module whatever the package type, so top-level await works everywhere;
+    // TypeScript files the module imports at run time still go through tsx.
     const { register } = await import("tsx/esm/api");
     unregister = register();
-    await import(pathToFileURL(path).href);
+    compiled = await compileEntry(path);
+    await import(pathToFileURL(compiled).href);
   } catch (error) {
     exitCode = 1;
-    if (!(error instanceof JobFailedError)) reportLoadError(stderr, file, error);
+    if ((error as { code?: unknown } | null)?.code !== "E_JOB_FAILED") reportLoadError(stderr, file, error);
   } finally {
+    removeCompiled();
+    process.off("exit", removeCompiled);
     const finals: JobStatus[] = await Promise.all(jobs.map((job) => job.wait()));
     display.close(finals);
+    for (const status of finals) if (status.state === "failed" && status.error?.stack) stderr.write(`${indent(status.error.stack)}\n`);
+    if (finals.length === 0 && exitCode === 0) stderr.write(`[sage] ${file} submitted no job (call env.submit())\n`);
     if (finals.some((status) => status.state === "failed")) exitCode = 1;
     if (interrupts > 0 && exitCode === 0) exitCode = 130;
     process.off("SIGINT", onInterrupt);
@@ -57,10 +68,42 @@ export async function runPipelineFile(file: string, stderr: NodeJS.WriteStream =
   return exitCode;
 }
 
+// The file bundled (its npm imports left as imports) into a hidden ES module beside it, so that
+// its bare imports resolve exactly as they would from the file itself.
+async function compileEntry(path: string): Promise<string> {
+  const { build } = await import("esbuild");
+  const out = join(dirname(path), `.${basename(path)}.sage-run-${process.pid}.mjs`);
+  try {
+    await build({
+      entryPoints: [path],
+      outfile: out,
+      bundle: true,
+      packages: "external",
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      sourcemap: "inline",
+      logLevel: "silent",
+      banner: { js: "import { createRequire as __sageCreateRequire } from 'node:module'; const require = __sageCreateRequire(import.meta.url);" },
+    });
+  } catch (error) {
+    const first = (error as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } }> }).errors?.[0];
+    const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : "";
+    throw new CLIError(`cannot load ${basename(path)}: ${where}${first?.text ?? messageOf(error)}`, "E_PIPELINE_SYNTAX", 1);
+  }
+  process.setSourceMapsEnabled(true);
+  return out;
+}
+
+function indent(stack: string): string {
+  return stack
+    .split("\n")
+    .slice(0, 12)
+    .map((line) => `    ${line}`)
+    .join("\n");
+}
+
 function reportLoadError(stderr: NodeJS.WriteStream, file: string, error: unknown): void {
-  const message = messageOf(error);
-  const hint = /top-level await/i.test(message)
-    ? '\nhint: top-level await needs an ES module: name the file .mts, or set "type": "module" in package.json'
-    : "";
-  stderr.write(`sage run ${file} failed: ${error instanceof Error && error.stack ? error.stack : message}${hint}\n`);
+  if (error instanceof CLIError) throw error;
+  stderr.write(`sage run ${file} failed: ${error instanceof Error && error.stack ? error.stack : messageOf(error)}\n`);
 }

@@ -16,6 +16,7 @@ export async function bundleEntry(entry: string): Promise<string> {
       target: "node20",
       write: false,
       logLevel: "silent",
+      sourcemap: "inline",
       // CommonJS dependencies call require(); an ES module has none, so give it one.
       banner: { js: "import { createRequire as __sageCreateRequire } from 'node:module'; const require = __sageCreateRequire(import.meta.url);" },
       external: ["esbuild", "better-sqlite3", "bufferutil", "utf-8-validate", "fsevents"],

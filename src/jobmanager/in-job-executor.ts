@@ -3,6 +3,7 @@ import { PipelineDefinitionError } from "../api/errors.js";
 import { jobProcessHook, type JobExecutor, type RunningJob } from "../api/executor.js";
 import type { SubmitOptions } from "../api/types.js";
 import { compile } from "../graph/compile.js";
+import { describeGraph, graphFingerprint } from "../graph/fingerprint.js";
 import { JobController } from "../runtime/job-controller.js";
 import type { JobProcessMessage, SupervisorMessage } from "./protocol.js";
 
@@ -17,7 +18,15 @@ export class InJobExecutor implements JobExecutor {
       throw new PipelineDefinitionError("a job module runs one pipeline, and this job module already submitted one");
     }
     const keepServices = hook.options.keepServices ?? options.keepServices;
-    const job = new JobController(env, compile(env), { ...options, keepServices, platform: "remote", jobId: hook.jobId });
+    const graph = compile(env);
+    const expected = hook.options.graphFingerprint;
+    if (expected !== undefined && graphFingerprint(graph) !== expected) {
+      throw reported(new PipelineDefinitionError(
+        `the job module built a different pipeline on the JobManager than on the client (here: ${describeGraph(graph)}). ` +
+          "A pipeline must not depend on the client's environment variables, arguments or files: pass values with RemoteEnvironment({ env })",
+      ));
+    }
+    const job = new JobController(env, graph, { ...options, keepServices, platform: "remote", jobId: hook.jobId });
     const send = (message: JobProcessMessage) => {
       if (process.connected) process.send!(message);
     };
@@ -45,4 +54,10 @@ export class InJobExecutor implements JobExecutor {
     });
     return job;
   }
+}
+
+// The supervisor learns why the job never started even if the module catches the error.
+function reported(error: Error): Error {
+  if (process.connected) process.send!({ type: "module-error", message: error.message, stack: error.stack } satisfies JobProcessMessage);
+  return error;
 }

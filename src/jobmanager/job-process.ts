@@ -11,11 +11,14 @@ import type { JobProcessMessage } from "./protocol.js";
 
 const jobId = process.env.SAGE_JOB_ID;
 const bundle = process.env.SAGE_JOB_BUNDLE;
-const options = JSON.parse(process.env.SAGE_JOB_OPTIONS ?? "{}") as { keepServices?: boolean };
+const options = JSON.parse(process.env.SAGE_JOB_OPTIONS ?? "{}") as { keepServices?: boolean; graphFingerprint?: string };
 
 function send(message: JobProcessMessage): void {
   if (process.connected) process.send!(message);
 }
+
+// Bundles carry inline source maps: stacks point at the user's files, not at the bundle.
+process.setSourceMapsEnabled(true);
 
 // The IPC channel must not keep the process alive: the running job does, as long as it runs.
 process.channel?.unref();

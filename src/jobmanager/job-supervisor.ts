@@ -69,7 +69,7 @@ export class JobSupervisor {
     const now = new Date().toISOString();
     const status: JobStatus = {
       id,
-      name: request.name ?? "job",
+      name: request.name ?? request.label ?? "job",
       state: "created",
       autostop: options.autostop === true,
       platform: "remote",
@@ -85,7 +85,7 @@ export class JobSupervisor {
     let resolveDone!: (status: JobStatus) => void;
     const job: LiveJob = {
       id,
-      name: request.name ?? "job",
+      name: request.name ?? request.label ?? "job",
       named: request.name !== undefined,
       options,
       status,
@@ -126,13 +126,16 @@ export class JobSupervisor {
 
   /** A job's current status. */
   status(id: string): JobStatus | undefined {
-    return this.#live.get(id)?.status ?? this.#options.store.get(id)?.status;
+    const live = this.#live.get(id);
+    return live ? withLiveRuntime(live.status) : this.#options.store.get(id)?.status;
   }
 
   /** Every job, oldest first. */
   list(): JobStatus[] {
-    const stored = this.#options.store.list().map((record) => this.#live.get(record.id)?.status ?? record.status);
-    return stored;
+    return this.#options.store.list().map((record) => {
+      const live = this.#live.get(record.id);
+      return live ? withLiveRuntime(live.status) : record.status;
+    });
   }
 
   /** The job processes alive now. */
@@ -217,9 +220,10 @@ export class JobSupervisor {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       env: {
         ...process.env,
+        ...options.env,
         SAGE_JOB_ID: id,
         SAGE_JOB_BUNDLE: bundle,
-        SAGE_JOB_OPTIONS: JSON.stringify({ keepServices: options.keepServices }),
+        SAGE_JOB_OPTIONS: JSON.stringify({ keepServices: options.keepServices, graphFingerprint: options.graphFingerprint }),
       },
     });
   }
@@ -264,7 +268,10 @@ export class JobSupervisor {
   #onExit(job: LiveJob, code: number | null, signal: NodeJS.Signals | null): void {
     for (const timer of job.timers) clearTimeout(timer);
     let status = job.status;
-    if (!TERMINAL.has(status.state)) {
+    if (status.state === "finished" && job.moduleError) {
+      // The pipeline ran, but the module failed afterwards (e.g. a second submit): the job failed.
+      status = { ...status, state: "failed", error: { message: `the job module failed after its pipeline finished: ${job.moduleError.message}`, ...(job.moduleError.stack && { stack: job.moduleError.stack }) } };
+    } else if (!TERMINAL.has(status.state)) {
       const state: JobState = job.stopRequested && !job.moduleError ? "stopped" : "failed";
       const message = job.moduleError
         ? job.moduleError.message
@@ -312,4 +319,11 @@ export class JobSupervisor {
       logBase: job.logBase,
     });
   }
+}
+
+// A job process reports metrics once a second, and not at all while a loop blocks it: the
+// server keeps the runtime of a running job current itself.
+function withLiveRuntime(status: JobStatus): JobStatus {
+  if (status.state !== "running" || !status.startedAt) return status;
+  return { ...status, runtimeMs: Math.max(status.runtimeMs, Date.now() - Date.parse(status.startedAt)) };
 }

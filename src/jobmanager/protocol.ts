@@ -5,12 +5,21 @@ export interface RemoteSubmitOptions {
   autostop?: boolean;
   timeoutMs?: number;
   keepServices?: boolean;
+  /**
+   * A hash of the execution graph the client built; the job process checks that it builds the
+   * same one (a pipeline that depends on the client's environment or arguments would not).
+   */
+  graphFingerprint?: string;
+  /** Environment variables for the job process (the client's own are not sent). */
+  env?: Record<string, string>;
 }
 
 /** The body of `POST /api/jobs`. */
 export interface SubmitJobRequest {
   /** The job's name; without one, the job takes its environment's name once it runs. */
   name?: string;
+  /** What to call the job until its environment names it (e.g. the entry file's name). */
+  label?: string;
   /** The bundled job module (ES module source). */
   code: string;
   options?: RemoteSubmitOptions;

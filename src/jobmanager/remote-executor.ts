@@ -1,9 +1,11 @@
 import { isIP } from "node:net";
 import type { BaseEnvironment } from "../api/environment.js";
 import { PipelineDefinitionError } from "../api/errors.js";
-import type { JobExecutor, RunningJob } from "../api/executor.js";
+import { pipelineEntry, type JobExecutor, type RunningJob } from "../api/executor.js";
 import type { RemoteEnvironment } from "../api/remote-environment.js";
 import type { JobEvent, JobStatus, StopOptions, SubmitOptions } from "../api/types.js";
+import { compile } from "../graph/compile.js";
+import { graphFingerprint as fingerprint } from "../graph/fingerprint.js";
 import { bundleEntry } from "./bundle.js";
 import { JobManagerClient } from "./client.js";
 import { defaultDataDir, readToken } from "./paths.js";
@@ -13,13 +15,16 @@ export class RemoteExecutor implements JobExecutor {
   async start(env: BaseEnvironment, options: SubmitOptions): Promise<RunningJob> {
     const remote = env as RemoteEnvironment;
     const client = new JobManagerClient({ host: remote.host, port: remote.port, token: remote.token ?? discoverToken(remote.host) });
-    const entry = remote.entry ?? process.argv[1];
+    const entry = remote.entry ?? pipelineEntry();
     if (!entry) throw new PipelineDefinitionError("RemoteEnvironment needs the pipeline's entry file: pass { entry } or run the pipeline as a script");
+    // A client that declared the pipeline checks the JobManager builds the same one; a client that
+    // only names an entry file (the pipeline is declared there) has nothing to compare.
+    const graphFingerprint = env.pipeline.length > 0 ? fingerprint(compile(env)) : undefined;
     const code = await bundleEntry(entry);
     const submitted = await client.submitJob({
       name: env.name,
       code,
-      options: { autostop: options.autostop, timeoutMs: options.timeoutMs, keepServices: options.keepServices },
+      options: { autostop: options.autostop, timeoutMs: options.timeoutMs, keepServices: options.keepServices, graphFingerprint, env: remote.jobEnv },
     });
     const job = new RemoteJob(client, submitted.id, options.keepServices === true);
     // Without autostop, submit resolves once the job runs (or has already ended).

@@ -210,7 +210,10 @@ function authorize(request: IncomingMessage, token: string, queryToken?: string)
 function jobId(supervisor: JobSupervisor, idOrPrefix: string): string {
   const id = supervisor.resolveId(idOrPrefix);
   if (id === "ambiguous") throw new HttpError(409, "E_AMBIGUOUS_ID", `job id prefix '${idOrPrefix}' matches several jobs`);
-  if (id === undefined) throw new HttpError(404, "E_JOB_NOT_FOUND", `no job '${idOrPrefix}'`);
+  if (id === undefined) {
+    const hint = idOrPrefix.length < 4 ? " (a shortened id needs at least 4 characters)" : "";
+    throw new HttpError(404, "E_JOB_NOT_FOUND", `no job '${idOrPrefix}'${hint}`);
+  }
   return id;
 }
 
@@ -255,7 +258,26 @@ function validateSubmit(body: Partial<SubmitJobRequest>): SubmitJobRequest {
   if (options.timeoutMs !== undefined && !(typeof options.timeoutMs === "number" && options.timeoutMs > 0)) {
     throw new HttpError(400, "E_BAD_REQUEST", "'options.timeoutMs' must be a positive number");
   }
-  return { name: body.name || undefined, code: body.code, options: { autostop: options.autostop === true, timeoutMs: options.timeoutMs, keepServices: options.keepServices === true } };
+  if (body.label !== undefined && typeof body.label !== "string") throw new HttpError(400, "E_BAD_REQUEST", "'label' must be a string");
+  if (options.graphFingerprint !== undefined && typeof options.graphFingerprint !== "string") {
+    throw new HttpError(400, "E_BAD_REQUEST", "'options.graphFingerprint' must be a string");
+  }
+  const env = options.env ?? {};
+  if (typeof env !== "object" || env === null || Object.values(env).some((v) => typeof v !== "string")) {
+    throw new HttpError(400, "E_BAD_REQUEST", "'options.env' must map names to string values");
+  }
+  return {
+    name: body.name || undefined,
+    label: body.label || undefined,
+    code: body.code,
+    options: {
+      autostop: options.autostop === true,
+      timeoutMs: options.timeoutMs,
+      keepServices: options.keepServices === true,
+      graphFingerprint: options.graphFingerprint,
+      env,
+    },
+  };
 }
 
 // A bundle that does not parse is refused at the door, with the parser's message.

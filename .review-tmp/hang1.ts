@@ -1,0 +1,15 @@
+import { LocalEnvironment } from "../src/index.js";
+const variant = process.argv[2];
+const env = new LocalEnvironment("h", { logLevel: "error", batchSize: 4 } as any);
+const out: number[] = [];
+const later = <T>(v: T) => new Promise<T>((r) => setTimeout(() => r(v), 1));
+let s = env.fromBatch([0,1,2,3,4,5,6,7,8,9]) as any;
+if (variant === "a") s = s.map((x: number) => (x === 2 ? later(x) : x));
+if (variant === "b") s = s.map((x: number) => (x === 2 ? later(x) : x)).map((x: number) => x);
+if (variant === "c") s = s.map((x: number) => x).map((x: number) => (x === 2 ? later(x) : x));
+if (variant === "d") s = s.filter((x: number) => (x === 2 ? later(true) : true));
+s.sink((x: number) => void out.push(x));
+const t = setTimeout(() => { console.log(variant, "HANG; got", out); process.exit(1); }, 3000);
+await env.submit({ autostop: true });
+clearTimeout(t);
+console.log(variant, "ok", out);

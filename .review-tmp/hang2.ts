@@ -1,0 +1,16 @@
+import { LocalEnvironment } from "../src/index.js";
+const [N, variant] = [Number(process.argv[2]), process.argv[3]];
+const env = new LocalEnvironment("h", { logLevel: "error", batchSize: 4 } as any);
+const out: number[] = [];
+const later = <T>(v: T) => new Promise<T>((r) => setTimeout(() => r(v), 1));
+let s = env.fromBatch(Array.from({ length: N }, (_, i) => i)) as any;
+const asyncAt = (x: number) => x % 7 === 3;
+if (variant === "a") s = s.map((x: number) => (asyncAt(x) ? later(x) : x));
+if (variant === "b") s = s.map((x: number) => (asyncAt(x) ? later(x) : x)).map((x: number) => (asyncAt(x+1) ? later(x) : x));
+if (variant === "s") s = s.map((x: number) => x);
+s.sink((x: number) => { out.push(x); return variant === "s" && asyncAt(x) ? later(undefined) : undefined; });
+const t = setTimeout(() => { console.log(variant, N, "HANG; got", out.length); process.exit(1); }, 3000);
+await env.submit({ autostop: true });
+clearTimeout(t);
+const okOrder = out.every((v, i) => v === i);
+console.log(variant, N, "ok", out.length, okOrder);

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JobFailedError, RemoteEnvironment } from "../../src/index.js";
+import { SAGE_IMPORT, bundleSource, leftoverJobProcesses, makeRepoTmpDir, removeDir, startTestServer, submitRaw, untilJobProcessEnded, type TestServer } from "./helpers.js";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+// A job module runs twice: once in the client, once on the JobManager. These tests pin what
+// happens when the two runs disagree.
+describe("remote mode - what a job module may do", () => {
+  let server: TestServer;
+  let dir: string;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    dir = makeRepoTmpDir();
+  });
+
+  afterAll(async () => {
+    await server.close();
+    expect(await leftoverJobProcesses(server.dataDir)).toEqual([]);
+    removeDir(dir);
+    removeDir(server.dataDir);
+  });
+
+  function writeEntry(name: string): string {
+    const file = join(dir, `${name}.ts`);
+    // The shape depends on a flag only the client process has (the server here shares this
+    // process's environment, so a global stands in for "the client's environment"); the job
+    // process gets the same choice only through SAGE_TEST_SHAPE passed with env.
+    writeFileSync(
+      file,
+      `import { RemoteEnvironment } from "${SAGE_IMPORT}";
+export function build(env: RemoteEnvironment) {
+  const source = env.fromBatch([1, 2, 3]);
+  const double = (globalThis as Record<string, unknown>).__sageTestDouble === true || process.env.SAGE_TEST_SHAPE === "double";
+  (double ? source.map((x: number) => x * 2, { name: "Double" }) : source).sink((x: number) => console.log("value " + x));
+}
+if (process.env.SAGE_JOB_ID) {
+  const env = new RemoteEnvironment("shape");
+  build(env);
+  await env.submit({ autostop: true });
+}
+`,
+    );
+    return file;
+  }
+
+  it("fails with a clear message when the JobManager builds a different pipeline than the client", async () => {
+    const entry = writeEntry("mismatch");
+    const { build } = (await import(entry)) as { build(env: RemoteEnvironment): void };
+    (globalThis as Record<string, unknown>).__sageTestDouble = true;
+    try {
+      const env = new RemoteEnvironment("shape", { port: server.port, token: server.token, entry });
+      build(env);
+      const error = await env.submit({ autostop: true }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JobFailedError);
+      expect((error as Error).message).toMatch(/built a different pipeline on the JobManager than on the client.*RemoteEnvironment\(\{ env \}\)/);
+    } finally {
+      delete (globalThis as Record<string, unknown>).__sageTestDouble;
+    }
+  });
+
+  it("runs the client's pipeline when what it depends on is passed with env", async () => {
+    const entry = writeEntry("with-env");
+    const { build } = (await import(entry)) as { build(env: RemoteEnvironment): void };
+    (globalThis as Record<string, unknown>).__sageTestDouble = true;
+    try {
+      const env = new RemoteEnvironment("shape", { port: server.port, token: server.token, entry, env: { SAGE_TEST_SHAPE: "double" } });
+      build(env);
+      const job = await env.submit({ autostop: true });
+      await untilJobProcessEnded(server, job.id);
+      const { lines } = await server.client.logs(job.id);
+      expect(lines.filter((line) => line.startsWith("value "))).toEqual(["value 2", "value 4", "value 6"]);
+    } finally {
+      delete (globalThis as Record<string, unknown>).__sageTestDouble;
+    }
+  });
+
+  it("fails a job whose module submits a second pipeline, though the first one ran", async () => {
+    const code = await bundleSource(
+      dir,
+      "two-submits",
+      `import { LocalEnvironment } from "${SAGE_IMPORT}";
+for (const name of ["first", "second"]) {
+  const env = new LocalEnvironment(name);
+  env.fromBatch([name]).sink((x: string) => console.log(x));
+  await env.submit({ autostop: true });
+}
+`,
+    );
+    const submitted = await submitRaw(server, "two-submits", code);
+    const final = (await untilJobProcessEnded(server, submitted.id))!;
+    expect(final.state).toBe("failed");
+    expect(final.error?.message).toMatch(/failed after its pipeline finished: a job module runs one pipeline/);
+  });
+});
