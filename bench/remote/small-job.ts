@@ -9,7 +9,7 @@ class Echo extends BaseService {
   async cleanup(): Promise<void> {}
 }
 
-const env = new RemoteEnvironment("bench_small", { port: Number(process.env.SAGE_BENCH_PORT), token: process.env.SAGE_BENCH_TOKEN, config: { logLevel: "warn" } });
+const env = new RemoteEnvironment("bench_small", { port: Number(process.env.SAGE_BENCH_PORT), token: process.env.SAGE_BENCH_TOKEN, logs: false, config: { logLevel: "warn" } });
 env.registerService("echo", Echo);
 env.fromBatch([1, 2, 3]).map((x: number, ctx) => ctx.service<Echo>("echo").echo(x) as number).sink(() => {});
 const autostop = process.env.SAGE_BENCH_AUTOSTOP === "1";

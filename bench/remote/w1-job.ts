@@ -12,7 +12,7 @@ const records = Number(process.env.SAGE_BENCH_RECORDS ?? 5_000_000);
 const local = process.env.SAGE_BENCH_MODE === "local";
 const env = local
   ? new LocalEnvironment("bench_w1_local", { logLevel: "warn" })
-  : new RemoteEnvironment("bench_w1_remote", { port: Number(process.env.SAGE_BENCH_PORT), token: process.env.SAGE_BENCH_TOKEN, config: { logLevel: "warn" } });
+  : new RemoteEnvironment("bench_w1_remote", { port: Number(process.env.SAGE_BENCH_PORT), token: process.env.SAGE_BENCH_TOKEN, logs: false, config: { logLevel: "warn" } });
 const sink = new Checksum();
 env
   .fromBatch(CountingSource, { args: [records] })

@@ -20,6 +20,8 @@ export interface RemoteEnvironmentOptions {
    * without the client's environment and arguments: what the pipeline depends on goes here.
    */
   env?: Record<string, string>;
+  /** Print the job's log lines (its console output) here while waiting for it (default true). */
+  logs?: boolean;
 }
 
 /**
@@ -34,6 +36,8 @@ export class RemoteEnvironment extends BaseEnvironment {
   readonly entry: string | undefined;
   /** Environment variables for the job process. */
   readonly jobEnv: Record<string, string> | undefined;
+  /** Whether waiting for a job prints its log lines here. */
+  readonly printLogs: boolean;
 
   constructor(name = "remote_environment", options: RemoteEnvironmentOptions = {}) {
     super(name, options.config);
@@ -42,6 +46,7 @@ export class RemoteEnvironment extends BaseEnvironment {
     this.token = options.token;
     this.entry = options.entry;
     this.jobEnv = options.env;
+    this.printLogs = options.logs ?? true;
   }
 
   /** Always `remote`. */

@@ -48,7 +48,7 @@ export interface JobStatus {
 export type JobEvent =
   | { type: "state"; jobId: string; state: JobState; at: string; status: JobStatus }
   | { type: "metrics"; jobId: string; at: string; status: JobStatus }
-  | { type: "log"; jobId: string; at: string; level: LogLevel; message: string };
+  | { type: "log"; jobId: string; at: string; level: LogLevel; message: string; /** The line's number in the job's log. */ line?: number };
 
 /** Options of `env.submit()`. */
 export interface SubmitOptions {

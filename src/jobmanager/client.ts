@@ -109,7 +109,10 @@ export class JobManagerClient {
    * Resolves with the job's terminal status, learned from its event stream; if the stream breaks
    * before the end, polls instead. Rejects with JobTimeoutError after `timeoutMs`.
    */
-  async waitForJob(id: string, options: { timeoutMs?: number; until?: (status: JobStatus) => boolean } = {}): Promise<JobStatus> {
+  async waitForJob(
+    id: string,
+    options: { timeoutMs?: number; until?: (status: JobStatus) => boolean; onEvent?: (event: JobEvent) => void } = {},
+  ): Promise<JobStatus> {
     const until = options.until ?? ((status: JobStatus) => TERMINAL.has(status.state));
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     const events = this.events(id);
@@ -120,7 +123,10 @@ export class JobManagerClient {
     try {
       const viaEvents = (async () => {
         try {
-          for await (const event of events) if (event.type === "state" && until(event.status)) return event.status;
+          for await (const event of events) {
+            options.onEvent?.(event);
+            if (event.type === "state" && until(event.status)) return event.status;
+          }
         } catch {
           // the socket broke: fall back to polling below
         }

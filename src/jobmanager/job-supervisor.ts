@@ -291,13 +291,14 @@ export class JobSupervisor {
   }
 
   #appendLog(job: LiveJob, line: string): void {
+    const number = job.logBase + job.logs.length;
     job.logs.push(line);
     if (job.logs.length > LOG_LINES_KEPT) {
       const dropped = job.logs.length - LOG_LINES_KEPT;
       job.logs.splice(0, dropped);
       job.logBase += dropped;
     }
-    this.#publish(job, { type: "log", jobId: job.id, at: new Date().toISOString(), level: "info", message: line });
+    this.#publish(job, { type: "log", jobId: job.id, at: new Date().toISOString(), level: "info", message: line, line: number });
   }
 
   #publish(job: LiveJob, event: JobEvent): void {

@@ -26,7 +26,7 @@ export class RemoteExecutor implements JobExecutor {
       code,
       options: { autostop: options.autostop, timeoutMs: options.timeoutMs, keepServices: options.keepServices, graphFingerprint, env: remote.jobEnv },
     });
-    const job = new RemoteJob(client, submitted.id, options.keepServices === true);
+    const job = new RemoteJob(client, submitted.id, options.keepServices === true, remote.printLogs);
     // Without autostop, submit resolves once the job runs (or has already ended).
     await client.waitForJob(submitted.id, { until: (status) => status.state !== "created" });
     return job;
@@ -39,15 +39,61 @@ export class RemoteJob implements RunningJob {
     readonly client: JobManagerClient,
     readonly id: string,
     private readonly keepServices: boolean,
+    private readonly streamLogs = false,
   ) {}
 
   status(): Promise<JobStatus> {
     return this.client.getJob(this.id);
   }
 
-  wait(options: { timeoutMs?: number } = {}): Promise<JobStatus> {
-    return this.client.waitForJob(this.id, options);
+  /**
+   * Waits for the end, printing the job's log lines here as they come (unless the environment
+   * said `logs: false`). Ctrl-C while waiting drains the remote job instead of leaving it running;
+   * a second Ctrl-C exits. Neither is installed when the program handles SIGINT itself.
+   */
+  async wait(options: { timeoutMs?: number } = {}): Promise<JobStatus> {
+    const printer = this.streamLogs ? await this.#logPrinter() : undefined;
+    const onInterrupt = () => {
+      process.off("SIGINT", onInterrupt);
+      process.stderr.write(`\nstopping remote job ${this.id.slice(0, 8)} (Ctrl-C again to exit without waiting)\n`);
+      void this.client.stopJob(this.id).catch(() => undefined);
+    };
+    const handleInterrupt = process.listenerCount("SIGINT") === 0;
+    if (handleInterrupt) process.on("SIGINT", onInterrupt);
+    try {
+      return await this.client.waitForJob(this.id, { ...options, onEvent: printer });
+    } finally {
+      process.off("SIGINT", onInterrupt);
+    }
   }
+
+  // Prints what the job logged so far, then each new line once (lines are numbered).
+  async #logPrinter(): Promise<(event: JobEvent) => void> {
+    let next = 0;
+    const print = (line: string, number: number) => {
+      if (number < next) return;
+      next = number + 1;
+      process.stdout.write(`${line}\n`);
+    };
+    const buffered: JobEvent[] = [];
+    let ready = false;
+    const printer = (event: JobEvent) => {
+      if (event.type !== "log" || event.line === undefined) return;
+      if (ready) print(event.message, event.line);
+      else buffered.push(event);
+    };
+    const { lines, next: after } = await this.client.logs(this.id, this.#printedUpTo).catch(() => ({ lines: [], next: this.#printedUpTo }));
+    lines.forEach((line, i) => print(line, after - lines.length + i));
+    ready = true;
+    for (const event of buffered) printer(event);
+    this.#printedUpTo = Math.max(after, next);
+    return (event) => {
+      printer(event);
+      this.#printedUpTo = next;
+    };
+  }
+
+  #printedUpTo = 0;
 
   stop(options?: StopOptions): Promise<JobStatus> {
     return this.client.stopJob(this.id, options);

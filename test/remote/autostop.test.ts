@@ -92,7 +92,7 @@ ${PIPELINES[name]}
 await env.submit({ autostop: true });
 `,
     );
-    const env = new RemoteEnvironment(name, { port: server.port, token: server.token, entry });
+    const env = new RemoteEnvironment(name, { port: server.port, token: server.token, entry, logs: false });
     envs.push(env);
     return env;
   }

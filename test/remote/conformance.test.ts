@@ -106,7 +106,7 @@ describe("remote mode - pipeline conformance", () => {
       const entry = join(tmp, `case-${index}.ts`);
       writeFileSync(entry, caseEntrySource(index, server));
 
-      const env = new RemoteEnvironment(testCase.name.slice(0, 20), { port: server.port, token: server.token, entry });
+      const env = new RemoteEnvironment(testCase.name.slice(0, 20), { port: server.port, token: server.token, entry, logs: false });
       // Declared here too, as a script would; the records flow on the server, never in this process.
       const local: unknown[] = [];
       testCase.build(env, (record) => void local.push(record));

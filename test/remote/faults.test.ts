@@ -294,7 +294,7 @@ describe("remote mode - bad input and faults", () => {
   it("a job that throws at top level fails with the thrown message", async () => {
     const entry = join(tmp, "throws-entry.ts");
     writeFileSync(entry, JOBS.throwsAtTopLevel);
-    const env = new RemoteEnvironment("throws", { port: server.port, token: server.token, entry });
+    const env = new RemoteEnvironment("throws", { port: server.port, token: server.token, entry, logs: false });
     const error = await env.submit({ autostop: true }).then(
       () => undefined,
       (e: unknown) => e,
@@ -314,7 +314,7 @@ describe("remote mode - bad input and faults", () => {
   it("a job that calls process.exit(3) mid-run fails with a clear reason", async () => {
     const entry = join(tmp, "exits-entry.ts");
     writeFileSync(entry, JOBS.exitsMidRun);
-    const env = new RemoteEnvironment("exits", { port: server.port, token: server.token, entry });
+    const env = new RemoteEnvironment("exits", { port: server.port, token: server.token, entry, logs: false });
     const error = await env.submit({ autostop: true, timeoutMs: 15_000 }).then(
       () => undefined,
       (e: unknown) => e,

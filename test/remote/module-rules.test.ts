@@ -50,7 +50,7 @@ if (process.env.SAGE_JOB_ID) {
     const { build } = (await import(entry)) as { build(env: RemoteEnvironment): void };
     (globalThis as Record<string, unknown>).__sageTestDouble = true;
     try {
-      const env = new RemoteEnvironment("shape", { port: server.port, token: server.token, entry });
+      const env = new RemoteEnvironment("shape", { port: server.port, token: server.token, entry, logs: false });
       build(env);
       const error = await env.submit({ autostop: true }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(JobFailedError);
@@ -65,7 +65,7 @@ if (process.env.SAGE_JOB_ID) {
     const { build } = (await import(entry)) as { build(env: RemoteEnvironment): void };
     (globalThis as Record<string, unknown>).__sageTestDouble = true;
     try {
-      const env = new RemoteEnvironment("shape", { port: server.port, token: server.token, entry, env: { SAGE_TEST_SHAPE: "double" } });
+      const env = new RemoteEnvironment("shape", { port: server.port, token: server.token, entry, env: { SAGE_TEST_SHAPE: "double" }, logs: false });
       build(env);
       const job = await env.submit({ autostop: true });
       await untilJobProcessEnded(server, job.id);

@@ -1,0 +1,20 @@
+import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startJobManagerServer } from "../src/jobmanager/server.js";
+import { bundleEntry } from "../src/jobmanager/bundle.js";
+import { JobManagerClient } from "../src/index.js";
+import { createLogger } from "../src/api/logger.js";
+const dataDir = mkdtempSync(join(tmpdir(), "rv-"));
+const mark = join(dataDir, "marks.txt");
+const server = await startJobManagerServer({ port: 0, dataDir, token: "t0k3n", version: "x", logger: createLogger("jm", "warn") });
+const client = new JobManagerClient({ port: server.port, token: "t0k3n" });
+const code = await bundleEntry(new URL("./job-slow-setup.ts", import.meta.url).pathname);
+const job = await client.submitJob({ code, options: { env: { MARK_FILE: mark } } });
+await new Promise((r) => setTimeout(r, 700)); // job process started, service setup in progress
+const t0 = Date.now();
+const stopped = await client.stopJob(job.id, { mode: "abort" });
+console.log("stop(abort) answered", stopped.state, "after", Date.now() - t0, "ms");
+console.log("marks:", existsSync(mark) ? readFileSync(mark, "utf8").trim().split("\n").map((l) => l.split(" ").slice(1).join(" ")) : []);
+console.log("server log says:", (await client.logs(job.id)).lines.filter((l) => l.includes("killed")));
+await server.close();
