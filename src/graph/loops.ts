@@ -7,6 +7,10 @@ import type { EdgeSpec, LoopSpec, TaskId, TaskSpec } from "./execution-graph.js"
  */
 export function findLoops(tasks: readonly TaskSpec[], edges: EdgeSpec[]): LoopSpec[] {
   const components = stronglyConnected(tasks, edges);
+  const componentOf = new Map<TaskId, number>();
+  components.forEach((component, i) => component.forEach((task) => componentOf.set(task, i)));
+  // A future filled by a stream that does not depend on it closes no loop: a plain edge then.
+  for (const e of edges) if (e.feedback && componentOf.get(e.from) !== componentOf.get(e.to)) e.feedback = false;
   const loops: LoopSpec[] = [];
   for (const component of components) {
     const members = new Set(component);

@@ -2,6 +2,7 @@ import WebSocket from "ws";
 import { JobManagerError, JobTimeoutError, messageOf } from "../api/errors.js";
 import type { JobEvent, JobStatus, StopOptions } from "../api/types.js";
 import { EventStream } from "../runtime/event-stream.js";
+import { timerMs } from "../runtime/thenable.js";
 import type { SubmitJobRequest } from "./protocol.js";
 
 /** Where a client finds its JobManager. */
@@ -118,7 +119,7 @@ export class JobManagerClient {
     const events = this.events(id);
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<"expired">((resolve) => {
-      if (deadline !== Infinity) timer = setTimeout(() => resolve("expired"), options.timeoutMs);
+      if (deadline !== Infinity) timer = setTimeout(() => resolve("expired"), timerMs(options.timeoutMs!));
     });
     try {
       const viaEvents = (async () => {

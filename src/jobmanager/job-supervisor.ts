@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { JobEvent, JobState, JobStatus, Logger, StopOptions } from "../api/types.js";
+import { timerMs } from "../runtime/thenable.js";
 import type { JobStore } from "./job-store.js";
 import { dataPaths } from "./paths.js";
 import type { JobProcessMessage, RemoteSubmitOptions, SubmitJobRequest, SupervisorMessage } from "./protocol.js";
@@ -103,7 +104,7 @@ export class JobSupervisor {
     if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
       // A safety net for a client that went away: the client's own timer (which starts later and
       // reports JobTimeoutError) fires first; this one only ends jobs nobody waits for any more.
-      const limit = options.timeoutMs + TIMEOUT_MARGIN_MS;
+      const limit = timerMs(options.timeoutMs + TIMEOUT_MARGIN_MS);
       job.timers.push(
         setTimeout(() => {
           this.#appendLog(job, `[jobmanager] the job's timeout of ${options.timeoutMs} ms expired: stopping it`);
@@ -156,7 +157,7 @@ export class JobSupervisor {
     if (!job) return this.status(id);
     job.stopRequested = true;
     this.#send(job, { type: "stop", options });
-    const grace = (options.graceMs ?? this.#options.stopGraceMs ?? 10_000) + 2_000;
+    const grace = timerMs((options.graceMs ?? this.#options.stopGraceMs ?? 10_000) + 2_000);
     job.timers.push(
       setTimeout(() => {
         if (job.child.exitCode === null && job.child.signalCode === null) {

@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { createLogger } from "../api/logger.js";
 import type { JobEvent, JobStatus, Logger, StopOptions } from "../api/types.js";
 import { DASHBOARD_HTML } from "./dashboard.js";
+import { MAX_TIMER_MS } from "../runtime/thenable.js";
 import { HttpError } from "./http-errors.js";
 import { JobStore } from "./job-store.js";
 import { JobSupervisor } from "./job-supervisor.js";
@@ -89,6 +90,9 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
       if (body.mode !== undefined && body.mode !== "drain" && body.mode !== "abort") {
         throw new HttpError(400, "E_BAD_REQUEST", `stop mode must be "drain" or "abort", got ${JSON.stringify(body.mode)}`);
       }
+      if (body.graceMs !== undefined && !(typeof body.graceMs === "number" && body.graceMs >= 0 && body.graceMs <= MAX_TIMER_MS)) {
+        throw new HttpError(400, "E_BAD_REQUEST", `graceMs must be a number of milliseconds from 0 to ${MAX_TIMER_MS}`);
+      }
       return (await supervisor.stop(jobId(supervisor, id), { mode: body.mode, graceMs: body.graceMs }))!;
     }),
     route("DELETE", /^\/api\/jobs\/([^/]+)$/, async (_request, _response, id) => {
@@ -116,17 +120,19 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
     const match = matching.find((r) => r.method === request.method);
     if (!match) throw new HttpError(405, "E_METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}`);
     if (!match.public) authorize(request, options.token);
-    const result = await match.handler(request, response, decodeURIComponent(match.pattern.exec(path)![1] ?? ""));
+    const result = await match.handler(request, response, decodeParam(match.pattern.exec(path)![1] ?? ""));
     if (result !== RESPONDED) sendJson(response, response.statusCode || 200, result);
   }
 
   server.on("upgrade", (request, socket, head) => {
+    // A peer may reset the connection at any time: that must never become an unhandled error.
+    socket.on("error", () => socket.destroy());
     const url = new URL(request.url ?? "/", "http://x");
     const match = /^\/api\/jobs\/([^/]+)\/events$/.exec(url.pathname);
     try {
       if (!match) throw new HttpError(404, "E_NOT_FOUND", `no WebSocket route ${url.pathname}`);
       authorize(request, options.token, url.searchParams.get("token") ?? undefined);
-      const id = jobId(supervisor, decodeURIComponent(match[1]!));
+      const id = jobId(supervisor, decodeParam(match[1]!));
       sockets.handleUpgrade(request, socket, head, (ws) => streamEvents(ws, supervisor, id));
     } catch (error) {
       const failure = error instanceof HttpError ? error : new HttpError(500, "E_INTERNAL", "internal error");
@@ -154,12 +160,13 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
     host: address.host,
     port: address.port,
     async close() {
+      // Event streams first: the HTTP server's close waits for every upgraded socket.
+      for (const client of sockets.clients) client.terminate();
+      sockets.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      for (const client of sockets.clients) client.terminate();
-      sockets.close();
       await supervisor.shutdown();
       store.close();
       unlock();
@@ -169,6 +176,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
 
 // Every state change and metric of one job; the socket closes after the terminal state.
 function streamEvents(ws: WebSocket, supervisor: JobSupervisor, id: string): void {
+  ws.on("error", () => ws.terminate()); // a malformed or oversized frame ends this stream only
   const send = (event: JobEvent) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(event));
   };
@@ -255,8 +263,8 @@ function validateSubmit(body: Partial<SubmitJobRequest>): SubmitJobRequest {
   if (body.name !== undefined && typeof body.name !== "string") throw new HttpError(400, "E_BAD_REQUEST", "'name' must be a string");
   const options = body.options ?? {};
   if (typeof options !== "object" || options === null) throw new HttpError(400, "E_BAD_REQUEST", "'options' must be an object");
-  if (options.timeoutMs !== undefined && !(typeof options.timeoutMs === "number" && options.timeoutMs > 0)) {
-    throw new HttpError(400, "E_BAD_REQUEST", "'options.timeoutMs' must be a positive number");
+  if (options.timeoutMs !== undefined && !(typeof options.timeoutMs === "number" && options.timeoutMs > 0 && options.timeoutMs <= MAX_TIMER_MS)) {
+    throw new HttpError(400, "E_BAD_REQUEST", `'options.timeoutMs' must be a positive number of milliseconds up to ${MAX_TIMER_MS}`);
   }
   if (body.label !== undefined && typeof body.label !== "string") throw new HttpError(400, "E_BAD_REQUEST", "'label' must be a string");
   if (options.graphFingerprint !== undefined && typeof options.graphFingerprint !== "string") {
@@ -303,4 +311,12 @@ function sendError(response: ServerResponse, error: HttpError): void {
     return;
   }
   sendJson(response, error.status, { error: { code: error.code, message: error.message } } satisfies ErrorBody);
+}
+
+function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, "E_BAD_REQUEST", `malformed escape in the URL: ${raw}`);
+  }
 }

@@ -14,7 +14,7 @@ import type { OperatorCounters } from "./metrics.js";
 import { ServiceHost } from "./service-host.js";
 import { ServiceProxyCache } from "./service-proxy.js";
 import type { TaskInstance } from "./task.js";
-import { delay } from "./thenable.js";
+import { delay, timerMs } from "./thenable.js";
 import type { Transport } from "./transport.js";
 
 const TERMINAL: ReadonlySet<JobState> = new Set(["finished", "stopped", "failed"]);
@@ -92,7 +92,11 @@ export class JobController implements RunningJob {
       logLevel: this.#logLevel,
       logSink: this.#logSink,
       signal: this.#abort.signal,
-      proxies: new ServiceProxyCache(this.#services, this.#config("serviceCallTimeoutMs")),
+      proxies: new ServiceProxyCache(
+        this.#services,
+        this.#config("serviceCallTimeoutMs"),
+        new Map([...this.#env.serviceFactories.values()].flatMap((f) => (f.options.callTimeoutMs ? [[f.name, f.options.callTimeoutMs] as const] : []))),
+      ),
     };
     let tasks: TaskInstance[];
     try {
@@ -111,6 +115,8 @@ export class JobController implements RunningJob {
       await this.#fail(error);
       return;
     }
+    // Stopped or failed while services were starting: the abort path has cleaned up and ends the job.
+    if (this.#ending !== undefined) return;
     this.#startedAt = new Date();
     this.#keepAlive = setInterval(() => {}, 1 << 30);
     this.#liveTasks = tasks.length;
@@ -168,7 +174,7 @@ export class JobController implements RunningJob {
     if (TERMINAL.has(this.#state) || timeoutMs === undefined) return this.#done;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new JobTimeoutError(this.snapshot(), timeoutMs)), timeoutMs);
+      timer = setTimeout(() => reject(new JobTimeoutError(this.snapshot(), timeoutMs)), timerMs(timeoutMs));
     });
     try {
       return await Promise.race([this.#done, expired]);
@@ -179,7 +185,8 @@ export class JobController implements RunningJob {
 
   /** Stops the job: `drain` (default; turns into abort after `graceMs`) or `abort`. */
   async stop(options: StopOptions = {}): Promise<JobStatus> {
-    if (TERMINAL.has(this.#state) || this.#ending === "fail" || this.#ending === "abort") return this.#done;
+    // A job already finishing (cleaning up after its last record) ends as it is.
+    if (TERMINAL.has(this.#state) || this.#state === "finishing" || this.#ending === "fail" || this.#ending === "abort") return this.#done;
     if (options.mode === "abort") {
       void this.#abortJob("abort");
     } else if (this.#ending === undefined) {
@@ -190,7 +197,7 @@ export class JobController implements RunningJob {
       this.#graceTimer = setTimeout(() => {
         this.#logger.warn("drain did not finish within %d ms; aborting", graceMs);
         void this.#abortJob("abort");
-      }, graceMs);
+      }, timerMs(graceMs));
     }
     return this.#done;
   }
@@ -226,6 +233,7 @@ export class JobController implements RunningJob {
 
   async #startServices(scope: JobScope): Promise<void> {
     for (const factory of this.#env.serviceFactories.values()) {
+      if (this.#ending !== undefined) return;
       const host = new ServiceHost(factory, serviceContext(scope, factory.name));
       this.#hosts.push(host);
       this.#liveHosts.add(host);
@@ -248,13 +256,15 @@ export class JobController implements RunningJob {
   }
 
   #taskEnded(): void {
+    // After an abort gave up waiting, abandoned tasks that end late are no longer counted.
+    if (this.#liveTasks === 0) return;
     this.#liveTasks--;
     if (this.#liveTasks === 0 && (this.#ending === undefined || this.#ending === "drain")) void this.#complete();
   }
 
   #taskFailed(task: TaskInstance, error: unknown): void {
     if (this.#ending === "abort" || this.#ending === "fail" || TERMINAL.has(this.#state)) {
-      this.#liveTasks--;
+      if (this.#liveTasks > 0) this.#liveTasks--;
       this.#logger.debug("%s ended after the job was aborted: %s", task.name, messageOf(error));
       return;
     }
@@ -271,6 +281,11 @@ export class JobController implements RunningJob {
 
   async #fail(error: unknown): Promise<void> {
     if (this.#ending === "fail" || TERMINAL.has(this.#state)) return;
+    if (this.#ending === "abort") {
+      // e.g. a call that honoured ctx.signal and rejected: the job was stopped, it did not fail.
+      this.#logger.debug("error after the abort: %s", messageOf(error));
+      return;
+    }
     const operator = error instanceof OperatorError ? error.operator : undefined;
     const cause = error instanceof OperatorError ? error.cause : error;
     this.#error = {
@@ -288,6 +303,7 @@ export class JobController implements RunningJob {
       if (reason === "fail") this.#ending = "fail";
       return;
     }
+    if (TERMINAL.has(this.#state) || this.#state === "finishing") return;
     this.#ending = reason;
     clearTimeout(this.#graceTimer);
     this.#stop.abort();
@@ -305,6 +321,7 @@ export class JobController implements RunningJob {
   }
 
   #finish(state: JobState): void {
+    clearTimeout(this.#graceTimer);
     this.#endedAt = new Date();
     this.#setState(state);
     clearInterval(this.#metricsTimer);

@@ -3,7 +3,7 @@ import type { ServiceFactory } from "../api/service.js";
 import type { ServiceContext, ServiceStatus } from "../api/types.js";
 import { compileFactory } from "./codegen.js";
 import { createProxyBase } from "./service-proxy.js";
-import { isThenable } from "./thenable.js";
+import { isThenable, timerMs } from "./thenable.js";
 
 interface QueuedCall {
   method: (...args: unknown[]) => unknown;
@@ -21,7 +21,7 @@ export function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Er
   if (!Number.isFinite(ms) || ms <= 0) return work;
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
+    timer = setTimeout(() => reject(onTimeout()), timerMs(ms));
   });
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
@@ -71,20 +71,40 @@ export class ServiceHost {
 
   /** Creates the instance and awaits its setup() under `timeoutMs`. */
   async setup(timeoutMs: number): Promise<void> {
+    // Construction (an async factory too) and setup() share one time limit.
+    const started = (async () => {
+      const instance = (await this.factory.create(this.ctx)) as Record<string, unknown>;
+      this.#instance = instance;
+      for (const name of callableMethods(instance)) this.#methods.set(name, instance[name] as (...args: unknown[]) => unknown);
+      if (typeof instance.setup === "function") await instance.setup();
+    })();
     try {
-      // Construction (an async factory too) and setup() share one time limit.
-      const start = async () => {
-        const instance = (await this.factory.create(this.ctx)) as Record<string, unknown>;
-        this.#instance = instance;
-        for (const name of callableMethods(instance)) this.#methods.set(name, instance[name] as (...args: unknown[]) => unknown);
-        if (typeof instance.setup === "function") await instance.setup();
-      };
-      await withTimeout(start(), timeoutMs, () => new Error(`setup() did not finish within ${timeoutMs} ms`));
-      this.state = "running";
-      this.#refreshIdle();
+      await withTimeout(started, timeoutMs, () => new Error(`setup() did not finish within ${timeoutMs} ms`));
     } catch (error) {
       this.state = "failed";
+      // A setup that finishes after its time limit (or fails half way) may hold resources: clean up.
+      void started.then(
+        () => this.#cleanupQuietly(timeoutMs),
+        () => this.#cleanupQuietly(timeoutMs),
+      );
       throw new Error(`service '${this.name}' failed to start: ${messageOf(error)}`, { cause: error });
+    }
+    if (this.state !== "starting") {
+      // The job ended while this service was starting: it never serves, it only cleans up.
+      await this.#cleanupQuietly(timeoutMs);
+      throw new Error(`service '${this.name}' was stopped while it started`);
+    }
+    this.state = "running";
+    this.#refreshIdle();
+  }
+
+  async #cleanupQuietly(timeoutMs: number): Promise<void> {
+    const instance = this.#instance;
+    if (!instance || typeof instance.cleanup !== "function") return;
+    try {
+      await withTimeout(Promise.resolve().then(() => (instance.cleanup as () => unknown).call(instance)), timeoutMs, () => new Error("cleanup() timed out"));
+    } catch (error) {
+      this.ctx.logger.warn("cleanup of service '%s' after a failed start failed: %s", this.name, messageOf(error));
     }
   }
 

@@ -47,12 +47,15 @@ export class ServiceProxyCache {
   constructor(
     private readonly transport: ServiceTransport,
     private readonly defaultTimeoutMs: number,
+    /** Per-service call timeouts (a service's `callTimeoutMs`), over the job's default. */
+    private readonly serviceTimeouts: ReadonlyMap<string, number> = new Map(),
   ) {}
 
   /** The proxy of `service`. */
   get(service: string, options?: ServiceCallOptions): Record<string, unknown> {
-    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
-    const key = timeoutMs === this.defaultTimeoutMs ? service : `${service}\u0000${timeoutMs}`;
+    const fallback = this.serviceTimeouts.get(service) ?? this.defaultTimeoutMs;
+    const timeoutMs = options?.timeoutMs ?? fallback;
+    const key = timeoutMs === fallback ? service : `${service}\u0000${timeoutMs}`;
     let proxy = this.#proxies.get(key);
     if (!proxy) this.#proxies.set(key, (proxy = createServiceProxy(this.transport, service, timeoutMs)));
     return proxy;
@@ -60,6 +63,6 @@ export class ServiceProxyCache {
 
   /** Calls a method by name. */
   call(service: string, method: string, args: unknown[]): unknown {
-    return this.transport.call(service, method, args, { timeoutMs: this.defaultTimeoutMs });
+    return this.transport.call(service, method, args, { timeoutMs: this.serviceTimeouts.get(service) ?? this.defaultTimeoutMs });
   }
 }

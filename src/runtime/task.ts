@@ -1,7 +1,7 @@
 import type { Logger } from "../api/types.js";
 import { OperatorError, messageOf } from "../api/errors.js";
 import type { OperatorCounters, WorkCounter } from "./metrics.js";
-import { DONE, IDLE, type SourceReader } from "./source-reader.js";
+import { DONE, IDLE, type Pulled, type SourceReader } from "./source-reader.js";
 import type { Stage } from "./stages/stage.js";
 import { delay, isThenable, yieldToEventLoop } from "./thenable.js";
 import type { Inbox } from "./transport.js";
@@ -41,6 +41,9 @@ export abstract class TaskInstance {
     try {
       for (const stage of this.stages) await openStage(stage);
       await this.loop();
+    } catch (error) {
+      await this.#closeQuietly(); // a failing task still closes its functions (files, sockets)
+      throw error;
     } finally {
       if (this.env.abortSignal.aborted) await this.#closeQuietly();
     }
@@ -125,8 +128,14 @@ export class SourceTask extends TaskInstance {
       while (!stop.aborted) {
         let status: unknown = fusedPull ? fusedPull(batchSize) : SOURCE_GENERIC;
         if (status === SOURCE_GENERIC) {
-          let pulled = reader.pull(batchSize);
-          if (isThenable(pulled)) pulled = await pulled;
+          let pulled: Pulled | Promise<Pulled>;
+          try {
+            pulled = reader.pull(batchSize);
+            if (isThenable(pulled)) pulled = await pulled;
+          } catch (error) {
+            counters.errors++;
+            throw new OperatorError(this.stages[0]!.operator, error);
+          }
           const count = pulled.records.length;
           if (count > 0) {
             counters.recordsOut += count;

@@ -37,8 +37,11 @@ export class FlatMapStage extends FunctionStage {
       for (let i = 0; i < n; i++) {
         const result = this.fn(records[i], second);
         if (isThenable(result) || isAsyncIterable(result)) {
-          // Records collected by this call belong to the async result, after earlier records.
-          return this.continueAsync(records, undefined, input, i, this.#settle(result, []), out);
+          // What this call collects from now on (after an await) belongs to its async result, so
+          // the shared collector hands it a bucket of its own; later records get per-call ones.
+          const bucket: unknown[] = [];
+          collector.out = bucket;
+          return this.continueAsync(records, undefined, input, i, this.#settle(result, bucket), out);
         }
         expandInto(result, out);
       }

@@ -20,6 +20,8 @@ interface Waiter {
 export class OrderedWindow {
   #slots: Slot[] = [];
   #head = 0;
+  /** Results taken from the queue whose emission downstream has not settled yet. */
+  #emitting = 0;
   #pumping = false;
   #space: Waiter | undefined;
   #drained: Waiter | undefined;
@@ -34,9 +36,9 @@ export class OrderedWindow {
     private readonly fail: (error: unknown) => void,
   ) {}
 
-  /** Results not yet emitted. */
+  /** Results not yet emitted, counting those being emitted right now. */
   get size(): number {
-    return this.#slots.length - this.#head;
+    return this.#slots.length - this.#head + this.#emitting;
   }
 
   /** Adds one record's result (a value or a thenable); resolves when there is room for another. */
@@ -57,7 +59,11 @@ export class OrderedWindow {
         (error) => this.#failWith(error),
       );
     }
-    if (this.size >= this.limit && !this.#failed) return new Promise((resolve, reject) => (this.#space = { resolve, reject }));
+    if (this.size >= this.limit && !this.#failed) {
+      // Stages never push concurrently (the Stage contract), so there is at most one waiter.
+      if (this.#space) throw new Error("internal: a second caller waits for room in an ordered window");
+      return new Promise((resolve, reject) => (this.#space = { resolve, reject }));
+    }
   }
 
   /** Resolves once every added result was emitted. */
@@ -79,10 +85,14 @@ export class OrderedWindow {
           this.collect(slot.record, slot.value, out);
         }
         const emitted = this.#head - first;
+        // Until downstream took them, these results still occupy the window: the stage must not
+        // push anything else downstream meanwhile, and drain() must wait for them.
+        this.#emitting = emitted;
         if (out.length > 0) {
           const pending = this.emit(out);
           if (pending) await pending;
         }
+        this.#emitting = 0;
         this.work.release(emitted);
         this.#compact();
         this.#wake();

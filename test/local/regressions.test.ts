@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { BaseService, FlatMapFunction, LocalEnvironment, MapFunction, ServiceCallTimeoutError, SinkFunction, type Collector } from "../../src/index.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const later = <T>(value: T, ms: number) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
+const quiet = { logLevel: "silent" as const };
+
+// Each case here once failed; the comment says how.
+describe("local mode - regressions", () => {
+  it("runs two async stages in one task without hanging (a window counted a batch as gone while downstream still held it)", async () => {
+    const env = new LocalEnvironment("two-async", { ...quiet, batchSize: 3 });
+    const seen: number[] = [];
+    env
+      .fromBatch([0, 1, 2, 3, 4, 5])
+      .map((x: number) => (x === 0 || x === 1 || x === 4 ? later(x, 5) : x))
+      .sink((x: number) => {
+        seen.push(x);
+        return x === 2 ? later(undefined, 20) : undefined;
+      });
+    await env.submit({ autostop: true, timeoutMs: 5000 });
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it("keeps what an async FlatMapFunction collects after an await (it went into an already sent batch)", async () => {
+    class Split extends FlatMapFunction<number, number> {
+      async execute(x: number, out: Collector<number>) {
+        await sleep(1);
+        out.collect(x * 10);
+        out.collect(x * 10 + 1);
+      }
+    }
+    const env = new LocalEnvironment("collector", quiet);
+    const got: number[] = [];
+    env.fromBatch([1, 2, 3, 4]).flatMap(Split).sink((x: number) => void got.push(x));
+    await env.submit({ autostop: true, timeoutMs: 5000 });
+    expect(got).toEqual([10, 11, 20, 21, 30, 31, 40, 41]);
+  });
+
+  it("ends an abort as stopped when a call honours ctx.signal and rejects (it ended failed)", async () => {
+    const env = new LocalEnvironment("honours-signal", quiet);
+    env
+      .fromBatch([1])
+      .map((x: number, ctx) => new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(new Error("aborted")))))
+      .sink(() => {});
+    const job = await env.submit();
+    await sleep(20);
+    expect((await job.stop({ mode: "abort" })).state).toBe("stopped");
+  });
+
+  it("lets a job that is finishing finish, when stop() arrives meanwhile (it turned stopped, and a timer held the process)", async () => {
+    const env = new LocalEnvironment("stop-while-finishing", quiet);
+    env.registerService("slow", () => ({ cleanup: () => sleep(100) }));
+    env.fromBatch([1]).sink(() => {});
+    const job = await env.submit();
+    await sleep(20); // the job is cleaning up its service now
+    const status = await job.stop();
+    expect(status).toMatchObject({ state: "finished", services: 0 });
+  });
+
+  it("runs a future filled by a stream that does not loop back (it never finished)", async () => {
+    const env = new LocalEnvironment("future-no-loop", quiet);
+    const future = env.fromFuture<number>("later");
+    const got: number[] = [];
+    future.sink((x: number) => void got.push(x));
+    env.fromBatch([1, 2, 3]).fillFuture(future);
+    await env.submit({ autostop: true, timeoutMs: 5000 });
+    expect(got).toEqual([1, 2, 3]);
+  });
+
+  it("closes the functions of a failing task (close() ran only on abort)", async () => {
+    const closed: string[] = [];
+    class Boom extends MapFunction<number, number> {
+      execute(): number {
+        throw new Error("boom");
+      }
+      close() {
+        closed.push("Boom");
+      }
+    }
+    class FileSink extends SinkFunction<number> {
+      execute() {}
+      close() {
+        closed.push("FileSink");
+      }
+    }
+    const env = new LocalEnvironment("close-on-fail", quiet);
+    env.fromBatch([1]).map(Boom).sink(FileSink);
+    await env.submit({ autostop: true }).catch(() => undefined);
+    expect(closed.sort()).toEqual(["Boom", "FileSink"]);
+  });
+
+  it("honours a service's callTimeoutMs (it was ignored)", async () => {
+    class Slow extends BaseService {
+      work() {
+        return later("late", 300);
+      }
+    }
+    const env = new LocalEnvironment("call-timeout", quiet);
+    env.registerService("slow", Slow, { callTimeoutMs: 50 });
+    let caught: unknown;
+    env.fromBatch([1]).map(async (x: number, ctx) => {
+      await (ctx.service<Slow>("slow").work() as Promise<string>).catch((error: unknown) => (caught = error));
+      return x;
+    }).sink(() => {});
+    await env.submit({ autostop: true, timeoutMs: 5000 });
+    expect(caught).toBeInstanceOf(ServiceCallTimeoutError);
+  });
+
+  it("names the source operator when an async source throws (it named none)", async () => {
+    const env = new LocalEnvironment("source-error", quiet);
+    env.fromBatch(async function* mySource() {
+      yield 1;
+      throw new Error("source broke");
+    }).sink(() => {});
+    const error = (await env.submit({ autostop: true }).catch((e: unknown) => e)) as { status: { error: unknown } };
+    expect(error.status.error).toMatchObject({ operator: "mySource", message: "source broke" });
+  });
+
+  it("treats a timeout longer than a timer can wait as practically none (it fired at once)", async () => {
+    const env = new LocalEnvironment("huge-timeout", quiet);
+    env.fromBatch([1]).map((x: number) => later(x, 30)).sink(() => {});
+    const job = await env.submit({ autostop: true, timeoutMs: 30 * 24 * 3600 * 1000 });
+    expect((await job.status()).state).toBe("finished");
+  });
+});
