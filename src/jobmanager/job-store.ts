@@ -63,9 +63,10 @@ export class JobStore {
     return row && toRecord(row);
   }
 
-  /** Every job, oldest first. */
+  /** Every job, oldest first, without their logs (listing stays cheap however long the history). */
   list(): JobRecord[] {
-    return (this.#db.prepare("SELECT * FROM jobs ORDER BY submitted_at, rowid").all() as Row[]).map(toRecord);
+    const rows = this.#db.prepare("SELECT id, name, state, submitted_at, options, status, '[]' AS log_tail, log_base FROM jobs ORDER BY submitted_at, rowid").all() as Row[];
+    return rows.map(toRecord);
   }
 
   /** Forgets a job. */

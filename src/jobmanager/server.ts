@@ -178,7 +178,11 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
 function streamEvents(ws: WebSocket, supervisor: JobSupervisor, id: string): void {
   ws.on("error", () => ws.terminate()); // a malformed or oversized frame ends this stream only
   const send = (event: JobEvent) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(event));
+    if (ws.readyState !== ws.OPEN) return;
+    // A reader that stopped reading must not make the server buffer without end: past 4 MiB
+    // queued, log lines and metrics are dropped; state changes always go out.
+    if (event.type !== "state" && ws.bufferedAmount > 4 * 1024 * 1024) return;
+    ws.send(JSON.stringify(event));
   };
   const current = supervisor.status(id)!;
   send({ type: "state", jobId: id, state: current.state, at: new Date().toISOString(), status: current });
