@@ -13,7 +13,7 @@ export function validateFunction(kind: TransformationKind, fn: unknown, inputs: 
     case "coMap":
       return validateCoMap(fn, inputs.length, name);
     case "join":
-      validateCallable(fn, name, "execute");
+      validateCallable(fn, name, "execute", kind);
       for (const [i, input] of inputs.entries()) {
         if (input.kind !== "keyBy") {
           throw new PipelineDefinitionError(
@@ -23,23 +23,54 @@ export function validateFunction(kind: TransformationKind, fn: unknown, inputs: 
       }
       return;
     default:
-      return validateCallable(fn, name, "execute");
+      return validateCallable(fn, name, "execute", kind);
   }
 }
 
-function validateCallable(fn: unknown, name: string, method: string): void {
+function validateCallable(fn: unknown, name: string, method: string, kind?: TransformationKind): void {
   if (typeof fn !== "function") {
     throw new PipelineDefinitionError(`operator '${name}' needs a function or a function class, got ${describe(fn)}`);
   }
   if (isClass(fn) && typeof fn.prototype[method] !== "function") {
     throw new PipelineDefinitionError(`operator '${name}': class ${fn.name} has no ${method}() method`);
   }
+  const base = isClass(fn) ? functionBase(fn) : undefined;
+  const expected = kind && EXPECTED_BASE[kind];
+  if (base && expected && base !== expected) {
+    throw new PipelineDefinitionError(`operator '${name}': ${kind} needs a ${expected} class (or a plain function), but ${fn.name} is a ${base}`);
+  }
+}
+
+const EXPECTED_BASE: Partial<Record<TransformationKind, string>> = {
+  map: "MapFunction",
+  filter: "FilterFunction",
+  flatMap: "FlatMapFunction",
+  keyBy: "KeyByFunction",
+  sink: "SinkFunction",
+  join: "JoinFunction",
+  batch: "BatchFunction",
+  source: "SourceFunction",
+};
+const BASES = new Set(Object.values(EXPECTED_BASE).concat("CoMapFunction"));
+
+// Which SAGE function class `fn` extends, by name, so that copies of the package bundled into a
+// job module are recognised too.
+function functionBase(fn: Function): string | undefined {
+  for (let proto = Object.getPrototypeOf(fn) as Function | null; proto && proto !== Function.prototype; proto = Object.getPrototypeOf(proto)) {
+    if (BASES.has(proto.name)) return proto.name;
+  }
+  return undefined;
 }
 
 function validateSource(kind: "batch" | "source", fn: unknown, name: string): void {
   if (typeof fn === "function") {
     if (isClass(fn) && typeof fn.prototype.execute !== "function") {
       throw new PipelineDefinitionError(`source '${name}': class ${fn.name} has no execute() method`);
+    }
+    const base = isClass(fn) ? functionBase(fn) : undefined;
+    if (base && base !== EXPECTED_BASE[kind]) {
+      const hint = kind === "batch" ? "fromSource() takes a SourceFunction" : "fromBatch() takes a BatchFunction";
+      throw new PipelineDefinitionError(`source '${name}': ${fn.name} is a ${base}, not a ${EXPECTED_BASE[kind]} (${hint})`);
     }
     return;
   }

@@ -38,7 +38,11 @@ export async function submitJobFile(client: JobManagerClient, file: string, opti
   const first = await client.submitJob({ ...(options.name !== undefined && { name: options.name }), label: basename(file, extname(file)), code, options: { autostop: options.wait, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) } });
   if (!options.wait) {
     if (options.json) io.stdout.write(`${JSON.stringify(first, null, 2)}\n`);
-    else io.stdout.write(`submitted job ${first.name} (${first.id})\n  follow it with: sage job watch ${first.id.slice(0, 8)}\n`);
+    else {
+      const { hostname, port } = new URL(client.baseUrl);
+      const where = `${hostname === "127.0.0.1" ? "" : ` --host ${hostname}`}${port === "19001" ? "" : ` --port ${port}`}`;
+      io.stdout.write(`submitted job ${first.name} (${first.id})\n  follow it with: sage job watch ${first.id.slice(0, 8)}${where}\n`);
+    }
     return 0;
   }
 

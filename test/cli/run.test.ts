@@ -20,7 +20,7 @@ describe("sage run", () => {
     const { code, stdout, stderr } = await sageRun([fixture], "finite").done;
     expect(code).toBe(0);
     expect(stdout).toBe("out: 1\nout: 2\nout: 3\nresource cleaned up\nsubmit returned\n");
-    expect(stderr).toMatch(/\[sage\] job cli-finite \(\w{8}\) started: Batch -> Map -> Print/);
+    expect(stderr).toMatch(/\[sage\] job cli-finite \(\w{8}\) started: Batch, Map, Print/);
     expect(stderr).toMatch(/\[sage\] job cli-finite \(\w{8}\) finished in/);
     expect(stderr).toMatch(/\[sage\]\s+Map\s+map\s+in 3\s+out 3/);
   });

@@ -6,6 +6,7 @@ import {
   MapFunction,
   PipelineDefinitionError,
   ServiceCallTimeoutError,
+  SourceFunction,
   ServiceNotFoundError,
 } from "../../src/index.js";
 
@@ -37,6 +38,8 @@ describe("local mode - bad pipelines and failing services", () => {
     ["coMap with too few functions", (env: LocalEnvironment) => env.fromBatch([1]).connect(env.fromBatch([2])).coMap([(x) => x]), /1 functions for 2/],
     ["a class without execute", (env: LocalEnvironment) => env.fromBatch([1]).map(class Nothing { other() {} } as never), /no execute\(\)/],
     ["parallelism 0", (env: LocalEnvironment) => env.fromBatch([1]).map((x) => x, { parallelism: 0 }), /parallelism must be a positive integer/],
+    ["a MapFunction class given to filter", (env: LocalEnvironment) => env.fromBatch([1]).filter(class Doubler extends MapFunction { execute(x: number) { return x * 2; } } as never), /filter needs a FilterFunction class \(or a plain function\), but Doubler is a MapFunction/],
+    ["a SourceFunction class given to fromBatch", (env: LocalEnvironment) => env.fromBatch(class Ticks extends SourceFunction { execute() { return 1; } } as never), /Ticks is a SourceFunction, not a BatchFunction \(fromSource\(\) takes a SourceFunction\)/],
     ["filling a stream that is not a future", (env: LocalEnvironment) => env.fromBatch([1]).fillFuture(env.fromBatch([2])), /not a fromFuture placeholder/],
   ])("rejects %s when it is declared", (_name, declare, message) => {
     const env = new LocalEnvironment("bad", quiet);
