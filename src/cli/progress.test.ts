@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import type { JobHandle, JobStatus } from "../api/types.js";
+import { formatDuration, jobHeadline, operatorLines } from "./format.js";
+import { createProgressDisplay } from "./progress.js";
+
+function status(overrides: Partial<JobStatus> = {}): JobStatus {
+  return {
+    id: "0123456789abcdef",
+    name: "demo",
+    state: "running",
+    autostop: true,
+    platform: "local",
+    submittedAt: "2026-01-01T00:00:00.000Z",
+    runtimeMs: 1500,
+    restartCount: 0,
+    tasks: 2,
+    services: 1,
+    isRunning: true,
+    operators: [
+      { name: "Source", kind: "batch", parallelism: 1, recordsIn: 0, recordsOut: 1200, errors: 0 },
+      { name: "Embed", kind: "map", parallelism: 4, recordsIn: 1200, recordsOut: 1100, errors: 2 },
+      { name: "Save", kind: "sink", parallelism: 1, recordsIn: 1100, recordsOut: 0, errors: 0 },
+    ],
+    ...overrides,
+  };
+}
+
+/** A stand-in terminal that records what is written to it. */
+function fakeTerminal(): NodeJS.WriteStream & { text: string } {
+  const stream = { isTTY: true, text: "", write(chunk: string) { stream.text += chunk; return true; } };
+  return stream as unknown as NodeJS.WriteStream & { text: string };
+}
+
+describe("sage run - progress display", () => {
+  it("formats one line per operator with parallelism, counts and errors", () => {
+    expect(operatorLines(status())).toEqual([
+      "Source   batch                     out 1,200",
+      "Embed    map×4      in 1,200       out 1,100       errors 2",
+      "Save     sink       in 1,100",
+    ]);
+    expect(jobHeadline(status({ state: "failed", error: { message: "boom", operator: "Embed" } }))).toBe("job demo (01234567) failed in 1.5s: Embed: boom");
+  });
+
+  it.each([
+    [850, "850ms"],
+    [12_345, "12.3s"],
+    [245_000, "4m05s"],
+  ])("formats %d ms as %s", (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+
+  it("on a terminal draws a block, erases it before the program writes, and leaves a summary", () => {
+    const terminal = fakeTerminal();
+    const display = createProgressDisplay(terminal);
+    const job = { id: "0123456789abcdef", status: async () => status() } as unknown as JobHandle;
+    display.track(job, status());
+    expect(terminal.text).toContain("▶ job demo (01234567) running in 1.5s");
+    expect(terminal.text).toContain("Embed    map×4");
+    // Output of the pipeline itself: the block is erased first (cursor up 4 lines, clear below).
+    process.stdout.write("");
+    expect(terminal.text).toContain("\x1b[4A\x1b[0J");
+    display.close([status({ state: "finished", isRunning: false, tasks: 0, services: 0 })]);
+    const withoutEscapes = terminal.text.replace(/\x1b\[\d*[AJ]/g, "");
+    expect(withoutEscapes.trimEnd().split("\n").slice(-4)).toEqual([
+      "job demo (01234567) finished in 1.5s",
+      "  Source   batch                     out 1,200",
+      "  Embed    map×4      in 1,200       out 1,100       errors 2",
+      "  Save     sink       in 1,100",
+    ]);
+  });
+});
