@@ -31,7 +31,11 @@ export class InJobExecutor implements JobExecutor {
       if (process.connected) process.send!(message);
     };
     const events = (async () => {
-      for await (const event of job.events()) send({ type: "event", event });
+      for await (const event of job.events()) {
+        // Output written before the end reaches the supervisor before the end does.
+        if (event.type === "state" && TERMINAL.has(event.state)) await flushOutput();
+        send({ type: "event", event });
+      }
     })();
     // Kept services live on after the job: the process must wait for the release.
     let keepAlive: NodeJS.Timeout | undefined;
@@ -60,4 +64,10 @@ export class InJobExecutor implements JobExecutor {
 function reported(error: Error): Error {
   if (process.connected) process.send!({ type: "module-error", message: error.message, stack: error.stack } satisfies JobProcessMessage);
   return error;
+}
+
+const TERMINAL = new Set(["finished", "stopped", "failed"]);
+
+function flushOutput(): Promise<unknown> {
+  return Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write("", resolve))));
 }
