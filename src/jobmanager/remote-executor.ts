@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import type { BaseEnvironment } from "../api/environment.js";
-import { PipelineDefinitionError } from "../api/errors.js";
+import { JobManagerError, PipelineDefinitionError } from "../api/errors.js";
 import { pipelineEntry, type JobExecutor, type RunningJob } from "../api/executor.js";
 import type { RemoteEnvironment } from "../api/remote-environment.js";
 import type { JobEvent, JobStatus, StopOptions, SubmitOptions } from "../api/types.js";
@@ -8,7 +8,7 @@ import { compile } from "../graph/compile.js";
 import { graphFingerprint as fingerprint } from "../graph/fingerprint.js";
 import { bundleEntry } from "./bundle.js";
 import { JobManagerClient } from "./client.js";
-import { defaultDataDir, readToken } from "./paths.js";
+import { dataPaths, defaultDataDir, readToken } from "./paths.js";
 
 /** Submits a RemoteEnvironment's pipeline to its JobManager as a bundled module. */
 export class RemoteExecutor implements JobExecutor {
@@ -25,6 +25,11 @@ export class RemoteExecutor implements JobExecutor {
       name: env.name,
       code,
       options: { autostop: options.autostop, timeoutMs: options.timeoutMs, keepServices: options.keepServices, graphFingerprint, env: remote.jobEnv },
+    }).catch((error: unknown) => {
+      if (error instanceof JobManagerError && error.httpStatus === 401) {
+        throw new JobManagerError(401, error.serverCode, `${error.message}: pass RemoteEnvironment(name, { token }) or set SAGE_TOKEN (a local JobManager keeps it in ${dataPaths(defaultDataDir()).token})`);
+      }
+      throw error;
     });
     const job = new RemoteJob(client, submitted.id, options.keepServices === true, remote.printLogs);
     // Without autostop, submit resolves once the job runs (or has already ended).
