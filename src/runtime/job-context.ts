@@ -14,12 +14,23 @@ export interface JobScope {
 
 /** The context of a service instance. */
 export function serviceContext(scope: JobScope, name: string): ServiceContext {
+  // `ctx.service("kv")` inside a per-record function: the last proxy is kept at hand.
+  let lastName: string | undefined;
+  let lastProxy: unknown;
   return {
     name,
     jobId: scope.jobId,
     logger: createLogger(name, scope.logLevel, scope.logSink),
     signal: scope.signal,
-    service: (service: string, options?: ServiceCallOptions) => scope.proxies.get(service, options) as any,
+    service: (service: string, options?: ServiceCallOptions) => {
+      if (options === undefined && service === lastName) return lastProxy as any;
+      const proxy = scope.proxies.get(service, options);
+      if (options === undefined) {
+        lastName = service;
+        lastProxy = proxy;
+      }
+      return proxy as any;
+    },
     callService: (service: string, method: string, ...args: unknown[]) => scope.proxies.call(service, method, args) as any,
   };
 }

@@ -53,6 +53,11 @@ export class ServiceProxyCache {
 
   /** The proxy of `service`. */
   get(service: string, options?: ServiceCallOptions): Record<string, unknown> {
+    // `ctx.service(name)` per record is common: without options it is one map lookup.
+    if (options?.timeoutMs === undefined) {
+      const proxy = this.#proxies.get(service);
+      if (proxy) return proxy;
+    }
     const fallback = this.serviceTimeouts.get(service) ?? this.defaultTimeoutMs;
     const timeoutMs = options?.timeoutMs ?? fallback;
     const key = timeoutMs === fallback ? service : `${service}\u0000${timeoutMs}`;
