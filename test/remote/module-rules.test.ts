@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobFailedError, RemoteEnvironment } from "../../src/index.js";
 import { SAGE_IMPORT, bundleSource, leftoverJobProcesses, makeRepoTmpDir, removeDir, startTestServer, submitRaw, untilJobProcessEnded, type TestServer } from "./helpers.js";
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 // A job module runs twice: once in the client, once on the JobManager. These tests pin what
 // happens when the two runs disagree.
@@ -92,5 +94,21 @@ for (const name of ["first", "second"]) {
     const final = (await untilJobProcessEnded(server, submitted.id))!;
     expect(final.state).toBe("failed");
     expect(final.error?.message).toMatch(/failed after its pipeline finished: a job module runs one pipeline/);
+  });
+
+  it("sage run bundles the file it runs for a RemoteEnvironment (it bundled the CLI), and shows the job's output", async () => {
+    const root = fileURLToPath(new URL("../..", import.meta.url));
+    const child = spawn(process.execPath, ["bin/sage.js", "run", "test/fixtures/remote-hello.ts"], {
+      cwd: root,
+      env: { ...process.env, SAGE_TEST_PORT: String(server.port), SAGE_TEST_TOKEN: server.token },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code).toBe(0);
+    // The job's own output, streamed from the JobManager, then the client's line.
+    expect(stdout).toContain("hello ann\nhello bob\nhello cy\ngreeter cleaned up\n");
+    expect(stdout).toContain("client: finished tasks=0 services=0 platform=remote");
   });
 });
