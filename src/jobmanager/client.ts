@@ -140,7 +140,7 @@ export class JobManagerClient {
         const status = await this.getJob(id);
         if (until(status)) return status;
         if (Date.now() >= deadline) throw new JobTimeoutError(status, options.timeoutMs!);
-        const polled = await Promise.race([new Promise<"poll">((resolve) => setTimeout(resolve, 100, "poll").unref()), expired]);
+        const polled = await Promise.race([new Promise<"poll">((resolve) => setTimeout(resolve, 100, "poll")), expired]);
         if (polled === "expired") throw new JobTimeoutError(await this.getJob(id), options.timeoutMs!);
       }
     } finally {
