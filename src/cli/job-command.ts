@@ -27,7 +27,7 @@ export function registerJobCommand(program: Command, exit: (code: number) => voi
     submitJobFile(client, file!, { name: raw.name as string | undefined, wait: raw.wait !== false, timeoutMs: raw.timeout as number | undefined, json: raw.json === true }),
   )
     .argument("<file>", "the pipeline file (.ts or .js)")
-    .option("--name <name>", "the job's name (default: the file's name)")
+    .option("--name <name>", "the job's name (default: the name of the pipeline's environment)")
     .option("--no-wait", "return once the job is submitted")
     .option("--timeout <seconds>", "stop the job if it has not ended after this long (exit code 124)", secondsToMs)
     .option("--json", "print the job's status as JSON (the final one when waiting)");
