@@ -206,7 +206,8 @@ export class JobSupervisor {
   async shutdown(): Promise<void> {
     const jobs = [...this.#live.values()];
     for (const job of jobs) {
-      job.moduleError ??= { message: "the JobManager shut down while this job was running" };
+      // A job that already ended (its process is only exiting, or holds kept services) stays as it ended.
+      if (!TERMINAL.has(job.status.state)) job.moduleError ??= { message: "the JobManager shut down while this job was running" };
       this.#send(job, { type: "stop", options: { mode: "abort" } });
       job.timers.push(setTimeout(() => job.child.kill("SIGKILL"), 2000));
     }

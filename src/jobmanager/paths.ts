@@ -57,8 +57,9 @@ export function lockDataDir(dataDir: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const owner = Number(readFileSync(file, "utf8").trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-        throw new Error(`another JobManager (pid ${owner}) uses the data directory ${dataDir}`);
+      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+        const who = owner === process.pid ? "this process already runs a JobManager that uses" : `another JobManager (pid ${owner}) uses`;
+        throw new Error(`${who} the data directory ${dataDir}`);
       }
       unlinkSync(file); // stale: its process is gone
     }
