@@ -67,3 +67,23 @@ describe("remote mode - the server survives hostile clients", () => {
     removeDir(other.dataDir);
   });
 });
+
+describe("remote mode - the dashboard", () => {
+  it("serves the dashboard page without a token, and the API behind it still needs one", async () => {
+    const server = await startTestServer();
+    try {
+      for (const path of ["/", "/dashboard"]) {
+        const response = await fetch(`${server.baseUrl}${path}`);
+        expect(response.status).toBe(200);
+        expect(response.headers.get("content-type")).toMatch(/text\/html/);
+        const html = await response.text();
+        expect(html).toContain("<title>SAGE JobManager</title>");
+        expect(html).toContain("/api/jobs"); // it talks to the API with the token the user gives it
+      }
+      expect((await request(server, "GET", "/api/jobs", { token: null })).status).toBe(401);
+    } finally {
+      await server.close();
+      removeDir(server.dataDir);
+    }
+  });
+});
