@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { isAlive } from "../src/jobmanager/process-alive.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const EXIT_TIMEOUT_MS = 20_000;
@@ -45,16 +46,6 @@ function runExample(file: string): Promise<RunResult> {
       resolvePromise({ code, signal, stdout, stderr, pid: child.pid });
     });
   });
-}
-
-/** Whether a process with this id still exists. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Joins lines into the text a program prints with one console.log per line. */

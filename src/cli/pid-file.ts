@@ -1,4 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { isAlive } from "../jobmanager/process-alive.js";
+
+export { isAlive };
 
 /** The pid recorded in `file`, if it holds one. */
 export function readPid(file: string): number | undefined {
@@ -15,25 +18,6 @@ export function writePid(file: string, pid: number): void {
 /** Removes `file`, but only while it still names `pid` (a newer server may have replaced it). */
 export function removePid(file: string, pid?: number): void {
   if (pid === undefined || readPid(file) === pid) rmSync(file, { force: true });
-}
-
-/** Whether process `pid` exists and is not a zombie waiting to be reaped. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-  // A detached server outlives the CLI that started it; once it exits, it stays a zombie until
-  // its new parent reaps it, and signal 0 still succeeds on a zombie.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    // Without /proc (macOS) trust signal 0; with it, the process just went away.
-    return !existsSync("/proc/self/stat");
-  }
 }
 
 /** Resolves true once `pid` is gone, false if it is still alive after `timeoutMs`. */

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSy
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { isAlive } from "./process-alive.js";
 
 /** The default data directory: `$SAGE_HOME/jobmanager`, else `~/.sage/jobmanager`. */
 export function defaultDataDir(): string {
@@ -65,13 +66,4 @@ export function lockDataDir(dataDir: string): () => void {
     }
   }
   throw new Error(`cannot lock the data directory ${dataDir}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

@@ -1,9 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
 import { transform } from "esbuild";
 import { WebSocketServer, type WebSocket } from "ws";
 import { createLogger } from "../api/logger.js";
-import type { JobEvent, JobStatus, Logger, StopOptions } from "../api/types.js";
+import type { JobEvent, Logger, StopOptions } from "../api/types.js";
 import { DASHBOARD_HTML } from "./dashboard.js";
 import { MAX_TIMER_MS } from "../runtime/thenable.js";
 import { HttpError } from "./http-errors.js";
@@ -22,7 +22,7 @@ export interface JobManagerServerOptions {
   version: string;
   /** Largest request body (default 32 MiB: job bundles can be large). */
   maxBodyBytes?: number;
-  /** Interval of the metrics the event stream pushes comes from the job; see EnvironmentConfig. */
+  /** How long a stop waits for a job process before killing it (default 10 s). */
   stopGraceMs?: number;
   logger?: Logger;
 }
@@ -84,7 +84,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
       return supervisor.submit(submit);
     }),
     route("GET", /^\/api\/jobs$/, async () => supervisor.list()),
-    route("GET", /^\/api\/jobs\/([^/]+)$/, async (_request, _response, id) => statusOf(supervisor, jobId(supervisor, id))),
+    route("GET", /^\/api\/jobs\/([^/]+)$/, async (_request, _response, id) => supervisor.status(jobId(supervisor, id))!),
     route("POST", /^\/api\/jobs\/([^/]+)\/stop$/, async (request, _response, id) => {
       const body = (await readJson(request, 64 * 1024, true)) as { mode?: StopOptions["mode"]; graceMs?: number };
       if (body.mode !== undefined && body.mode !== "drain" && body.mode !== "abort") {
@@ -227,10 +227,6 @@ function jobId(supervisor: JobSupervisor, idOrPrefix: string): string {
     throw new HttpError(404, "E_JOB_NOT_FOUND", `no job '${idOrPrefix}'${hint}`);
   }
   return id;
-}
-
-function statusOf(supervisor: JobSupervisor, id: string): JobStatus {
-  return supervisor.status(id)!;
 }
 
 async function readJson(request: IncomingMessage, limit: number, allowEmpty = false): Promise<unknown> {

@@ -12,14 +12,12 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { JobFailedError, JobTimeoutError, RemoteEnvironment, type JobEvent, type JobStatus } from "../../src/index.js";
 import {
+  closeTestServer,
   health,
   isAlive,
   jobLogs,
   jobProcessPids,
-  killPids,
-  leftoverJobProcesses,
   makeRepoTmpDir,
-  removeDir,
   SAGE_IMPORT,
   startTestServer,
   untilJobProcessEnded,
@@ -107,14 +105,7 @@ await env.submit({ autostop: true });
     expect((await health(server)).body).toMatchObject({ status: "ok" });
   });
 
-  afterAll(async () => {
-    await server?.close();
-    const left = server ? await leftoverJobProcesses(server.dataDir) : [];
-    killPids(left);
-    removeDir(tmp);
-    removeDir(server?.dataDir);
-    if (left.length > 0) throw new Error(`job processes left behind: ${left.join(", ")}`);
-  });
+  afterAll(() => closeTestServer(server, tmp));
 
   it("submit({ autostop }) resolves from pushed events within 100 ms of the server-side end, tasks 0 and services 0", async () => {
     const env = remoteEnv("paced");

@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { RemoteEnvironment } from "../../src/index.js";
 import { pipelineCases } from "../conformance/cases.js";
-import { jobLogs, killPids, leftoverJobProcesses, makeRepoTmpDir, removeDir, SAGE_IMPORT, startTestServer, untilJobProcessEnded, type TestServer } from "./helpers.js";
+import { closeTestServer, jobLogs, makeRepoTmpDir, SAGE_IMPORT, startTestServer, untilJobProcessEnded, type TestServer } from "./helpers.js";
 
 const byValue = (a: unknown, b: unknown) => (JSON.stringify(a) ?? "").localeCompare(JSON.stringify(b) ?? "");
 
@@ -91,14 +91,7 @@ describe("remote mode - pipeline conformance", () => {
     tmp = makeRepoTmpDir();
   });
 
-  afterAll(async () => {
-    await server?.close();
-    const left = server ? await leftoverJobProcesses(server.dataDir) : [];
-    killPids(left);
-    removeDir(tmp);
-    removeDir(server?.dataDir);
-    if (left.length > 0) throw new Error(`job processes left behind: ${left.join(", ")}`);
-  });
+  afterAll(() => closeTestServer(server, tmp));
 
   describe.concurrent("cases", () => {
     it.for(pipelineCases.map((c, i) => [c.name, i] as const))("%s", async ([, index], { expect }) => {

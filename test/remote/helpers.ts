@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { format } from "node:util";
 import { JobManagerClient, type JobStatus, type Logger } from "../../src/index.js";
 import { bundleEntry } from "../../src/jobmanager/bundle.js";
+import { isAlive } from "../../src/jobmanager/process-alive.js";
 import { startJobManagerServer, type JobManagerServer } from "../../src/jobmanager/server.js";
 
 /** This directory (test/remote/), derived from the module's URL. */
@@ -175,19 +176,19 @@ export function jobProcessPids(dataDir: string, jobId?: string): number[] {
   return pids;
 }
 
-/** Whether a process with this pid exists and is not a zombie. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return true; // no /proc: kill(0) succeeded
-  }
+export { isAlive };
+
+/**
+ * Ends a test file's server: closes it, kills and reports any job process left behind, and removes
+ * its data dir and the file's temp dir.
+ */
+export async function closeTestServer(server: TestServer | undefined, tmp?: string): Promise<void> {
+  await server?.close();
+  const left = server ? await leftoverJobProcesses(server.dataDir) : [];
+  killPids(left);
+  removeDir(tmp);
+  removeDir(server?.dataDir);
+  if (left.length > 0) throw new Error(`job processes left behind: ${left.join(", ")}`);
 }
 
 /** Polls `check` until it returns true; rejects after `timeoutMs`. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobFailedError, RemoteEnvironment } from "../../src/index.js";
-import { SAGE_IMPORT, bundleSource, leftoverJobProcesses, makeRepoTmpDir, removeDir, startTestServer, submitRaw, untilJobProcessEnded, type TestServer } from "./helpers.js";
+import { SAGE_IMPORT, bundleSource, closeTestServer, makeRepoTmpDir, startTestServer, submitRaw, untilJobProcessEnded, type TestServer } from "./helpers.js";
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,12 +17,7 @@ describe("remote mode - what a job module may do", () => {
     dir = makeRepoTmpDir();
   });
 
-  afterAll(async () => {
-    await server.close();
-    expect(await leftoverJobProcesses(server.dataDir)).toEqual([]);
-    removeDir(dir);
-    removeDir(server.dataDir);
-  });
+  afterAll(() => closeTestServer(server, dir));
 
   function writeEntry(name: string): string {
     const file = join(dir, `${name}.ts`);
