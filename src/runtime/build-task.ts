@@ -18,7 +18,7 @@ import { FusedRun, isFusable } from "./stages/fused-run.js";
 import { TERMINAL_STAGE, type FusableParts, type Stage, type StageEnv } from "./stages/stage.js";
 import { ChannelTask, SourceTask, type ClosableStage, type TaskEnv, type TaskInstance } from "./task.js";
 import type { ChannelSender, Transport } from "./transport.js";
-import { entryPoint, instantiate, type FunctionHooks } from "./user-function.js";
+import { closeOnce, entryPoint, instantiate, type FunctionHooks } from "./user-function.js";
 
 /** Everything needed to build the task instances of one job. */
 export interface BuildContext {
@@ -210,20 +210,7 @@ function coMapStage(env: StageEnv, next: Stage, definition: unknown, args: reado
 }
 
 function closableOf(op: OperatorSpec, hooks: FunctionHooks | undefined): ClosableStage {
-  let closed = false;
-  return {
-    operator: op.name,
-    hooks,
-    async close() {
-      if (closed) return;
-      closed = true;
-      try {
-        await hooks?.close?.();
-      } catch (error) {
-        throw new OperatorError(op.name, error);
-      }
-    },
-  };
+  return { operator: op.name, hooks, close: closeOnce(op.name, hooks) };
 }
 
 function countersFor(build: BuildContext, op: OperatorSpec): OperatorCounters {

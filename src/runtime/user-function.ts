@@ -1,4 +1,5 @@
 import { constructWithContext } from "../api/context.js";
+import { OperatorError } from "../api/errors.js";
 import { isClass } from "../api/service.js";
 import type { FunctionContext } from "../api/types.js";
 
@@ -33,4 +34,19 @@ export function entryPoint(fn: UserFunction, method = "execute"): (...args: any[
     return bound.bind(fn.instance);
   }
   return fn.plain!;
+}
+
+/** A function's `close()`, run at most once; what it throws is tagged with the operator's name. */
+export function closeOnce(operator: string, hooks: FunctionHooks | undefined, onError: () => void = () => {}): () => Promise<void> {
+  let closed = false;
+  return async () => {
+    if (closed) return;
+    closed = true;
+    try {
+      await hooks?.close?.();
+    } catch (error) {
+      onError();
+      throw error instanceof OperatorError ? error : new OperatorError(operator, error);
+    }
+  };
 }

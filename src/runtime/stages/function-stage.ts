@@ -1,5 +1,5 @@
 import { OperatorError } from "../../api/errors.js";
-import type { FunctionHooks } from "../user-function.js";
+import { closeOnce, type FunctionHooks } from "../user-function.js";
 import { isThenable } from "../thenable.js";
 import { OrderedWindow } from "./ordered-window.js";
 import type { Stage, StageEnv } from "./stage.js";
@@ -12,13 +12,15 @@ import type { Stage, StageEnv } from "./stage.js";
  */
 export abstract class FunctionStage implements Stage {
   readonly #window: OrderedWindow;
-  #closed = false;
+  /** Runs the function's close() once; errors are the operator's. */
+  readonly close: () => Promise<void>;
 
   constructor(
     protected readonly env: StageEnv,
     protected readonly next: Stage,
     protected readonly hooks: FunctionHooks | undefined,
   ) {
+    this.close = closeOnce(env.operator, hooks, () => env.counters.errors++);
     this.#window = new OrderedWindow(
       env.concurrency,
       (record, value, out) => this.collect(record, value, out),
@@ -107,17 +109,6 @@ export abstract class FunctionStage implements Stage {
     }
     await this.close();
     await this.next.end();
-  }
-
-  /** Runs the function's close() once; errors are the operator's. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      await this.hooks?.close?.();
-    } catch (error) {
-      throw this.wrap(error);
-    }
   }
 
   /** Tags an error with this operator (once). */

@@ -1,12 +1,13 @@
 import type { FunctionContext } from "../../api/types.js";
 import { OperatorError } from "../../api/errors.js";
 import { isThenable } from "../thenable.js";
-import type { FunctionHooks } from "../user-function.js";
+import { closeOnce, type FunctionHooks } from "../user-function.js";
 import type { FusableParts, Stage, StageEnv } from "./stage.js";
 
 /** `keyBy`: computes each record's key; the edge after it partitions by a stable hash of the key. */
 export class KeyByStage implements Stage {
-  #closed = false;
+  /** Runs the function's close() once. */
+  readonly close: () => Promise<void>;
 
   constructor(
     private readonly env: StageEnv,
@@ -14,7 +15,9 @@ export class KeyByStage implements Stage {
     private readonly hooks: FunctionHooks | undefined,
     private readonly fn: (data: unknown, ctx: FunctionContext) => unknown,
     private readonly ctx: FunctionContext,
-  ) {}
+  ) {
+    this.close = closeOnce(env.operator, hooks);
+  }
 
   push(records: unknown[]): void | Promise<void> {
     const n = records.length;
@@ -52,16 +55,5 @@ export class KeyByStage implements Stage {
   async end(): Promise<void> {
     await this.close();
     await this.next.end();
-  }
-
-  /** Runs the function's close() once. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      await this.hooks?.close?.();
-    } catch (error) {
-      throw new OperatorError(this.env.operator, error);
-    }
   }
 }
