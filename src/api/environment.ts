@@ -1,6 +1,6 @@
 import { DataStream } from "./datastream.js";
 import { JobFailedError, JobTimeoutError, PipelineDefinitionError } from "./errors.js";
-import { announceJob, executorFor, type RunningJob } from "./executor.js";
+import { announceJob, claimPipelineIndex, executorFor, type RunningJob } from "./executor.js";
 import type { BatchSource, UnboundedSource } from "./function-types.js";
 import { ServiceFactory, type ServiceDefinition, type ServiceOptions } from "./service.js";
 import type { Transformation, TransformationKind } from "./transformation.js";
@@ -76,7 +76,7 @@ export abstract class BaseEnvironment {
       throw new PipelineDefinitionError(`environment '${this.name}' already runs job ${this.#job.id}; stop it or wait for it first`);
     }
     await this.#job?.release();
-    const job = await executorFor(this.platform).start(this, options);
+    const job = await executorFor(this.platform).start(this, options, { pipelineIndex: claimPipelineIndex() });
     this.#job = job;
     this.jobId = job.id;
     announceJob(this, job);

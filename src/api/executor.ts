@@ -1,5 +1,5 @@
 import type { BaseEnvironment } from "./environment.js";
-import type { JobHandle, Platform, SubmitOptions } from "./types.js";
+import type { JobEvent, JobHandle, JobStatus, Platform, StopOptions, SubmitOptions } from "./types.js";
 
 /** A started job as an executor hands it to its environment. */
 export interface RunningJob extends JobHandle {
@@ -13,7 +13,24 @@ export interface RunningJob extends JobHandle {
  */
 export interface JobExecutor {
   /** Starts the job; resolves once it is running, or has already failed or ended. */
-  start(env: BaseEnvironment, options: SubmitOptions): Promise<RunningJob>;
+  start(env: BaseEnvironment, options: SubmitOptions, context: StartContext): Promise<RunningJob>;
+}
+
+/** What an executor learns about the submit it serves. */
+export interface StartContext {
+  /** The number of this `submit()` among every environment's submits in this process, from 0. */
+  pipelineIndex: number;
+}
+
+// On globalThis: a CLI and the pipeline it runs may hold two copies of this package.
+const SUBMITS_KEY = Symbol.for("sage.submitCount");
+
+/** Numbers the submits of this process, over every environment (a job module counts the same way). */
+export function claimPipelineIndex(): number {
+  const scope = globalThis as Record<symbol, number | undefined>;
+  const index = scope[SUBMITS_KEY] ?? 0;
+  scope[SUBMITS_KEY] = index + 1;
+  return index;
 }
 
 const executors = new Map<Platform, () => JobExecutor>();
@@ -24,15 +41,48 @@ export function registerExecutor(platform: Platform, create: () => JobExecutor):
 }
 
 /**
- * What a JobManager's job process provides: the job it runs, and the channel to report on. Set on
- * globalThis, since the job's bundle carries its own copy of this package.
+ * What a JobManager's job process provides: the job it runs, and where each pipeline the job module
+ * submits goes. Set on globalThis, since the job's bundle carries its own copy of this package.
  */
 export interface JobProcessHook {
   readonly jobId: string;
   /** Submit options the server was given (they override the module's own `keepServices`). */
-  readonly options: { keepServices?: boolean; graphFingerprint?: string };
-  /** True for the first submit only: a job module runs one pipeline. */
-  claim(): boolean;
+  readonly options: JobProcessOptions;
+  /** Called by each `submit()` of the module, in order: whether this pipeline runs here. */
+  beginPipeline(): PipelineTurn;
+  /** Hands over a pipeline the turn said to run, before it starts: its events are reported from now on. */
+  attach(job: HookedPipeline): void;
+  /** True once the job was stopped: no more of the module's code may run after its pipeline. */
+  readonly halted: boolean;
+}
+
+/** The options a job process runs its module with. */
+export interface JobProcessOptions {
+  keepServices?: boolean;
+  /** The fingerprint of the pipeline the client built (RemoteEnvironment), checked for the target pipeline. */
+  graphFingerprint?: string;
+  /**
+   * Set when a RemoteEnvironment client submitted one pipeline of its script: the number of the
+   * `submit()` call (counted over every environment of the process) that runs here. Earlier ones
+   * already ran on the client and are skipped; code after it runs on the client only.
+   */
+  pipelineIndex?: number;
+}
+
+/**
+ * What a job module's `submit()` does inside a job process: `run` the pipeline (`target` when it is
+ * the one a RemoteEnvironment client submitted), `skip` it (it ran on the client), or refuse it:
+ * `stopped` (the job was stopped, nothing more runs) or `busy` (another pipeline still runs).
+ */
+export type PipelineTurn = { action: "run"; index: number; target: boolean } | { action: "skip" | "stopped" | "busy"; index: number };
+
+/** A started pipeline as the job process hook sees it (structural: the bundle has its own classes). */
+export interface HookedPipeline {
+  readonly id: string;
+  snapshot(): JobStatus;
+  events(): AsyncIterable<JobEvent>;
+  stop(options?: StopOptions): Promise<JobStatus>;
+  release(): Promise<void>;
 }
 
 const JOB_PROCESS_KEY = Symbol.for("sage.jobProcess");

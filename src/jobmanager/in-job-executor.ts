@@ -1,73 +1,120 @@
 import type { BaseEnvironment } from "../api/environment.js";
 import { PipelineDefinitionError } from "../api/errors.js";
 import { jobProcessHook, type JobExecutor, type RunningJob } from "../api/executor.js";
-import type { SubmitOptions } from "../api/types.js";
+import type { JobEvent, JobStatus, StopOptions, SubmitOptions } from "../api/types.js";
 import { compile } from "../graph/compile.js";
 import { describeGraph, graphFingerprint } from "../graph/fingerprint.js";
 import { JobController } from "../runtime/job-controller.js";
-import type { JobProcessMessage, SupervisorMessage } from "./protocol.js";
+import type { JobProcessMessage } from "./protocol.js";
 
 /**
- * Runs an environment's job inside a JobManager job process: the local runtime, with every event
- * forwarded to the supervisor and stop/release requests taken from it.
+ * Runs an environment's job inside a JobManager job process: the local runtime, with the job
+ * process hook deciding whether this pipeline runs here and reporting its events to the supervisor.
  */
 export class InJobExecutor implements JobExecutor {
   async start(env: BaseEnvironment, options: SubmitOptions): Promise<RunningJob> {
     const hook = jobProcessHook()!;
-    if (!hook.claim()) {
-      throw new PipelineDefinitionError("a job module runs one pipeline, and this job module already submitted one");
+    const turn = hook.beginPipeline();
+    if (turn.action !== "run") {
+      if (turn.action === "skip") return new SkippedPipeline(hook.jobId, env.name);
+      if (turn.action === "busy") {
+        throw new PipelineDefinitionError("on a JobManager a job module runs its pipelines one after another: wait for one to end (submit({ autostop: true }) or job.wait()) before submitting the next");
+      }
+      throw new PipelineDefinitionError("the job was stopped: the job module's later pipelines do not run");
     }
     const keepServices = hook.options.keepServices ?? options.keepServices;
     const graph = compile(env);
     const expected = hook.options.graphFingerprint;
-    if (expected !== undefined && graphFingerprint(graph) !== expected) {
+    // The client's own pipeline is checked: the target one, or the first of a module the client only named.
+    const checked = turn.target || (hook.options.pipelineIndex === undefined && turn.index === 0);
+    if (checked && expected !== undefined && graphFingerprint(graph) !== expected) {
       throw reported(new PipelineDefinitionError(
         `the job module built a different pipeline on the JobManager than on the client (here: ${describeGraph(graph)}). ` +
           "A pipeline must not depend on the client's environment variables, arguments or files: pass values with RemoteEnvironment({ env })",
       ));
     }
     const job = new JobController(env, graph, { ...options, keepServices, platform: "remote", jobId: hook.jobId });
-    const send = (message: JobProcessMessage) => {
-      if (process.connected) process.send!(message);
-    };
-    const events = (async () => {
-      for await (const event of job.events()) {
-        // Output written before the end reaches the supervisor before the end does.
-        if (event.type === "state" && TERMINAL.has(event.state)) await flushOutput();
-        send({ type: "event", event });
-      }
-    })();
-    // Kept services live on after the job: the process must wait for the release.
-    let keepAlive: NodeJS.Timeout | undefined;
-    const release = async () => {
-      await job.release();
-      clearInterval(keepAlive);
-      send({ type: "event", event: { type: "state", jobId: job.id, state: job.snapshot().state, at: new Date().toISOString(), status: job.snapshot() } });
-      process.off("message", onMessage);
-    };
-    const onMessage = (message: SupervisorMessage) => {
-      if (message.type === "stop") void job.stop(message.options).then(release);
-      else if (message.type === "release") void release();
-    };
-    process.on("message", onMessage);
+    hook.attach(job);
     await job.start();
-    void job.wait().then(async (status) => {
-      await events;
-      if (keepServices && status.services > 0) keepAlive = setInterval(() => {}, 1 << 30);
-      else process.off("message", onMessage);
-    });
-    return job;
+    // The pipeline a RemoteEnvironment client submitted: what follows its submit() runs on the
+    // client, so here the module stays at this point until the job process ends with the job.
+    if (turn.target) return new Promise<never>(() => {});
+    return new HaltingJob(job, () => hook.halted);
   }
+}
+
+/** A pipeline whose end, once the job was stopped, never returns control to the module's code. */
+class HaltingJob implements RunningJob {
+  constructor(
+    readonly job: RunningJob,
+    readonly halted: () => boolean,
+  ) {}
+
+  get id(): string {
+    return this.job.id;
+  }
+
+  status(): Promise<JobStatus> {
+    return this.job.status();
+  }
+
+  async wait(options?: { timeoutMs?: number }): Promise<JobStatus> {
+    const status = await this.job.wait(options);
+    return this.halted() ? new Promise<never>(() => {}) : status;
+  }
+
+  stop(options?: StopOptions): Promise<JobStatus> {
+    return this.job.stop(options);
+  }
+
+  events(): AsyncIterable<JobEvent> {
+    return this.job.events();
+  }
+
+  release(): Promise<void> {
+    return this.job.release();
+  }
+}
+
+/**
+ * A pipeline of the job module that already ran on the client (a RemoteEnvironment script runs one
+ * pipeline per job): it ends at once, so the module reaches the pipeline it was submitted for.
+ */
+class SkippedPipeline implements RunningJob {
+  readonly #status: JobStatus;
+
+  constructor(
+    readonly id: string,
+    name: string,
+  ) {
+    const now = new Date().toISOString();
+    this.#status = {
+      id, name, state: "finished", autostop: true, platform: "remote", submittedAt: now, startedAt: now, endedAt: now,
+      runtimeMs: 0, restartCount: 0, tasks: 0, services: 0, isRunning: false, operators: [], serviceDetails: [],
+    };
+  }
+
+  async status(): Promise<JobStatus> {
+    return this.#status;
+  }
+
+  async wait(): Promise<JobStatus> {
+    return this.#status;
+  }
+
+  async stop(): Promise<JobStatus> {
+    return this.#status;
+  }
+
+  async *events(): AsyncIterable<JobEvent> {
+    yield { type: "state", jobId: this.id, state: "finished", at: this.#status.endedAt!, status: this.#status };
+  }
+
+  async release(): Promise<void> {}
 }
 
 // The supervisor learns why the job never started even if the module catches the error.
 function reported(error: Error): Error {
   if (process.connected) process.send!({ type: "module-error", message: error.message, stack: error.stack } satisfies JobProcessMessage);
   return error;
-}
-
-const TERMINAL = new Set(["finished", "stopped", "failed"]);
-
-function flushOutput(): Promise<unknown> {
-  return Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write("", resolve))));
 }

@@ -5,13 +5,14 @@
  */
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { installJobProcessHook } from "../api/executor.js";
+import { installJobProcessHook, type JobProcessOptions } from "../api/executor.js";
 import { messageOf } from "../api/errors.js";
-import type { JobProcessMessage } from "./protocol.js";
+import { ModuleRun } from "./module-run.js";
+import type { JobProcessMessage, SupervisorMessage } from "./protocol.js";
 
 const jobId = process.env.SAGE_JOB_ID;
 const bundle = process.env.SAGE_JOB_BUNDLE;
-const options = JSON.parse(process.env.SAGE_JOB_OPTIONS ?? "{}") as { keepServices?: boolean; graphFingerprint?: string };
+const options = JSON.parse(process.env.SAGE_JOB_OPTIONS ?? "{}") as JobProcessOptions;
 
 function send(message: JobProcessMessage): void {
   if (process.connected) process.send!(message);
@@ -23,16 +24,24 @@ process.setSourceMapsEnabled(true);
 // The IPC channel must not keep the process alive: the running job does, as long as it runs.
 process.channel?.unref();
 
-let submitted = false;
-installJobProcessHook({
-  jobId: jobId!,
-  options,
-  claim() {
-    if (submitted) return false;
-    submitted = true;
-    return true;
-  },
+// A RemoteEnvironment client already ran (and printed) what precedes its pipeline: until that
+// pipeline starts, the module's output here is dropped.
+/** How long a job process whose job ended waits for the callbacks its module left before it exits. */
+const EXIT_GRACE_MS = 1000;
+
+let keepAlive: NodeJS.Timeout | undefined;
+const restoreOutput = options.pipelineIndex !== undefined ? muteOutput() : () => {};
+const run = new ModuleRun(jobId!, options, {
+  send,
+  unmute: restoreOutput,
+  flush: flushOutput,
+  // From the first pipeline on, the job's end (below) lets the process go, not its loop draining.
+  keepAlive: () => void (keepAlive ??= setInterval(() => {}, 1 << 30)),
 });
+installJobProcessHook(run);
+process.on("message", (message: SupervisorMessage) => run.onSupervisorMessage(message));
+// Listening re-refs the channel; it must still not keep the process alive by itself.
+process.channel?.unref();
 
 // The supervisor is gone (the server died): abort the job, so its services are cleaned up, and
 // leave soon after even if something hangs.
@@ -61,11 +70,51 @@ if (!jobId || !bundle) {
   process.exit(2);
 }
 
-try {
-  await import(pathToFileURL(bundle).href);
-  send({ type: "module-done", submitted });
-} catch (error) {
+// The module ends the job when its code has finished, or (RemoteEnvironment) when its target
+// pipeline has: code after that pipeline's submit() runs on the client, not here.
+const outcome = await Promise.race([
+  import(pathToFileURL(bundle).href).then(
+    () => ({ failed: false as const }),
+    (error: unknown) => ({ failed: true as const, error }),
+  ),
+  run.ended.then(() => ({ failed: false as const })),
+]);
+if (outcome.failed) {
+  const { error } = outcome;
+  restoreOutput();
   send({ type: "module-error", message: messageOf(error), ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) });
   process.stderr.write(`job module failed: ${error instanceof Error ? (error.stack ?? error.message) : messageOf(error)}\n`);
-  process.exitCode = 1;
+  run.moduleFailed();
+  await Promise.race([run.ended, new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+  await flushOutput();
+  process.exit(1);
+}
+run.moduleFinished();
+await run.ended;
+send({ type: "module-done", submitted: run.submitted });
+// Callbacks already queued (a sink's deferred print) still run; whatever the module left behind
+// (an interval, a socket) must not keep a finished job's process alive.
+clearInterval(keepAlive);
+setTimeout(() => void flushOutput().then(() => process.exit(0)), EXIT_GRACE_MS).unref();
+
+function flushOutput(): Promise<unknown> {
+  return Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write("", resolve))));
+}
+
+// Drops what the module writes to stdout and stderr; returns the function that lets it through again.
+function muteOutput(): () => void {
+  const writes = [process.stdout, process.stderr].map((stream) => [stream, stream.write] as const);
+  for (const [stream] of writes) {
+    stream.write = ((_chunk: unknown, encodingOrCallback?: unknown, callback?: unknown) => {
+      const done = typeof encodingOrCallback === "function" ? encodingOrCallback : callback;
+      if (typeof done === "function") queueMicrotask(() => (done as () => void)());
+      return true;
+    }) as typeof stream.write;
+  }
+  let restored = false;
+  return () => {
+    if (restored) return;
+    restored = true;
+    for (const [stream, write] of writes) stream.write = write;
+  };
 }

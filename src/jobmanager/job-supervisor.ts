@@ -225,7 +225,7 @@ export class JobSupervisor {
         ...options.env,
         SAGE_JOB_ID: id,
         SAGE_JOB_BUNDLE: bundle,
-        SAGE_JOB_OPTIONS: JSON.stringify({ keepServices: options.keepServices, graphFingerprint: options.graphFingerprint }),
+        SAGE_JOB_OPTIONS: JSON.stringify({ keepServices: options.keepServices, graphFingerprint: options.graphFingerprint, pipelineIndex: options.pipelineIndex }),
       },
     });
   }

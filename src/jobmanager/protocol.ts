@@ -12,6 +12,11 @@ export interface RemoteSubmitOptions {
   graphFingerprint?: string;
   /** Environment variables for the job process (the client's own are not sent). */
   env?: Record<string, string>;
+  /**
+   * A RemoteEnvironment script's pipeline: the number of its `submit()` among the script's submits.
+   * The job process runs that pipeline only; without it, the module runs all of its pipelines.
+   */
+  pipelineIndex?: number;
 }
 
 /** The body of `POST /api/jobs`. */

@@ -1,7 +1,8 @@
 import { isIP } from "node:net";
+import { resolve } from "node:path";
 import type { BaseEnvironment } from "../api/environment.js";
 import { JobManagerError, PipelineDefinitionError } from "../api/errors.js";
-import { pipelineEntry, type JobExecutor, type RunningJob } from "../api/executor.js";
+import { pipelineEntry, type JobExecutor, type RunningJob, type StartContext } from "../api/executor.js";
 import type { RemoteEnvironment } from "../api/remote-environment.js";
 import type { JobEvent, JobStatus, StopOptions, SubmitOptions } from "../api/types.js";
 import { compile } from "../graph/compile.js";
@@ -12,19 +13,22 @@ import { dataPaths, defaultDataDir, readToken } from "./paths.js";
 
 /** Submits a RemoteEnvironment's pipeline to its JobManager as a bundled module. */
 export class RemoteExecutor implements JobExecutor {
-  async start(env: BaseEnvironment, options: SubmitOptions): Promise<RunningJob> {
+  async start(env: BaseEnvironment, options: SubmitOptions, context: StartContext): Promise<RunningJob> {
     const remote = env as RemoteEnvironment;
     const client = new JobManagerClient({ host: remote.host, port: remote.port, token: remote.token ?? discoverToken(remote.host) });
     const entry = remote.entry ?? pipelineEntry();
     if (!entry) throw new PipelineDefinitionError("RemoteEnvironment needs the pipeline's entry file: pass { entry } or run the pipeline as a script");
     // A client that declared the pipeline checks the JobManager builds the same one; a client that
     // only names an entry file (the pipeline is declared there) has nothing to compare.
+    // The script's submits are numbered, and the job runs the one numbered here, only when the
+    // bundled entry is this very script (not a file the client merely names).
+    const ownScript = env.pipeline.length > 0 && (remote.entry === undefined || resolve(remote.entry) === resolve(pipelineEntry() ?? ""));
     const graphFingerprint = env.pipeline.length > 0 ? fingerprint(compile(env)) : undefined;
     const code = await bundleEntry(entry);
     const submitted = await client.submitJob({
       name: env.name,
       code,
-      options: { autostop: options.autostop, timeoutMs: options.timeoutMs, keepServices: options.keepServices, graphFingerprint, env: remote.jobEnv },
+      options: { autostop: options.autostop, timeoutMs: options.timeoutMs, keepServices: options.keepServices, graphFingerprint, env: remote.jobEnv, ...(ownScript && { pipelineIndex: context.pipelineIndex }) },
     }).catch((error: unknown) => {
       if (error instanceof JobManagerError && error.httpStatus === 401) {
         throw new JobManagerError(401, error.serverCode, `${error.message}: pass RemoteEnvironment(name, { token }) or set SAGE_TOKEN (a local JobManager keeps it in ${dataPaths(defaultDataDir()).token})`);

@@ -270,6 +270,9 @@ function validateSubmit(body: Partial<SubmitJobRequest>): SubmitJobRequest {
   if (options.graphFingerprint !== undefined && typeof options.graphFingerprint !== "string") {
     throw new HttpError(400, "E_BAD_REQUEST", "'options.graphFingerprint' must be a string");
   }
+  if (options.pipelineIndex !== undefined && !(Number.isInteger(options.pipelineIndex) && options.pipelineIndex >= 0 && options.pipelineIndex < 1_000_000)) {
+    throw new HttpError(400, "E_BAD_REQUEST", "'options.pipelineIndex' must be a non-negative integer");
+  }
   const env = options.env ?? {};
   if (typeof env !== "object" || env === null || Object.values(env).some((v) => typeof v !== "string")) {
     throw new HttpError(400, "E_BAD_REQUEST", "'options.env' must map names to string values");
@@ -284,6 +287,7 @@ function validateSubmit(body: Partial<SubmitJobRequest>): SubmitJobRequest {
       keepServices: options.keepServices === true,
       graphFingerprint: options.graphFingerprint,
       env,
+      ...(options.pipelineIndex !== undefined && { pipelineIndex: options.pipelineIndex }),
     },
   };
 }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JobFailedError, RemoteEnvironment } from "../../src/index.js";
+import { JobFailedError, RemoteEnvironment, type JobStatus } from "../../src/index.js";
 import { SAGE_IMPORT, bundleSource, closeTestServer, makeRepoTmpDir, startTestServer, submitRaw, untilJobProcessEnded, type TestServer } from "./helpers.js";
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -73,22 +73,120 @@ if (process.env.SAGE_JOB_ID) {
     }
   });
 
-  it("fails a job whose module submits a second pipeline, though the first one ran", async () => {
+  it("runs every pipeline of a module submitted as a whole, one after another, as one job", async () => {
     const code = await bundleSource(
       dir,
       "two-submits",
       `import { LocalEnvironment } from "${SAGE_IMPORT}";
 for (const name of ["first", "second"]) {
   const env = new LocalEnvironment(name);
-  env.fromBatch([name]).sink((x: string) => console.log(x));
+  env.fromBatch([name]).sink((x: string) => console.log(x), { name: "Print_" + name });
   await env.submit({ autostop: true });
+  console.log(name + " done");
 }
 `,
     );
     const submitted = await submitRaw(server, "two-submits", code);
-    const final = (await untilJobProcessEnded(server, submitted.id))!;
-    expect(final.state).toBe("failed");
-    expect(final.error?.message).toMatch(/failed after its pipeline finished: a job module runs one pipeline/);
+    const states: JobStatus[] = [];
+    for await (const event of server.client.events(submitted.id)) if (event.type === "state") states.push(event.status);
+    const final = await server.client.getJob(submitted.id);
+    expect(final.state).toBe("finished");
+    // The first pipeline's end is not the job's: the job runs until the module's code has finished.
+    const firstEnd = states.find((status) => ["finished", "stopped", "failed"].includes(status.state))!;
+    expect(firstEnd.operators).toHaveLength(4);
+    expect(final.operators.map((op) => op.name)).toEqual(["Batch", "Print_first", "Batch", "Print_second"]);
+    expect(final.tasks).toBe(0);
+    expect(final.services).toBe(0);
+    const { lines } = await server.client.logs(submitted.id);
+    expect(lines).toEqual(["first", "first done", "second", "second done"]);
+  });
+
+  it("a stop ends a multi-pipeline module: its later pipelines do not run", async () => {
+    const code = await bundleSource(
+      dir,
+      "stopped-module",
+      `import { LocalEnvironment } from "${SAGE_IMPORT}";
+const env = new LocalEnvironment("endless");
+env.fromSource(async function* () { for (;;) { await new Promise((r) => setTimeout(r, 10)); yield 1; } }).sink(() => {});
+console.log("PIPELINE 1");
+await env.submit({ autostop: true });
+console.log("AFTER 1");
+const next = new LocalEnvironment("next");
+next.fromBatch([1]).sink(() => console.log("PIPELINE 2"));
+await next.submit({ autostop: true });
+`,
+    );
+    const submitted = await submitRaw(server, "stopped-module", code);
+    await server.client.waitForJob(submitted.id, { until: (status) => status.state === "running", timeoutMs: 10_000 });
+    const stopped = await server.client.stopJob(submitted.id);
+    expect(stopped.state).toBe("stopped");
+    await untilJobProcessEnded(server, submitted.id);
+    const { lines } = await server.client.logs(submitted.id);
+    expect(lines).toEqual(["PIPELINE 1"]);
+  });
+
+  it("a RemoteEnvironment script's job runs its own pipeline only: earlier pipelines and code after submit run on the client", async () => {
+    const marks = join(dir, "marks.txt");
+    const entry = join(dir, "three-pipelines.ts");
+    writeFileSync(
+      entry,
+      `import { appendFileSync } from "node:fs";
+import { LocalEnvironment, RemoteEnvironment } from "${SAGE_IMPORT}";
+const where = process.env.SAGE_JOB_ID ? "server" : "client";
+const mark = (text: string) => appendFileSync(${JSON.stringify(marks)}, where + " " + text + "\\n");
+console.log("before, on the " + where);
+const local = new LocalEnvironment("local-one");
+local.fromBatch([1]).sink(() => mark("local pipeline"));
+await local.submit({ autostop: true });
+const remote = new RemoteEnvironment("remote-two", { port: Number(process.env.SAGE_TEST_PORT), token: process.env.SAGE_TEST_TOKEN });
+remote.fromBatch([2]).sink((x: number) => { mark("remote pipeline"); console.log("remote record " + x); });
+const job = await remote.submit({ autostop: true });
+mark("after submit");
+console.log("job " + (await job.status()).state);
+`,
+    );
+    const child = spawn(process.execPath, ["--import", "tsx", entry], {
+      env: { ...process.env, SAGE_TEST_PORT: String(server.port), SAGE_TEST_TOKEN: server.token },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const exitCode = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(exitCode, stderr).toBe(0);
+    // The client prints its own lines and the job's output, each once.
+    expect(stdout).toBe("before, on the client\nremote record 2\njob finished\n");
+    expect(readFileSync(marks, "utf8").split("\n").filter(Boolean).sort()).toEqual(["client after submit", "client local pipeline", "server remote pipeline"]);
+    const jobs = (await server.client.listJobs()).filter((status) => status.name === "remote-two");
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.operators.map((op) => op.kind)).toEqual(["batch", "sink"]);
+  });
+
+  it("fails with a clear message when the JobManager's run of the script does not reach the client's pipeline", async () => {
+    const entry = join(dir, "fewer-submits.ts");
+    writeFileSync(
+      entry,
+      `import { LocalEnvironment, RemoteEnvironment } from "${SAGE_IMPORT}";
+if (!process.env.SAGE_JOB_ID) {
+  const local = new LocalEnvironment("client-only");
+  local.fromBatch([1]).sink(() => {});
+  await local.submit({ autostop: true });
+}
+const remote = new RemoteEnvironment("second", { port: Number(process.env.SAGE_TEST_PORT), token: process.env.SAGE_TEST_TOKEN, logs: false });
+remote.fromBatch([2]).sink(() => {});
+await remote.submit({ autostop: true });
+`,
+    );
+    const child = spawn(process.execPath, ["--import", "tsx", entry], {
+      env: { ...process.env, SAGE_TEST_PORT: String(server.port), SAGE_TEST_TOKEN: server.token },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const exitCode = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(exitCode).not.toBe(0);
+    expect(stderr).toMatch(/made 1 submit\(\) call\(s\) on the JobManager, but the client submitted its pipeline at call 2/);
   });
 
   it("sage run bundles the file it runs for a RemoteEnvironment (it bundled the CLI), and shows the job's output", async () => {
