@@ -9,6 +9,7 @@ import { HttpError } from "./http-errors.js";
 import { JobStore } from "./job-store.js";
 import { JobSupervisor } from "./job-supervisor.js";
 import { singleLineLogger } from "./log-sanitizer.js";
+import { startHeartbeat } from "./socket-heartbeat.js";
 import { dataPaths, ensureDataDir, lockDataDir } from "./paths.js";
 import type { ErrorBody } from "./protocol.js";
 import { readJsonObject } from "./request-body.js";
@@ -26,6 +27,8 @@ export interface JobManagerServerOptions {
   maxBodyBytes?: number;
   /** How long a stop waits for a job process before killing it (default 10 s). */
   stopGraceMs?: number;
+  /** Interval of the pings on event streams; a peer that misses one is disconnected (default 5 s). */
+  heartbeatMs?: number;
   logger?: Logger;
 }
 
@@ -60,6 +63,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
   const startedAt = Date.now();
   const maxBody = options.maxBodyBytes ?? 32 * 1024 * 1024;
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const stopHeartbeat = startHeartbeat(sockets, options.heartbeatMs ?? 5000);
   let address = { host, port: options.port ?? 19001 };
 
   const routes: Route[] = [
@@ -137,7 +141,10 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
       authorize(request, options.token, url.searchParams.get("token") ?? undefined);
       if (!match) throw new HttpError(404, "E_NOT_FOUND", `no WebSocket route ${url.pathname}`);
       const id = jobId(supervisor, decodeParam(match[1]!));
-      sockets.handleUpgrade(request, socket, head, (ws) => streamEvents(ws, supervisor, id));
+      sockets.handleUpgrade(request, socket, head, (ws) => {
+        sockets.emit("connection", ws, request);
+        streamEvents(ws, supervisor, id);
+      });
     } catch (error) {
       const failure = error instanceof HttpError ? error : new HttpError(500, "E_INTERNAL", "internal error");
       const body = JSON.stringify({ error: { code: failure.code, message: failure.message } } satisfies ErrorBody);
@@ -152,6 +159,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
       server.listen(options.port ?? 19001, host, () => resolve());
     });
   } catch (error) {
+    stopHeartbeat();
     store.close();
     unlock();
     throw error;
@@ -165,6 +173,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
     port: address.port,
     async close() {
       // Event streams first: the HTTP server's close waits for every upgraded socket.
+      stopHeartbeat();
       for (const client of sockets.clients) client.terminate();
       sockets.close();
       await new Promise<void>((resolve) => {
