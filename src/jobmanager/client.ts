@@ -30,7 +30,8 @@ export class JobManagerClient {
   readonly #token: string | undefined;
   readonly #timeoutMs: number;
   readonly #silenceMs: number;
-  readonly #onWarning: ((message: string) => void) | undefined;
+  /** Told when the server stops answering an event stream, and when it answers again; replaceable (a live display routes it through itself). */
+  onWarning: ((message: string) => void) | undefined;
   // One server, one verdict: streams followed side by side warn once, not once each.
   #silent = false;
 
@@ -40,7 +41,7 @@ export class JobManagerClient {
     this.#token = options.token;
     this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
     this.#silenceMs = options.silenceMs ?? 15_000;
-    this.#onWarning = options.onWarning;
+    this.onWarning = options.onWarning;
   }
 
   /** `{ status: "ok", version }` when the server answers. */
@@ -173,13 +174,13 @@ export class JobManagerClient {
       heard = Date.now();
       if (!this.#silent) return;
       this.#silent = false;
-      this.#onWarning?.(`the JobManager at ${this.baseUrl} answers again`);
+      this.onWarning?.(`the JobManager at ${this.baseUrl} answers again`);
     };
     for (const event of ["open", "message", "ping", "pong"] as const) socket.on(event, hear);
     const timer = setInterval(() => {
       if (!this.#silent && Date.now() - heard >= this.#silenceMs) {
         this.#silent = true;
-        this.#onWarning?.(`the JobManager at ${this.baseUrl} has not answered for ${seconds(this.#silenceMs)}; still waiting`);
+        this.onWarning?.(`the JobManager at ${this.baseUrl} has not answered for ${seconds(this.#silenceMs)}; still waiting`);
       }
       if (socket.readyState === WebSocket.OPEN) socket.ping();
     }, Math.max(10, Math.min(5000, this.#silenceMs / 3)));
