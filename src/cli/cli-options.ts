@@ -34,7 +34,7 @@ export function clientToken(options: ServerOptions): string | undefined {
 
 /** A client for the JobManager the options name. */
 export function clientFor(options: ServerOptions, token = clientToken(options), requestTimeoutMs?: number): JobManagerClient {
-  return new JobManagerClient({ host: options.host, port: options.port, token, requestTimeoutMs });
+  return new JobManagerClient({ host: options.host, port: options.port, token, requestTimeoutMs, onWarning: (message) => process.stderr.write(`[sage] ${message}\n`) });
 }
 
 /** `host:port`, with IPv6 hosts in brackets. */

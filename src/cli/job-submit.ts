@@ -50,6 +50,9 @@ export async function submitJobFile(client: JobManagerClient, file: string, opti
   const display = options.json ? undefined : createJobDisplay(io.stderr);
   const logTo = options.json ? io.stderr : io.stdout;
   display?.update(first);
+  // A warning written past a live display would be drawn over at its next redraw.
+  const warn = client.onWarning;
+  if (display) client.onWarning = (message) => display.print(io.stderr, `[sage] ${message}\n`);
   let interrupts = 0;
   const onInterrupt = () => {
     interrupts++;
@@ -87,6 +90,7 @@ export async function submitJobFile(client: JobManagerClient, file: string, opti
   } finally {
     stopFollowing.abort();
     process.off("SIGINT", onInterrupt);
+    client.onWarning = warn;
   }
 }
 

@@ -12,6 +12,14 @@ export interface JobManagerClientOptions {
   token?: string;
   /** Per-request timeout (default 30 s). */
   requestTimeoutMs?: number;
+  /**
+   * How long an event stream may hear nothing from the server, not even a pong to its pings,
+   * before `onWarning` is told (default 15 s). The client keeps waiting: a slow server is no reason
+   * to give up on a job.
+   */
+  silenceMs?: number;
+  /** Told when the server stops answering an event stream, and again when it answers again. */
+  onWarning?: (message: string) => void;
 }
 
 const TERMINAL = new Set(["finished", "stopped", "failed"]);
@@ -21,12 +29,19 @@ export class JobManagerClient {
   readonly baseUrl: string;
   readonly #token: string | undefined;
   readonly #timeoutMs: number;
+  readonly #silenceMs: number;
+  /** Told when the server stops answering an event stream, and when it answers again; replaceable (a live display routes it through itself). */
+  onWarning: ((message: string) => void) | undefined;
+  // One server, one verdict: streams followed side by side warn once, not once each.
+  #silent = false;
 
   constructor(options: JobManagerClientOptions = {}) {
     const host = options.host ?? "127.0.0.1";
     this.baseUrl = `http://${host.includes(":") ? `[${host}]` : host}:${options.port ?? 19001}`;
     this.#token = options.token;
     this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.#silenceMs = options.silenceMs ?? 15_000;
+    this.onWarning = options.onWarning;
   }
 
   /** `{ status: "ok", version }` when the server answers. */
@@ -76,6 +91,7 @@ export class JobManagerClient {
     const socket = new WebSocket(url, { headers: this.#token ? { authorization: `Bearer ${this.#token}` } : {} });
     let failure: Error | undefined;
     const stream = new EventStream<JobEvent>(() => socket.terminate());
+    this.#watchSilence(socket);
     socket.on("message", (data) => {
       try {
         stream.push(JSON.parse(String(data)) as JobEvent);
@@ -149,6 +165,29 @@ export class JobManagerClient {
     }
   }
 
+  // Pings the server over `socket` and tells onWarning when nothing (no event, no pong) came for
+  // silenceMs, then once more when something comes again. A connection the server refuses or
+  // breaks ends the stream as before; silence alone never does.
+  #watchSilence(socket: WebSocket): void {
+    let heard = Date.now();
+    const hear = () => {
+      heard = Date.now();
+      if (!this.#silent) return;
+      this.#silent = false;
+      this.onWarning?.(`the JobManager at ${this.baseUrl} answers again`);
+    };
+    for (const event of ["open", "message", "ping", "pong"] as const) socket.on(event, hear);
+    const timer = setInterval(() => {
+      if (!this.#silent && Date.now() - heard >= this.#silenceMs) {
+        this.#silent = true;
+        this.onWarning?.(`the JobManager at ${this.baseUrl} has not answered for ${seconds(this.#silenceMs)}; still waiting`);
+      }
+      if (socket.readyState === WebSocket.OPEN) socket.ping();
+    }, Math.max(10, Math.min(5000, this.#silenceMs / 3)));
+    timer.unref(); // the socket keeps the process alive while it is open; this timer never does
+    socket.on("close", () => clearInterval(timer));
+  }
+
   async #request<T>(method: string, path: string, body?: unknown, timeoutMs = this.#timeoutMs): Promise<T> {
     let response: Response;
     // fetch holds no ref'd handle while it waits (its timeout is unref'd): without this, a script
@@ -183,4 +222,9 @@ export class JobManagerClient {
     }
     return parsed as T;
   }
+}
+
+// "15 s", "1.5 s", "0.2 s".
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }

@@ -15,7 +15,12 @@ import { dataPaths, defaultDataDir, readToken } from "./paths.js";
 export class RemoteExecutor implements JobExecutor {
   async start(env: BaseEnvironment, options: SubmitOptions, context: StartContext): Promise<RunningJob> {
     const remote = env as RemoteEnvironment;
-    const client = new JobManagerClient({ host: remote.host, port: remote.port, token: remote.token ?? discoverToken(remote.host) });
+    const client = new JobManagerClient({
+      host: remote.host,
+      port: remote.port,
+      token: remote.token ?? discoverToken(remote.host),
+      onWarning: (message) => process.stderr.write(`[sage] ${message}\n`),
+    });
     const entry = remote.entry ?? pipelineEntry();
     if (!entry) throw new PipelineDefinitionError("RemoteEnvironment needs the pipeline's entry file: pass { entry } or run the pipeline as a script");
     // A client that declared the pipeline checks the JobManager builds the same one; a client that

@@ -3,14 +3,17 @@ import { timingSafeEqual } from "node:crypto";
 import { transform } from "esbuild";
 import { WebSocketServer, type WebSocket } from "ws";
 import { createLogger } from "../api/logger.js";
-import type { JobEvent, Logger, StopOptions } from "../api/types.js";
-import { DASHBOARD_HTML } from "./dashboard.js";
-import { MAX_TIMER_MS } from "../runtime/thenable.js";
+import type { JobEvent, Logger } from "../api/types.js";
+import { DASHBOARD_FILES } from "./dashboard.js";
 import { HttpError } from "./http-errors.js";
 import { JobStore } from "./job-store.js";
 import { JobSupervisor } from "./job-supervisor.js";
+import { singleLineLogger } from "./log-sanitizer.js";
+import { startHeartbeat } from "./socket-heartbeat.js";
 import { dataPaths, ensureDataDir, lockDataDir } from "./paths.js";
-import type { ErrorBody, SubmitJobRequest } from "./protocol.js";
+import type { ErrorBody } from "./protocol.js";
+import { readJsonObject } from "./request-body.js";
+import { validateStop, validateSubmit } from "./request-validation.js";
 
 /** Settings of a JobManager server. */
 export interface JobManagerServerOptions {
@@ -24,6 +27,8 @@ export interface JobManagerServerOptions {
   maxBodyBytes?: number;
   /** How long a stop waits for a job process before killing it (default 10 s). */
   stopGraceMs?: number;
+  /** Interval of the pings on event streams; a peer that misses one is disconnected (default 5 s). */
+  heartbeatMs?: number;
   logger?: Logger;
 }
 
@@ -42,7 +47,7 @@ const RESPONDED = Symbol("responded");
 /** Starts a JobManager: HTTP API + WebSocket event streams, jobs in child processes, history in SQLite. */
 export async function startJobManagerServer(options: JobManagerServerOptions): Promise<JobManagerServer> {
   const host = options.host ?? "127.0.0.1";
-  const logger = options.logger ?? createLogger("jobmanager");
+  const logger = singleLineLogger(options.logger ?? createLogger("jobmanager"));
   if (!options.token) throw new Error("a JobManager needs a token");
   ensureDataDir(options.dataDir);
   const unlock = lockDataDir(options.dataDir);
@@ -58,14 +63,17 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
   const startedAt = Date.now();
   const maxBody = options.maxBodyBytes ?? 32 * 1024 * 1024;
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const stopHeartbeat = startHeartbeat(sockets, options.heartbeatMs ?? 5000);
   let address = { host, port: options.port ?? 19001 };
 
   const routes: Route[] = [
-    route("GET", /^\/(dashboard)?$/, async (_request, response) => {
-      response.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": "default-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:" });
-      response.end(DASHBOARD_HTML);
-      return RESPONDED;
-    }, { public: true }),
+    ...DASHBOARD_FILES.map((file) =>
+      route("GET", file.path, async (_request, response) => {
+        response.writeHead(200, { ...file.headers, "content-length": Buffer.byteLength(file.body) });
+        response.end(file.body);
+        return RESPONDED;
+      }, { public: true }),
+    ),
     route("GET", /^\/api\/health$/, async () => ({ status: "ok", version: options.version }), { public: true }),
     route("GET", /^\/api\/info$/, async () => ({
       version: options.version,
@@ -77,8 +85,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
       processes: supervisor.processes(),
     })),
     route("POST", /^\/api\/jobs$/, async (request, response) => {
-      const body = (await readJson(request, maxBody)) as Partial<SubmitJobRequest>;
-      const submit = validateSubmit(body);
+      const submit = validateSubmit(await readJsonObject(request, maxBody));
       await checkBundle(submit.code);
       response.statusCode = 201;
       return supervisor.submit(submit);
@@ -86,14 +93,8 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
     route("GET", /^\/api\/jobs$/, async () => supervisor.list()),
     route("GET", /^\/api\/jobs\/([^/]+)$/, async (_request, _response, id) => supervisor.status(jobId(supervisor, id))!),
     route("POST", /^\/api\/jobs\/([^/]+)\/stop$/, async (request, _response, id) => {
-      const body = (await readJson(request, 64 * 1024, true)) as { mode?: StopOptions["mode"]; graceMs?: number };
-      if (body.mode !== undefined && body.mode !== "drain" && body.mode !== "abort") {
-        throw new HttpError(400, "E_BAD_REQUEST", `stop mode must be "drain" or "abort", got ${JSON.stringify(body.mode)}`);
-      }
-      if (body.graceMs !== undefined && !(typeof body.graceMs === "number" && body.graceMs >= 0 && body.graceMs <= MAX_TIMER_MS)) {
-        throw new HttpError(400, "E_BAD_REQUEST", `graceMs must be a number of milliseconds from 0 to ${MAX_TIMER_MS}`);
-      }
-      return (await supervisor.stop(jobId(supervisor, id), { mode: body.mode, graceMs: body.graceMs }))!;
+      const stop = validateStop(await readJsonObject(request, 64 * 1024, true));
+      return (await supervisor.stop(jobId(supervisor, id), stop))!;
     }),
     route("DELETE", /^\/api\/jobs\/([^/]+)$/, async (_request, _response, id) => {
       const resolved = jobId(supervisor, id);
@@ -116,10 +117,17 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? "/", "http://x").pathname;
     const matching = routes.filter((r) => r.pattern.test(path));
+    // Only the public paths answer before the token check: without the token a caller learns
+    // nothing of which other paths and methods exist.
+    if (!(matching.length > 0 && matching.every((r) => r.public))) authorize(request, options.token);
     if (matching.length === 0) throw new HttpError(404, "E_NOT_FOUND", `no route ${path}`);
-    const match = matching.find((r) => r.method === request.method);
-    if (!match) throw new HttpError(405, "E_METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}`);
-    if (!match.public) authorize(request, options.token);
+    // HEAD is GET without the body (Node's response drops the body of a HEAD by itself).
+    const method = request.method === "HEAD" ? "GET" : request.method;
+    const match = matching.find((r) => r.method === method);
+    if (!match) {
+      response.setHeader("allow", allowedMethods(matching));
+      throw new HttpError(405, "E_METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}`);
+    }
     const result = await match.handler(request, response, decodeParam(match.pattern.exec(path)![1] ?? ""));
     if (result !== RESPONDED) sendJson(response, response.statusCode || 200, result);
   }
@@ -130,10 +138,13 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
     const url = new URL(request.url ?? "/", "http://x");
     const match = /^\/api\/jobs\/([^/]+)\/events$/.exec(url.pathname);
     try {
-      if (!match) throw new HttpError(404, "E_NOT_FOUND", `no WebSocket route ${url.pathname}`);
       authorize(request, options.token, url.searchParams.get("token") ?? undefined);
+      if (!match) throw new HttpError(404, "E_NOT_FOUND", `no WebSocket route ${url.pathname}`);
       const id = jobId(supervisor, decodeParam(match[1]!));
-      sockets.handleUpgrade(request, socket, head, (ws) => streamEvents(ws, supervisor, id));
+      sockets.handleUpgrade(request, socket, head, (ws) => {
+        sockets.emit("connection", ws, request);
+        streamEvents(ws, supervisor, id);
+      });
     } catch (error) {
       const failure = error instanceof HttpError ? error : new HttpError(500, "E_INTERNAL", "internal error");
       const body = JSON.stringify({ error: { code: failure.code, message: failure.message } } satisfies ErrorBody);
@@ -148,6 +159,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
       server.listen(options.port ?? 19001, host, () => resolve());
     });
   } catch (error) {
+    stopHeartbeat();
     store.close();
     unlock();
     throw error;
@@ -161,6 +173,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
     port: address.port,
     async close() {
       // Event streams first: the HTTP server's close waits for every upgraded socket.
+      stopHeartbeat();
       for (const client of sockets.clients) client.terminate();
       sockets.close();
       await new Promise<void>((resolve) => {
@@ -210,6 +223,13 @@ function route(method: string, pattern: RegExp, handler: Route["handler"], flags
   return { method, pattern, handler, public: flags.public === true };
 }
 
+// The Allow header of a 405: the methods of the routes on that path, HEAD with GET.
+function allowedMethods(routes: Route[]): string {
+  const methods = new Set(routes.map((r) => r.method));
+  if (methods.has("GET")) methods.add("HEAD");
+  return [...methods].join(", ");
+}
+
 function authorize(request: IncomingMessage, token: string, queryToken?: string): void {
   const header = request.headers.authorization;
   const given = header?.startsWith("Bearer ") ? header.slice(7) : queryToken;
@@ -227,69 +247,6 @@ function jobId(supervisor: JobSupervisor, idOrPrefix: string): string {
     throw new HttpError(404, "E_JOB_NOT_FOUND", `no job '${idOrPrefix}'${hint}`);
   }
   return id;
-}
-
-async function readJson(request: IncomingMessage, limit: number, allowEmpty = false): Promise<unknown> {
-  const declared = Number(request.headers["content-length"] ?? NaN);
-  if (declared > limit) {
-    request.resume();
-    throw new HttpError(413, "E_TOO_LARGE", `request body of ${declared} bytes exceeds the limit of ${limit}`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      request.resume();
-      throw new HttpError(413, "E_TOO_LARGE", `request body exceeds the limit of ${limit} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
-  if (text.trim() === "") {
-    if (allowEmpty) return {};
-    throw new HttpError(400, "E_BAD_REQUEST", "the request needs a JSON body");
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new HttpError(400, "E_BAD_JSON", `malformed JSON: ${(error as Error).message}`);
-  }
-}
-
-function validateSubmit(body: Partial<SubmitJobRequest>): SubmitJobRequest {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) throw new HttpError(400, "E_BAD_REQUEST", "the body must be a JSON object");
-  if (typeof body.code !== "string" || body.code.length === 0) throw new HttpError(400, "E_BAD_REQUEST", "'code' (the bundled job module) must be a non-empty string");
-  if (body.name !== undefined && typeof body.name !== "string") throw new HttpError(400, "E_BAD_REQUEST", "'name' must be a string");
-  const options = body.options ?? {};
-  if (typeof options !== "object" || options === null) throw new HttpError(400, "E_BAD_REQUEST", "'options' must be an object");
-  if (options.timeoutMs !== undefined && !(typeof options.timeoutMs === "number" && options.timeoutMs > 0 && options.timeoutMs <= MAX_TIMER_MS)) {
-    throw new HttpError(400, "E_BAD_REQUEST", `'options.timeoutMs' must be a positive number of milliseconds up to ${MAX_TIMER_MS}`);
-  }
-  if (body.label !== undefined && typeof body.label !== "string") throw new HttpError(400, "E_BAD_REQUEST", "'label' must be a string");
-  if (options.graphFingerprint !== undefined && typeof options.graphFingerprint !== "string") {
-    throw new HttpError(400, "E_BAD_REQUEST", "'options.graphFingerprint' must be a string");
-  }
-  if (options.pipelineIndex !== undefined && !(Number.isInteger(options.pipelineIndex) && options.pipelineIndex >= 0 && options.pipelineIndex < 1_000_000)) {
-    throw new HttpError(400, "E_BAD_REQUEST", "'options.pipelineIndex' must be a non-negative integer");
-  }
-  const env = options.env ?? {};
-  if (typeof env !== "object" || env === null || Object.values(env).some((v) => typeof v !== "string")) {
-    throw new HttpError(400, "E_BAD_REQUEST", "'options.env' must map names to string values");
-  }
-  return {
-    name: body.name || undefined,
-    label: body.label || undefined,
-    code: body.code,
-    options: {
-      autostop: options.autostop === true,
-      timeoutMs: options.timeoutMs,
-      keepServices: options.keepServices === true,
-      graphFingerprint: options.graphFingerprint,
-      env,
-      ...(options.pipelineIndex !== undefined && { pipelineIndex: options.pipelineIndex }),
-    },
-  };
 }
 
 // A bundle that does not parse is refused at the door, with the parser's message.

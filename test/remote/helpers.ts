@@ -39,6 +39,7 @@ export interface TestServerOptions {
   token?: string;
   maxBodyBytes?: number;
   stopGraceMs?: number;
+  heartbeatMs?: number;
 }
 
 /** Starts a JobManager on a free loopback port with a temp data dir and a random token. */
@@ -54,6 +55,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     version: "test",
     maxBodyBytes: options.maxBodyBytes,
     stopGraceMs: options.stopGraceMs,
+    heartbeatMs: options.heartbeatMs,
     logger: collectingLogger(logLines),
   });
   let closed: Promise<void> | undefined;

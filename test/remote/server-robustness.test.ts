@@ -78,8 +78,10 @@ describe("remote mode - the dashboard", () => {
         expect(response.headers.get("content-type")).toMatch(/text\/html/);
         const html = await response.text();
         expect(html).toContain("<title>SAGE JobManager</title>");
-        expect(html).toContain("/api/jobs"); // it talks to the API with the token the user gives it
       }
+      const script = await fetch(`${server.baseUrl}/dashboard.js`);
+      expect(script.status).toBe(200);
+      expect(await script.text()).toContain("/api/jobs"); // it talks to the API with the token the user gives it
       expect((await request(server, "GET", "/api/jobs", { token: null })).status).toBe(401);
     } finally {
       await server.close();

@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closeTestServer, startTestServer, waitUntil, type TestServer } from "./helpers.js";
+
+// Markup in a status field: a job process reports its own status, so a job can put anything in it.
+const XSS = `<img src=x onerror="alert(1)">`;
+
+describe("remote mode - the dashboard escapes what it shows and runs no inline script", () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+
+  afterAll(async () => {
+    await closeTestServer(server);
+  });
+
+  it("serves the page under a CSP without 'unsafe-inline', with no inline script, style or handler", async () => {
+    const response = await fetch(`${server.baseUrl}/`);
+    const csp = response.headers.get("content-security-policy") ?? "";
+    expect(csp).not.toContain("unsafe-inline");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    const html = await response.text();
+    for (const [, attributes, body] of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)) {
+      expect(attributes).toMatch(/\bsrc="\/[^"]+"/);
+      expect(body!.trim()).toBe("");
+    }
+    expect(html).not.toMatch(/<style\b/);
+    expect(html).not.toMatch(/\sstyle=/);
+    expect(html).not.toMatch(/\son[a-z]+=/i);
+    expect(html).not.toMatch(/javascript:/i);
+  });
+
+  it("serves its script and stylesheet without a token, with their content types", async () => {
+    for (const [path, type] of [["/dashboard.js", "text/javascript"], ["/dashboard.css", "text/css"]] as const) {
+      const response = await fetch(`${server.baseUrl}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get("content-type"), path).toContain(type);
+      expect(response.headers.get("x-content-type-options"), path).toBe("nosniff");
+    }
+  });
+
+  it("escapes every field of a forged status, numbers included, in the job list and the detail", async () => {
+    const forged = {
+      id: `abcd1234${XSS}`,
+      name: XSS,
+      state: "running",
+      platform: XSS,
+      runtimeMs: XSS,
+      tasks: XSS,
+      services: XSS,
+      operators: [{ name: XSS, kind: XSS, parallelism: XSS, recordsIn: XSS, recordsOut: XSS, errors: XSS }],
+      serviceDetails: [{ name: XSS, state: XSS, calls: XSS }],
+      error: { operator: XSS, message: XSS },
+    };
+    const page = await loadDashboard(server, (path) => {
+      if (path === "/api/info") return { version: XSS, host: "127.0.0.1", port: server.port };
+      if (path === "/api/jobs") return [forged];
+      if (path.endsWith("/logs")) return { lines: [XSS], next: 1 };
+      return forged;
+    });
+    await waitUntil(() => page.element("detail").innerHTML.includes("Operator") && page.sockets.length > 0, 5000, "the dashboard to render the job");
+    const jobs = page.element("jobs").innerHTML;
+    expect(jobs).toContain("&lt;img");
+    expect(jobs).not.toContain("<img");
+    expect(page.element("detail").innerHTML).toContain("&lt;img");
+    expect(page.element("detail").innerHTML).not.toContain("<img");
+    // The live stream renders the same way.
+    page.sockets[0]!.emit("message", { data: JSON.stringify({ type: "metrics", jobId: forged.id, status: { ...forged, tasks: `${XSS}live` } }) });
+    expect(page.element("detail").innerHTML).toContain("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;live");
+    expect(page.element("detail").innerHTML).not.toContain("<img");
+    page.stop();
+  });
+});
+
+interface FakeElement {
+  innerHTML: string;
+  textContent: string;
+  hidden: boolean;
+  value: string;
+  dataset: Record<string, string>;
+  addEventListener(type: string, listener: (...args: unknown[]) => void): void;
+}
+
+/**
+ * Runs the dashboard's script, as the page references it, against a minimal DOM: elements are
+ * plain objects, fetch answers from `answer`, WebSockets are recorded (no browser needed).
+ */
+async function loadDashboard(server: TestServer, answer: (path: string) => unknown) {
+  const html = await (await fetch(`${server.baseUrl}/`)).text();
+  const scripts: string[] = [];
+  for (const [, attributes, body] of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)) {
+    const src = /\bsrc="([^"]+)"/.exec(attributes!)?.[1];
+    scripts.push(src ? await (await fetch(`${server.baseUrl}${src}`)).text() : body!);
+  }
+  const elements = new Map<string, FakeElement>();
+  const element = (id: string): FakeElement => {
+    let found = elements.get(id);
+    if (!found) {
+      found = { innerHTML: "", textContent: "", hidden: false, value: "", dataset: {}, addEventListener() {} };
+      elements.set(id, found);
+    }
+    return found;
+  };
+  const sockets: Array<{ emit(type: string, event: unknown): void }> = [];
+  class FakeWebSocket {
+    readonly listeners = new Map<string, Array<(event: unknown) => void>>();
+    onmessage?: (event: unknown) => void;
+    constructor() {
+      sockets.push(this);
+    }
+    addEventListener(type: string, listener: (event: unknown) => void) {
+      this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+    }
+    emit(type: string, event: unknown) {
+      for (const listener of this.listeners.get(type) ?? []) listener(event);
+      if (type === "message") this.onmessage?.(event);
+    }
+    close() {}
+  }
+  const intervals: NodeJS.Timeout[] = [];
+  const globals = {
+    document: { getElementById: element, querySelectorAll: () => [] },
+    localStorage: { getItem: () => "a-token", setItem() {} },
+    location: { hash: "", pathname: "/", protocol: "http:", host: `127.0.0.1:${server.port}` },
+    history: { replaceState() {} },
+    fetch: async (path: string) => ({ status: 200, ok: true, statusText: "OK", json: async () => answer(path) }),
+    WebSocket: FakeWebSocket,
+    setInterval: (fn: () => void, ms: number) => {
+      const timer = setInterval(fn, ms);
+      intervals.push(timer);
+      return timer;
+    },
+  };
+  for (const script of scripts) new Function(...Object.keys(globals), script)(...Object.values(globals));
+  return { element, sockets, stop: () => intervals.forEach(clearInterval) };
+}
