@@ -12,8 +12,12 @@ export interface RunningJob extends JobHandle {
  * registers the implementations, so imports keep pointing downward.
  */
 export interface JobExecutor {
-  /** Starts the job; resolves once it is running, or has already failed or ended. */
-  start(env: BaseEnvironment, options: SubmitOptions): Promise<RunningJob>;
+  /**
+   * Starts the job; resolves once it is running, or has already failed or ended. `created` is
+   * told the job as soon as it exists (before its services are set up), so that it can be
+   * stopped while it starts; an executor that cannot tell earlier need not call it.
+   */
+  start(env: BaseEnvironment, options: SubmitOptions, created?: (job: RunningJob) => void): Promise<RunningJob>;
 }
 
 const executors = new Map<Platform, () => JobExecutor>();

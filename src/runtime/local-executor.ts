@@ -6,8 +6,9 @@ import { JobController } from "./job-controller.js";
 
 /** Runs jobs in this process. */
 export class LocalExecutor implements JobExecutor {
-  async start(env: BaseEnvironment, options: SubmitOptions): Promise<RunningJob> {
+  async start(env: BaseEnvironment, options: SubmitOptions, created?: (job: RunningJob) => void): Promise<RunningJob> {
     const job = new JobController(env, compile(env), { ...options, platform: "local" });
+    created?.(job);
     await job.start();
     return job;
   }
