@@ -32,25 +32,37 @@ export function validateSubmitOptions(options: unknown, envName: string): void {
   if (problem) throw new PipelineDefinitionError(`submit of '${envName}': ${problem}`);
 }
 
-/** Throws TypeError when the options of `job.wait()` are invalid. */
-export function validateWaitOptions(options: unknown): void {
-  if (options === undefined) return;
-  if (options === null || typeof options !== "object") throw new TypeError(`wait(): options must be an object, got ${describe(options)}`);
+/** Checks the options of `job.wait()`; the problem, or undefined when they are fine. */
+export function waitOptionsProblem(options: unknown): string | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== "object") return `options must be an object, got ${describe(options)}`;
   const { timeoutMs } = options as { timeoutMs?: unknown };
   if (timeoutMs !== undefined && !isTimerMs(timeoutMs, false)) {
-    throw new TypeError(`wait(): timeoutMs must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${describe(timeoutMs)}`);
+    return `timeoutMs must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${describe(timeoutMs)}`;
   }
+  return undefined;
 }
 
-/** Throws TypeError when the options of `job.stop()` are invalid (the JobManager refuses the same). */
-export function validateStopOptions(options: unknown): void {
-  if (options === undefined) return;
-  if (options === null || typeof options !== "object") throw new TypeError(`stop(): options must be an object, got ${describe(options)}`);
+/** Checks the options of `job.stop()` (the body of the JobManager's stop request too). */
+export function stopOptionsProblem(options: unknown): string | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== "object") return `options must be an object, got ${describe(options)}`;
   const { mode, graceMs } = options as StopOptions;
-  if (mode !== undefined && mode !== "drain" && mode !== "abort") throw new TypeError(`stop(): mode must be "drain" or "abort", got ${describe(mode)}`);
-  if (graceMs !== undefined && !isTimerMs(graceMs, true)) {
-    throw new TypeError(`stop(): graceMs must be a number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${describe(graceMs)}`);
-  }
+  if (mode !== undefined && mode !== "drain" && mode !== "abort") return `mode must be "drain" or "abort", got ${describe(mode)}`;
+  if (graceMs !== undefined && !isTimerMs(graceMs, true)) return `graceMs must be a number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${describe(graceMs)}`;
+  return undefined;
+}
+
+/** Throws TypeError when the options of `job.wait()` are invalid. */
+export function validateWaitOptions(options: unknown): void {
+  const problem = waitOptionsProblem(options);
+  if (problem) throw new TypeError(`wait(): ${problem}`);
+}
+
+/** Throws TypeError when the options of `job.stop()` are invalid. */
+export function validateStopOptions(options: unknown): void {
+  const problem = stopOptionsProblem(options);
+  if (problem) throw new TypeError(`stop(): ${problem}`);
 }
 
 /** Throws PipelineDefinitionError naming the operator when its options are invalid. */
