@@ -67,6 +67,9 @@ export function validateStopOptions(options: unknown): void {
 
 /** Throws PipelineDefinitionError naming the operator when its options are invalid. */
 export function validateOperatorOptions(options: OperatorOptions, name: string): void {
+  if (options.name !== undefined && (typeof options.name !== "string" || options.name.trim() === "")) {
+    throw new PipelineDefinitionError(`an operator's name must be a non-empty string, got ${describe(options.name)}`);
+  }
   for (const [key, limit] of [["parallelism", MAX_PARALLELISM], ["concurrency", MAX_CONCURRENCY]] as const) {
     const value = options[key];
     if (value === undefined) continue;

@@ -42,6 +42,8 @@ describe("local mode - bad pipelines and failing services", () => {
     // It killed the process with a V8 out-of-memory error ("invalid table size"), and submit never settled.
     ["parallelism 1e9", (env: LocalEnvironment) => env.fromBatch([1]).map((x) => x, { parallelism: 1e9, name: "Wide" }), /operator 'Wide': parallelism 1000000000 is above the limit of 1024/],
     ["concurrency 1e9", (env: LocalEnvironment) => env.fromBatch([1]).map((x) => x, { concurrency: 1e9, name: "Deep" }), /operator 'Deep': concurrency 1000000000 is above the limit of 10000/],
+    ["an empty operator name", (env: LocalEnvironment) => env.fromBatch([1]).map((x) => x, { name: "" }), /an operator's name must be a non-empty string, got ""/],
+    ["a numeric operator name", (env: LocalEnvironment) => env.fromBatch([1]).map((x) => x, { name: 7 as never }), /an operator's name must be a non-empty string, got 7/],
     ["a string parallelism", (env: LocalEnvironment) => env.fromBatch([1]).map((x) => x, { parallelism: "2" as never, name: "Str" }), /operator 'Str': parallelism must be a positive integer, got "2"/],
     ["a MapFunction class given to filter", (env: LocalEnvironment) => env.fromBatch([1]).filter(class Doubler extends MapFunction { execute(x: number) { return x * 2; } } as never), /filter needs a FilterFunction class \(or a plain function\), but Doubler is a MapFunction/],
     ["a SourceFunction class given to fromBatch", (env: LocalEnvironment) => env.fromBatch(class Ticks extends SourceFunction { execute() { return 1; } } as never), /Ticks is a SourceFunction, not a BatchFunction \(fromSource\(\) takes a SourceFunction\)/],
