@@ -5,6 +5,7 @@ import type { BatchSource, UnboundedSource } from "./function-types.js";
 import { ServiceFactory, type ServiceDefinition, type ServiceOptions } from "./service.js";
 import type { Transformation, TransformationKind } from "./transformation.js";
 import { validateFunction } from "./validate-function.js";
+import { validateOperatorOptions, validateSubmitOptions } from "./validate-options.js";
 import type { EnvironmentConfig, JobHandle, JobStatus, OperatorOptions, Platform, SourceOptions, SubmitOptions } from "./types.js";
 
 /** What every environment shares: the pipeline being declared, its services, and submit/stop/close. */
@@ -21,6 +22,8 @@ export abstract class BaseEnvironment {
   readonly serviceFactories = new Map<string, ServiceFactory>();
   readonly #names = new Set<string>();
   #job?: RunningJob;
+  /** While a submit runs: resolves to its job once that exists (undefined if none was created). */
+  #submitting?: Promise<RunningJob | undefined>;
 
   constructor(name: string, config: EnvironmentConfig = {}) {
     this.name = name;
@@ -70,43 +73,72 @@ export abstract class BaseEnvironment {
     return this._streamOf<T>(this._addTransformation("future", undefined, [], { name }));
   }
 
-  /** Compiles and starts the pipeline. With `autostop`, resolves only after the job ended and was cleaned up. */
+  /**
+   * Compiles and starts the pipeline. With `autostop`, resolves only after the job ended and was
+   * cleaned up. One job per environment at a time: a submit while another runs (or is still
+   * starting) is refused.
+   */
   async submit(options: SubmitOptions = {}): Promise<JobHandle> {
-    if (this.#job && !(await isTerminal(this.#job))) {
-      throw new PipelineDefinitionError(`environment '${this.name}' already runs job ${this.#job.id}; stop it or wait for it first`);
+    validateSubmitOptions(options, this.name);
+    // Claimed before the first await, so two submits in the same tick cannot both pass.
+    if (this.#submitting) throw this.#busy(await this.#submitting);
+    let created!: (job: RunningJob | undefined) => void;
+    this.#submitting = new Promise((resolve) => (created = resolve));
+    const adopt = (job: RunningJob) => {
+      this.#job = job;
+      this.jobId = job.id;
+      created(job);
+    };
+    try {
+      const previous = this.#job;
+      if (previous && !(await isTerminal(previous))) throw this.#busy(previous);
+      await previous?.release();
+      const job = await executorFor(this.platform).start(this, options, { pipelineIndex: claimPipelineIndex(), created: adopt });
+      adopt(job);
+      announceJob(this, job);
+      const status = await job.status();
+      if (status.state === "failed") throw new JobFailedError(status);
+      if (!options.autostop) return job;
+      await waitForAutostop(job, options.timeoutMs);
+      return job;
+    } finally {
+      created(undefined);
+      this.#submitting = undefined;
     }
-    await this.#job?.release();
-    const job = await executorFor(this.platform).start(this, options, { pipelineIndex: claimPipelineIndex() });
-    this.#job = job;
-    this.jobId = job.id;
-    announceJob(this, job);
-    const status = await job.status();
-    if (status.state === "failed") throw new JobFailedError(status);
-    if (!options.autostop) return job;
-    await waitForAutostop(job, options.timeoutMs);
-    return job;
   }
 
-  /** Stops the submitted job (draining it) and cleans up its services; the final status. */
+  /**
+   * Stops the submitted job (draining it) and cleans up its services; the final status. A job
+   * still starting (its services setting up) is stopped too: its submit then ends as stopped.
+   */
   async stop(): Promise<JobStatus> {
-    const job = this.#job;
+    const job = (this.#submitting && (await this.#submitting)) || this.#job;
     if (!job) throw new PipelineDefinitionError(`environment '${this.name}' has no submitted job to stop`);
     const status = await job.stop();
     await job.release();
     return job.status().catch(() => status);
   }
 
-  /** Stops the job if it runs and releases everything the environment holds. */
+  /** Stops the job if it runs (or is starting) and releases everything the environment holds. */
   async close(): Promise<void> {
-    if (this.#job) await this.stop();
+    const job = (this.#submitting && (await this.#submitting)) || this.#job;
+    if (job) await this.stop();
     this.#job = undefined;
+  }
+
+  #busy(job: RunningJob | undefined): PipelineDefinitionError {
+    return new PipelineDefinitionError(
+      job
+        ? `environment '${this.name}' already runs job ${job.id}; stop it or wait for it first`
+        : `environment '${this.name}' is already submitting a job; wait for that submit first`,
+    );
   }
 
   /** @internal Records a transformation with a unique name. */
   _addTransformation(kind: TransformationKind, fn: unknown, inputs: Transformation[], options: OperatorOptions): Transformation {
-    const baseName = options.name ?? defaultName(kind, fn);
+    const baseName = options.name ?? defaultName(kind, fn, this.pipeline.length);
     validateFunction(kind, fn, inputs, baseName);
-    validateOptions(options, baseName);
+    validateOperatorOptions(options, baseName);
     const transformation: Transformation = {
       id: this.pipeline.length,
       kind,
@@ -150,32 +182,11 @@ async function isTerminal(job: RunningJob): Promise<boolean> {
   return state === "finished" || state === "stopped" || state === "failed";
 }
 
-const KIND_NAMES: Record<TransformationKind, string> = {
-  batch: "Batch",
-  source: "Source",
-  map: "Map",
-  filter: "Filter",
-  flatMap: "FlatMap",
-  keyBy: "KeyBy",
-  sink: "Sink",
-  coMap: "CoMap",
-  join: "Join",
-  future: "Future",
-};
-
-function defaultName(kind: TransformationKind, fn: unknown): string {
-  const fnName = typeof fn === "function" ? fn.name : "";
-  return fnName && fnName !== "anonymous" ? fnName : KIND_NAMES[kind];
+// A function's own name when it reads as one (a class, a named or assigned function), else the
+// operator's kind and position: an inline lambda has no name, and a bound or generated one an odd one.
+function defaultName(kind: TransformationKind, fn: unknown, index: number): string {
+  const fnName = typeof fn === "function" ? fn.name.replace(/^(bound )+/, "") : "";
+  return IDENTIFIER.test(fnName) && fnName !== "anonymous" ? fnName : `${kind}#${index}`;
 }
 
-function validateOptions(options: OperatorOptions, name: string): void {
-  for (const key of ["parallelism", "concurrency"] as const) {
-    const value = options[key];
-    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
-      throw new PipelineDefinitionError(`operator '${name}': ${key} must be a positive integer, got ${String(value)}`);
-    }
-  }
-  if (options.args !== undefined && !Array.isArray(options.args)) {
-    throw new PipelineDefinitionError(`operator '${name}': args must be an array`);
-  }
-}
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;

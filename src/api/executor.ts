@@ -20,6 +20,11 @@ export interface JobExecutor {
 export interface StartContext {
   /** The number of this `submit()` among every environment's submits in this process, from 0. */
   pipelineIndex: number;
+  /**
+   * Told the job as soon as it exists (before its services are set up), so that it can be stopped
+   * while it starts; an executor that cannot tell earlier need not call it.
+   */
+  created?: (job: RunningJob) => void;
 }
 
 // On globalThis: a CLI and the pipeline it runs may hold two copies of this package.

@@ -115,7 +115,10 @@ export interface EnvironmentConfig {
   /** Limit of each service's setup() (default 30 s) and cleanup() (default 10 s). */
   serviceSetupTimeoutMs?: number;
   serviceCleanupTimeoutMs?: number;
-  /** How long an abort waits for tasks to notice before abandoning them (default 2 s). */
+  /**
+   * How long an abort waits for the functions' close() hooks before it ends the job anyway
+   * (default 2 s). Calls still in flight are never waited for: their results are dropped.
+   */
   abortGraceMs?: number;
   /** Log level of the job's logger (default "info", or SAGE_LOG_LEVEL). */
   logLevel?: LogLevel;

@@ -53,7 +53,7 @@ describe("buildLogicalGraph", () => {
 
     const names = buildLogicalGraph(env.pipeline).operators.map((op) => op.name);
 
-    expect(names).toEqual(["Batch", "upper", "upper_1", "Map", "Map_1"]);
+    expect(names).toEqual(["batch#0", "upper", "upper_1", "map#3", "map#4"]);
   });
 
   it.each<{ title: string; build: (env: LocalEnvironment) => void; edges: string[] }>([

@@ -1,6 +1,6 @@
 import type { BaseEnvironment } from "../api/environment.js";
 import { PipelineDefinitionError } from "../api/errors.js";
-import { jobProcessHook, type JobExecutor, type RunningJob } from "../api/executor.js";
+import { jobProcessHook, type JobExecutor, type RunningJob, type StartContext } from "../api/executor.js";
 import type { JobEvent, JobStatus, StopOptions, SubmitOptions } from "../api/types.js";
 import { compile } from "../graph/compile.js";
 import { describeGraph, graphFingerprint } from "../graph/fingerprint.js";
@@ -12,7 +12,7 @@ import type { JobProcessMessage } from "./protocol.js";
  * process hook deciding whether this pipeline runs here and reporting its events to the supervisor.
  */
 export class InJobExecutor implements JobExecutor {
-  async start(env: BaseEnvironment, options: SubmitOptions): Promise<RunningJob> {
+  async start(env: BaseEnvironment, options: SubmitOptions, context?: StartContext): Promise<RunningJob> {
     const hook = jobProcessHook()!;
     const turn = hook.beginPipeline();
     if (turn.action !== "run") {
@@ -35,6 +35,7 @@ export class InJobExecutor implements JobExecutor {
     }
     const job = new JobController(env, graph, { ...options, keepServices, platform: "remote", jobId: hook.jobId });
     hook.attach(job);
+    context?.created?.(job);
     await job.start();
     // The pipeline a RemoteEnvironment client submitted: what follows its submit() runs on the
     // client, so here the module stays at this point until the job process ends with the job.

@@ -1,5 +1,5 @@
 import type { StopOptions } from "../api/types.js";
-import { MAX_TIMER_MS } from "../runtime/thenable.js";
+import { stopOptionsProblem, submitOptionsProblem } from "../api/validate-options.js";
 import { HttpError } from "./http-errors.js";
 import type { SubmitJobRequest } from "./protocol.js";
 import { describeJson, isPlainObject } from "./request-body.js";
@@ -22,9 +22,9 @@ export function validateSubmit(body: Record<string, unknown>): SubmitJobRequest 
   const options = body.options === undefined ? {} : body.options;
   if (!isPlainObject(options)) throw bad(`'options' must be an object, got ${describeJson(options)}`);
   const { timeoutMs, graphFingerprint, pipelineIndex } = options;
-  if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
-    throw bad(`'options.timeoutMs' must be a positive number of milliseconds up to ${MAX_TIMER_MS}`);
-  }
+  // The same rules as env.submit() in every mode, in the same words.
+  const problem = submitOptionsProblem({ timeoutMs, autostop: options.autostop, keepServices: options.keepServices });
+  if (problem) throw bad(`'options': ${problem}`);
   if (graphFingerprint !== undefined && typeof graphFingerprint !== "string") throw bad("'options.graphFingerprint' must be a string");
   if (pipelineIndex !== undefined && !(typeof pipelineIndex === "number" && Number.isInteger(pipelineIndex) && pipelineIndex >= 0 && pipelineIndex < 1_000_000)) {
     throw bad("'options.pipelineIndex' must be a non-negative integer");
@@ -35,7 +35,7 @@ export function validateSubmit(body: Record<string, unknown>): SubmitJobRequest 
     code: body.code,
     options: {
       autostop: optionalBoolean(options.autostop, "options.autostop"),
-      timeoutMs,
+      timeoutMs: timeoutMs as number | undefined,
       keepServices: optionalBoolean(options.keepServices, "options.keepServices"),
       graphFingerprint,
       env: validateEnv(options.env === undefined ? {} : options.env),
@@ -46,11 +46,9 @@ export function validateSubmit(body: Record<string, unknown>): SubmitJobRequest 
 
 /** Checks the body of `POST /api/jobs/:id/stop` (already known to be an object). */
 export function validateStop(body: Record<string, unknown>): StopOptions {
-  const { mode, graceMs } = body;
-  if (mode !== undefined && mode !== "drain" && mode !== "abort") throw bad(`stop mode must be "drain" or "abort", got ${JSON.stringify(mode)}`);
-  if (graceMs !== undefined && !(typeof graceMs === "number" && graceMs >= 0 && graceMs <= MAX_TIMER_MS)) {
-    throw bad(`graceMs must be a number of milliseconds from 0 to ${MAX_TIMER_MS}`);
-  }
+  const { mode, graceMs } = body as StopOptions;
+  const problem = stopOptionsProblem({ mode, graceMs });
+  if (problem) throw bad(`stop ${problem}`);
   return { mode, graceMs };
 }
 

@@ -1,7 +1,8 @@
 import type { BaseEnvironment } from "../api/environment.js";
-import { OperatorError } from "../api/errors.js";
+import { OperatorError, messageOf } from "../api/errors.js";
 import type { FunctionContext } from "../api/types.js";
 import type { EdgeSpec, ExecutionGraph, OperatorSpec, TaskSpec } from "../graph/execution-graph.js";
+import { UnhashableKeyError } from "./hash.js";
 import { functionContext, type JobScope } from "./job-context.js";
 import { LoopTracker } from "./loop-tracker.js";
 import { NO_WORK_TRACKING, newCounters, type OperatorCounters, type WorkCounter } from "./metrics.js";
@@ -141,7 +142,20 @@ function routerOutput(build: BuildContext, edge: EdgeSpec, index: number, tracke
     const sender = build.transport.sender(edge, index, to);
     return edge.loop !== undefined && tracker ? trackedSender(sender, tracker) : sender;
   });
-  return { partition: edge.partition, senders };
+  if (edge.partition !== "hash") return { partition: edge.partition, senders };
+  return { partition: edge.partition, senders, keyError: keyErrorOf(build, edge, index) };
+}
+
+// A hash edge leaves a task that ends with the keyBy whose keys it partitions: that operator failed.
+function keyErrorOf(build: BuildContext, edge: EdgeSpec, index: number): (error: unknown) => Error {
+  const keyBy = build.graph.tasks.find((t) => t.id === edge.from)!.operators.at(-1)!;
+  return (error) => {
+    if (error instanceof OperatorError) return error;
+    const counters = build.counters.get(keyBy.name)?.[index];
+    if (counters) counters.errors++;
+    const problem = error instanceof UnhashableKeyError ? error.message : `a key that cannot be hashed: ${messageOf(error)}`;
+    return new OperatorError(keyBy.name, new TypeError(`${keyBy.kind} '${keyBy.name}' returned ${problem}`, { cause: error }));
+  };
 }
 
 // Counts batches sent inside a loop as in-flight work until the receiver has processed them.

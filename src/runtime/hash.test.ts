@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { partitionOf, stableHash } from "./hash.js";
+import { UnhashableKeyError, partitionOf, stableHash } from "./hash.js";
 
 describe("stableHash", () => {
   // Pinned values: a change here moves keyed records to other instances across versions and workers.
@@ -94,5 +94,20 @@ describe("partitionOf", () => {
     for (let i = 0; i < 100; i++) {
       expect(partitionOf({ user: i, region: "eu" }, 5)).toBe(partitionOf({ region: "eu", user: i }, 5));
     }
+  });
+});
+
+describe("stableHash of keys that refer to themselves", () => {
+  it("throws UnhashableKeyError for a cycle, at any depth", () => {
+    const direct: Record<string, unknown> = { a: 1 };
+    direct.self = direct;
+    const deep: Record<string, unknown> = { a: { b: [1] } };
+    ((deep.a as Record<string, unknown>).b as unknown[]).push(deep);
+    for (const key of [direct, deep, [direct]]) expect(() => stableHash(key)).toThrow(UnhashableKeyError);
+  });
+
+  it("hashes an object that appears twice without a cycle like its copy", () => {
+    const shared = { x: 1 };
+    expect(stableHash({ a: shared, b: [shared, shared] })).toBe(stableHash({ a: { x: 1 }, b: [{ x: 1 }, { x: 1 }] }));
   });
 });

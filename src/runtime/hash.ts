@@ -44,13 +44,26 @@ function hashString(s: string): number {
   return mixInt(h);
 }
 
-// Object keys hash by content with sorted property names, so {a,b} and {b,a} meet.
+/** A key that cannot be hashed by content (it refers to itself). */
+export class UnhashableKeyError extends TypeError {}
+
+// Object keys hash by content with sorted property names, so {a,b} and {b,a} meet. The sorted
+// copies defeat JSON.stringify's own cycle check (each visit makes a new object), so the path
+// from the root is tracked here: `holders` are the objects being written, `sources` what each
+// was made from. An object met again on its own path is a cycle; one met twice elsewhere is not.
 function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
-      : typeof v === "bigint"
-        ? `${v}n`
-        : v,
-  );
+  const holders: unknown[] = [];
+  const sources: unknown[] = [];
+  return JSON.stringify(value, function (this: unknown, _k, v: unknown) {
+    let depth = holders.length;
+    while (depth > 0 && holders[depth - 1] !== this) depth--;
+    holders.length = sources.length = depth;
+    if (typeof v === "bigint") return `${v}n`;
+    if (v === null || typeof v !== "object") return v;
+    if (sources.includes(v)) throw new UnhashableKeyError("a key with a circular reference, which cannot be hashed: keys are hashed by content, return plain data");
+    const written = Array.isArray(v) ? v : Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
+    holders.push(written);
+    sources.push(v);
+    return written;
+  });
 }

@@ -4,6 +4,7 @@ import { JobTimeoutError, OperatorError, messageOf } from "../api/errors.js";
 import type { RunningJob } from "../api/executor.js";
 import { createLogger, defaultLogLevel, stderrLogSink, type LogSink } from "../api/logger.js";
 import type { JobEvent, JobState, JobStatus, Logger, Platform, StopOptions, SubmitOptions } from "../api/types.js";
+import { validateStopOptions, validateWaitOptions } from "../api/validate-options.js";
 import type { ExecutionGraph } from "../graph/execution-graph.js";
 import { buildTasks } from "./build-task.js";
 import { EventStream } from "./event-stream.js";
@@ -62,8 +63,10 @@ export class JobController implements RunningJob {
   #endedAt: Date | undefined;
   #state: JobState = "created";
   #error: JobStatus["error"];
-  #runs: Array<Promise<void>> = [];
+  #tasks: TaskInstance[] = [];
   #liveTasks = 0;
+  /** The setup of the service being started, while one is (an abort waits for it to clean up). */
+  #settingUp: Promise<unknown> | undefined;
   /** Service instances created and not yet cleaned up. */
   readonly #liveHosts = new Set<ServiceHost>();
   #ending: "drain" | "abort" | "fail" | undefined;
@@ -101,6 +104,8 @@ export class JobController implements RunningJob {
     let tasks: TaskInstance[];
     try {
       await this.#startServices(scope);
+      // Stopped or failed while services were starting: the abort path cleans up and ends the job.
+      if (this.#ending !== undefined) return;
       tasks = buildTasks({
         env: this.#env,
         graph: this.#graph,
@@ -115,14 +120,13 @@ export class JobController implements RunningJob {
       await this.#fail(error);
       return;
     }
-    // Stopped or failed while services were starting: the abort path has cleaned up and ends the job.
-    if (this.#ending !== undefined) return;
     this.#startedAt = new Date();
     this.#keepAlive = setInterval(() => {}, 1 << 30);
     this.#liveTasks = tasks.length;
+    this.#tasks = tasks;
     this.#setState("running");
-    this.#runs = tasks.map((task) =>
-      task.run().then(
+    tasks.forEach((task) =>
+      void task.run().then(
         () => this.#taskEnded(),
         (error) => this.#taskFailed(task, error),
       ),
@@ -170,6 +174,7 @@ export class JobController implements RunningJob {
 
   /** Resolves at the terminal status; rejects with JobTimeoutError when `timeoutMs` expires first. */
   async wait(options: { timeoutMs?: number } = {}): Promise<JobStatus> {
+    validateWaitOptions(options);
     const { timeoutMs } = options;
     if (TERMINAL.has(this.#state) || timeoutMs === undefined) return this.#done;
     let timer: NodeJS.Timeout | undefined;
@@ -183,11 +188,15 @@ export class JobController implements RunningJob {
     }
   }
 
-  /** Stops the job: `drain` (default; turns into abort after `graceMs`) or `abort`. */
+  /**
+   * Stops the job: `drain` (default; turns into abort after `graceMs`) or `abort`. A job still
+   * setting its services up has nothing in flight to drain: it is aborted.
+   */
   async stop(options: StopOptions = {}): Promise<JobStatus> {
+    validateStopOptions(options);
     // A job already finishing (cleaning up after its last record) ends as it is.
     if (TERMINAL.has(this.#state) || this.#state === "finishing" || this.#ending === "fail" || this.#ending === "abort") return this.#done;
-    if (options.mode === "abort") {
+    if (options.mode === "abort" || this.#state === "created") {
       void this.#abortJob("abort");
     } else if (this.#ending === undefined) {
       this.#ending = "drain";
@@ -237,7 +246,13 @@ export class JobController implements RunningJob {
       const host = new ServiceHost(factory, serviceContext(scope, factory.name));
       this.#hosts.push(host);
       this.#liveHosts.add(host);
-      await host.setup(factory.options.setupTimeoutMs ?? this.#config("serviceSetupTimeoutMs"));
+      const setup = host.setup(factory.options.setupTimeoutMs ?? this.#config("serviceSetupTimeoutMs"));
+      this.#settingUp = setup.catch(() => undefined);
+      try {
+        await setup;
+      } finally {
+        this.#settingUp = undefined;
+      }
       this.#services.add(host);
     }
   }
@@ -297,7 +312,10 @@ export class JobController implements RunningJob {
     await this.#abortJob("fail");
   }
 
-  // Abort: drop queued records, fire ctx.signal, give tasks a moment to notice, then clean up.
+  // Abort: drop queued records and fire ctx.signal. From then on no stage calls a user function or
+  // passes a result on (each checks the abort signal where it resumes), so calls that ignore the
+  // signal are abandoned rather than waited for: the job ends as soon as every function's close()
+  // ran once (under abortGraceMs) and the services are cleaned up.
   async #abortJob(reason: "abort" | "fail"): Promise<void> {
     if (this.#ending === "abort" || this.#ending === "fail") {
       if (reason === "fail") this.#ending = "fail";
@@ -309,12 +327,14 @@ export class JobController implements RunningJob {
     this.#stop.abort();
     this.#abort.abort();
     await this.#transport.close();
-    if (this.#runs.length > 0) {
+    // A service still in setup cleans itself up once its setup settles (ServiceHost.setup).
+    await this.#settingUp;
+    if (this.#tasks.length > 0) {
       const grace = new AbortController();
-      await Promise.race([Promise.allSettled(this.#runs), delay(this.#config("abortGraceMs"), grace.signal)]);
+      await Promise.race([Promise.allSettled(this.#tasks.map((task) => task.closeQuietly())), delay(this.#config("abortGraceMs"), grace.signal)]);
       grace.abort();
     }
-    this.#liveTasks = 0; // anything still running ignores its abort signal and is abandoned
+    this.#liveTasks = 0;
     if (this.#state !== "created") this.#setState("finishing");
     await this.#cleanupServices();
     this.#finish(this.#ending === "fail" ? "failed" : "stopped");

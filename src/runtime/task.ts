@@ -36,23 +36,36 @@ export abstract class TaskInstance {
     protected readonly env: TaskEnv,
   ) {}
 
+  #closing: Promise<void> | undefined;
+
   /** Runs to the end of input (or until aborted); rejects with the operator's error. */
   async run(): Promise<void> {
     try {
-      for (const stage of this.stages) await openStage(stage);
+      for (const stage of this.stages) {
+        if (this.env.abortSignal.aborted) return;
+        await openStage(stage);
+      }
       await this.loop();
     } catch (error) {
-      await this.#closeQuietly(); // a failing task still closes its functions (files, sockets)
+      await this.closeQuietly(); // a failing task still closes its functions (files, sockets)
       throw error;
     } finally {
-      if (this.env.abortSignal.aborted) await this.#closeQuietly();
+      if (this.env.abortSignal.aborted) await this.closeQuietly();
     }
   }
 
   protected abstract loop(): Promise<void>;
 
-  // After an abort, functions are still closed (they may hold files or sockets), but errors only log.
-  async #closeQuietly(): Promise<void> {
+  /**
+   * Closes every function of this instance once, errors only logged: after a failure, and after
+   * an abort, when the job calls it for every instance (calls still in flight are abandoned, so
+   * close() does not wait for them).
+   */
+  closeQuietly(): Promise<void> {
+    return (this.#closing ??= this.#closeAll());
+  }
+
+  async #closeAll(): Promise<void> {
     for (const stage of this.stages) {
       try {
         await stage.close();
@@ -133,9 +146,11 @@ export class SourceTask extends TaskInstance {
             pulled = reader.pull(batchSize);
             if (isThenable(pulled)) pulled = await pulled;
           } catch (error) {
+            if (this.env.abortSignal.aborted) break; // the job no longer listens
             counters.errors++;
             throw new OperatorError(this.stages[0]!.operator, error);
           }
+          if (this.env.abortSignal.aborted) break; // records read after an abort go nowhere
           const count = pulled.records.length;
           if (count > 0) {
             counters.recordsOut += count;

@@ -1,3 +1,5 @@
+import { MAX_TIMER_MS } from "../api/validate-options.js";
+
 /** Whether `value` is a promise-like; the only test the per-record path makes. */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
@@ -22,8 +24,8 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** The longest delay a Node timer honours (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The longest delay a Node timer honours; defined with the option validators that enforce it. */
+export { MAX_TIMER_MS };
 
 /** `ms` capped to what a timer can wait, so a huge limit means "practically never", not "now". */
 export function timerMs(ms: number): number {

@@ -36,17 +36,22 @@ export function entryPoint(fn: UserFunction, method = "execute"): (...args: any[
   return fn.plain!;
 }
 
-/** A function's `close()`, run at most once; what it throws is tagged with the operator's name. */
+/**
+ * A function's `close()`, run at most once; what it throws is tagged with the operator's name and
+ * goes to the first caller. Later callers wait for that same close() to end, without its error.
+ */
 export function closeOnce(operator: string, hooks: FunctionHooks | undefined, onError: () => void = () => {}): () => Promise<void> {
-  let closed = false;
-  return async () => {
-    if (closed) return;
-    closed = true;
-    try {
-      await hooks?.close?.();
-    } catch (error) {
-      onError();
-      throw error instanceof OperatorError ? error : new OperatorError(operator, error);
-    }
+  let closing: Promise<void> | undefined;
+  return () => {
+    if (closing) return closing.catch(() => undefined);
+    closing = (async () => {
+      try {
+        await hooks?.close?.();
+      } catch (error) {
+        onError();
+        throw error instanceof OperatorError ? error : new OperatorError(operator, error);
+      }
+    })();
+    return closing;
   };
 }

@@ -50,7 +50,7 @@ describe("sage job", () => {
     expect(shown).toMatchObject({ id: submitted.id, state: "finished", tasks: 0, services: 0 });
     const details = await job("show", prefix);
     expect(details.stdout).toContain(`id         ${submitted.id}`);
-    expect(details.stdout).toMatch(/operators:\n\s+Batch/);
+    expect(details.stdout).toMatch(/operators:\n\s+batch#0/);
 
     const listed = await jobJson<JobStatus[]>("list");
     expect(listed.map((status) => status.id)).toContain(submitted.id);

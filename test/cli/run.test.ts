@@ -20,9 +20,9 @@ describe("sage run", () => {
     const { code, stdout, stderr } = await sageRun([fixture], "finite").done;
     expect(code).toBe(0);
     expect(stdout).toBe("out: 1\nout: 2\nout: 3\nresource cleaned up\nsubmit returned\n");
-    expect(stderr).toMatch(/\[sage\] job cli-finite \(\w{8}\) started: Batch, Map, Print/);
+    expect(stderr).toMatch(/\[sage\] job cli-finite \(\w{8}\) started: batch#0, map#1, Print/);
     expect(stderr).toMatch(/\[sage\] job cli-finite \(\w{8}\) finished in/);
-    expect(stderr).toMatch(/\[sage\]\s+Map\s+map\s+in 3\s+out 3/);
+    expect(stderr).toMatch(/\[sage\]\s+map#1\s+map\s+in 3\s+out 3/);
   });
 
   it("exits 1 and names the operator when the job fails", async () => {

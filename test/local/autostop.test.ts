@@ -120,6 +120,22 @@ describe("local mode - autostop", () => {
     expect(cleaned).toBe(true);
   });
 
+  // timeoutMs: 300 rejected after 2.3 s: the abort waited for calls that ignore ctx.signal.
+  it("rejects close to timeoutMs when in-flight calls ignore ctx.signal, services cleaned", async () => {
+    let cleaned = false;
+    const env = new LocalEnvironment("timeout-latency", quiet);
+    env.registerService("svc", () => ({ cleanup: () => void (cleaned = true) }));
+    env.fromBatch([1, 2, 3]).map(() => sleep(5000), { concurrency: 3 }).sink(() => {});
+    const started = performance.now();
+    const failure = (await env.submit({ autostop: true, timeoutMs: 300 }).catch((e: unknown) => e)) as JobTimeoutError;
+    const took = performance.now() - started;
+    expect(failure).toBeInstanceOf(JobTimeoutError);
+    expect(took).toBeGreaterThanOrEqual(295);
+    expect(took).toBeLessThan(500);
+    expect(failure.status).toMatchObject({ state: "stopped", tasks: 0, services: 0 });
+    expect(cleaned).toBe(true);
+  });
+
   it("keeps services after autostop with keepServices, until env.close()", async () => {
     let cleaned = 0;
     const env = new LocalEnvironment("keep", quiet);

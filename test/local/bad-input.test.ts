@@ -3,6 +3,7 @@ import {
   BaseService,
   JobFailedError,
   LocalEnvironment,
+  type JobHandle,
   MapFunction,
   PipelineDefinitionError,
   ServiceCallTimeoutError,
@@ -32,12 +33,18 @@ describe("local mode - bad pipelines and failing services", () => {
   });
 
   it.each([
-    ["a non-function operator", (env: LocalEnvironment) => env.fromBatch([1]).map(42 as never), /operator 'Map' needs a function/],
-    ["an unsupported source", (env: LocalEnvironment) => env.fromBatch(42 as never), /source 'Batch' needs/],
+    ["a non-function operator", (env: LocalEnvironment) => env.fromBatch([1]).map(42 as never), /operator 'map#1' needs a function/],
+    ["an unsupported source", (env: LocalEnvironment) => env.fromBatch(42 as never), /source 'batch#0' needs/],
     ["a join on unkeyed streams", (env: LocalEnvironment) => env.fromBatch([1]).connect(env.fromBatch([2])).join(() => []), /not keyed/],
     ["coMap with too few functions", (env: LocalEnvironment) => env.fromBatch([1]).connect(env.fromBatch([2])).coMap([(x) => x]), /1 functions for 2/],
     ["a class without execute", (env: LocalEnvironment) => env.fromBatch([1]).map(class Nothing { other() {} } as never), /no execute\(\)/],
     ["parallelism 0", (env: LocalEnvironment) => env.fromBatch([1]).map((x) => x, { parallelism: 0 }), /parallelism must be a positive integer/],
+    // It killed the process with a V8 out-of-memory error ("invalid table size"), and submit never settled.
+    ["parallelism 1e9", (env: LocalEnvironment) => env.fromBatch([1]).map((x) => x, { parallelism: 1e9, name: "Wide" }), /operator 'Wide': parallelism 1000000000 is above the limit of 1024/],
+    ["concurrency 1e9", (env: LocalEnvironment) => env.fromBatch([1]).map((x) => x, { concurrency: 1e9, name: "Deep" }), /operator 'Deep': concurrency 1000000000 is above the limit of 10000/],
+    ["an empty operator name", (env: LocalEnvironment) => env.fromBatch([1]).map((x) => x, { name: "" }), /an operator's name must be a non-empty string, got ""/],
+    ["a numeric operator name", (env: LocalEnvironment) => env.fromBatch([1]).map((x) => x, { name: 7 as never }), /an operator's name must be a non-empty string, got 7/],
+    ["a string parallelism", (env: LocalEnvironment) => env.fromBatch([1]).map((x) => x, { parallelism: "2" as never, name: "Str" }), /operator 'Str': parallelism must be a positive integer, got "2"/],
     ["a MapFunction class given to filter", (env: LocalEnvironment) => env.fromBatch([1]).filter(class Doubler extends MapFunction { execute(x: number) { return x * 2; } } as never), /filter needs a FilterFunction class \(or a plain function\), but Doubler is a MapFunction/],
     ["a SourceFunction class given to fromBatch", (env: LocalEnvironment) => env.fromBatch(class Ticks extends SourceFunction { execute() { return 1; } } as never), /Ticks is a SourceFunction, not a BatchFunction \(fromSource\(\) takes a SourceFunction\)/],
     ["filling a stream that is not a future", (env: LocalEnvironment) => env.fromBatch([1]).fillFuture(env.fromBatch([2])), /not a fromFuture placeholder/],
@@ -45,6 +52,75 @@ describe("local mode - bad pipelines and failing services", () => {
     const env = new LocalEnvironment("bad", quiet);
     expect(() => declare(env)).toThrow(PipelineDefinitionError);
     expect(() => declare(new LocalEnvironment("bad", quiet))).toThrow(message);
+  });
+
+  // They were accepted locally (the JobManager refused them): -1 and 0 timed out at once, NaN never.
+  it.each<[string, unknown, RegExp]>([
+    ["timeoutMs -1", { timeoutMs: -1 }, /submit of 'bad-submit': timeoutMs must be a positive number of milliseconds up to 2147483647, got -1/],
+    ["timeoutMs 0", { timeoutMs: 0 }, /timeoutMs must be a positive number .* got 0/],
+    ["timeoutMs NaN", { timeoutMs: NaN }, /timeoutMs must be a positive number .* got NaN/],
+    ["timeoutMs Infinity", { timeoutMs: Infinity }, /timeoutMs must be a positive number .* got Infinity/],
+    ["a string timeoutMs", { timeoutMs: "100" }, /timeoutMs must be a positive number .* got "100"/],
+    ["a timeoutMs beyond what a timer can wait", { timeoutMs: 2 ** 31 }, /up to 2147483647, got 2147483648/],
+    ["a string autostop", { autostop: "yes" }, /autostop must be a boolean, got "yes"/],
+    ["a numeric keepServices", { keepServices: 1 }, /keepServices must be a boolean, got 1/],
+    ["options that are not an object", 5, /options must be an object, got 5/],
+  ])("rejects submit with %s, before anything runs", async (_name, options, message) => {
+    const env = new LocalEnvironment("bad-submit", quiet);
+    let ran = false;
+    env.fromBatch([1]).sink(() => void (ran = true));
+    const error = await env.submit(options as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PipelineDefinitionError);
+    expect((error as Error).message).toMatch(message);
+    expect(ran).toBe(false);
+    expect(env.jobId).toBeUndefined();
+  });
+
+  it.each<[string, (job: JobHandle) => Promise<unknown>, RegExp]>([
+    ["wait({ timeoutMs: -5 })", (job) => job.wait({ timeoutMs: -5 }), /wait\(\): timeoutMs must be a positive number of milliseconds up to 2147483647, got -5/],
+    ["wait({ timeoutMs: NaN })", (job) => job.wait({ timeoutMs: NaN }), /wait\(\): timeoutMs .* got NaN/],
+    ["stop({ mode: 'kill' })", (job) => job.stop({ mode: "kill" as never }), /stop\(\): mode must be "drain" or "abort", got "kill"/],
+    ["stop({ graceMs: -1 })", (job) => job.stop({ graceMs: -1 }), /stop\(\): graceMs must be a number of milliseconds from 0 to 2147483647, got -1/],
+    ["stop({ graceMs: '10' })", (job) => job.stop({ graceMs: "10" as never }), /stop\(\): graceMs .* got "10"/],
+  ])("rejects %s and leaves the job running", async (_name, call, message) => {
+    const env = new LocalEnvironment("bad-handle-call", quiet);
+    env.fromSource(async function* () {
+      for (;;) {
+        await sleep(2);
+        yield 1;
+      }
+    }).sink(() => {});
+    const job = await env.submit();
+    await expect(call(job)).rejects.toThrow(TypeError);
+    await expect(call(job)).rejects.toThrow(message);
+    expect((await job.status()).state).toBe("running");
+    await env.stop();
+  });
+
+  // It failed with "Maximum call stack size exceeded" and named no operator.
+  it("fails a keyBy whose key has a circular reference, naming the operator", async () => {
+    const env = new LocalEnvironment("circular-key", quiet);
+    env
+      .fromBatch([1, 2, 3])
+      .keyBy((x: number) => {
+        const key: Record<string, unknown> = { x };
+        key.self = key;
+        return key;
+      }, { name: "Loopy" })
+      .map((x: number) => x, { parallelism: 2 })
+      .sink(() => {});
+    const failure = await failureOf(env);
+    expect(failure.status.error).toMatchObject({ operator: "Loopy" });
+    expect(failure.status.error?.message).toMatch(/keyBy 'Loopy' returned a key with a circular reference/);
+  });
+
+  it("hashes a key that repeats an object without a cycle", async () => {
+    const env = new LocalEnvironment("shared-key", quiet);
+    const shared = { region: "eu" };
+    const got: number[] = [];
+    env.fromBatch([1, 2, 3]).keyBy((x: number) => ({ a: shared, b: shared, x: x % 2 })).map((x: number) => x, { parallelism: 2 }).sink((x: number) => void got.push(x));
+    await env.submit({ autostop: true, timeoutMs: 5000 });
+    expect(got.sort()).toEqual([1, 2, 3]);
   });
 
   it("fails the job when a service's setup throws, naming the service", async () => {

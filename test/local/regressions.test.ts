@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BaseService, FlatMapFunction, LocalEnvironment, MapFunction, ServiceCallTimeoutError, SinkFunction, type Collector } from "../../src/index.js";
+import { BaseService, FlatMapFunction, LocalEnvironment, MapFunction, ServiceCallTimeoutError, SinkFunction, type Collector, type JobStatus } from "../../src/index.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const later = <T>(value: T, ms: number) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
@@ -116,10 +116,55 @@ describe("local mode - regressions", () => {
     expect(error.status.error).toMatchObject({ operator: "mySource", message: "source broke" });
   });
 
-  it("treats a timeout longer than a timer can wait as practically none (it fired at once)", async () => {
+  it("waits out the longest timeout a timer can hold (a longer one fired at once; it is now refused)", async () => {
     const env = new LocalEnvironment("huge-timeout", quiet);
     env.fromBatch([1]).map((x: number) => later(x, 30)).sink(() => {});
-    const job = await env.submit({ autostop: true, timeoutMs: 30 * 24 * 3600 * 1000 });
+    const job = await env.submit({ autostop: true, timeoutMs: 2 ** 31 - 1 });
     expect((await job.status()).state).toBe("finished");
+  });
+
+  type Declare = (env: LocalEnvironment, fail: (x: number) => unknown) => void;
+  const throwers: Array<[string, Declare]> = [
+    ["map", (env, fail) => env.fromBatch([1, 2, 3]).map(fail, { name: "Op" }).sink(() => {})],
+    ["filter", (env, fail) => env.fromBatch([1, 2, 3]).filter(fail, { name: "Op" }).sink(() => {})],
+    ["flatMap", (env, fail) => env.fromBatch([1, 2, 3]).flatMap(fail as never, { name: "Op" }).sink(() => {})],
+    ["sink", (env, fail) => env.fromBatch([1, 2, 3]).sink(fail, { name: "Op" })],
+    ["map with concurrency", (env, fail) => env.fromBatch([1, 2, 3]).map(fail, { name: "Op", concurrency: 4 }).sink(() => {})],
+    ["map after a keyBy", (env, fail) => env.fromBatch([1, 2, 3]).keyBy((x: number) => x).map(fail, { name: "Op", parallelism: 2 }).sink(() => {})],
+  ];
+  // An async throw was counted twice in `errors` (a sync one once).
+  it.each(throwers.flatMap(([kind, declare]) => [[`${kind}, sync`, declare, false] as const, [`${kind}, async`, declare, true] as const]))(
+    "counts one error for a %s throw",
+    async (_name, declare, async) => {
+      const env = new LocalEnvironment("error-count", quiet);
+      // Only record 2 throws, so exactly one call fails whatever the instances and the window.
+      const boom = (x: number) => {
+        if (x === 2) throw new Error("boom");
+        return x;
+      };
+      declare(env, async ? async (x) => { await sleep(1); return boom(x); } : boom);
+      const failure = (await env.submit({ autostop: true, timeoutMs: 5000 }).catch((e: unknown) => e)) as { status: JobStatus };
+      expect(failure.status.error).toMatchObject({ operator: "Op", message: "boom" });
+      expect(failure.status.operators.find((op) => op.name === "Op")?.errors).toBe(1);
+    },
+  );
+
+  // An inline lambda was named after its kind only ("Map", "Map_1"), or oddly after what V8 inferred.
+  it("names operators of anonymous functions by kind and position; named ones keep their name", () => {
+    const env = new LocalEnvironment("names", quiet);
+    const double = (x: number) => x * 2;
+    const helpers = { triple: (x: number) => x * 3 };
+    env
+      .fromBatch([1])
+      .map((x: number) => x)
+      .map(double)
+      .map(helpers.triple)
+      .filter(function (x: number) { return x > 0; })
+      .map(double.bind(null))
+      .map(((x: number) => x).bind(null))
+      .map(class Upper extends MapFunction<number, number> { execute(x: number) { return x; } })
+      .map(new Function("x", "return x") as (x: number) => number)
+      .sink(() => {});
+    expect(env.pipeline.map((t) => t.name)).toEqual(["batch#0", "map#1", "double", "triple", "filter#4", "double_1", "map#6", "Upper", "map#8", "sink#9"]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LocalEnvironment, SinkFunction } from "../../src/index.js";
+import { LocalEnvironment, PipelineDefinitionError, SinkFunction } from "../../src/index.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const quiet = { logLevel: "silent" as const };
@@ -100,6 +100,96 @@ describe("local mode - stop", () => {
     expect(first.id).not.toBe(second.id);
     expect(env.jobId).toBe(second.id);
     expect(results).toEqual([1, 2, 1, 2]);
+  });
+});
+
+describe("local mode - nothing runs after the end", () => {
+  // An in-flight map finished 2.7 s after "stopped" and the sink still received its record.
+  it("invokes no user function and sinks nothing once an abort is reported stopped", async () => {
+    const calls: Array<{ what: string; at: number }> = [];
+    const note = (what: string) => calls.push({ what, at: performance.now() });
+    class Closing extends SinkFunction<number> {
+      execute(x: number) {
+        note(`sink ${x}`);
+      }
+      close() {
+        note("close sink");
+      }
+    }
+    const env = new LocalEnvironment("abort-then-quiet", quiet);
+    env
+      .fromBatch([1, 2, 3])
+      .map(async (x: number) => {
+        note(`map ${x}`);
+        await sleep(x === 1 ? 0 : 300); // ignores ctx.signal
+        return x;
+      })
+      .filter((x: number) => {
+        note(`filter ${x}`);
+        return true;
+      })
+      .sink(Closing);
+    const job = await env.submit();
+    await sleep(50);
+    const status = await job.stop({ mode: "abort" });
+    const stoppedAt = performance.now();
+    expect(status.state).toBe("stopped");
+    await sleep(500);
+    expect(calls.filter((c) => c.at > stoppedAt)).toEqual([]);
+    expect(calls.map((c) => c.what)).toEqual(["map 1", "filter 1", "sink 1", "map 2", "close sink"]);
+  });
+
+  it("ends an abort promptly even when in-flight calls ignore ctx.signal, and still cleans services", async () => {
+    let cleaned = false;
+    const env = new LocalEnvironment("abort-prompt", quiet);
+    env.registerService("svc", () => ({ cleanup: () => void (cleaned = true) }));
+    env.fromBatch([1]).map(() => new Promise(() => {})).sink(() => {});
+    const job = await env.submit();
+    await sleep(20);
+    const started = performance.now();
+    const status = await job.stop({ mode: "abort" });
+    expect(performance.now() - started).toBeLessThan(200);
+    expect(status).toMatchObject({ state: "stopped", tasks: 0, services: 0 });
+    expect(cleaned).toBe(true);
+  });
+});
+
+describe("local mode - one job per environment", () => {
+  // Both ran the pipeline: 10 records sunk for 5.
+  it("refuses a second submit while the first one starts, naming the environment and the job", async () => {
+    const env = new LocalEnvironment("twice", quiet);
+    const seen: number[] = [];
+    env.fromBatch([1, 2, 3, 4, 5]).sink(async (x: number) => {
+      await sleep(1);
+      seen.push(x);
+    });
+    const [first, second] = await Promise.allSettled([env.submit({ autostop: true }), env.submit({ autostop: true })]);
+    expect(first.status).toBe("fulfilled");
+    expect(second.status).toBe("rejected");
+    const error = (second as PromiseRejectedResult).reason as Error;
+    expect(error).toBeInstanceOf(PipelineDefinitionError);
+    expect(error.message).toBe(`environment 'twice' already runs job ${env.jobId}; stop it or wait for it first`);
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  // env.stop() rejected "has no submitted job to stop", and the job went on running.
+  it("env.stop() while services set up stops that job; its submit ends as stopped", async () => {
+    let cleaned = false;
+    let sunk = 0;
+    const env = new LocalEnvironment("stop-in-setup", quiet);
+    env.registerService("slow", () => ({ setup: () => sleep(500), cleanup: () => void (cleaned = true) }));
+    env.fromSource(endless).sink(() => void sunk++);
+    const submitted = env.submit({ autostop: true });
+    await sleep(100);
+    const started = performance.now();
+    const status = await env.stop();
+    expect(status).toMatchObject({ state: "stopped", tasks: 0, services: 0 });
+    expect(performance.now() - started).toBeLessThan(1500);
+    const job = await submitted;
+    expect((await job.status()).state).toBe("stopped");
+    expect(job.id).toBe(env.jobId);
+    expect(cleaned).toBe(true);
+    expect(sunk).toBe(0);
   });
 });
 

@@ -65,7 +65,7 @@ export class FlatMapStage extends FunctionStage {
   // Turns any result into an array (or a promise of one) that starts with the collected records.
   #settle(result: unknown, collected: unknown[]): unknown {
     if (isThenable(result)) return Promise.resolve(result).then((value) => this.#settle(value, collected));
-    if (isAsyncIterable(result)) return collectAsync(result).then((items) => collected.concat(items));
+    if (isAsyncIterable(result)) return collectAsync(result, this.env.abortSignal).then((items) => collected.concat(items));
     expandInto(result, collected);
     return collected;
   }

@@ -26,7 +26,12 @@ export abstract class FunctionStage implements Stage {
       (record, value, out) => this.collect(record, value, out),
       (out) => this.emit(out),
       env.work,
-      (error) => env.fail(this.wrap(error)),
+      (error) => {
+        const tagged = this.wrap(error);
+        env.fail(tagged);
+        return tagged; // awaiting callers get it tagged, so wrap() does not count it again
+      },
+      env.abortSignal,
     );
   }
 

@@ -15,7 +15,8 @@ interface Waiter {
 /**
  * Keeps up to `limit` async results in flight for one operator instance and emits them in input
  * order as soon as the oldest are ready. A slot frees only when its result was emitted, so a
- * slow downstream also slows the calls (backpressure).
+ * slow downstream also slows the calls (backpressure). Once `signal` fired (the job was aborted)
+ * nothing more is emitted: results that arrive later are dropped, and waiters are left waiting.
  */
 export class OrderedWindow {
   #slots: Slot[] = [];
@@ -33,7 +34,9 @@ export class OrderedWindow {
     private readonly collect: (record: unknown, value: unknown, out: unknown[]) => void,
     private readonly emit: (out: unknown[]) => void | Promise<void>,
     private readonly work: WorkCounter,
-    private readonly fail: (error: unknown) => void,
+    /** Reports the failure; what it returns (e.g. the error tagged with its operator) is what waiters and later calls get. */
+    private readonly fail: (error: unknown) => unknown,
+    private readonly signal?: AbortSignal,
   ) {}
 
   /** Results not yet emitted, counting those being emitted right now. */
@@ -77,7 +80,7 @@ export class OrderedWindow {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      while (this.#head < this.#slots.length && this.#slots[this.#head]!.done && !this.#failed) {
+      while (this.#head < this.#slots.length && this.#slots[this.#head]!.done && !this.#failed && !this.signal?.aborted) {
         const out: unknown[] = [];
         const first = this.#head;
         while (this.#head < this.#slots.length && this.#slots[this.#head]!.done) {
@@ -130,10 +133,9 @@ export class OrderedWindow {
   #failWith(error: unknown): void {
     if (this.#failed) return;
     this.#failed = true;
-    this.#error = error;
-    this.fail(error);
-    this.#space?.reject(error);
-    this.#drained?.reject(error);
+    this.#error = this.fail(error) ?? error;
+    this.#space?.reject(this.#error);
+    this.#drained?.reject(this.#error);
     this.#space = this.#drained = undefined;
   }
 }

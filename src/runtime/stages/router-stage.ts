@@ -8,6 +8,8 @@ export interface RouterOutput {
   partition: PartitionKind;
   /** For `forward`, the single counterpart; otherwise indexed by target instance. */
   senders: ChannelSender[];
+  /** For `hash`: turns a key that cannot be hashed into the error of the operator that made it. */
+  keyError?: (error: unknown) => Error;
 }
 
 /** The tail of every chain that has outputs: spreads each batch over the outgoing edges. */
@@ -35,7 +37,7 @@ export class RouterStage implements Stage {
           break;
         case "hash":
           if (senders.length === 1) wait(senders[0]!.send(records, keys));
-          else this.#sendPartitioned(records, keys!, senders, wait);
+          else this.#sendPartitioned(records, keys!, senders, wait, output.keyError);
           break;
       }
     }
@@ -71,14 +73,19 @@ export class RouterStage implements Stage {
     keys: unknown[],
     senders: readonly ChannelSender[],
     wait: (p: void | Promise<void>) => void,
+    keyError: ((error: unknown) => Error) | undefined,
   ): void {
     const n = senders.length;
     const parts: unknown[][] = Array.from({ length: n }, () => []);
     const partKeys: unknown[][] = Array.from({ length: n }, () => []);
-    for (let i = 0; i < records.length; i++) {
-      const p = partitionOf(keys[i], n);
-      parts[p]!.push(records[i]);
-      partKeys[p]!.push(keys[i]);
+    try {
+      for (let i = 0; i < records.length; i++) {
+        const p = partitionOf(keys[i], n);
+        parts[p]!.push(records[i]);
+        partKeys[p]!.push(keys[i]);
+      }
+    } catch (error) {
+      throw keyError ? keyError(error) : error;
     }
     for (let p = 0; p < n; p++) if (parts[p]!.length > 0) wait(senders[p]!.send(parts[p]!, partKeys[p]));
   }
