@@ -41,6 +41,7 @@ export class RemoteExecutor implements JobExecutor {
       throw error;
     });
     const job = new RemoteJob(client, submitted.id, options.keepServices === true, remote.printLogs);
+    context.created?.(job);
     // Without autostop, submit resolves once the job runs (or has already ended).
     await client.waitForJob(submitted.id, { until: (status) => status.state !== "created" });
     return job;
