@@ -46,8 +46,8 @@ describe("remote mode - the API surface", () => {
       ["an env name with a NUL", { code, options: { env: { "A\u0000": "x" } } }, /invalid variable name/],
       ["too many env variables", { code, options: { env: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`V${i}`, "x"])) } }, /at most 1000 variables/],
       ["an env value too long", { code, options: { env: { A: "x".repeat(128 * 1024 + 1) } } }, /'options.env.A' is longer than/],
-      ["autostop: 'yes'", { code, options: { autostop: "yes" } }, /'options.autostop' must be a boolean/],
-      ["keepServices: 1", { code, options: { keepServices: 1 } }, /'options.keepServices' must be a boolean/],
+      ["autostop: 'yes'", { code, options: { autostop: "yes" } }, /'options': autostop must be a boolean, got "yes"/],
+      ["keepServices: 1", { code, options: { keepServices: 1 } }, /'options': keepServices must be a boolean, got 1/],
       ["a name too long", { code, name: "n".repeat(201) }, /'name' is longer than 200 characters/],
       ["a label too long", { code, label: "l".repeat(201) }, /'label' is longer than 200 characters/],
     ])("refuses %s with 400", async (_what, body, message) => {

@@ -94,7 +94,7 @@ for (const name of ["first", "second"]) {
     // The first pipeline's end is not the job's: the job runs until the module's code has finished.
     const firstEnd = states.find((status) => ["finished", "stopped", "failed"].includes(status.state))!;
     expect(firstEnd.operators).toHaveLength(4);
-    expect(final.operators.map((op) => op.name)).toEqual(["Batch", "Print_first", "Batch", "Print_second"]);
+    expect(final.operators.map((op) => op.name)).toEqual(["batch#0", "Print_first", "batch#0", "Print_second"]);
     expect(final.tasks).toBe(0);
     expect(final.services).toBe(0);
     const { lines } = await server.client.logs(submitted.id);
