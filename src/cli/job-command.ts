@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 import type { JobManagerClient } from "../jobmanager/client.js";
-import { addServerOptions, addressOf, clientFor, serverOptions } from "./cli-options.js";
+import { addServerOptions, addressOf, clientFor, serverFlags, serverOptions, type ServerOptions } from "./cli-options.js";
+import { CLIError } from "./cli-error.js";
 import { createJobDisplay } from "./job-display.js";
 import { followJob } from "./job-follow.js";
 import { jobDetails, jobTable } from "./job-format.js";
@@ -13,18 +14,22 @@ type Raw = Record<string, unknown>;
 export function registerJobCommand(program: Command, exit: (code: number) => void): void {
   const job = program.command("job").description("submit and manage jobs on a JobManager (remote mode)");
   // Every subcommand talks to a JobManager: same options, same error reporting.
-  const define = (name: string, description: string, run: (client: JobManagerClient, args: string[], raw: Raw) => Promise<number>) => {
+  const define = (name: string, description: string, run: (client: JobManagerClient, args: string[], raw: Raw, server: ServerOptions) => Promise<number>) => {
     const command = addServerOptions(job.command(name).description(description));
     command.action(async (...params: unknown[]) => {
       const args = params.slice(0, command.registeredArguments.length) as string[];
-      const server = serverOptions(command.opts());
-      exit(await explainServerErrors(addressOf(server), () => run(clientFor(server), args, command.opts())));
+      // `sage job show ""` (an unset shell variable) must not reach the server as "every job".
+      command.registeredArguments.forEach((argument, i) => {
+        if (args[i]?.trim() === "") throw new CLIError(`the ${argument.name() === "id" ? "job id" : argument.name()} is missing (got an empty string)`, "E_MISSING_ARGUMENT");
+      });
+      const server = serverOptions(command.opts(), true);
+      exit(await explainServerErrors(addressOf(server), () => run(clientFor(server), args, command.opts(), server)));
     });
     return command;
   };
 
-  define("submit", "bundle a pipeline file and run it on the JobManager; waits for the end unless --no-wait", async (client, [file], raw) =>
-    submitJobFile(client, file!, { name: raw.name as string | undefined, wait: raw.wait !== false, timeoutMs: raw.timeout as number | undefined, json: raw.json === true }),
+  define("submit", "bundle a pipeline file and run it on the JobManager; waits for the end unless --no-wait", async (client, [file], raw, server) =>
+    submitJobFile(client, file!, { name: raw.name as string | undefined, wait: raw.wait !== false, timeoutMs: raw.timeout as number | undefined, json: raw.json === true, serverFlags: serverFlags(server) }),
   )
     .argument("<file>", "the pipeline file (.ts or .js)")
     .option("--name <name>", "the job's name (default: the name of the pipeline's environment)")
@@ -38,11 +43,12 @@ export function registerJobCommand(program: Command, exit: (code: number) => voi
     return 0;
   }).option("--json", "print JSON");
 
-  define("show", "show a job's status", async (client, [id], raw) => {
+  define("show", "show a job's status (alias: status)", async (client, [id], raw) => {
     const status = await client.getJob(id!);
     process.stdout.write(raw.json ? `${JSON.stringify(status, null, 2)}\n` : jobDetails(status));
     return 0;
   })
+    .alias("status")
     .argument("<id>", "job id or unique prefix")
     .option("--json", "print JSON");
 

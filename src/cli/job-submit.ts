@@ -17,6 +17,8 @@ export interface SubmitCommandOptions {
   wait: boolean;
   timeoutMs?: number;
   json: boolean;
+  /** The flags that reach this JobManager from another command (for the --no-wait hint). */
+  serverFlags?: string;
 }
 
 /** Where submit writes: the job's log lines to stdout, progress to stderr. */
@@ -39,9 +41,7 @@ export async function submitJobFile(client: JobManagerClient, file: string, opti
   if (!options.wait) {
     if (options.json) io.stdout.write(`${JSON.stringify(first, null, 2)}\n`);
     else {
-      const { hostname, port } = new URL(client.baseUrl);
-      const where = `${hostname === "127.0.0.1" ? "" : ` --host ${hostname}`}${port === "19001" ? "" : ` --port ${port}`}`;
-      io.stdout.write(`submitted job ${first.name} (${first.id})\n  follow it with: sage job watch ${first.id.slice(0, 8)}${where}\n`);
+      io.stdout.write(`submitted job ${first.name} (${first.id})\n  follow it with: sage job watch ${first.id.slice(0, 8)}${options.serverFlags ?? ""}\n`);
     }
     return 0;
   }

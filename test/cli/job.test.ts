@@ -99,6 +99,41 @@ describe("sage job", () => {
     expect(final).toMatchObject({ state: "stopped", tasks: 0, services: 0, isRunning: false });
   });
 
+  it("takes the address from SAGE_ADDRESS; flags win over it", async () => {
+    const dataDir = ["--data-dir", slot.dataDir];
+    const viaEnv = await sageDone(["job", "list", ...dataDir], { SAGE_ADDRESS: `http://127.0.0.1:${slot.port}` });
+    expect(viaEnv.stderr).toBe("");
+    expect(viaEnv.code).toBe(0);
+    const bare = await sageDone(["job", "list", ...dataDir], { SAGE_ADDRESS: `127.0.0.1:${slot.port}` });
+    expect(bare.code).toBe(0);
+    const dead = await freePort();
+    const flagWins = await sageDone(["job", "list", "--port", String(slot.port), ...dataDir], { SAGE_ADDRESS: `http://127.0.0.1:${dead}` });
+    expect(flagWins.code).toBe(0);
+    const unreachable = await sageDone(["job", "list", ...dataDir], { SAGE_ADDRESS: `http://127.0.0.1:${dead}` });
+    expect(unreachable.stderr).toContain(`no JobManager answers at 127.0.0.1:${dead}`);
+    const bad = await sageDone(["job", "list"], { SAGE_ADDRESS: "https://example.invalid/path" });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^sage: SAGE_ADDRESS='https:\/\/example.invalid\/path' is not a JobManager address .*expected http:\/\/host:port \(E_BAD_ADDRESS\)\n$/);
+  });
+
+  it("prints a --no-wait hint that works as printed", async () => {
+    const { stdout, code } = await job("submit", hello, "--no-wait");
+    expect(code).toBe(0);
+    const hint = /follow it with: sage (job watch .*)\n/.exec(stdout)?.[1];
+    expect(hint).toBe(`job watch ${/\(([0-9a-f-]{36})\)/.exec(stdout)![1]!.slice(0, 8)} --port ${slot.port} --data-dir ${slot.dataDir}`);
+    const watched = await sageDone(hint!.split(" "));
+    expect(watched.stderr).toBe("");
+    expect(watched.code).toBe(0);
+  });
+
+  it("takes status as an alias of show, and says when the id is missing", async () => {
+    const { id } = await jobJson("submit", hello, "--no-wait");
+    expect((await jobJson("status", id.slice(0, 8))).id).toBe(id);
+    const empty = await job("show", "");
+    expect(empty.stderr).toBe("sage: the job id is missing (got an empty string) (E_MISSING_ARGUMENT)\n");
+    expect(empty.code).toBe(2);
+  });
+
   it("says which address does not answer, and when the token is wrong", async () => {
     const port = await freePort();
     const unreachable = await sageDone(["job", "list", "--port", String(port)]);
