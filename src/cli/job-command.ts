@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import type { JobManagerClient } from "../jobmanager/client.js";
 import { addServerOptions, addressOf, clientFor, serverFlags, serverOptions, type ServerOptions } from "./cli-options.js";
 import { CLIError } from "./cli-error.js";
+import { collectEnv, jobEnv } from "./env-options.js";
 import { createJobDisplay } from "./job-display.js";
 import { followJob } from "./job-follow.js";
 import { jobDetails, jobTable } from "./job-format.js";
@@ -29,10 +30,12 @@ export function registerJobCommand(program: Command, exit: (code: number) => voi
   };
 
   define("submit", "bundle a pipeline file and run it on the JobManager; waits for the end unless --no-wait", async (client, [file], raw, server) =>
-    submitJobFile(client, file!, { name: raw.name as string | undefined, wait: raw.wait !== false, timeoutMs: raw.timeout as number | undefined, json: raw.json === true, serverFlags: serverFlags(server) }),
+    submitJobFile(client, file!, { name: raw.name as string | undefined, wait: raw.wait !== false, timeoutMs: raw.timeout as number | undefined, json: raw.json === true, serverFlags: serverFlags(server), env: jobEnv(raw.envFile as string | undefined, raw.env as Array<[string, string]> | undefined) }),
   )
     .argument("<file>", "the pipeline file (.ts or .js)")
     .option("--name <name>", "the job's name (default: the name of the pipeline's environment)")
+    .option("--env <KEY=VALUE>", "set a variable in the job's environment (repeatable; the client's own are not sent)", collectEnv)
+    .option("--env-file <file>", "set the variables of a dotenv-style file (KEY=VALUE lines, # comments) in the job's environment; --env wins")
     .option("--no-wait", "return once the job is submitted")
     .option("--timeout <seconds>", "stop the job if it has not ended after this long (exit code 124)", secondsToMs)
     .option("--json", "print the job's status as JSON (the final one when waiting)");

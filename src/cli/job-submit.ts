@@ -4,6 +4,7 @@ import { JobTimeoutError } from "../api/errors.js";
 import type { JobStatus } from "../api/types.js";
 import { bundleEntry } from "../jobmanager/bundle.js";
 import type { JobManagerClient } from "../jobmanager/client.js";
+import { CLIENT_ENV_NAMES, clientEnvNames } from "../jobmanager/env-guard.js";
 import { CLIError } from "./cli-error.js";
 import { createJobDisplay } from "./job-display.js";
 import { followJob } from "./job-follow.js";
@@ -17,6 +18,8 @@ export interface SubmitCommandOptions {
   wait: boolean;
   timeoutMs?: number;
   json: boolean;
+  /** Variables for the job process (`--env`, `--env-file`). */
+  env?: Record<string, string>;
   /** The flags that reach this JobManager from another command (for the --no-wait hint). */
   serverFlags?: string;
 }
@@ -37,7 +40,7 @@ export async function submitJobFile(client: JobManagerClient, file: string, opti
   const path = resolve(file);
   if (!existsSync(path)) throw new CLIError(`no such pipeline file: ${file}`, "E_FILE_NOT_FOUND");
   const code = await bundleEntry(path);
-  const first = await client.submitJob({ ...(options.name !== undefined && { name: options.name }), label: basename(file, extname(file)), code, options: { autostop: options.wait, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) } });
+  const first = await client.submitJob({ ...(options.name !== undefined && { name: options.name }), label: basename(file, extname(file)), code, options: { autostop: options.wait, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }), env: { ...options.env, [CLIENT_ENV_NAMES]: clientEnvNames(process.env, options.env) } } });
   if (!options.wait) {
     if (options.json) io.stdout.write(`${JSON.stringify(first, null, 2)}\n`);
     else {

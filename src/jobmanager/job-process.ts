@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { installJobProcessHook } from "../api/executor.js";
 import { messageOf } from "../api/errors.js";
+import { CLIENT_ENV_NAMES, installEnvGuard } from "./env-guard.js";
 import type { JobProcessMessage } from "./protocol.js";
 
 const jobId = process.env.SAGE_JOB_ID;
@@ -61,6 +62,7 @@ if (!jobId || !bundle) {
   process.exit(2);
 }
 
+installEnvGuard(process.env[CLIENT_ENV_NAMES]);
 try {
   await import(pathToFileURL(bundle).href);
   send({ type: "module-done", submitted });

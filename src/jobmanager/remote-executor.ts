@@ -8,6 +8,7 @@ import { compile } from "../graph/compile.js";
 import { graphFingerprint as fingerprint } from "../graph/fingerprint.js";
 import { bundleEntry } from "./bundle.js";
 import { JobManagerClient } from "./client.js";
+import { CLIENT_ENV_NAMES, clientEnvNames } from "./env-guard.js";
 import { LogPrinter } from "./log-printer.js";
 import { dataPaths, defaultDataDir, readToken } from "./paths.js";
 
@@ -28,7 +29,7 @@ export class RemoteExecutor implements JobExecutor {
     const submitted = await client.submitJob({
       name: env.name,
       code,
-      options: { autostop: options.autostop, timeoutMs: options.timeoutMs, keepServices: options.keepServices, graphFingerprint, env: remote.jobEnv },
+      options: { autostop: options.autostop, timeoutMs: options.timeoutMs, keepServices: options.keepServices, graphFingerprint, env: { ...remote.jobEnv, [CLIENT_ENV_NAMES]: clientEnvNames(process.env, remote.jobEnv) } },
     }).catch((error: unknown) => {
       if (error instanceof JobManagerError && error.httpStatus === 401) {
         throw new JobManagerError(401, error.serverCode, `${error.message}: pass RemoteEnvironment(name, { token }) or set SAGE_TOKEN (a local JobManager keeps it in ${dataPaths(defaultDataDir()).token})`);

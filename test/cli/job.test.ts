@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JobStatus } from "../../src/api/types.js";
 import { eventually, freePort, isAlive, jobManagerSlot, sage, sageDone } from "./sage-cli.js";
@@ -132,6 +135,30 @@ describe("sage job", () => {
     const empty = await job("show", "");
     expect(empty.stderr).toBe("sage: the job id is missing (got an empty string) (E_MISSING_ARGUMENT)\n");
     expect(empty.code).toBe(2);
+  });
+
+  it("passes --env and --env-file to the job, and warns when the job reads a variable only the client has", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sage-env-file-"));
+    try {
+      const file = join(dir, "job.env");
+      writeFileSync(file, `# comment\n\nexport FROM_FILE=from file # trailing\nQUOTED="a # b \\"q\\""\nGREETING='overridden'\n`);
+      const { code, stdout } = await sageDone(["job", "submit", "test/fixtures/job-env.ts", "--env", "GREETING=hi=there", "--env-file", file, ...slot.options], { CLIENT_ONLY_VAR: "secret-value" });
+      expect(code).toBe(0);
+      const warning = "[sage] the job read $CLIENT_ONLY_VAR, which is set on the client but not in the job: pass it with --env CLIENT_ONLY_VAR=... (or RemoteEnvironment({ env }))";
+      expect(stdout.split("\n").filter((line) => line === warning)).toHaveLength(1);
+      expect(stdout).toContain('GREETING=hi=there\nFROM_FILE=from file\nQUOTED=a # b "q"\nCLIENT_ONLY_VAR=(unset)\nCLIENT_ONLY_VAR=(unset)\n');
+      expect(stdout).not.toContain("secret-value");
+
+      writeFileSync(file, "GOOD=1\noops\n");
+      const bad = await job("submit", "test/fixtures/job-env.ts", "--env-file", file);
+      expect(bad.stderr).toBe(`sage: ${file}:2: not an assignment (expected KEY=VALUE): oops (E_BAD_ENV_FILE)\n`);
+      expect(bad.code).toBe(2);
+      const badFlag = await job("submit", "test/fixtures/job-env.ts", "--env", "1X=2");
+      expect(badFlag.stderr).toContain("expected KEY=VALUE with KEY a variable name (got '1X=2')");
+      expect(badFlag.code).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("says which address does not answer, and when the token is wrong", async () => {
