@@ -6,7 +6,7 @@ import { collectEnv, jobEnv } from "./env-options.js";
 import { createJobDisplay } from "./job-display.js";
 import { followJob } from "./job-follow.js";
 import { jobDetails, jobTable } from "./job-format.js";
-import { submitJobFile } from "./job-submit.js";
+import { failureText, submitJobFile } from "./job-submit.js";
 import { explainServerErrors } from "./server-error.js";
 
 type Raw = Record<string, unknown>;
@@ -33,7 +33,7 @@ export function registerJobCommand(program: Command, exit: (code: number) => voi
     submitJobFile(client, file!, { name: raw.name as string | undefined, wait: raw.wait !== false, timeoutMs: raw.timeout as number | undefined, json: raw.json === true, serverFlags: serverFlags(server), env: jobEnv(raw.envFile as string | undefined, raw.env as Array<[string, string]> | undefined) }),
   )
     .argument("<file>", "the pipeline file (.ts or .js)")
-    .option("--name <name>", "the job's name (default: the name of the pipeline's environment)")
+    .option("--name <name>", "the job's name (default: the file's name without its extension)")
     .option("--env <KEY=VALUE>", "set a variable in the job's environment (repeatable; the client's own are not sent)", collectEnv)
     .option("--env-file <file>", "set the variables of a dotenv-style file (KEY=VALUE lines, # comments) in the job's environment; --env wins")
     .option("--no-wait", "return once the job is submitted")
@@ -85,6 +85,7 @@ export function registerJobCommand(program: Command, exit: (code: number) => voi
     const display = createJobDisplay(process.stdout);
     const final = await followJob(client, full, { onStatus: (status) => display.update(status) });
     display.close(final);
+    if (final.state === "failed") process.stderr.write(failureText(final));
     return final.state === "failed" ? 1 : 0;
   }).argument("<id>", "job id or unique prefix");
 }

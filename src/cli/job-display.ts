@@ -1,12 +1,12 @@
 import type { JobStatus } from "../api/types.js";
 import { jobHeadline, operatorLines, operatorRates } from "./format.js";
 
-/** Shows one remote job's status as it changes. */
+/** Shows one remote job's status as it changes; a failure's message is left to the caller's error line (see failureText). */
 export interface JobDisplay {
   update(status: JobStatus): void;
   /** Writes other output (e.g. the job's log lines) to `stream` without breaking the display. */
   print(stream: NodeJS.WritableStream, text: string): void;
-  /** Shows the final status for good. */
+  /** Shows the final status for good (a failure's message is left to the error line that follows). */
   close(final: JobStatus): void;
 }
 
@@ -38,7 +38,7 @@ class LiveJobDisplay implements JobDisplay {
 
   close(final: JobStatus): void {
     this.#erase();
-    this.out.write(`${jobHeadline(final)}\n`);
+    this.out.write(`${jobHeadline(final, false)}\n`);
     for (const line of operatorLines(final)) this.out.write(`  ${line}\n`);
   }
 
@@ -65,7 +65,7 @@ class LineJobDisplay implements JobDisplay {
   update(status: JobStatus): void {
     if (status.state === this.#state) return;
     this.#state = status.state;
-    this.out.write(`[sage] ${jobHeadline(status)}\n`);
+    this.out.write(`[sage] ${jobHeadline(status, false)}\n`);
   }
 
   print(stream: NodeJS.WritableStream, text: string): void {

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { basename, extname, resolve } from "node:path";
 import { JobTimeoutError } from "../api/errors.js";
+import { userFrames } from "../api/stack-frames.js";
 import type { JobStatus } from "../api/types.js";
 import { bundleEntry } from "../jobmanager/bundle.js";
 import type { JobManagerClient } from "../jobmanager/client.js";
@@ -93,6 +94,13 @@ export async function submitJobFile(client: JobManagerClient, file: string, opti
   }
 }
 
+/** A failed job's error line, then the user's frames of its stack: the one place its message is printed. */
+export function failureText(final: JobStatus): string {
+  const where = final.error?.operator ? ` in operator '${final.error.operator}'` : "";
+  const frames = userFrames(final.error?.stack, { jobId: final.id });
+  return [`sage: job '${final.name}' failed${where}: ${final.error?.message ?? "unknown error"} (E_JOB_FAILED)`, ...frames].map((line) => `${line}\n`).join("");
+}
+
 // Milliseconds from submit to end, on the server's clock.
 function ranUntil(status: JobStatus): number {
   return status.endedAt ? Date.parse(status.endedAt) - Date.parse(status.submittedAt) : 0;
@@ -106,8 +114,7 @@ function exitCode(final: JobStatus, timedOut: boolean, interrupted: boolean, opt
   if (interrupted) return 130;
   if (final.state === "finished") return 0;
   if (final.state === "failed") {
-    const where = final.error?.operator ? ` in operator '${final.error.operator}'` : "";
-    stderr.write(`sage: job '${final.name}' failed${where}: ${final.error?.message ?? "unknown error"} (E_JOB_FAILED)\n`);
+    stderr.write(failureText(final));
   } else {
     stderr.write(`sage: job '${final.name}' ended ${final.state} (E_JOB_${final.state.toUpperCase()})\n`);
   }

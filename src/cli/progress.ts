@@ -106,7 +106,8 @@ class LogDisplay implements ProgressDisplay {
   readonly #reported = new Set<string>();
 
   track(job: JobHandle, first: JobStatus): void {
-    this.out.write(`[sage] job ${first.name} (${first.id.slice(0, 8)}) started: ${first.operators.map((op) => op.name).join(", ")}\n`);
+    // A job whose setup failed never started (it has no start time): its summary says what happened.
+    if (first.startedAt !== undefined) this.out.write(`[sage] job ${first.name} (${first.id.slice(0, 8)}) started: ${first.operators.map((op) => op.name).join(", ")}\n`);
     void (async () => {
       for await (const event of job.events()) {
         if (event.type === "state" && TERMINAL.has(event.state)) this.#summary(event.status);

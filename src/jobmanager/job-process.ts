@@ -68,6 +68,7 @@ try {
   send({ type: "module-done", submitted });
 } catch (error) {
   send({ type: "module-error", message: messageOf(error), ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) });
-  process.stderr.write(`job module failed: ${error instanceof Error ? (error.stack ?? error.message) : messageOf(error)}\n`);
+  // A failed pipeline is reported by the job's status (with its stack); anything else only here.
+  if ((error as { code?: unknown } | null)?.code !== "E_JOB_FAILED") process.stderr.write(`job module failed: ${error instanceof Error ? (error.stack ?? error.message) : messageOf(error)}\n`);
   process.exitCode = 1;
 }

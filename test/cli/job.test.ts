@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,15 +33,20 @@ afterAll(async () => {
 describe("sage job", () => {
   it("submits a pipeline file, prints its output and waits for the end", async () => {
     const { code, stdout, stderr } = await job("submit", hello);
-    expect(stderr).toMatch(/\[sage\] job job-hello \(\w{8}\) finished in/);
+    // Named after the file from `created` on (its environment's name is job-hello).
+    expect(stderr).toMatch(/\[sage\] job job-pipeline \(\w{8}\) created/);
+    expect(stderr).toMatch(/\[sage\] job job-pipeline \(\w{8}\) finished in/);
+    expect(stderr).not.toContain("job-hello");
     expect(stderr).toMatch(/\[sage\]\s+Greet\s+map\s+in 3\s+out 3/);
     expect(stdout).toBe("hello ann\nhello bob\nhello cy\nsubmit returned\n");
     expect(code).toBe(0);
   });
 
   it("exits 1 naming the operator when the job fails", async () => {
-    const { code, stderr } = await job("submit", failing);
-    expect(stderr).toContain("sage: job 'job-failing' failed in operator 'Breaks': deliberate failure (E_JOB_FAILED)");
+    const { code, stdout, stderr } = await job("submit", failing);
+    expect(stderr).toContain("sage: job 'job-failing' failed in operator 'Breaks': deliberate failure (E_JOB_FAILED)\n    at env.fromBatch.map.name (test/fixtures/job-failing.ts:8:24)\n    ... (3 framework frames hidden)\n");
+    expect(stderr).toMatch(/\[sage\] job job-failing \(\w{8}\) failed in \d+ms\n/);
+    expect(`${stdout}${stderr}`.split("deliberate failure")).toHaveLength(2); // printed once
     expect(code).toBe(1);
   });
 
@@ -50,7 +56,8 @@ describe("sage job", () => {
     const prefix = submitted.id.slice(0, 6);
     await eventually(async () => (await jobJson("show", prefix)).state === "finished");
     const shown = await jobJson("show", submitted.id);
-    expect(shown).toMatchObject({ id: submitted.id, state: "finished", tasks: 0, services: 0 });
+    // The module's own submit({ autostop: true }) is what show reports, and the name stays.
+    expect(shown).toMatchObject({ id: submitted.id, name: "no-wait", state: "finished", autostop: true, tasks: 0, services: 0 });
     const details = await job("show", prefix);
     expect(details.stdout).toContain(`id         ${submitted.id}`);
     expect(details.stdout).toMatch(/operators:\n\s+Batch/);
@@ -146,7 +153,8 @@ describe("sage job", () => {
       expect(code).toBe(0);
       const warning = "[sage] the job read $CLIENT_ONLY_VAR, which is set on the client but not in the job: pass it with --env CLIENT_ONLY_VAR=... (or RemoteEnvironment({ env }))";
       expect(stdout.split("\n").filter((line) => line === warning)).toHaveLength(1);
-      expect(stdout).toContain('GREETING=hi=there\nFROM_FILE=from file\nQUOTED=a # b "q"\nCLIENT_ONLY_VAR=(unset)\nCLIENT_ONLY_VAR=(unset)\n');
+      // The warning comes on the job's stderr, which may be read before or between its stdout lines.
+      expect(stdout.replace(`${warning}\n`, "")).toContain('GREETING=hi=there\nFROM_FILE=from file\nQUOTED=a # b "q"\nCLIENT_ONLY_VAR=(unset)\nCLIENT_ONLY_VAR=(unset)\n');
       expect(stdout).not.toContain("secret-value");
 
       writeFileSync(file, "GOOD=1\noops\n");
@@ -159,6 +167,22 @@ describe("sage job", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("prints a RemoteEnvironment script's failure once: the message, then the user's frames", async () => {
+    const token = readFileSync(join(slot.dataDir, "token"), "utf8").trim();
+    const run = spawn(process.execPath, ["--import", "tsx", "test/fixtures/remote-failing.ts"], {
+      env: { ...process.env, SAGE_ADDRESS: `http://127.0.0.1:${slot.port}`, SAGE_TOKEN: token },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    run.stdout.on("data", (chunk) => (output += chunk));
+    run.stderr.on("data", (chunk) => (output += chunk));
+    const code = await new Promise((resolve) => run.on("close", resolve));
+    expect(code).toBe(1);
+    expect(output.split("deliberate failure")).toHaveLength(2);
+    expect(output).toMatch(/JobFailedError: job 'remote-failing' failed in operator 'Breaks': deliberate failure\n {4}at .*\(test\/fixtures\/remote-failing\.ts:8:\d+\)\n {4}\.\.\. \(\d+ framework frames? hidden\)/);
+    expect(output).not.toMatch(/[\\/]jobs[\\/][0-9a-f-]{36}[\\/]|eval at|job module failed/);
   });
 
   it("says which address does not answer, and when the token is wrong", async () => {
