@@ -1,3 +1,4 @@
+import { userFrames } from "./stack-frames.js";
 import type { JobStatus } from "./types.js";
 
 /** Base class of every error SAGE raises on purpose; `code` is stable and safe to compare. */
@@ -46,8 +47,8 @@ export class JobFailedError extends SageError {
     const where = status.error?.operator ? ` in operator '${status.error.operator}'` : "";
     super("E_JOB_FAILED", `job '${status.name}' failed${where}: ${status.error?.message ?? "unknown error"}`, options);
     hideStatus(this, status);
-    // The operator's own stack is what the user needs to see first.
-    if (status.error?.stack) this.stack = `${this.name}: ${this.message}\n    caused by ${status.error.stack}`;
+    // The message once, then the operator's own frames: where the user's code failed, not how the runtime got there.
+    if (status.error?.stack) this.stack = [`${this.name}: ${this.message}`, ...userFrames(status.error.stack, { jobId: status.id })].join("\n");
   }
 }
 

@@ -1,11 +1,12 @@
+import { DEFAULT_HOST, DEFAULT_PORT, sageAddress } from "./address.js";
 import { BaseEnvironment } from "./environment.js";
 import type { EnvironmentConfig, Platform } from "./types.js";
 
 /** Where a RemoteEnvironment submits its jobs. */
 export interface RemoteEnvironmentOptions {
-  /** JobManager host (default "127.0.0.1"). */
+  /** JobManager host (default: the host of SAGE_ADDRESS, else "127.0.0.1"). */
   host?: string;
-  /** JobManager port (default 19001). */
+  /** JobManager port (default: the port of SAGE_ADDRESS, else 19001). */
   port?: number;
   /** Bearer token; defaults to SAGE_TOKEN, then the token file of a local JobManager. */
   token?: string;
@@ -41,8 +42,9 @@ export class RemoteEnvironment extends BaseEnvironment {
 
   constructor(name = "remote_environment", options: RemoteEnvironmentOptions = {}) {
     super(name, options.config);
-    this.host = options.host ?? "127.0.0.1";
-    this.port = options.port ?? 19001;
+    const address = options.host === undefined || options.port === undefined ? sageAddress() : undefined;
+    this.host = options.host ?? address?.host ?? DEFAULT_HOST;
+    this.port = options.port ?? address?.port ?? DEFAULT_PORT;
     this.token = options.token;
     this.entry = options.entry;
     this.jobEnv = options.env;

@@ -1,5 +1,8 @@
 import { isIP } from "node:net";
 import { InvalidArgumentError, Option, type Command } from "commander";
+import { DEFAULT_HOST, DEFAULT_PORT, sageAddress } from "../api/address.js";
+import { PipelineDefinitionError } from "../api/errors.js";
+import { CLIError } from "./cli-error.js";
 import { JobManagerClient } from "../jobmanager/client.js";
 import { defaultDataDir, readToken } from "../jobmanager/paths.js";
 
@@ -15,16 +18,46 @@ export interface ServerOptions {
 /** Adds the options every command that talks to a JobManager takes: --host, --port, --token, --data-dir. */
 export function addServerOptions(command: Command): Command {
   return command
-    .addOption(new Option("--host <host>", "JobManager address").default("127.0.0.1"))
-    .addOption(new Option("--port <port>", "JobManager port").default(19001).argParser(parsePort))
+    // No commander defaults: an option left out falls back to SAGE_ADDRESS first (see serverOptions).
+    .addOption(new Option("--host <host>", `JobManager address (default: the host of $SAGE_ADDRESS, else ${DEFAULT_HOST})`))
+    .addOption(new Option("--port <port>", `JobManager port (default: the port of $SAGE_ADDRESS, else ${DEFAULT_PORT})`).argParser(parsePort))
     .addOption(new Option("--token <token>", "API token (default: $SAGE_TOKEN, then the token stored in the data dir)"))
     .addOption(new Option("--data-dir <dir>", "JobManager data directory").default(defaultDataDir()));
 }
 
-/** Reads the server options commander parsed (see addServerOptions). */
-export function serverOptions(raw: Record<string, unknown>): ServerOptions {
+/**
+ * Reads the server options commander parsed (see addServerOptions): flags first, then (for the
+ * commands that talk to a JobManager somewhere, `useAddress`) SAGE_ADDRESS, then the defaults.
+ */
+export function serverOptions(raw: Record<string, unknown>, useAddress = false): ServerOptions {
   const token = (raw.token as string | undefined) || process.env.SAGE_TOKEN || undefined;
-  return { host: raw.host as string, port: raw.port as number, dataDir: raw.dataDir as string, ...(token && { explicitToken: token }) };
+  let host = raw.host as string | undefined;
+  let port = raw.port as number | undefined;
+  if (useAddress && (host === undefined || port === undefined)) {
+    let address;
+    try {
+      address = sageAddress();
+    } catch (error) {
+      throw error instanceof PipelineDefinitionError ? new CLIError(error.message, "E_BAD_ADDRESS") : error;
+    }
+    host ??= address?.host;
+    port ??= address?.port;
+  }
+  return { host: host ?? DEFAULT_HOST, port: port ?? DEFAULT_PORT, dataDir: raw.dataDir as string, ...(token && { explicitToken: token }) };
+}
+
+/** The flags that make another `sage` command reach the same JobManager with the same token source. */
+export function serverFlags(options: ServerOptions): string {
+  const flags: string[] = [];
+  if (options.host !== DEFAULT_HOST) flags.push("--host", shellWord(options.host));
+  if (options.port !== DEFAULT_PORT) flags.push("--port", String(options.port));
+  if (options.dataDir !== defaultDataDir()) flags.push("--data-dir", shellWord(options.dataDir));
+  return flags.map((flag) => ` ${flag}`).join("");
+}
+
+// A word as a POSIX shell reads it back.
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The token a client uses: the explicit one, else the one a local JobManager stored in the data dir. */
@@ -40,6 +73,11 @@ export function clientFor(options: ServerOptions, token = clientToken(options), 
 /** `host:port`, with IPv6 hosts in brackets. */
 export function addressOf(options: Pick<ServerOptions, "host" | "port">): string {
   return `${options.host.includes(":") ? `[${options.host}]` : options.host}:${options.port}`;
+}
+
+/** The dashboard's login link: the token rides in the fragment, which browsers never send to the server. */
+export function dashboardUrl(options: Pick<ServerOptions, "host" | "port">, token: string): string {
+  return `http://${addressOf(options)}/#token=${encodeURIComponent(token)}`;
 }
 
 /** Whether `host` only accepts connections from this machine. */

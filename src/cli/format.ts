@@ -30,9 +30,9 @@ export function operatorLines(status: JobStatus, rates?: Map<string, number>): s
   });
 }
 
-/** `job hello (1a2b3c4d) finished in 1.2s`. */
-export function jobHeadline(status: JobStatus): string {
-  const tail = status.state === "failed" && status.error ? `: ${status.error.operator ? `${status.error.operator}: ` : ""}${status.error.message}` : "";
+/** `job hello (1a2b3c4d) finished in 1.2s`; a failure's message follows unless `withError` is false (it is printed elsewhere). */
+export function jobHeadline(status: JobStatus, withError = true): string {
+  const tail = withError && status.state === "failed" && status.error ? `: ${status.error.operator ? `${status.error.operator}: ` : ""}${status.error.message}` : "";
   return `job ${status.name} (${status.id.slice(0, 8)}) ${status.state}${status.runtimeMs ? ` in ${formatDuration(status.runtimeMs)}` : ""}${tail}`;
 }
 

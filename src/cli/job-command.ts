@@ -1,10 +1,12 @@
 import { InvalidArgumentError, type Command } from "commander";
 import type { JobManagerClient } from "../jobmanager/client.js";
-import { addServerOptions, addressOf, clientFor, serverOptions } from "./cli-options.js";
+import { addServerOptions, addressOf, clientFor, serverFlags, serverOptions, type ServerOptions } from "./cli-options.js";
+import { CLIError } from "./cli-error.js";
+import { collectEnv, jobEnv } from "./env-options.js";
 import { createJobDisplay } from "./job-display.js";
 import { followJob } from "./job-follow.js";
 import { jobDetails, jobTable } from "./job-format.js";
-import { submitJobFile } from "./job-submit.js";
+import { failureText, submitJobFile } from "./job-submit.js";
 import { explainServerErrors } from "./server-error.js";
 
 type Raw = Record<string, unknown>;
@@ -13,21 +15,27 @@ type Raw = Record<string, unknown>;
 export function registerJobCommand(program: Command, exit: (code: number) => void): void {
   const job = program.command("job").description("submit and manage jobs on a JobManager (remote mode)");
   // Every subcommand talks to a JobManager: same options, same error reporting.
-  const define = (name: string, description: string, run: (client: JobManagerClient, args: string[], raw: Raw) => Promise<number>) => {
+  const define = (name: string, description: string, run: (client: JobManagerClient, args: string[], raw: Raw, server: ServerOptions) => Promise<number>) => {
     const command = addServerOptions(job.command(name).description(description));
     command.action(async (...params: unknown[]) => {
       const args = params.slice(0, command.registeredArguments.length) as string[];
-      const server = serverOptions(command.opts());
-      exit(await explainServerErrors(addressOf(server), () => run(clientFor(server), args, command.opts())));
+      // `sage job show ""` (an unset shell variable) must not reach the server as "every job".
+      command.registeredArguments.forEach((argument, i) => {
+        if (args[i]?.trim() === "") throw new CLIError(`the ${argument.name() === "id" ? "job id" : argument.name()} is missing (got an empty string)`, "E_MISSING_ARGUMENT");
+      });
+      const server = serverOptions(command.opts(), true);
+      exit(await explainServerErrors(addressOf(server), () => run(clientFor(server), args, command.opts(), server)));
     });
     return command;
   };
 
-  define("submit", "bundle a pipeline file and run it on the JobManager; waits for the end unless --no-wait", async (client, [file], raw) =>
-    submitJobFile(client, file!, { name: raw.name as string | undefined, wait: raw.wait !== false, timeoutMs: raw.timeout as number | undefined, json: raw.json === true }),
+  define("submit", "bundle a pipeline file and run it on the JobManager; waits for the end unless --no-wait", async (client, [file], raw, server) =>
+    submitJobFile(client, file!, { name: raw.name as string | undefined, wait: raw.wait !== false, timeoutMs: raw.timeout as number | undefined, json: raw.json === true, serverFlags: serverFlags(server), env: jobEnv(raw.envFile as string | undefined, raw.env as Array<[string, string]> | undefined) }),
   )
     .argument("<file>", "the pipeline file (.ts or .js)")
-    .option("--name <name>", "the job's name (default: the name of the pipeline's environment)")
+    .option("--name <name>", "the job's name (default: the file's name without its extension)")
+    .option("--env <KEY=VALUE>", "set a variable in the job's environment (repeatable; the client's own are not sent)", collectEnv)
+    .option("--env-file <file>", "set the variables of a dotenv-style file (KEY=VALUE lines, # comments) in the job's environment; --env wins")
     .option("--no-wait", "return once the job is submitted")
     .option("--timeout <seconds>", "stop the job if it has not ended after this long (exit code 124)", secondsToMs)
     .option("--json", "print the job's status as JSON (the final one when waiting)");
@@ -38,11 +46,12 @@ export function registerJobCommand(program: Command, exit: (code: number) => voi
     return 0;
   }).option("--json", "print JSON");
 
-  define("show", "show a job's status", async (client, [id], raw) => {
+  define("show", "show a job's status (alias: status)", async (client, [id], raw) => {
     const status = await client.getJob(id!);
     process.stdout.write(raw.json ? `${JSON.stringify(status, null, 2)}\n` : jobDetails(status));
     return 0;
   })
+    .alias("status")
     .argument("<id>", "job id or unique prefix")
     .option("--json", "print JSON");
 
@@ -76,6 +85,7 @@ export function registerJobCommand(program: Command, exit: (code: number) => voi
     const display = createJobDisplay(process.stdout);
     const final = await followJob(client, full, { onStatus: (status) => display.update(status) });
     display.close(final);
+    if (final.state === "failed") process.stderr.write(failureText(final));
     return final.state === "failed" ? 1 : 0;
   }).argument("<id>", "job id or unique prefix");
 }

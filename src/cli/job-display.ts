@@ -1,12 +1,13 @@
 import type { JobStatus } from "../api/types.js";
 import { jobHeadline, operatorLines, operatorRates } from "./format.js";
+import { LiveBlock } from "./live-block.js";
 
-/** Shows one remote job's status as it changes. */
+/** Shows one remote job's status as it changes; a failure's message is left to the caller's error line (see failureText). */
 export interface JobDisplay {
   update(status: JobStatus): void;
   /** Writes other output (e.g. the job's log lines) to `stream` without breaking the display. */
   print(stream: NodeJS.WritableStream, text: string): void;
-  /** Shows the final status for good. */
+  /** Shows the final status for good (a failure's message is left to the error line that follows). */
   close(final: JobStatus): void;
 }
 
@@ -19,9 +20,11 @@ export function createJobDisplay(out: NodeJS.WriteStream): JobDisplay {
 class LiveJobDisplay implements JobDisplay {
   #status: JobStatus | undefined;
   #rates: Map<string, number> | undefined;
-  #drawnLines = 0;
+  readonly #block: LiveBlock;
 
-  constructor(private readonly out: NodeJS.WriteStream) {}
+  constructor(private readonly out: NodeJS.WriteStream) {
+    this.#block = new LiveBlock(out);
+  }
 
   update(status: JobStatus): void {
     if (this.#status && status.runtimeMs > this.#status.runtimeMs) this.#rates = operatorRates(this.#status, status);
@@ -38,21 +41,18 @@ class LiveJobDisplay implements JobDisplay {
 
   close(final: JobStatus): void {
     this.#erase();
-    this.out.write(`${jobHeadline(final)}\n`);
+    this.#block.close();
+    this.out.write(`${jobHeadline(final, false)}\n`);
     for (const line of operatorLines(final)) this.out.write(`  ${line}\n`);
   }
 
   #draw(): void {
     if (!this.#status) return;
-    const lines = [`▶ ${jobHeadline(this.#status)}`, ...operatorLines(this.#status, this.#rates).map((line) => `  ${line}`)];
-    this.out.write(`${lines.join("\n")}\n`);
-    this.#drawnLines = lines.length;
+    this.#block.draw([`▶ ${jobHeadline(this.#status)}`, ...operatorLines(this.#status, this.#rates).map((line) => `  ${line}`)]);
   }
 
   #erase(): void {
-    if (this.#drawnLines === 0) return;
-    this.out.write(`\x1b[${this.#drawnLines}A\x1b[0J`);
-    this.#drawnLines = 0;
+    this.#block.erase();
   }
 }
 
@@ -65,7 +65,7 @@ class LineJobDisplay implements JobDisplay {
   update(status: JobStatus): void {
     if (status.state === this.#state) return;
     this.#state = status.state;
-    this.out.write(`[sage] ${jobHeadline(status)}\n`);
+    this.out.write(`[sage] ${jobHeadline(status, false)}\n`);
   }
 
   print(stream: NodeJS.WritableStream, text: string): void {

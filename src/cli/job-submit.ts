@@ -1,9 +1,11 @@
 import { existsSync } from "node:fs";
 import { basename, extname, resolve } from "node:path";
 import { JobTimeoutError } from "../api/errors.js";
+import { userFrames } from "../api/stack-frames.js";
 import type { JobStatus } from "../api/types.js";
 import { bundleEntry } from "../jobmanager/bundle.js";
 import type { JobManagerClient } from "../jobmanager/client.js";
+import { CLIENT_ENV_NAMES, clientEnvNames } from "../jobmanager/env-guard.js";
 import { CLIError } from "./cli-error.js";
 import { createJobDisplay } from "./job-display.js";
 import { followJob } from "./job-follow.js";
@@ -17,6 +19,10 @@ export interface SubmitCommandOptions {
   wait: boolean;
   timeoutMs?: number;
   json: boolean;
+  /** Variables for the job process (`--env`, `--env-file`). */
+  env?: Record<string, string>;
+  /** The flags that reach this JobManager from another command (for the --no-wait hint). */
+  serverFlags?: string;
 }
 
 /** Where submit writes: the job's log lines to stdout, progress to stderr. */
@@ -35,13 +41,11 @@ export async function submitJobFile(client: JobManagerClient, file: string, opti
   const path = resolve(file);
   if (!existsSync(path)) throw new CLIError(`no such pipeline file: ${file}`, "E_FILE_NOT_FOUND");
   const code = await bundleEntry(path);
-  const first = await client.submitJob({ ...(options.name !== undefined && { name: options.name }), label: basename(file, extname(file)), code, options: { autostop: options.wait, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) } });
+  const first = await client.submitJob({ ...(options.name !== undefined && { name: options.name }), label: basename(file, extname(file)), code, options: { autostop: options.wait, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }), env: { ...options.env, [CLIENT_ENV_NAMES]: clientEnvNames(process.env, options.env) } } });
   if (!options.wait) {
     if (options.json) io.stdout.write(`${JSON.stringify(first, null, 2)}\n`);
     else {
-      const { hostname, port } = new URL(client.baseUrl);
-      const where = `${hostname === "127.0.0.1" ? "" : ` --host ${hostname}`}${port === "19001" ? "" : ` --port ${port}`}`;
-      io.stdout.write(`submitted job ${first.name} (${first.id})\n  follow it with: sage job watch ${first.id.slice(0, 8)}${where}\n`);
+      io.stdout.write(`submitted job ${first.name} (${first.id})\n  follow it with: sage job watch ${first.id.slice(0, 8)}${options.serverFlags ?? ""}\n`);
     }
     return 0;
   }
@@ -94,6 +98,13 @@ export async function submitJobFile(client: JobManagerClient, file: string, opti
   }
 }
 
+/** A failed job's error line, then the user's frames of its stack: the one place its message is printed. */
+export function failureText(final: JobStatus): string {
+  const where = final.error?.operator ? ` in operator '${final.error.operator}'` : "";
+  const frames = userFrames(final.error?.stack, { jobId: final.id });
+  return [`sage: job '${final.name}' failed${where}: ${final.error?.message ?? "unknown error"} (E_JOB_FAILED)`, ...frames].map((line) => `${line}\n`).join("");
+}
+
 // Milliseconds from submit to end, on the server's clock.
 function ranUntil(status: JobStatus): number {
   return status.endedAt ? Date.parse(status.endedAt) - Date.parse(status.submittedAt) : 0;
@@ -107,8 +118,7 @@ function exitCode(final: JobStatus, timedOut: boolean, interrupted: boolean, opt
   if (interrupted) return 130;
   if (final.state === "finished") return 0;
   if (final.state === "failed") {
-    const where = final.error?.operator ? ` in operator '${final.error.operator}'` : "";
-    stderr.write(`sage: job '${final.name}' failed${where}: ${final.error?.message ?? "unknown error"} (E_JOB_FAILED)\n`);
+    stderr.write(failureText(final));
   } else {
     stderr.write(`sage: job '${final.name}' ended ${final.state} (E_JOB_${final.state.toUpperCase()})\n`);
   }

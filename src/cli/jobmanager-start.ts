@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { JobManagerClient } from "../jobmanager/client.js";
 import { dataPaths, ensureDataDir } from "../jobmanager/paths.js";
 import { CLIError } from "./cli-error.js";
-import { addressOf, type ServerOptions } from "./cli-options.js";
+import { addressOf, dashboardUrl, type ServerOptions } from "./cli-options.js";
 import { probeJobManager } from "./jobmanager-probe.js";
 import { serverToken } from "./jobmanager-token.js";
 import { writePid } from "./pid-file.js";
@@ -78,7 +78,7 @@ export async function startInBackground(options: ServerOptions, out: NodeJS.Writ
   child.unref();
   // The server writes it too; writing it here means `start` returns with it in place.
   writePid(paths.pid, child.pid!);
-  out.write(`JobManager started at http://${addressOf(options)} (pid ${child.pid})\n  data dir: ${options.dataDir}\n  log:      ${paths.log}\n`);
+  out.write(`JobManager started at http://${addressOf(options)} (pid ${child.pid})\n  dashboard: ${dashboardUrl(options, token)}\n  data dir:  ${options.dataDir}\n  log:       ${paths.log}\n`);
   return 0;
 }
 

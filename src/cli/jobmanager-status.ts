@@ -1,6 +1,6 @@
 import type { JobState } from "../api/types.js";
 import { messageOf } from "../api/errors.js";
-import { addressOf, clientFor, type ServerOptions } from "./cli-options.js";
+import { addressOf, clientFor, clientToken, dashboardUrl, type ServerOptions } from "./cli-options.js";
 import { formatDuration } from "./format.js";
 import { probeJobManager } from "./jobmanager-probe.js";
 
@@ -13,6 +13,8 @@ export interface JobManagerStatusReport {
   version?: string;
   uptimeMs?: number;
   jobs?: Record<JobState, number>;
+  /** The dashboard's login link, when the token is known here. */
+  dashboard?: string;
   /** Why the details are missing (e.g. a wrong token), when the server answers health checks only. */
   note?: string;
 }
@@ -31,11 +33,12 @@ export async function jobManagerStatus(options: ServerOptions, json: boolean, ou
       ["version", report.version],
       ["uptime", report.uptimeMs === undefined ? undefined : formatDuration(report.uptimeMs)],
       ["jobs", report.jobs && jobCounts(report.jobs)],
+      ["dashboard", report.dashboard],
       ["data dir", report.dataDir],
       ["note", report.note],
     ];
     out.write(`JobManager running at http://${report.address}\n`);
-    for (const [label, value] of rows) if (value !== undefined) out.write(`  ${label.padEnd(9)} ${value}\n`);
+    for (const [label, value] of rows) if (value !== undefined) out.write(`  ${label.padEnd(10)} ${value}\n`);
   }
   return report.running ? 0 : 1;
 }
@@ -46,7 +49,8 @@ async function collect(options: ServerOptions): Promise<JobManagerStatusReport> 
   if (!probe.healthy) return { running: false, ...base };
   try {
     const info = (await clientFor(options, undefined, 5000).info()) as { pid?: number; version?: string; uptimeMs?: number; jobs?: Record<JobState, number> };
-    return { running: true, ...base, pid: info.pid ?? probe.pid, version: info.version, uptimeMs: info.uptimeMs, jobs: info.jobs };
+    const token = clientToken(options);
+    return { running: true, ...base, pid: info.pid ?? probe.pid, version: info.version, uptimeMs: info.uptimeMs, jobs: info.jobs, ...(token && { dashboard: dashboardUrl(options, token) }) };
   } catch (error) {
     return { running: true, ...base, version: probe.version, note: `details unavailable: ${messageOf(error)}` };
   }

@@ -60,7 +60,7 @@ describe("sage run - progress display", () => {
     process.stdout.write("");
     expect(terminal.text).toContain("\x1b[4A\x1b[0J");
     display.close([status({ state: "finished", isRunning: false, tasks: 0, services: 0 })]);
-    const withoutEscapes = terminal.text.replace(/\x1b\[\d*[AJ]/g, "");
+    const withoutEscapes = terminal.text.replace(/\r?\x1b\[\d*[AJ]/g, "");
     expect(withoutEscapes.trimEnd().split("\n").slice(-4)).toEqual([
       "job demo (01234567) finished in 1.5s",
       "  Source   batch                     out 1,200",

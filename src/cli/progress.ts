@@ -1,5 +1,6 @@
 import type { JobHandle, JobStatus } from "../api/types.js";
 import { jobHeadline, operatorLines, operatorRates } from "./format.js";
+import { LiveBlock } from "./live-block.js";
 
 const TERMINAL = new Set(["finished", "stopped", "failed"]);
 
@@ -23,11 +24,12 @@ class LiveDisplay implements ProgressDisplay {
   readonly #timer: NodeJS.Timeout;
   readonly #restore: Array<() => void> = [];
   readonly #write: (text: string) => void;
-  #drawnLines = 0;
+  readonly #block: LiveBlock;
 
   constructor(out: NodeJS.WriteStream) {
     const direct = out.write.bind(out) as (text: string) => boolean;
     this.#write = (text) => void direct(text);
+    this.#block = new LiveBlock(out, this.#write);
     // The pipeline prints too: erase the block before any of its writes; the timer redraws it.
     for (const stream of [process.stdout, process.stderr]) {
       const original = stream.write;
@@ -54,6 +56,7 @@ class LiveDisplay implements ProgressDisplay {
 
   close(finals: JobStatus[]): void {
     clearInterval(this.#timer);
+    this.#block.close();
     for (const final of finals) {
       const entry = this.#jobs.get(final.id);
       if (entry) entry.status = final;
@@ -80,22 +83,17 @@ class LiveDisplay implements ProgressDisplay {
   }
 
   #draw(): void {
-    if (this.#drawnLines > 0) return;
+    if (this.#block.visible) return;
     const lines: string[] = [];
     for (const { status, rates } of this.#jobs.values()) {
       lines.push(`▶ ${jobHeadline(status)}`);
       for (const line of operatorLines(status, rates)) lines.push(`  ${line}`);
     }
-    if (lines.length === 0) return;
-    this.#write(`${lines.join("\n")}\n`);
-    this.#drawnLines = lines.length;
+    this.#block.draw(lines);
   }
 
   #erase(): void {
-    if (this.#drawnLines === 0) return;
-    const lines = this.#drawnLines;
-    this.#drawnLines = 0;
-    this.#write(`\x1b[${lines}A\x1b[0J`);
+    this.#block.erase();
   }
 }
 
@@ -106,7 +104,8 @@ class LogDisplay implements ProgressDisplay {
   readonly #reported = new Set<string>();
 
   track(job: JobHandle, first: JobStatus): void {
-    this.out.write(`[sage] job ${first.name} (${first.id.slice(0, 8)}) started: ${first.operators.map((op) => op.name).join(", ")}\n`);
+    // A job whose setup failed never started (it has no start time): its summary says what happened.
+    if (first.startedAt !== undefined) this.out.write(`[sage] job ${first.name} (${first.id.slice(0, 8)}) started: ${first.operators.map((op) => op.name).join(", ")}\n`);
     void (async () => {
       for await (const event of job.events()) {
         if (event.type === "state" && TERMINAL.has(event.state)) this.#summary(event.status);

@@ -2,6 +2,7 @@ import { existsSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { messageOf } from "../api/errors.js";
+import { userFrames } from "../api/stack-frames.js";
 import { observeJobs, setPipelineEntry, type RunningJob } from "../api/executor.js";
 import type { JobStatus } from "../api/types.js";
 import { CLIError } from "./cli-error.js";
@@ -57,7 +58,7 @@ export async function runPipelineFile(file: string, stderr: NodeJS.WriteStream =
     process.off("exit", removeCompiled);
     const finals: JobStatus[] = await Promise.all(jobs.map((job) => job.wait()));
     display.close(finals);
-    for (const status of finals) if (status.state === "failed" && status.error?.stack) stderr.write(`${indent(status.error.stack)}\n`);
+    for (const status of finals) if (status.state === "failed") stderr.write(userFrames(status.error?.stack, { jobId: status.id }).map((line) => `${line}\n`).join(""));
     if (finals.length === 0 && exitCode === 0) stderr.write(`[sage] ${file} submitted no job (call env.submit())\n`);
     if (finals.some((status) => status.state === "failed")) exitCode = 1;
     if (interrupts > 0 && exitCode === 0) exitCode = 130;
@@ -93,14 +94,6 @@ async function compileEntry(path: string): Promise<string> {
   }
   process.setSourceMapsEnabled(true);
   return out;
-}
-
-function indent(stack: string): string {
-  return stack
-    .split("\n")
-    .slice(0, 12)
-    .map((line) => `    ${line}`)
-    .join("\n");
 }
 
 function reportLoadError(stderr: NodeJS.WriteStream, file: string, error: unknown): void {

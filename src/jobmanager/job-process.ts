@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { installJobProcessHook, type JobProcessOptions } from "../api/executor.js";
 import { messageOf } from "../api/errors.js";
+import { CLIENT_ENV_NAMES, installEnvGuard } from "./env-guard.js";
 import { ModuleRun } from "./module-run.js";
 import type { JobProcessMessage, SupervisorMessage } from "./protocol.js";
 
@@ -72,6 +73,7 @@ if (!jobId || !bundle) {
 
 // The module ends the job when its code has finished, or (RemoteEnvironment) when its target
 // pipeline has: code after that pipeline's submit() runs on the client, not here.
+installEnvGuard(process.env[CLIENT_ENV_NAMES]);
 const outcome = await Promise.race([
   import(pathToFileURL(bundle).href).then(
     () => ({ failed: false as const }),
@@ -83,7 +85,8 @@ if (outcome.failed) {
   const { error } = outcome;
   restoreOutput();
   send({ type: "module-error", message: messageOf(error), ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) });
-  process.stderr.write(`job module failed: ${error instanceof Error ? (error.stack ?? error.message) : messageOf(error)}\n`);
+  // A failed pipeline is reported by the job's status (with its stack); anything else only here.
+  if ((error as { code?: unknown } | null)?.code !== "E_JOB_FAILED") process.stderr.write(`job module failed: ${error instanceof Error ? (error.stack ?? error.message) : messageOf(error)}\n`);
   run.moduleFailed();
   await Promise.race([run.ended, new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
   await flushOutput();

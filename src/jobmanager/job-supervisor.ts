@@ -27,8 +27,6 @@ export interface SupervisorOptions {
 interface LiveJob {
   id: string;
   name: string;
-  /** Whether the submitter named the job (else it takes its environment's name). */
-  named: boolean;
   options: RemoteSubmitOptions;
   status: JobStatus;
   /** Log lines; `logBase` is the number of the first one kept. */
@@ -87,7 +85,6 @@ export class JobSupervisor {
     const job: LiveJob = {
       id,
       name: request.name ?? request.label ?? "job",
-      named: request.name !== undefined,
       options,
       status,
       logs: [],
@@ -247,9 +244,8 @@ export class JobSupervisor {
       case "event": {
         const { event } = message;
         if (event.type === "state" || event.type === "metrics") {
-          // A name the submitter gave stays (`sage job submit --name`); else the environment's counts.
-          if (!job.named) job.name = event.status.name;
-          job.status = { ...event.status, name: job.name, submittedAt: job.status.submittedAt, autostop: job.status.autostop, platform: "remote" };
+          // The name given at submit stays from `created` on; the autostop shown is the one the module's own submit asked for.
+          job.status = { ...event.status, name: job.name, submittedAt: job.status.submittedAt, platform: "remote" };
           const forwarded = { ...event, status: job.status };
           this.#publish(job, forwarded);
           if (event.type === "state") this.#save(job);

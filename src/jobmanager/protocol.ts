@@ -21,9 +21,9 @@ export interface RemoteSubmitOptions {
 
 /** The body of `POST /api/jobs`. */
 export interface SubmitJobRequest {
-  /** The job's name; without one, the job takes its environment's name once it runs. */
+  /** The job's name, kept from `created` on. */
   name?: string;
-  /** What to call the job until its environment names it (e.g. the entry file's name). */
+  /** The job's name when none is given (e.g. the entry file's name). */
   label?: string;
   /** The bundled job module (ES module source). */
   code: string;

@@ -9,7 +9,12 @@ import { compile } from "../graph/compile.js";
 import { graphFingerprint as fingerprint } from "../graph/fingerprint.js";
 import { bundleEntry } from "./bundle.js";
 import { JobManagerClient } from "./client.js";
+import { CLIENT_ENV_NAMES, clientEnvNames } from "./env-guard.js";
+import { LogPrinter } from "./log-printer.js";
 import { dataPaths, defaultDataDir, readToken } from "./paths.js";
+
+// How long a job process that reported its end may take to exit before its log is read as it is.
+const LINGER_MS = 3000;
 
 /** Submits a RemoteEnvironment's pipeline to its JobManager as a bundled module. */
 export class RemoteExecutor implements JobExecutor {
@@ -33,7 +38,14 @@ export class RemoteExecutor implements JobExecutor {
     const submitted = await client.submitJob({
       name: env.name,
       code,
-      options: { autostop: options.autostop, timeoutMs: options.timeoutMs, keepServices: options.keepServices, graphFingerprint, env: remote.jobEnv, ...(ownScript && { pipelineIndex: context.pipelineIndex }) },
+      options: {
+        autostop: options.autostop,
+        timeoutMs: options.timeoutMs,
+        keepServices: options.keepServices,
+        graphFingerprint,
+        env: { ...remote.jobEnv, [CLIENT_ENV_NAMES]: clientEnvNames(process.env, remote.jobEnv) },
+        ...(ownScript && { pipelineIndex: context.pipelineIndex }),
+      },
     }).catch((error: unknown) => {
       if (error instanceof JobManagerError && error.httpStatus === 401) {
         throw new JobManagerError(401, error.serverCode, `${error.message}: pass RemoteEnvironment(name, { token }) or set SAGE_TOKEN (a local JobManager keeps it in ${dataPaths(defaultDataDir()).token})`);
@@ -54,8 +66,13 @@ export class RemoteJob implements RunningJob {
     readonly client: JobManagerClient,
     readonly id: string,
     private readonly keepServices: boolean,
-    private readonly streamLogs = false,
-  ) {}
+    streamLogs = false,
+  ) {
+    // One printer per job, so that waiting twice (the script's autostop, then `sage run`) prints each line once.
+    this.#printer = streamLogs ? new LogPrinter((since) => client.logs(id, since), (line) => process.stdout.write(`${line}\n`)) : undefined;
+  }
+
+  readonly #printer: LogPrinter | undefined;
 
   status(): Promise<JobStatus> {
     return this.client.getJob(this.id);
@@ -63,11 +80,15 @@ export class RemoteJob implements RunningJob {
 
   /**
    * Waits for the end, printing the job's log lines here as they come (unless the environment
-   * said `logs: false`). Ctrl-C while waiting drains the remote job instead of leaving it running;
-   * a second Ctrl-C exits. Neither is installed when the program handles SIGINT itself.
+   * said `logs: false`): when it resolves, every line the job logged has been printed, once, in
+   * order. Ctrl-C while waiting drains the remote job instead of leaving it running; a second
+   * Ctrl-C exits. Neither is installed when the program handles SIGINT itself.
    */
   async wait(options: { timeoutMs?: number } = {}): Promise<JobStatus> {
-    const printer = this.streamLogs ? await this.#logPrinter() : undefined;
+    const printer = this.#printer;
+    // The server sends the current state, then subscribes: a catch-up at each state event gets
+    // the lines logged before this stream opened, the stream brings the later ones.
+    const onEvent = printer && ((event: JobEvent) => (event.type === "state" ? void printer.catchUp() : printer.onEvent(event)));
     const onInterrupt = () => {
       process.off("SIGINT", onInterrupt);
       process.stderr.write(`\nstopping remote job ${this.id.slice(0, 8)} (Ctrl-C again to exit without waiting)\n`);
@@ -76,39 +97,32 @@ export class RemoteJob implements RunningJob {
     const handleInterrupt = process.listenerCount("SIGINT") === 0;
     if (handleInterrupt) process.on("SIGINT", onInterrupt);
     try {
-      return await this.client.waitForJob(this.id, { ...options, onEvent: printer });
+      const status = await this.client.waitForJob(this.id, { ...options, onEvent });
+      if (printer) await this.#printRest(printer);
+      return status;
     } finally {
       process.off("SIGINT", onInterrupt);
     }
   }
 
-  // Prints what the job logged so far, then each new line once (lines are numbered).
-  async #logPrinter(): Promise<(event: JobEvent) => void> {
-    let next = 0;
-    const print = (line: string, number: number) => {
-      if (number < next) return;
-      next = number + 1;
-      process.stdout.write(`${line}\n`);
-    };
-    const buffered: JobEvent[] = [];
-    let ready = false;
-    const printer = (event: JobEvent) => {
-      if (event.type !== "log" || event.line === undefined) return;
-      if (ready) print(event.message, event.line);
-      else buffered.push(event);
-    };
-    const { lines, next: after } = await this.client.logs(this.id, this.#printedUpTo).catch(() => ({ lines: [], next: this.#printedUpTo }));
-    lines.forEach((line, i) => print(line, after - lines.length + i));
-    ready = true;
-    for (const event of buffered) printer(event);
-    this.#printedUpTo = Math.max(after, next);
-    return (event) => {
-      printer(event);
-      this.#printedUpTo = next;
-    };
-  }
 
-  #printedUpTo = 0;
+  // The job process reports its end before it exits, and may still be writing: the log is complete
+  // once the process is gone, which the server tells by closing the event stream. A process kept for
+  // its services, or held open by the module, is given LINGER_MS.
+  async #printRest(printer: LogPrinter): Promise<void> {
+    if (!this.keepServices) {
+      const events = this.client.events(this.id);
+      const linger = setTimeout(() => events.close(), LINGER_MS);
+      try {
+        for await (const event of events) printer.onEvent(event);
+      } catch {
+        // no stream: the log is read as it is
+      } finally {
+        clearTimeout(linger);
+      }
+    }
+    await printer.flush();
+  }
 
   stop(options?: StopOptions): Promise<JobStatus> {
     return this.client.stopJob(this.id, options);

@@ -1,3 +1,7 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JobStatus } from "../../src/api/types.js";
 import { eventually, freePort, isAlive, jobManagerSlot, sage, sageDone } from "./sage-cli.js";
@@ -29,15 +33,20 @@ afterAll(async () => {
 describe("sage job", () => {
   it("submits a pipeline file, prints its output and waits for the end", async () => {
     const { code, stdout, stderr } = await job("submit", hello);
-    expect(stderr).toMatch(/\[sage\] job job-hello \(\w{8}\) finished in/);
+    // Named after the file from `created` on (its environment's name is job-hello).
+    expect(stderr).toMatch(/\[sage\] job job-pipeline \(\w{8}\) created/);
+    expect(stderr).toMatch(/\[sage\] job job-pipeline \(\w{8}\) finished in/);
+    expect(stderr).not.toContain("job-hello");
     expect(stderr).toMatch(/\[sage\]\s+Greet\s+map\s+in 3\s+out 3/);
     expect(stdout).toBe("hello ann\nhello bob\nhello cy\nsubmit returned\n");
     expect(code).toBe(0);
   });
 
   it("exits 1 naming the operator when the job fails", async () => {
-    const { code, stderr } = await job("submit", failing);
-    expect(stderr).toContain("sage: job 'job-failing' failed in operator 'Breaks': deliberate failure (E_JOB_FAILED)");
+    const { code, stdout, stderr } = await job("submit", failing);
+    expect(stderr).toContain("sage: job 'job-failing' failed in operator 'Breaks': deliberate failure (E_JOB_FAILED)\n    at env.fromBatch.map.name (test/fixtures/job-failing.ts:8:24)\n    ... (3 framework frames hidden)\n");
+    expect(stderr).toMatch(/\[sage\] job job-failing \(\w{8}\) failed in \d+ms\n/);
+    expect(`${stdout}${stderr}`.split("deliberate failure")).toHaveLength(2); // printed once
     expect(code).toBe(1);
   });
 
@@ -47,7 +56,8 @@ describe("sage job", () => {
     const prefix = submitted.id.slice(0, 6);
     await eventually(async () => (await jobJson("show", prefix)).state === "finished");
     const shown = await jobJson("show", submitted.id);
-    expect(shown).toMatchObject({ id: submitted.id, state: "finished", tasks: 0, services: 0 });
+    // The module's own submit({ autostop: true }) is what show reports, and the name stays.
+    expect(shown).toMatchObject({ id: submitted.id, name: "no-wait", state: "finished", autostop: true, tasks: 0, services: 0 });
     const details = await job("show", prefix);
     expect(details.stdout).toContain(`id         ${submitted.id}`);
     expect(details.stdout).toMatch(/operators:\n\s+batch#0/);
@@ -97,6 +107,82 @@ describe("sage job", () => {
     expect(code).toBe(124);
     const final = JSON.parse(stdout) as JobStatus;
     expect(final).toMatchObject({ state: "stopped", tasks: 0, services: 0, isRunning: false });
+  });
+
+  it("takes the address from SAGE_ADDRESS; flags win over it", async () => {
+    const dataDir = ["--data-dir", slot.dataDir];
+    const viaEnv = await sageDone(["job", "list", ...dataDir], { SAGE_ADDRESS: `http://127.0.0.1:${slot.port}` });
+    expect(viaEnv.stderr).toBe("");
+    expect(viaEnv.code).toBe(0);
+    const bare = await sageDone(["job", "list", ...dataDir], { SAGE_ADDRESS: `127.0.0.1:${slot.port}` });
+    expect(bare.code).toBe(0);
+    const dead = await freePort();
+    const flagWins = await sageDone(["job", "list", "--port", String(slot.port), ...dataDir], { SAGE_ADDRESS: `http://127.0.0.1:${dead}` });
+    expect(flagWins.code).toBe(0);
+    const unreachable = await sageDone(["job", "list", ...dataDir], { SAGE_ADDRESS: `http://127.0.0.1:${dead}` });
+    expect(unreachable.stderr).toContain(`no JobManager answers at 127.0.0.1:${dead}`);
+    const bad = await sageDone(["job", "list"], { SAGE_ADDRESS: "https://example.invalid/path" });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^sage: SAGE_ADDRESS='https:\/\/example.invalid\/path' is not a JobManager address .*expected http:\/\/host:port \(E_BAD_ADDRESS\)\n$/);
+  });
+
+  it("prints a --no-wait hint that works as printed", async () => {
+    const { stdout, code } = await job("submit", hello, "--no-wait");
+    expect(code).toBe(0);
+    const hint = /follow it with: sage (job watch .*)\n/.exec(stdout)?.[1];
+    expect(hint).toBe(`job watch ${/\(([0-9a-f-]{36})\)/.exec(stdout)![1]!.slice(0, 8)} --port ${slot.port} --data-dir ${slot.dataDir}`);
+    const watched = await sageDone(hint!.split(" "));
+    expect(watched.stderr).toBe("");
+    expect(watched.code).toBe(0);
+  });
+
+  it("takes status as an alias of show, and says when the id is missing", async () => {
+    const { id } = await jobJson("submit", hello, "--no-wait");
+    expect((await jobJson("status", id.slice(0, 8))).id).toBe(id);
+    const empty = await job("show", "");
+    expect(empty.stderr).toBe("sage: the job id is missing (got an empty string) (E_MISSING_ARGUMENT)\n");
+    expect(empty.code).toBe(2);
+  });
+
+  it("passes --env and --env-file to the job, and warns when the job reads a variable only the client has", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sage-env-file-"));
+    try {
+      const file = join(dir, "job.env");
+      writeFileSync(file, `# comment\n\nexport FROM_FILE=from file # trailing\nQUOTED="a # b \\"q\\""\nGREETING='overridden'\n`);
+      const { code, stdout } = await sageDone(["job", "submit", "test/fixtures/job-env.ts", "--env", "GREETING=hi=there", "--env-file", file, ...slot.options], { CLIENT_ONLY_VAR: "secret-value" });
+      expect(code).toBe(0);
+      const warning = "[sage] the job read $CLIENT_ONLY_VAR, which is set on the client but not in the job: pass it with --env CLIENT_ONLY_VAR=... (or RemoteEnvironment({ env }))";
+      expect(stdout.split("\n").filter((line) => line === warning)).toHaveLength(1);
+      // The warning comes on the job's stderr, which may be read before or between its stdout lines.
+      expect(stdout.replace(`${warning}\n`, "")).toContain('GREETING=hi=there\nFROM_FILE=from file\nQUOTED=a # b "q"\nCLIENT_ONLY_VAR=(unset)\nCLIENT_ONLY_VAR=(unset)\n');
+      expect(stdout).not.toContain("secret-value");
+
+      writeFileSync(file, "GOOD=1\noops\n");
+      const bad = await job("submit", "test/fixtures/job-env.ts", "--env-file", file);
+      expect(bad.stderr).toBe(`sage: ${file}:2: not an assignment (expected KEY=VALUE): oops (E_BAD_ENV_FILE)\n`);
+      expect(bad.code).toBe(2);
+      const badFlag = await job("submit", "test/fixtures/job-env.ts", "--env", "1X=2");
+      expect(badFlag.stderr).toContain("expected KEY=VALUE with KEY a variable name (got '1X=2')");
+      expect(badFlag.code).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("prints a RemoteEnvironment script's failure once: the message, then the user's frames", async () => {
+    const token = readFileSync(join(slot.dataDir, "token"), "utf8").trim();
+    const run = spawn(process.execPath, ["--import", "tsx", "test/fixtures/remote-failing.ts"], {
+      env: { ...process.env, SAGE_ADDRESS: `http://127.0.0.1:${slot.port}`, SAGE_TOKEN: token },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    run.stdout.on("data", (chunk) => (output += chunk));
+    run.stderr.on("data", (chunk) => (output += chunk));
+    const code = await new Promise((resolve) => run.on("close", resolve));
+    expect(code).toBe(1);
+    expect(output.split("deliberate failure")).toHaveLength(2);
+    expect(output).toMatch(/JobFailedError: job 'remote-failing' failed in operator 'Breaks': deliberate failure\n {4}at .*\(test\/fixtures\/remote-failing\.ts:8:\d+\)\n {4}\.\.\. \(\d+ framework frames? hidden\)/);
+    expect(output).not.toMatch(/[\\/]jobs[\\/][0-9a-f-]{36}[\\/]|eval at|job module failed/);
   });
 
   it("says which address does not answer, and when the token is wrong", async () => {

@@ -34,6 +34,9 @@ describe("sage jobmanager", () => {
     const token = readFileSync(paths.token, "utf8").trim();
     expect(token.length).toBeGreaterThanOrEqual(16);
     expect(readFileSync(paths.log, "utf8")).toContain(`listening on http://127.0.0.1:${s.port}`);
+    // The login link carries the token in the fragment, which the browser keeps to itself.
+    const login = `http://127.0.0.1:${s.port}/#token=${encodeURIComponent(token)}`;
+    expect(started.stdout).toContain(`  dashboard: ${login}\n`);
 
     const again = await sageDone(["jobmanager", "start", ...s.options]);
     expect(again.code).toBe(0);
@@ -42,6 +45,7 @@ describe("sage jobmanager", () => {
     const status = await sageDone(["jobmanager", "status", ...s.options]);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(new RegExp(`running at http://127.0.0.1:${s.port}\\n\\s+pid\\s+${pid}\\n\\s+version\\s+\\d+\\.\\d+\\.\\d+\\n\\s+uptime\\s+\\S+\\n\\s+jobs\\s+none`));
+    expect(status.stdout).toContain(`  dashboard  ${login}\n`);
     const json = JSON.parse((await sageDone(["jobmanager", "status", "--json", ...s.options])).stdout);
     expect(json).toMatchObject({ running: true, pid, jobs: { running: 0, finished: 0 } });
 

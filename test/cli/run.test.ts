@@ -29,6 +29,18 @@ describe("sage run", () => {
     const { code, stderr } = await sageRun([fixture], "failing").done;
     expect(code).toBe(1);
     expect(stderr).toMatch(/failed in \d+ms: Breaks: deliberate failure/);
+    // Once, then the user's frames; the runtime's and the generated code's are counted, not shown.
+    expect(stderr.split("deliberate failure")).toHaveLength(2);
+    expect(stderr).toMatch(/\n {4}at .*test\/fixtures\/cli-pipeline\.ts:\d+:\d+\)?\n {4}\.\.\. \(\d+ framework frames? hidden\)\n/);
+    expect(stderr).not.toMatch(/[\\/](src|dist)[\\/]runtime[\\/]|eval at|node:internal/);
+  });
+
+  it("does not say a job started when its setup failed", async () => {
+    const { code, stderr } = await sageRun([fixture], "setup-fails").done;
+    expect(code).toBe(1);
+    expect(stderr).not.toContain("started");
+    expect(stderr).toMatch(/\[sage\] job cli-setup-fails \(\w{8}\) failed: service 'db' failed to start: cannot connect\n/);
+    expect(stderr.split("cannot connect")).toHaveLength(2);
   });
 
   it("exits 2 with a clear message for a missing file", async () => {

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { isFrameworkFrame, userFrames } from "./stack-frames.js";
+
+describe("userFrames", () => {
+  const id = "0c3b2404-1111-2222-3333-444455556666";
+  const stack = [
+    "Error: deliberate failure",
+    "    with a second message line",
+    `    at env.fromBatch.map.name (/data/jobs/${id}/test/fixtures/job-failing.ts:8:24)`,
+    `    at FusedRun.push (eval at compileFactory (file:///data/jobs/${id}/job.mjs:5069:15), <anonymous>:11:29)`,
+    `    at SourceTask.loop (/data/jobs/${id}/src/runtime/task.ts:142:34)`,
+    "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)",
+    "    at async <anonymous> (/home/me/project/pipeline.ts:6:1)",
+  ].join("\n");
+
+  it("keeps the user's frames in order, relative to the job directory, and counts the rest", () => {
+    expect(userFrames(stack, { jobId: id })).toEqual([
+      "    at env.fromBatch.map.name (test/fixtures/job-failing.ts:8:24)",
+      "    at async <anonymous> (/home/me/project/pipeline.ts:6:1)",
+      "    ... (3 framework frames hidden)",
+    ]);
+  });
+
+  it("tells SAGE's own modules from a user's files of the same layout", () => {
+    expect(isFrameworkFrame("x (/p/node_modules/sage/dist/runtime/task.js:1:1)")).toBe(true);
+    expect(isFrameworkFrame("x (/p/src/api/environment.ts:79:17)")).toBe(true);
+    expect(isFrameworkFrame("x (/p/src/api/my-own-handler.ts:1:1)")).toBe(false);
+    expect(isFrameworkFrame("/p/lib/user.js:3:3")).toBe(false);
+    expect(userFrames(undefined)).toEqual([]);
+  });
+});

@@ -1,0 +1,67 @@
+import type { JobEvent } from "../api/types.js";
+
+/** One page of a job's log: the lines from some number on, and the number after the last. */
+export interface LogPage {
+  lines: string[];
+  next: number;
+}
+
+/**
+ * Prints one remote job's log lines, each once and in order, by number. Pushed log events are
+ * printed as they come when they continue the numbering; a gap (lines logged before the event
+ * stream opened, or dropped by a slow stream) is filled from the log itself first.
+ */
+export class LogPrinter {
+  #next = 0;
+  #fetching: Promise<void> | undefined;
+  readonly #held: JobEvent[] = [];
+
+  constructor(
+    private readonly fetchPage: (since: number) => Promise<LogPage>,
+    private readonly write: (line: string) => void,
+  ) {}
+
+  /** The number of the next line to print: every line below it has been printed. */
+  get next(): number {
+    return this.#next;
+  }
+
+  /** Takes a pushed event: prints a log line that continues the numbering, fetches what a gap lacks. */
+  onEvent(event: JobEvent): void {
+    if (event.type !== "log" || event.line === undefined || event.line < this.#next) return;
+    // A page is on its way: it may or may not hold this line; decide once it is printed.
+    if (this.#fetching) this.#held.push(event);
+    else if (event.line === this.#next) this.#print(event.message, event.line);
+    else void this.catchUp();
+  }
+
+  /** Fetches and prints the lines logged since the last one printed (joins a fetch under way). */
+  catchUp(): Promise<void> {
+    this.#fetching ??= (async () => {
+      try {
+        const page = await this.fetchPage(this.#next);
+        const first = page.next - page.lines.length;
+        page.lines.forEach((line, i) => this.#print(line, first + i));
+      } catch {
+        // the log is out of reach for now: the next catch-up asks again from the same number
+      } finally {
+        this.#fetching = undefined;
+        for (const event of this.#held.splice(0)) this.onEvent(event);
+      }
+    })();
+    return this.#fetching;
+  }
+
+  /** Prints every line the log holds now, asked for after any fetch under way has ended. */
+  async flush(): Promise<void> {
+    while (this.#fetching) await this.#fetching;
+    await this.catchUp();
+  }
+
+  #print(line: string, number: number): void {
+    if (number < this.#next) return;
+    // A number past `next` means the server no longer keeps the lines between: nothing to wait for.
+    this.#next = number + 1;
+    this.write(line);
+  }
+}
