@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { installJobProcessHook } from "../api/executor.js";
 import { messageOf } from "../api/errors.js";
+import { killJobProcesses } from "./process-tree.js";
 import type { JobProcessMessage } from "./protocol.js";
 
 const jobId = process.env.SAGE_JOB_ID;
@@ -42,6 +43,13 @@ process.on("disconnect", () => {
   setTimeout(() => process.exit(1), 3000);
 });
 
+// What the job started ends with it. Here its children are still linked to this process (after
+// the exit they are reparented); the supervisor ends the rest, which it finds by group, session
+// or environment.
+process.on("exit", () => {
+  if (jobId) killJobProcesses(process.pid, jobId);
+});
+
 // A job stuck in a synchronous loop cannot run the handler above; a watchdog thread can. When the
 // supervisor has been gone for 4 s (longer than the graceful path above takes), it ends the process.
 const watchdog = new Worker(
@@ -63,6 +71,8 @@ if (!jobId || !bundle) {
 
 try {
   await import(pathToFileURL(bundle).href);
+  // A module that calls env.submit() without awaiting it claims the job a few microtasks later.
+  await new Promise((resolve) => setImmediate(resolve));
   send({ type: "module-done", submitted });
 } catch (error) {
   send({ type: "module-error", message: messageOf(error), ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) });

@@ -7,10 +7,12 @@ import type { JobEvent, Logger, StopOptions } from "../api/types.js";
 import { DASHBOARD_HTML } from "./dashboard.js";
 import { MAX_TIMER_MS } from "../runtime/thenable.js";
 import { HttpError } from "./http-errors.js";
+import type { LogLimits } from "./job-log.js";
 import { JobStore } from "./job-store.js";
 import { JobSupervisor } from "./job-supervisor.js";
 import { dataPaths, ensureDataDir, lockDataDir } from "./paths.js";
 import type { ErrorBody, SubmitJobRequest } from "./protocol.js";
+import type { Retention } from "./retention.js";
 
 /** Settings of a JobManager server. */
 export interface JobManagerServerOptions {
@@ -24,6 +26,10 @@ export interface JobManagerServerOptions {
   maxBodyBytes?: number;
   /** How long a stop waits for a job process before killing it (default 10 s). */
   stopGraceMs?: number;
+  /** What is kept of each job's log: line length, bytes and lines (defaults 16 KiB, 8 MiB, 5000). */
+  logLimits?: Partial<LogLimits>;
+  /** How many ended jobs are kept, and for how long (defaults 1000 jobs, 7 days). */
+  retention?: Partial<Retention>;
   logger?: Logger;
 }
 
@@ -50,7 +56,14 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
   let supervisor: JobSupervisor;
   try {
     store = new JobStore(dataPaths(options.dataDir).database);
-    supervisor = new JobSupervisor({ dataDir: options.dataDir, store, logger, stopGraceMs: options.stopGraceMs });
+    supervisor = new JobSupervisor({
+      dataDir: options.dataDir,
+      store,
+      logger,
+      stopGraceMs: options.stopGraceMs,
+      logLimits: options.logLimits,
+      retention: options.retention,
+    });
   } catch (error) {
     unlock();
     throw error;
