@@ -177,7 +177,8 @@ export class JobSupervisor {
     if (!job) return this.status(id);
     job.stopRequested = true;
     this.#send(job, { type: "stop", options });
-    // A drain may turn into an abort after its grace, and an abort takes up to 2 s in the job.
+    // An abort is killed when it has not ended the job soon; a drain gets its grace, then 2 s
+    // for the abort it turns into.
     const grace = timerMs(options.mode === "abort" ? (options.graceMs ?? ABORT_KILL_MS) : (options.graceMs ?? this.#options.stopGraceMs ?? 10_000) + 2_000);
     job.timers.push(
       setTimeout(() => {
@@ -291,8 +292,9 @@ export class JobSupervisor {
 
   // Kills the job process and everything it started (a stop's grace ran out, or it must not go on).
   #kill(job: LiveJob): void {
-    if (job.child.pid === undefined) return;
-    killJobTree(job.child.pid, job.id);
+    const { child } = job;
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return; // see #endProcesses
+    killJobTree(child.pid, job.id);
   }
 
   // After the job process exited: ends what it left behind; answers how many.
@@ -384,7 +386,9 @@ export class JobSupervisor {
 // runtime is the time it really ran, on the server's clock.
 function ranFor(status: JobStatus, endedAt: string): number {
   if (!status.startedAt) return status.runtimeMs;
-  return Math.max(status.runtimeMs, Date.parse(endedAt) - Date.parse(status.startedAt));
+  // The start is the job's word: no earlier than the server's submit.
+  const started = Math.max(Date.parse(status.startedAt), Date.parse(status.submittedAt));
+  return Math.max(status.runtimeMs, Date.parse(endedAt) - started);
 }
 
 function definedOnly<T extends object>(values: Partial<T> | undefined): Partial<T> {
