@@ -20,6 +20,8 @@ export class JobLog {
   #lines: string[] = [];
   #bytes: number[] = [];
   #head = 0;
+  /** Lines dropped by earlier compactions. */
+  #dropped = 0;
   #total = 0;
 
   constructor(readonly limits: LogLimits) {}
@@ -55,8 +57,6 @@ export class JobLog {
   get next(): number {
     return this.base + this.#count();
   }
-
-  #dropped = 0;
 
   #count(): number {
     return this.#lines.length - this.#head;

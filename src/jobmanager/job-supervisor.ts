@@ -73,6 +73,11 @@ export class JobSupervisor {
     this.#options = options;
     this.#logLimits = { ...DEFAULT_LOG_LIMITS, ...definedOnly(options.logLimits) };
     this.#retention = { ...DEFAULT_RETENTION, ...definedOnly(options.retention) };
+    for (const [name, value] of Object.entries({ ...this.#logLimits, ...this.#retention })) {
+      if (!(typeof value === "number" && value >= 1 && (Number.isInteger(value) || value === Infinity))) {
+        throw new Error(`the JobManager setting '${name}' must be a positive whole number, got ${String(value)}`);
+      }
+    }
     this.#bundles = new BundleStore(dataPaths(options.dataDir).bundles);
     const interrupted = options.store.failInterrupted("the JobManager stopped while this job was running", new Date().toISOString());
     if (interrupted.length > 0) options.logger.warn("marked %d interrupted job(s) failed: %s", interrupted.length, interrupted.join(", "));

@@ -139,6 +139,12 @@ ${QUICK("DONE")}`);
     expect(readdirSync(dataPaths(server.dataDir).bundles)).toHaveLength(0);
   }, 30_000);
 
+  it("refuses settings that are not positive whole numbers, naming them", async () => {
+    const dataDir = tempRoot();
+    await expect(startTestServer({ dataDir, logLimits: { maxBytes: 0 } })).rejects.toThrow(/setting 'maxBytes' must be a positive whole number, got 0/);
+    await expect(startTestServer({ dataDir, retention: { maxJobs: 2.5 } })).rejects.toThrow(/'maxJobs'/);
+  });
+
   it("retention removes the oldest ended jobs with their files, never a live one", async () => {
     const server = await serve({ retention: { maxJobs: 2 } });
     const paths = dataPaths(server.dataDir);
