@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { addServerOptions, serverOptions, type ServerOptions } from "./cli-options.js";
 import { keepingAlive } from "./keep-alive.js";
+import { addJobManagerSettings, jobManagerSettings } from "./jobmanager-settings.js";
 import { runForeground } from "./jobmanager-foreground.js";
 import { startInBackground } from "./jobmanager-start.js";
 import { jobManagerStatus } from "./jobmanager-status.js";
@@ -17,15 +18,19 @@ export function registerJobManagerCommand(program: Command, exit: (code: number)
     return command;
   };
 
-  define("start", "start the JobManager in the background; returns once it answers health checks", (options, raw) =>
-    raw.foreground ? runForeground(options) : startInBackground(options),
-  ).option("--foreground", "keep the server attached to this terminal until Ctrl-C or SIGTERM");
+  addJobManagerSettings(
+    define("start", "start the JobManager in the background; returns once it answers health checks", (options, raw) =>
+      raw.foreground ? runForeground(options, jobManagerSettings(raw)) : startInBackground(options, process.stdout, jobManagerSettings(raw)),
+    ).option("--foreground", "keep the server attached to this terminal until Ctrl-C or SIGTERM"),
+  );
   define("stop", "stop the JobManager of the data dir (SIGTERM, SIGKILL after 10 s)", (options) => stopJobManager(options));
   define("status", "print health, pid, version, uptime and job counts; exit code 1 when not running", (options, raw) =>
     jobManagerStatus(options, raw.json === true),
   ).option("--json", "print JSON");
-  define("restart", "stop, then start in the background", async (options) => {
-    await stopJobManager(options);
-    return startInBackground(options);
-  });
+  addJobManagerSettings(
+    define("restart", "stop, then start in the background", async (options, raw) => {
+      await stopJobManager(options);
+      return startInBackground(options, process.stdout, jobManagerSettings(raw));
+    }),
+  );
 }

@@ -2,6 +2,7 @@ import { dataPaths } from "../jobmanager/paths.js";
 import { startJobManagerServer, type JobManagerServer } from "../jobmanager/server.js";
 import { CLIError } from "./cli-error.js";
 import { addressOf, type ServerOptions } from "./cli-options.js";
+import type { JobManagerSettings } from "./jobmanager-settings.js";
 import { refuseIfRunning } from "./jobmanager-start.js";
 import { serverToken } from "./jobmanager-token.js";
 import { removePid, writePid } from "./pid-file.js";
@@ -12,14 +13,14 @@ import { packageVersion } from "./version.js";
  * then closes it (running jobs are ended, the store is closed) and removes the pid file. A second
  * signal during the close ends the process at once.
  */
-export async function runForeground(options: ServerOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function runForeground(options: ServerOptions, settings?: JobManagerSettings, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   if (await refuseIfRunning(options, out)) return 0;
   const token = serverToken(options);
   // Job processes inherit this process's environment; user code has no business with the token.
   delete process.env.SAGE_TOKEN;
   let server: JobManagerServer;
   try {
-    server = await startJobManagerServer({ host: options.host, port: options.port, token, dataDir: options.dataDir, version: packageVersion() });
+    server = await startJobManagerServer({ host: options.host, port: options.port, token, dataDir: options.dataDir, version: packageVersion(), ...settings });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") throw new CLIError(`cannot listen on ${addressOf(options)}: the address is already in use`, "E_ADDRESS_IN_USE", 1);

@@ -6,6 +6,7 @@ import { dataPaths, ensureDataDir } from "../jobmanager/paths.js";
 import { CLIError } from "./cli-error.js";
 import { addressOf, dashboardUrl, type ServerOptions } from "./cli-options.js";
 import { probeJobManager } from "./jobmanager-probe.js";
+import { settingsArgs, type JobManagerSettings } from "./jobmanager-settings.js";
 import { serverToken } from "./jobmanager-token.js";
 import { writePid } from "./pid-file.js";
 
@@ -41,7 +42,7 @@ export async function refuseIfRunning(options: ServerOptions, out: NodeJS.Writab
  * to the log file, and resolves once that very process answers on the API (its pid is in
  * /api/info), so a start is never mistaken for another server's.
  */
-export async function startInBackground(options: ServerOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function startInBackground(options: ServerOptions, out: NodeJS.WritableStream = process.stdout, settings?: JobManagerSettings): Promise<number> {
   if (await refuseIfRunning(options, out)) return 0;
   const token = serverToken(options);
   const paths = dataPaths(options.dataDir);
@@ -50,7 +51,7 @@ export async function startInBackground(options: ServerOptions, out: NodeJS.Writ
   const log = openSync(paths.log, "a", 0o600);
   // bin/sage.js, two levels up from this module in both src/cli and dist/cli.
   const entry = fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
-  const args = [entry, "jobmanager", "start", "--foreground", "--host", options.host, "--port", String(options.port), "--data-dir", options.dataDir];
+  const args = [entry, "jobmanager", "start", "--foreground", "--host", options.host, "--port", String(options.port), "--data-dir", options.dataDir, ...(settings ? settingsArgs(settings) : [])];
   // The token goes through the environment: argv is visible to every user of the machine.
   const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", log, log], env: { ...process.env, SAGE_TOKEN: token } });
   closeSync(log);

@@ -9,6 +9,7 @@ import { installJobProcessHook, type JobProcessOptions } from "../api/executor.j
 import { messageOf } from "../api/errors.js";
 import { CLIENT_ENV_NAMES, installEnvGuard } from "./env-guard.js";
 import { ModuleRun } from "./module-run.js";
+import { killJobProcesses } from "./process-tree.js";
 import type { JobProcessMessage, SupervisorMessage } from "./protocol.js";
 
 const jobId = process.env.SAGE_JOB_ID;
@@ -52,6 +53,13 @@ process.on("disconnect", () => {
   setTimeout(() => process.exit(1), 3000);
 });
 
+// What the job started ends with it. Here its children are still linked to this process (after
+// the exit they are reparented); the supervisor ends the rest, which it finds by group, session
+// or environment.
+process.on("exit", () => {
+  if (jobId) killJobProcesses(process.pid, jobId);
+});
+
 // A job stuck in a synchronous loop cannot run the handler above; a watchdog thread can. When the
 // supervisor has been gone for 4 s (longer than the graceful path above takes), it ends the process.
 const watchdog = new Worker(
@@ -92,6 +100,8 @@ if (outcome.failed) {
   await flushOutput();
   process.exit(1);
 }
+// A module that calls env.submit() without awaiting it claims its pipeline a few microtasks later.
+await new Promise((resolve) => setImmediate(resolve));
 run.moduleFinished();
 await run.ended;
 send({ type: "module-done", submitted: run.submitted });

@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { JobState, JobStatus } from "../api/types.js";
 
@@ -20,8 +21,12 @@ export class JobStore {
   readonly #db: Database.Database;
 
   constructor(file: string) {
+    ownerOnly(file);
     this.#db = new Database(file);
     this.#db.pragma("journal_mode = WAL");
+    // SQLite gives -wal and -shm the database's mode when it creates them; these were made
+    // before that file was owner-only, or by an older version.
+    for (const extra of [`${file}-wal`, `${file}-shm`]) if (existsSync(extra)) chmodSync(extra, 0o600);
     this.#db.exec(`
       CREATE TABLE IF NOT EXISTS jobs (
         id TEXT PRIMARY KEY,
@@ -91,6 +96,12 @@ export class JobStore {
   }
 }
 
+// The store holds each job's options, secrets in `env` included: nobody else may read it.
+function ownerOnly(file: string): void {
+  closeSync(openSync(file, "a", 0o600));
+  chmodSync(file, 0o600);
+}
+
 interface Row {
   id: string;
   name: string;
@@ -108,7 +119,8 @@ function toRecord(row: Row): JobRecord {
     name: row.name,
     state: row.state as JobState,
     options: JSON.parse(row.options) as Record<string, unknown>,
-    status: JSON.parse(row.status) as JobStatus,
+    // The row's id is the server's; a status is what a job reported, and never names another.
+    status: { ...(JSON.parse(row.status) as JobStatus), id: row.id },
     logTail: JSON.parse(row.log_tail) as string[],
     logBase: row.log_base,
   };

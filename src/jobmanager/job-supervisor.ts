@@ -1,19 +1,28 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { JobEvent, JobState, JobStatus, Logger, StopOptions } from "../api/types.js";
 import { timerMs } from "../runtime/thenable.js";
+import { BundleStore } from "./bundle-store.js";
+import { drainOutput, readOutput } from "./child-output.js";
+import { DEFAULT_LOG_LIMITS, JobLog, type LogLimits } from "./job-log.js";
 import type { JobStore } from "./job-store.js";
 import { dataPaths } from "./paths.js";
+import { killJobTree } from "./process-tree.js";
 import type { JobProcessMessage, RemoteSubmitOptions, SubmitJobRequest, SupervisorMessage } from "./protocol.js";
+import { DEFAULT_RETENTION, expiredJobs, type Retention } from "./retention.js";
+import { checkReport } from "./validate-report.js";
 
 const TIMEOUT_MARGIN_MS = 5_000;
+// An abort asks the job to end at once: one that has not ended this long after is killed.
+const ABORT_KILL_MS = 1_000;
+// After the job process exited, how long what it wrote last may take to be read from its pipes.
+const OUTPUT_DRAIN_MS = 1_000;
+// Malformed reports a job gets a log line for; later ones are dropped silently.
+const REPORTED_PROBLEMS = 5;
 const TERMINAL: ReadonlySet<JobState> = new Set(["finished", "stopped", "failed"]);
-// The same number of lines is kept live and stored, so a job's log reads the same after it ends.
-const LOG_LINES_KEPT = 5000;
 
 /** Settings of a supervisor. */
 export interface SupervisorOptions {
@@ -22,6 +31,10 @@ export interface SupervisorOptions {
   logger: Logger;
   /** How long a stop waits for the job process before killing it (default 10 s). */
   stopGraceMs?: number;
+  /** What is kept of each job's log (see LogLimits for the defaults). */
+  logLimits?: Partial<LogLimits>;
+  /** How long ended jobs are kept (see Retention for the defaults). */
+  retention?: Partial<Retention>;
 }
 
 interface LiveJob {
@@ -29,14 +42,14 @@ interface LiveJob {
   name: string;
   options: RemoteSubmitOptions;
   status: JobStatus;
-  /** Log lines; `logBase` is the number of the first one kept. */
-  logs: string[];
-  logBase: number;
+  log: JobLog;
   listeners: Set<(event: JobEvent) => void>;
   child: ChildProcess;
   stopRequested: boolean;
   moduleError?: { message: string; stack?: string };
   moduleDone?: { submitted: boolean };
+  /** Malformed reports seen from the job process. */
+  problems: number;
   timers: NodeJS.Timeout[];
   done: Promise<JobStatus>;
   resolveDone(status: JobStatus): void;
@@ -50,11 +63,23 @@ interface LiveJob {
 export class JobSupervisor {
   readonly #live = new Map<string, LiveJob>();
   readonly #options: SupervisorOptions;
+  readonly #logLimits: LogLimits;
+  readonly #retention: Retention;
+  readonly #bundles: BundleStore;
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
+    this.#logLimits = { ...DEFAULT_LOG_LIMITS, ...definedOnly(options.logLimits) };
+    this.#retention = { ...DEFAULT_RETENTION, ...definedOnly(options.retention) };
+    for (const [name, value] of Object.entries({ ...this.#logLimits, ...this.#retention })) {
+      if (!(typeof value === "number" && value >= 1 && (Number.isInteger(value) || value === Infinity))) {
+        throw new Error(`the JobManager setting '${name}' must be a positive whole number, got ${String(value)}`);
+      }
+    }
+    this.#bundles = new BundleStore(dataPaths(options.dataDir).bundles);
     const interrupted = options.store.failInterrupted("the JobManager stopped while this job was running", new Date().toISOString());
     if (interrupted.length > 0) options.logger.warn("marked %d interrupted job(s) failed: %s", interrupted.length, interrupted.join(", "));
+    this.#applyRetention();
   }
 
   /** Starts a job from its bundled module; answers its first status. */
@@ -62,9 +87,9 @@ export class JobSupervisor {
     const id = randomUUID();
     const options = request.options ?? {};
     const directory = dataPaths(this.#options.dataDir).jobDir(id);
-    mkdirSync(directory, { recursive: true });
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
     const bundle = join(directory, "job.mjs");
-    writeFileSync(bundle, request.code);
+    this.#bundles.place(request.code, bundle);
     const now = new Date().toISOString();
     const status: JobStatus = {
       id,
@@ -87,11 +112,11 @@ export class JobSupervisor {
       name: request.name ?? request.label ?? "job",
       options,
       status,
-      logs: [],
-      logBase: 0,
+      log: new JobLog(this.#logLimits),
       listeners: new Set(),
       child,
       stopRequested: false,
+      problems: 0,
       timers: [],
       done: new Promise((resolve) => (resolveDone = resolve)),
       resolveDone,
@@ -154,12 +179,14 @@ export class JobSupervisor {
     if (!job) return this.status(id);
     job.stopRequested = true;
     this.#send(job, { type: "stop", options });
-    const grace = timerMs((options.graceMs ?? this.#options.stopGraceMs ?? 10_000) + 2_000);
+    // An abort is killed when it has not ended the job soon; a drain gets its grace, then 2 s
+    // for the abort it turns into.
+    const grace = timerMs(options.mode === "abort" ? (options.graceMs ?? ABORT_KILL_MS) : (options.graceMs ?? this.#options.stopGraceMs ?? 10_000) + 2_000);
     job.timers.push(
       setTimeout(() => {
         if (job.child.exitCode === null && job.child.signalCode === null) {
           this.#appendLog(job, `[jobmanager] job process did not stop within ${grace} ms: killed`);
-          job.child.kill("SIGKILL");
+          this.#kill(job);
         }
       }, grace),
     );
@@ -169,16 +196,30 @@ export class JobSupervisor {
   /** Stops a job if needed and forgets it. */
   async delete(id: string): Promise<void> {
     if (this.#live.has(id)) await this.stop(id, { mode: "abort", graceMs: 1000 });
+    this.#remove(id);
+    this.#bundles.collect();
+  }
+
+  // Forgets an ended job: its record, its directory (log, bundle link). Bundles are collected after.
+  #remove(id: string): void {
     this.#options.store.delete(id);
     rmSync(dataPaths(this.#options.dataDir).jobDir(id), { recursive: true, force: true });
+  }
+
+  // Removes the ended jobs the retention policy no longer keeps, and the bundles no job uses.
+  #applyRetention(): void {
+    const expired = expiredJobs(this.#options.store.list().map((record) => record.status), this.#retention, Date.now(), (id) => this.#live.has(id));
+    for (const id of expired) this.#remove(id);
+    if (expired.length > 0) this.#options.logger.info("removed %d ended job(s) past the retention policy", expired.length);
+    this.#bundles.collect();
   }
 
   /** Log lines from number `since` on, and the number to ask for next. */
   logs(id: string, since = 0): { lines: string[]; next: number } | undefined {
     const job = this.#live.get(id);
     if (job) {
-      const from = Math.max(0, since - job.logBase);
-      return { lines: job.logs.slice(from), next: job.logBase + job.logs.length };
+      const from = Math.max(0, since - job.log.base);
+      return { lines: job.log.lines.slice(from), next: job.log.next };
     }
     const record = this.#options.store.get(id);
     if (!record) return undefined;
@@ -206,7 +247,7 @@ export class JobSupervisor {
       // A job that already ended (its process is only exiting, or holds kept services) stays as it ended.
       if (!TERMINAL.has(job.status.state)) job.moduleError ??= { message: "the JobManager shut down while this job was running" };
       this.#send(job, { type: "stop", options: { mode: "abort" } });
-      job.timers.push(setTimeout(() => job.child.kill("SIGKILL"), 2000));
+      job.timers.push(setTimeout(() => this.#kill(job), 2000));
     }
     await Promise.all(jobs.map((job) => job.done));
   }
@@ -217,6 +258,8 @@ export class JobSupervisor {
     const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
     return spawn(process.execPath, [...loader, script], {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
+      // A session and process group of its own: what the job starts can be found and ended with it.
+      detached: true,
       env: {
         ...process.env,
         ...options.env,
@@ -229,14 +272,36 @@ export class JobSupervisor {
 
   #wire(job: LiveJob): void {
     const { child } = job;
-    for (const stream of [child.stdout!, child.stderr!]) {
-      createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => this.#appendLog(job, line));
-    }
-    child.on("message", (message: JobProcessMessage) => this.#onMessage(job, message));
+    readOutput(child, this.#logLimits.maxLineBytes, (line) => this.#appendLog(job, line));
+    child.on("message", (raw: unknown) => {
+      const checked = checkReport(raw, job.id, this.#logLimits.maxLineBytes);
+      if (checked.ok) this.#onMessage(job, checked.message);
+      else if (++job.problems <= REPORTED_PROBLEMS) this.#appendLog(job, `[jobmanager] ignored a malformed report from the job process: ${checked.problem}`);
+    });
     child.on("error", (error) => {
       job.moduleError ??= { message: `job process could not start: ${error.message}` };
+      if (child.pid === undefined) this.#onExit(job, null, null); // never started: no exit event comes
     });
-    child.on("close", (code, signal) => this.#onExit(job, code, signal));
+    // The job ends when its process does, not when its pipes close: a process it started may hold them.
+    child.on("exit", (code, signal) => {
+      const ended = this.#endProcesses(job);
+      void drainOutput(child, OUTPUT_DRAIN_MS).then(() => {
+        if (ended > 0) this.#appendLog(job, `[jobmanager] ended ${ended} process(es) the job left running`);
+        this.#onExit(job, code, signal);
+      });
+    });
+  }
+
+  // Kills the job process and everything it started (a stop's grace ran out, or it must not go on).
+  #kill(job: LiveJob): void {
+    const { child } = job;
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return; // see #endProcesses
+    killJobTree(child.pid, job.id);
+  }
+
+  // After the job process exited: ends what it left behind; answers how many.
+  #endProcesses(job: LiveJob): number {
+    return job.child.pid === undefined ? 0 : killJobTree(job.child.pid, job.id, false);
   }
 
   #onMessage(job: LiveJob, message: JobProcessMessage): void {
@@ -259,11 +324,14 @@ export class JobSupervisor {
         break;
       case "module-done":
         job.moduleDone = { submitted: message.submitted };
+        // Nothing will ever run: a timer or socket the module left open must not keep the job waiting.
+        if (!message.submitted && job.status.state === "created") this.#kill(job);
         break;
     }
   }
 
   #onExit(job: LiveJob, code: number | null, signal: NodeJS.Signals | null): void {
+    if (!this.#live.has(job.id)) return;
     for (const timer of job.timers) clearTimeout(timer);
     let status = job.status;
     if (status.state === "finished" && job.moduleError) {
@@ -279,23 +347,18 @@ export class JobSupervisor {
       status = { ...status, state, ...(state === "failed" && { error: { message, ...(job.moduleError?.stack && { stack: job.moduleError.stack }) } }) };
     }
     const endedAt = status.endedAt ?? new Date().toISOString();
-    job.status = { ...status, endedAt, tasks: 0, services: 0, isRunning: false };
+    job.status = { ...status, endedAt, runtimeMs: ranFor(status, endedAt), tasks: 0, services: 0, isRunning: false };
     this.#live.delete(job.id);
     this.#save(job);
     this.#publish(job, { type: "state", jobId: job.id, state: job.status.state, at: endedAt, status: job.status });
     job.listeners.clear();
     this.#options.logger.info("job %s (%s) ended: %s", job.name, job.id, job.status.state);
     job.resolveDone(job.status);
+    this.#applyRetention();
   }
 
   #appendLog(job: LiveJob, line: string): void {
-    const number = job.logBase + job.logs.length;
-    job.logs.push(line);
-    if (job.logs.length > LOG_LINES_KEPT) {
-      const dropped = job.logs.length - LOG_LINES_KEPT;
-      job.logs.splice(0, dropped);
-      job.logBase += dropped;
-    }
+    const number = job.log.append(line);
     this.#publish(job, { type: "log", jobId: job.id, at: new Date().toISOString(), level: "info", message: line, line: number });
   }
 
@@ -314,10 +377,23 @@ export class JobSupervisor {
       state: job.status.state,
       options: job.options as Record<string, unknown>,
       status: job.status,
-      logTail: job.logs,
-      logBase: job.logBase,
+      logTail: job.log.lines,
+      logBase: job.log.base,
     });
   }
+}
+
+// A job killed while its loop was blocked last reported the runtime it had then: the final
+// runtime is the time it really ran, on the server's clock.
+function ranFor(status: JobStatus, endedAt: string): number {
+  if (!status.startedAt) return status.runtimeMs;
+  // The start is the job's word: no earlier than the server's submit.
+  const started = Math.max(Date.parse(status.startedAt), Date.parse(status.submittedAt));
+  return Math.max(status.runtimeMs, Date.parse(endedAt) - started);
+}
+
+function definedOnly<T extends object>(values: Partial<T> | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(values ?? {}).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 // A job process reports metrics once a second, and not at all while a loop blocks it: the

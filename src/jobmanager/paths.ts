@@ -18,8 +18,22 @@ export function dataPaths(dataDir: string) {
     lock: join(dataDir, "jobmanager.lock"),
     log: join(dataDir, "jobmanager.log"),
     database: join(dataDir, "jobs.db"),
-    jobDir: (id: string) => join(dataDir, "jobs", id),
+    bundles: join(dataDir, "bundles"),
+    jobDir: (id: string) => join(dataDir, "jobs", checkJobId(id)),
   };
+}
+
+const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Whether `id` has the form of the ids a JobManager gives its jobs (a UUID). */
+export function isJobId(id: string): boolean {
+  return JOB_ID.test(id);
+}
+
+// Paths are only ever built from ids the server made: anything else could climb out of the data dir.
+function checkJobId(id: string): string {
+  if (!isJobId(id)) throw new Error(`'${id.slice(0, 80)}' is not a job id (a UUID made by the JobManager)`);
+  return id;
 }
 
 /** Creates the data directory (owner-only). */

@@ -6,6 +6,7 @@ import { createLogger } from "../api/logger.js";
 import type { JobEvent, Logger } from "../api/types.js";
 import { DASHBOARD_FILES } from "./dashboard.js";
 import { HttpError } from "./http-errors.js";
+import type { LogLimits } from "./job-log.js";
 import { JobStore } from "./job-store.js";
 import { JobSupervisor } from "./job-supervisor.js";
 import { singleLineLogger } from "./log-sanitizer.js";
@@ -14,6 +15,7 @@ import { dataPaths, ensureDataDir, lockDataDir } from "./paths.js";
 import type { ErrorBody } from "./protocol.js";
 import { readJsonObject } from "./request-body.js";
 import { validateStop, validateSubmit } from "./request-validation.js";
+import type { Retention } from "./retention.js";
 
 /** Settings of a JobManager server. */
 export interface JobManagerServerOptions {
@@ -29,6 +31,10 @@ export interface JobManagerServerOptions {
   stopGraceMs?: number;
   /** Interval of the pings on event streams; a peer that misses one is disconnected (default 5 s). */
   heartbeatMs?: number;
+  /** What is kept of each job's log: line length, bytes and lines (defaults 16 KiB, 8 MiB, 5000). */
+  logLimits?: Partial<LogLimits>;
+  /** How many ended jobs are kept, and for how long (defaults 1000 jobs, 7 days). */
+  retention?: Partial<Retention>;
   logger?: Logger;
 }
 
@@ -55,7 +61,14 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
   let supervisor: JobSupervisor;
   try {
     store = new JobStore(dataPaths(options.dataDir).database);
-    supervisor = new JobSupervisor({ dataDir: options.dataDir, store, logger, stopGraceMs: options.stopGraceMs });
+    supervisor = new JobSupervisor({
+      dataDir: options.dataDir,
+      store,
+      logger,
+      stopGraceMs: options.stopGraceMs,
+      logLimits: options.logLimits,
+      retention: options.retention,
+    });
   } catch (error) {
     unlock();
     throw error;

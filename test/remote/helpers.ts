@@ -13,7 +13,7 @@ import { format } from "node:util";
 import { JobManagerClient, type JobStatus, type Logger } from "../../src/index.js";
 import { bundleEntry } from "../../src/jobmanager/bundle.js";
 import { isAlive } from "../../src/jobmanager/process-alive.js";
-import { startJobManagerServer, type JobManagerServer } from "../../src/jobmanager/server.js";
+import { startJobManagerServer, type JobManagerServer, type JobManagerServerOptions } from "../../src/jobmanager/server.js";
 
 /** This directory (test/remote/), derived from the module's URL. */
 export const remoteTestDir = fileURLToPath(new URL(".", import.meta.url));
@@ -40,6 +40,8 @@ export interface TestServerOptions {
   maxBodyBytes?: number;
   stopGraceMs?: number;
   heartbeatMs?: number;
+  logLimits?: JobManagerServerOptions["logLimits"];
+  retention?: JobManagerServerOptions["retention"];
 }
 
 /** Starts a JobManager on a free loopback port with a temp data dir and a random token. */
@@ -56,6 +58,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     maxBodyBytes: options.maxBodyBytes,
     stopGraceMs: options.stopGraceMs,
     heartbeatMs: options.heartbeatMs,
+    logLimits: options.logLimits,
+    retention: options.retention,
     logger: collectingLogger(logLines),
   });
   let closed: Promise<void> | undefined;

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import type { JobStatus } from "../api/types.js";
+import { isJobId } from "./paths.js";
+import { expiredJobs, parseDuration } from "./retention.js";
+import { checkReport } from "./validate-report.js";
+
+const ID = "0b6f3a5e-8d1c-4e2a-9f00-123456789abc";
+const status = (overrides: Record<string, unknown> = {}) => ({
+  id: "../../elsewhere", name: "n", state: "running", autostop: true, platform: "local", submittedAt: "2026-01-01T00:00:00.000Z",
+  runtimeMs: 5, restartCount: 0, tasks: 1, services: 0, isRunning: true, operators: [], extra: "dropped", ...overrides,
+});
+
+describe("checkReport", () => {
+  it("rebuilds a status from known fields, with the server's id", () => {
+    const checked = checkReport({ type: "event", event: { type: "metrics", jobId: "x", at: "2026-01-01T00:00:01Z", status: status() } }, ID, 100);
+    expect(checked.ok).toBe(true);
+    const event = (checked as { message: { event: { jobId: string; status: JobStatus } } }).message.event;
+    expect(event.jobId).toBe(ID);
+    expect(event.status).toMatchObject({ id: ID, platform: "remote", tasks: 1 });
+    expect(event.status).not.toHaveProperty("extra");
+  });
+
+  it.each([
+    [{ tasks: "<img>" }, /status.tasks must be a finite number/],
+    [{ runtimeMs: -1 }, /status.runtimeMs must be a finite number >= 0/],
+    [{ state: "exploded" }, /status.state "exploded" is not a job state/],
+    [{ operators: [{ name: "a", kind: "map", parallelism: 1, recordsIn: Infinity, recordsOut: 0, errors: 0 }] }, /operators\[0\].recordsIn/],
+    [{ operators: new Array(1001).fill(0) }, /1001 entries/],
+    [{ startedAt: "yesterday" }, /startedAt must be a date/],
+  ])("refuses a status with %j", (overrides, problem) => {
+    const checked = checkReport({ type: "event", event: { type: "metrics", status: status(overrides) } }, ID, 100);
+    expect(checked).toMatchObject({ ok: false, problem: expect.stringMatching(problem) });
+  });
+
+  it("cuts long strings and refuses unknown messages", () => {
+    const long = checkReport({ type: "event", event: { type: "log", level: "info", message: "é".repeat(100) } }, ID, 10);
+    expect((long as { message: { event: { message: string } } }).message.event.message).toBe("ééééé");
+    expect(checkReport({ type: "spawn", command: "rm" }, ID, 10)).toMatchObject({ ok: false, problem: "unknown message type \"spawn\"" });
+    expect(checkReport(null, ID, 10)).toMatchObject({ ok: false });
+    expect(checkReport({ type: "module-done", submitted: "yes" }, ID, 10)).toMatchObject({ ok: false });
+  });
+});
+
+describe("job ids and retention", () => {
+  it("only UUIDs are job ids", () => {
+    expect(isJobId(ID)).toBe(true);
+    for (const bad of ["../../victim", `${ID}/..`, "", ID.toUpperCase()]) expect(isJobId(bad)).toBe(false);
+  });
+
+  it("parses durations and refuses what is not one", () => {
+    expect(parseDuration("7d")).toBe(7 * 86_400_000);
+    expect(parseDuration("12h")).toBe(12 * 3_600_000);
+    expect(parseDuration("1.5s")).toBe(1500);
+    expect(() => parseDuration("7 days")).toThrow(/not a duration/);
+  });
+
+  it("chooses the oldest ended jobs past the count and those past the age, never a live or running one", () => {
+    const now = Date.parse("2026-01-10T00:00:00Z");
+    const job = (id: string, state: string, endedAt?: string) => ({ ...status({ state, endedAt }), id }) as unknown as JobStatus;
+    const jobs = [
+      job("old", "finished", "2026-01-01T00:00:00Z"),
+      job("running", "running"),
+      job("live", "stopped", "2026-01-09T00:00:00Z"),
+      job("a", "failed", "2026-01-09T01:00:00Z"),
+      job("b", "finished", "2026-01-09T02:00:00Z"),
+      job("c", "finished", "2026-01-09T03:00:00Z"),
+    ];
+    expect(expiredJobs(jobs, { maxJobs: 2, maxAgeMs: 3 * 86_400_000 }, now, (id) => id === "live")).toEqual(["old", "a"]);
+    expect(expiredJobs(jobs, { maxJobs: 100, maxAgeMs: 3 * 86_400_000 }, now, () => false)).toEqual(["old"]);
+  });
+});

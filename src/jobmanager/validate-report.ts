@@ -1,0 +1,155 @@
+import type { JobEvent, JobState, JobStatus, LogLevel, OperatorStatus, ServiceStatus } from "../api/types.js";
+import { cutUtf8 } from "./line-splitter.js";
+import type { JobProcessMessage } from "./protocol.js";
+
+/**
+ * A job process runs user code, so what it reports over IPC is untrusted input: every message is
+ * checked field by field and rebuilt from known fields only, with the job's id set to the one the
+ * server gave it. A message that does not fit is refused with the reason.
+ */
+export type Checked = { ok: true; message: JobProcessMessage } | { ok: false; problem: string };
+
+const JOB_STATES: ReadonlySet<string> = new Set<JobState>(["created", "running", "finishing", "finished", "stopped", "failed"]);
+const LOG_LEVELS: ReadonlySet<string> = new Set<LogLevel>(["debug", "info", "warn", "error", "silent"]);
+const SERVICE_STATES: ReadonlySet<string> = new Set<ServiceStatus["state"]>(["starting", "running", "stopped", "failed"]);
+const MAX_NAME = 256;
+const MAX_MESSAGE = 16 * 1024;
+const MAX_STACK = 64 * 1024;
+const MAX_ENTRIES = 1000;
+
+/** Checks one IPC message from the job process of job `jobId`; `maxLogLineBytes` bounds log events. */
+export function checkReport(raw: unknown, jobId: string, maxLogLineBytes: number): Checked {
+  try {
+    return { ok: true, message: message(raw, jobId, maxLogLineBytes) };
+  } catch (error) {
+    if (error instanceof Malformed) return { ok: false, problem: error.message };
+    throw error;
+  }
+}
+
+class Malformed extends Error {}
+
+function message(raw: unknown, jobId: string, maxLogLineBytes: number): JobProcessMessage {
+  const m = record(raw, "the message");
+  switch (m.type) {
+    case "module-done":
+      return { type: "module-done", submitted: bool(m.submitted, "submitted") };
+    case "module-error":
+      return { type: "module-error", message: text(m.message, "message", MAX_MESSAGE), ...optional("stack", m.stack, MAX_STACK) };
+    case "event":
+      return { type: "event", event: event(m.event, jobId, maxLogLineBytes) };
+    default:
+      throw new Malformed(`unknown message type ${short(m.type)}`);
+  }
+}
+
+function event(raw: unknown, jobId: string, maxLogLineBytes: number): JobEvent {
+  const e = record(raw, "the event");
+  const at = timestamp(e.at, "at") ?? new Date().toISOString();
+  switch (e.type) {
+    case "state": {
+      const status = jobStatus(e.status, jobId);
+      if (e.state !== status.state) throw new Malformed(`event state ${short(e.state)} differs from its status' state ${short(status.state)}`);
+      return { type: "state", jobId, state: status.state, at, status };
+    }
+    case "metrics":
+      return { type: "metrics", jobId, at, status: jobStatus(e.status, jobId) };
+    case "log": {
+      if (typeof e.level !== "string" || !LOG_LEVELS.has(e.level)) throw new Malformed(`log level ${short(e.level)} is not one of ${[...LOG_LEVELS].join(", ")}`);
+      return { type: "log", jobId, at, level: e.level as LogLevel, message: text(e.message, "message", maxLogLineBytes) };
+    }
+    default:
+      throw new Malformed(`unknown event type ${short(e.type)}`);
+  }
+}
+
+/** A job status rebuilt from a report: known fields only, each checked, `id` set to `jobId`. */
+export function jobStatus(raw: unknown, jobId: string): JobStatus {
+  const s = record(raw, "the status");
+  if (typeof s.state !== "string" || !JOB_STATES.has(s.state)) throw new Malformed(`status.state ${short(s.state)} is not a job state`);
+  const startedAt = timestamp(s.startedAt, "status.startedAt");
+  const endedAt = timestamp(s.endedAt, "status.endedAt");
+  const status: JobStatus = {
+    id: jobId,
+    name: text(s.name, "status.name", MAX_NAME),
+    state: s.state as JobState,
+    autostop: bool(s.autostop, "status.autostop"),
+    platform: "remote",
+    submittedAt: timestamp(s.submittedAt, "status.submittedAt") ?? new Date().toISOString(),
+    ...(startedAt && { startedAt }),
+    ...(endedAt && { endedAt }),
+    runtimeMs: count(s.runtimeMs, "status.runtimeMs"),
+    restartCount: count(s.restartCount, "status.restartCount"),
+    tasks: count(s.tasks, "status.tasks"),
+    services: count(s.services, "status.services"),
+    isRunning: bool(s.isRunning, "status.isRunning"),
+    operators: list(s.operators, "status.operators", operator),
+  };
+  if (s.error !== undefined) {
+    const e = record(s.error, "status.error");
+    status.error = { message: text(e.message, "status.error.message", MAX_MESSAGE), ...optional("operator", e.operator, MAX_NAME), ...optional("stack", e.stack, MAX_STACK) };
+  }
+  if (s.serviceDetails !== undefined) status.serviceDetails = list(s.serviceDetails, "status.serviceDetails", service);
+  return status;
+}
+
+function operator(raw: unknown, what: string): OperatorStatus {
+  const o = record(raw, what);
+  return {
+    name: text(o.name, `${what}.name`, MAX_NAME),
+    kind: text(o.kind, `${what}.kind`, MAX_NAME),
+    parallelism: count(o.parallelism, `${what}.parallelism`),
+    recordsIn: count(o.recordsIn, `${what}.recordsIn`),
+    recordsOut: count(o.recordsOut, `${what}.recordsOut`),
+    errors: count(o.errors, `${what}.errors`),
+  };
+}
+
+function service(raw: unknown, what: string): ServiceStatus {
+  const s = record(raw, what);
+  if (typeof s.state !== "string" || !SERVICE_STATES.has(s.state)) throw new Malformed(`${what}.state ${short(s.state)} is not a service state`);
+  return { name: text(s.name, `${what}.name`, MAX_NAME), state: s.state as ServiceStatus["state"], remote: bool(s.remote, `${what}.remote`), calls: count(s.calls, `${what}.calls`) };
+}
+
+function record(raw: unknown, what: string): Record<string, unknown> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new Malformed(`${what} is not an object`);
+  return raw as Record<string, unknown>;
+}
+
+function list<T>(raw: unknown, what: string, item: (raw: unknown, what: string) => T): T[] {
+  if (!Array.isArray(raw)) throw new Malformed(`${what} is not an array`);
+  if (raw.length > MAX_ENTRIES) throw new Malformed(`${what} has ${raw.length} entries (at most ${MAX_ENTRIES})`);
+  return raw.map((entry, i) => item(entry, `${what}[${i}]`));
+}
+
+function count(raw: unknown, what: string): number {
+  if (typeof raw !== "number" || !Number.isFinite(raw) || raw < 0) throw new Malformed(`${what} must be a finite number >= 0, got ${short(raw)}`);
+  return raw;
+}
+
+function bool(raw: unknown, what: string): boolean {
+  if (typeof raw !== "boolean") throw new Malformed(`${what} must be true or false, got ${short(raw)}`);
+  return raw;
+}
+
+// Long strings are cut, not refused: an error message or a stack may well be long.
+function text(raw: unknown, what: string, maxBytes: number): string {
+  if (typeof raw !== "string") throw new Malformed(`${what} must be a string, got ${short(raw)}`);
+  return raw.length * 3 <= maxBytes ? raw : cutUtf8(raw.length > maxBytes ? raw.slice(0, maxBytes) : raw, maxBytes);
+}
+
+function optional<K extends string>(key: K, raw: unknown, maxBytes: number): Partial<Record<K, string>> {
+  return raw === undefined ? {} : ({ [key]: text(raw, key, maxBytes) } as Record<K, string>);
+}
+
+function timestamp(raw: unknown, what: string): string | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== "string" || raw.length > 40 || !Number.isFinite(Date.parse(raw))) throw new Malformed(`${what} must be a date, got ${short(raw)}`);
+  return new Date(raw).toISOString();
+}
+
+// A value as an error message quotes it: bounded, whatever the job sent.
+function short(value: unknown): string {
+  const shown = typeof value === "string" ? JSON.stringify(value.slice(0, 40)) : typeof value === "object" && value !== null ? "an object" : String(value);
+  return shown.length > 50 ? `${shown.slice(0, 50)}…` : shown;
+}
