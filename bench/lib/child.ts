@@ -13,6 +13,8 @@ export interface ChildOptions {
   scale: number;
   /** Overrides the measured-run count. */
   repeats?: number;
+  /** Cold: no warm-up, one measured run (unless `repeats` says otherwise), as a bounded job runs. */
+  cold?: boolean;
 }
 
 const MB = 1024 * 1024;
@@ -27,11 +29,12 @@ export async function runVariant(variant: Variant, spec: WorkloadSpec, options: 
   const prepared = await prepare({ httpPort: options.httpPort });
   const records = Math.max(1, Math.round(spec.records * options.scale));
   const warmupRecords = Math.round(spec.warmupRecords * options.scale);
-  const repeats = options.repeats ?? spec.repeats;
+  const repeats = options.repeats ?? (options.cold ? 1 : spec.repeats);
+  const warmupRuns = options.cold ? 0 : (spec.warmupRuns ?? 1);
   collectGarbage();
   const baselineMB = process.memoryUsage().rss / MB;
 
-  for (let i = 0; warmupRecords > 0 && i < (spec.warmupRuns ?? 1); i++) await prepared.run(warmupRecords);
+  for (let i = 0; warmupRecords > 0 && i < warmupRuns; i++) await prepared.run(warmupRecords);
   const samples: number[] = [];
   let checksum: string | undefined;
   let info: Record<string, unknown> = {};
@@ -59,6 +62,7 @@ export async function runVariant(variant: Variant, spec: WorkloadSpec, options: 
     peer: variant.peer,
     label: variant.label,
     sage: variant.sage,
+    ...(options.cold ? { cold: true } : {}),
     records,
     samplesMs: samples.map((ms) => round(ms, 3)),
     medianMs: round(median(samples), 3),

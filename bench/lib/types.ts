@@ -39,6 +39,8 @@ export interface VariantResult {
   sage: boolean;
   /** Input records per measured run. */
   records: number;
+  /** Measured cold: a fresh process, no warm-up, one run (the natural-code-path rows). */
+  cold?: boolean;
   /** Child processes the samples come from (set when rounds are merged). */
   rounds?: number;
   /** Wall time of each measured run, ms (for autostop: each latency sample). */
