@@ -36,6 +36,7 @@ export async function runVariant(variant: Variant, spec: WorkloadSpec, options: 
 
   for (let i = 0; warmupRecords > 0 && i < warmupRuns; i++) await prepared.run(warmupRecords);
   const samples: number[] = [];
+  const cpuSamples: number[] = [];
   let checksum: string | undefined;
   let info: Record<string, unknown> = {};
   // No forced full GC between measured runs: it also drops the inline caches that point at the
@@ -43,8 +44,11 @@ export async function runVariant(variant: Variant, spec: WorkloadSpec, options: 
   // does). Every peer is measured the same way.
   for (let i = 0; i < repeats; i++) {
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     const output = await prepared.run(records);
     const elapsed = performance.now() - started;
+    const cpu = process.cpuUsage(cpuStarted);
+    cpuSamples.push((cpu.user + cpu.system) / 1000);
     if (checksum !== undefined && output.checksum !== checksum) {
       throw new Error(`${variant.id}: checksum changed between runs (${checksum} then ${output.checksum})`);
     }
@@ -65,6 +69,7 @@ export async function runVariant(variant: Variant, spec: WorkloadSpec, options: 
     ...(options.cold ? { cold: true } : {}),
     records,
     samplesMs: samples.map((ms) => round(ms, 3)),
+    cpuSamplesMs: cpuSamples.map((ms) => round(ms, 3)),
     medianMs: round(median(samples), 3),
     bestMs: round(best(samples), 3),
     p95Ms: round(percentile(samples, 95), 3),

@@ -45,6 +45,11 @@ export interface VariantResult {
   rounds?: number;
   /** Wall time of each measured run, ms (for autostop: each latency sample). */
   samplesMs: number[];
+  /**
+   * CPU time (user + system, all threads: JIT compiler and GC included) of each measured run, ms;
+   * on a loaded machine it varies far less than wall time.
+   */
+  cpuSamplesMs?: number[];
   medianMs: number;
   bestMs: number;
   p95Ms: number;
