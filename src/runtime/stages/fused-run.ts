@@ -167,6 +167,15 @@ export const SOURCE_DONE = "done";
 /** The fused loop cannot run now (async work queued, or an async record carried): pull generically. */
 export const SOURCE_GENERIC = "generic";
 
+/**
+ * The first call reads only this many records, so that the end of a batch (counting, emitting)
+ * has run, and has type feedback, before V8 optimizes the loop. A first call over a whole batch
+ * gets the loop optimized while it still runs, without feedback for the end of the batch, and
+ * that code is thrown away at its first batch end and compiled again: in a short job (a bounded
+ * source in a fresh process) the second compile is a good part of the time.
+ */
+const FIRST_BATCH = 16;
+
 function compileSourceLoop(parts: readonly FusableParts[], run: FusedRun, read: DirectRead, reader: SourceReader, counters: OperatorCounters, failSource: (error: unknown) => Error): SourcePull {
   const code = runCode(parts);
   const next =
@@ -178,8 +187,10 @@ function compileSourceLoop(parts: readonly FusableParts[], run: FusedRun, read: 
           if (st.done) { status = DONE; break; }
           x = st.value;`;
   const source = `
+    let first = true;
     return function pullThrough(max) {
       if (reader.carrying || run.busy()) return GENERIC;
+      if (first) { first = false; if (max > FIRST_BATCH) max = FIRST_BATCH; }
       ${code.locals}
       let st, status = MORE, read = 0;
       try {
@@ -200,7 +211,7 @@ function compileSourceLoop(parts: readonly FusableParts[], run: FusedRun, read: 
       return emitted ? emitted.then(() => status) : status;
     };`;
   return compileFactory<SourcePull>(
-    ["run", "src", "reader", "counters", "failSource", "MORE", "DONE", "GENERIC", "NONE", ...code.names],
+    ["run", "src", "reader", "counters", "failSource", "MORE", "DONE", "GENERIC", "NONE", "FIRST_BATCH", ...code.names],
     source,
-  )(run, read.source, reader, counters, failSource, SOURCE_MORE, SOURCE_DONE, SOURCE_GENERIC, [], ...code.values);
+  )(run, read.source, reader, counters, failSource, SOURCE_MORE, SOURCE_DONE, SOURCE_GENERIC, [], FIRST_BATCH, ...code.values);
 }
