@@ -54,3 +54,29 @@ describe("FusedRun.sourceLoop", () => {
     expect(seen).toEqual([0, 1, 2, 3]);
   });
 });
+
+describe("a generator source read through a fused run, end to end", () => {
+  it("counts every record of every operator exactly, across the short first batch and an async turn mid-batch", async () => {
+    const { LocalEnvironment } = await import("../../index.js");
+    const env = new LocalEnvironment("fused_counts", { logLevel: "silent", batchSize: 100 });
+    const seen: number[] = [];
+    env
+      .fromBatch(function* () {
+        for (let i = 0; i < 1000; i++) yield i;
+      })
+      .map((x: number) => (x === 250 ? Promise.resolve(x * 2) : x * 2))
+      .filter((y: number) => y % 4 === 0)
+      .sink((y: number) => void seen.push(y));
+    const job = await env.submit({ autostop: true });
+    const { operators, state } = await job.status();
+    await env.close();
+
+    expect(state).toBe("finished");
+    expect(seen).toEqual(Array.from({ length: 500 }, (_, i) => i * 4));
+    const byKind = (kind: string) => operators.find((op) => op.kind === kind)!;
+    expect(byKind("batch").recordsOut).toBe(1000);
+    expect(byKind("map")).toMatchObject({ recordsIn: 1000, recordsOut: 1000 });
+    expect(byKind("filter")).toMatchObject({ recordsIn: 1000, recordsOut: 500 });
+    expect(byKind("sink").recordsIn).toBe(500);
+  });
+});
