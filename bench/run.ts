@@ -4,7 +4,7 @@
  * script run with `--child <id>`), verifies that every peer of a workload produced the same
  * checksum, prints a markdown report and writes the raw numbers to bench/results/.
  *
- * Options: `--only=w1,w3` (workloads), `--quick` (10% of the records, one round), `--scale=<f>`,
+ * Options: `--only=w1,w3,natural` (workloads; `natural` = the cold natural-code-path rows), `--quick` (10% of the records, one round), `--scale=<f>`,
  * `--rounds=<n>` (child processes per variant), `--repeats=<n>` (measured runs per child),
  * `--timeout=<s>` (per child, default 120).
  */
@@ -14,8 +14,9 @@ import { parseArgs } from "node:util";
 import { RESULT_MARKER, runVariant, type ChildOptions } from "./lib/child.js";
 import { checkTargets, findMismatches, fmtMs, machineInfo, mergeRounds, renderMarkdown } from "./lib/report.js";
 import { runChild } from "./lib/spawn.js";
-import type { VariantResult, WorkloadId } from "./lib/types.js";
-import { VARIANTS, WORKLOADS, workloadSpec } from "./variants.js";
+import type { VariantResult } from "./lib/types.js";
+import { checkNatural, NATURAL_ROUNDS, NATURAL_WORKLOADS, renderNatural } from "./lib/natural.js";
+import { VARIANTS, WORKLOADS, workloadSpec, type Variant } from "./variants.js";
 import { startDelayServer, type DelayServer } from "./workloads/w2.js";
 
 const { values } = parseArgs({
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     rounds: { type: "string" },
     port: { type: "string" },
     timeout: { type: "string", default: "120" },
+    cold: { type: "boolean", default: false },
   },
 });
 
@@ -42,57 +44,75 @@ else await main();
 async function childMain(id: string): Promise<void> {
   const variant = VARIANTS.find((v) => v.id === id);
   if (!variant) throw new Error(`unknown variant ${id}; known: ${VARIANTS.map((v) => v.id).join(", ")}`);
-  const options: ChildOptions = { scale, repeats, httpPort: values.port !== undefined ? Number(values.port) : undefined };
+  const options: ChildOptions = { scale, repeats, cold: values.cold, httpPort: values.port !== undefined ? Number(values.port) : undefined };
   const result = await runVariant(variant, workloadSpec(variant.workload), options);
   // Exit explicitly: a handle a peer left open must not hang the harness (it is reported instead).
   process.stdout.write(`${RESULT_MARKER}${JSON.stringify(result)}\n`, () => process.exit(0));
 }
 
-/** Orchestrator mode: every selected variant in its own child, then the report. */
+/** Runs `variants` in interleaved rounds (each round runs every variant once, in order) and merges each one's rounds. */
+async function runRounds(script: string, variants: readonly Variant[], roundCount: number, childOptions: ChildOptions, timeoutMs: number, failures: string[]): Promise<VariantResult[]> {
+  const perVariant = new Map<string, VariantResult[]>(variants.map((v) => [v.id, []]));
+  const tag = childOptions.cold ? " (cold)" : "";
+  for (let round = 1; round <= roundCount; round++) {
+    for (const variant of variants) {
+      process.stderr.write(`${(variant.id + tag).padEnd(29)} round ${round}/${roundCount}  `);
+      try {
+        const result = await runChild(script, variant.id, childOptions, timeoutMs);
+        perVariant.get(variant.id)!.push(result);
+        process.stderr.write(`median ${fmtMs(result.medianMs).padStart(10)}  peak RSS ${result.rss.peakMB.toFixed(0)} MB\n`);
+      } catch (error) {
+        failures.push(`round ${round}${tag}: ${error instanceof Error ? error.message : String(error)}`);
+        process.stderr.write(`FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
+      }
+    }
+  }
+  return [...perVariant.values()].filter((rounds) => rounds.length > 0).map((rounds) => mergeRounds(rounds));
+}
+
+/**
+ * Orchestrator mode: every selected variant in its own child, then the report. `--only` names
+ * workloads and/or `natural` (the cold natural-code-path rows); without it everything runs.
+ */
 async function main(): Promise<void> {
   const startedAt = performance.now();
-  const only = values.only?.split(",").map((s) => s.trim()) as WorkloadId[] | undefined;
+  const only = values.only?.split(",").map((s) => s.trim());
+  const known = [...WORKLOADS.map((w) => w.id as string), "natural"];
+  const unknown = only?.filter((id) => !known.includes(id)) ?? [];
+  if (unknown.length > 0) throw new Error(`--only: unknown ${unknown.join(", ")}; known: ${known.join(", ")}`);
   const specs = WORKLOADS.filter((w) => !only || only.includes(w.id));
+  const natural = !only || only.includes("natural");
   const script = fileURLToPath(import.meta.url);
   const timeoutMs = Number(values.timeout) * 1000;
 
   let server: DelayServer | undefined;
   const results: VariantResult[] = [];
+  const naturalResults: VariantResult[] = [];
   const failures: string[] = [];
   try {
     if (specs.some((s) => s.id === "w2")) server = await startDelayServer();
     for (const spec of specs) {
       const variants = VARIANTS.filter((v) => v.workload === spec.id);
-      const perVariant = new Map<string, VariantResult[]>(variants.map((v) => [v.id, []]));
-      const roundCount = rounds ?? spec.rounds;
-      for (let round = 1; round <= roundCount; round++) {
-        for (const variant of variants) {
-          process.stderr.write(`${variant.id.padEnd(22)} round ${round}/${roundCount}  `);
-          try {
-            const result = await runChild(script, variant.id, { scale, repeats, httpPort: server?.port }, timeoutMs);
-            perVariant.get(variant.id)!.push(result);
-            process.stderr.write(`median ${fmtMs(result.medianMs).padStart(10)}  peak RSS ${result.rss.peakMB.toFixed(0)} MB\n`);
-          } catch (error) {
-            failures.push(`round ${round}: ${error instanceof Error ? error.message : String(error)}`);
-            process.stderr.write(`FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
-          }
-        }
-      }
-      for (const rounds of perVariant.values()) if (rounds.length > 0) results.push(mergeRounds(rounds));
+      results.push(...(await runRounds(script, variants, rounds ?? spec.rounds, { scale, repeats, httpPort: server?.port }, timeoutMs, failures)));
+    }
+    if (natural) {
+      // Cold rows, interleaved across both workloads, so every round shares one time window.
+      const variants = VARIANTS.filter((v) => v.natural && NATURAL_WORKLOADS.includes(v.workload));
+      naturalResults.push(...(await runRounds(script, variants, rounds ?? NATURAL_ROUNDS, { scale, repeats, cold: true }, timeoutMs, failures)));
     }
   } finally {
     await server?.close();
   }
 
-  const mismatches = findMismatches(results);
-  const checks = checkTargets(results);
-  const markdown = renderMarkdown(specs, results, checks, mismatches, failures);
+  const mismatches = findMismatches([...results, ...naturalResults]);
+  const checks = [...checkTargets(results), ...checkNatural(naturalResults)];
+  const markdown = [renderMarkdown(specs, results, checks, mismatches, failures), ...renderNatural(naturalResults)].join("\n");
   process.stdout.write(`\n${markdown}\n`);
 
   const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
   mkdirSync(resultsDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const record = { date: new Date().toISOString(), machine: machineInfo(), options: { scale, repeats, rounds, only: only ?? null }, workloads: specs, targets: checks, checksumMismatches: mismatches, failures, results };
+  const record = { date: new Date().toISOString(), machine: machineInfo(), options: { scale, repeats, rounds, only: only ?? null }, workloads: specs, targets: checks, checksumMismatches: mismatches, failures, results, naturalCold: naturalResults };
   const file = `${resultsDir}bench-${stamp}.json`;
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
   writeFileSync(`${resultsDir}latest.json`, `${JSON.stringify(record, null, 2)}\n`);

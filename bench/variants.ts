@@ -42,6 +42,10 @@ export interface Variant {
   sage: boolean;
   /** The hand-written loop every ratio is relative to. */
   reference: boolean;
+  /** A row of the natural-code-path table (`--only=natural`): the loop, the ceiling, RxJS, SAGE as a user writes it first. */
+  natural: boolean;
+  /** The ceiling of the natural SAGE variant: a loop over the same generator. */
+  ceiling: boolean;
   load(): Promise<PrepareFn>;
 }
 
@@ -50,18 +54,27 @@ const rxjs = () => import("./peers/rxjs.js");
 const streams = () => import("./peers/streams.js");
 const sage = () => import("./peers/sage.js");
 
-function variant(workload: WorkloadId, peer: string, label: string, load: () => Promise<PrepareFn>, flags: { sage?: boolean; reference?: boolean } = {}): Variant {
-  return { id: `${workload}/${peer}`, workload, peer, label, sage: flags.sage ?? false, reference: flags.reference ?? false, load };
+interface VariantFlags {
+  sage?: boolean;
+  reference?: boolean;
+  natural?: boolean;
+  ceiling?: boolean;
+}
+
+function variant(workload: WorkloadId, peer: string, label: string, load: () => Promise<PrepareFn>, flags: VariantFlags = {}): Variant {
+  const natural = Boolean(flags.natural || flags.reference || flags.ceiling);
+  return { id: `${workload}/${peer}`, workload, peer, label, sage: flags.sage ?? false, reference: flags.reference ?? false, natural, ceiling: flags.ceiling ?? false, load };
 }
 
 /** Every variant, grouped by workload, reference first. */
 export const VARIANTS: readonly Variant[] = [
   variant("w1", "loop", "hand-written loop", async () => (await loop()).w1Loop, { reference: true }),
-  variant("w1", "loop-generator", "for...of over the generator", async () => (await loop()).w1LoopGenerator),
-  variant("w1", "rxjs", "RxJS 7: range -> map -> filter -> map", async () => (await rxjs()).w1Rxjs),
+  variant("w1", "loop-generator", "for...of over the same generator (ceiling of a generator source)", async () => (await loop()).w1LoopGenerator, { ceiling: true }),
+  variant("w1", "rxjs", "RxJS 7: range -> map -> filter -> map", async () => (await rxjs()).w1Rxjs, { natural: true }),
   variant("w1", "streams", "Node streams: Readable.from -> 3 Transforms -> Writable", async () => (await streams()).w1Streams),
   variant("w1", "sage-generator", "SAGE, generator-function source", async () => (await sage()).w1SageGenerator, { sage: true }),
   variant("w1", "sage-batch", "SAGE, BatchFunction class source", async () => (await sage()).w1SageBatchFunction, { sage: true }),
+  variant("w1", "sage-natural", "SAGE as written first: fromBatch(function* ...) + plain lambdas", async () => (await sage()).w1SageNatural, { sage: true, natural: true }),
 
   variant("w2", "loop", "hand-written ordered window of 64 promises", async () => (await loop()).w2Loop, { reference: true }),
   variant("w2", "rxjs-mergemap", "RxJS 7: mergeMap(fn, 64), completion order", async () => (await rxjs()).w2RxjsMergeMap),
@@ -70,10 +83,12 @@ export const VARIANTS: readonly Variant[] = [
   variant("w2", "sage", "SAGE: .map(fn, { concurrency: 64 })", async () => (await sage()).w2Sage, { sage: true }),
 
   variant("w3", "loop", "hand-written loop, KV class called directly", async () => (await loop()).w3Loop, { reference: true }),
-  variant("w3", "rxjs", "RxJS 7: range -> map(get + put)", async () => (await rxjs()).w3Rxjs),
+  variant("w3", "loop-generator", "for...of over the same generator, KV class called directly (ceiling of a generator source)", async () => (await loop()).w3LoopGenerator, { ceiling: true }),
+  variant("w3", "rxjs", "RxJS 7: range -> map(get + put)", async () => (await rxjs()).w3Rxjs, { natural: true }),
   variant("w3", "streams", "Node streams: Readable.from -> Transform -> Writable", async () => (await streams()).w3Streams),
   variant("w3", "sage-class", "SAGE: MapFunction class, proxy from this.service(\"kv\") kept", async () => (await sage()).w3SageClass, { sage: true }),
   variant("w3", "sage-ctx", "SAGE: plain function, ctx.service(\"kv\") per record", async () => (await sage()).w3SageCtx, { sage: true }),
+  variant("w3", "sage-natural", "SAGE as written first: fromBatch(function* ...) + lambda calling ctx.service(\"kv\").get/.put", async () => (await sage()).w3SageNatural, { sage: true, natural: true }),
 
   variant("autostop", "sage", "SAGE: 1,000 records, 3 services with async setup/cleanup", async () => (await sage()).autostopSage, { sage: true }),
 ];

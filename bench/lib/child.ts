@@ -13,6 +13,8 @@ export interface ChildOptions {
   scale: number;
   /** Overrides the measured-run count. */
   repeats?: number;
+  /** Cold: no warm-up, one measured run (unless `repeats` says otherwise), as a bounded job runs. */
+  cold?: boolean;
 }
 
 const MB = 1024 * 1024;
@@ -27,12 +29,14 @@ export async function runVariant(variant: Variant, spec: WorkloadSpec, options: 
   const prepared = await prepare({ httpPort: options.httpPort });
   const records = Math.max(1, Math.round(spec.records * options.scale));
   const warmupRecords = Math.round(spec.warmupRecords * options.scale);
-  const repeats = options.repeats ?? spec.repeats;
+  const repeats = options.repeats ?? (options.cold ? 1 : spec.repeats);
+  const warmupRuns = options.cold ? 0 : (spec.warmupRuns ?? 1);
   collectGarbage();
   const baselineMB = process.memoryUsage().rss / MB;
 
-  for (let i = 0; warmupRecords > 0 && i < (spec.warmupRuns ?? 1); i++) await prepared.run(warmupRecords);
+  for (let i = 0; warmupRecords > 0 && i < warmupRuns; i++) await prepared.run(warmupRecords);
   const samples: number[] = [];
+  const cpuSamples: number[] = [];
   let checksum: string | undefined;
   let info: Record<string, unknown> = {};
   // No forced full GC between measured runs: it also drops the inline caches that point at the
@@ -40,8 +44,11 @@ export async function runVariant(variant: Variant, spec: WorkloadSpec, options: 
   // does). Every peer is measured the same way.
   for (let i = 0; i < repeats; i++) {
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     const output = await prepared.run(records);
     const elapsed = performance.now() - started;
+    const cpu = process.cpuUsage(cpuStarted);
+    cpuSamples.push((cpu.user + cpu.system) / 1000);
     if (checksum !== undefined && output.checksum !== checksum) {
       throw new Error(`${variant.id}: checksum changed between runs (${checksum} then ${output.checksum})`);
     }
@@ -59,8 +66,10 @@ export async function runVariant(variant: Variant, spec: WorkloadSpec, options: 
     peer: variant.peer,
     label: variant.label,
     sage: variant.sage,
+    ...(options.cold ? { cold: true } : {}),
     records,
     samplesMs: samples.map((ms) => round(ms, 3)),
+    cpuSamplesMs: cpuSamples.map((ms) => round(ms, 3)),
     medianMs: round(median(samples), 3),
     bestMs: round(best(samples), 3),
     p95Ms: round(percentile(samples, 95), 3),

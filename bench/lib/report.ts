@@ -27,6 +27,7 @@ export function mergeRounds(rounds: readonly VariantResult[]): VariantResult {
     ...first,
     rounds: rounds.length,
     samplesMs: samples,
+    cpuSamplesMs: rounds.flatMap((r) => r.cpuSamplesMs ?? []),
     medianMs: round(median(samples), 3),
     bestMs: round(best(samples), 3),
     p95Ms: round(percentile(samples, 95), 3),

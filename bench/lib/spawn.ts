@@ -8,6 +8,7 @@ export function runChild(script: string, variantId: string, options: ChildOption
   const args = [...process.execArgv, script, "--child", variantId, `--scale=${options.scale}`];
   if (options.httpPort !== undefined) args.push(`--port=${options.httpPort}`);
   if (options.repeats !== undefined) args.push(`--repeats=${options.repeats}`);
+  if (options.cold) args.push("--cold");
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let stdout = "";

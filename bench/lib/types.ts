@@ -39,10 +39,17 @@ export interface VariantResult {
   sage: boolean;
   /** Input records per measured run. */
   records: number;
+  /** Measured cold: a fresh process, no warm-up, one run (the natural-code-path rows). */
+  cold?: boolean;
   /** Child processes the samples come from (set when rounds are merged). */
   rounds?: number;
   /** Wall time of each measured run, ms (for autostop: each latency sample). */
   samplesMs: number[];
+  /**
+   * CPU time (user + system, all threads: JIT compiler and GC included) of each measured run, ms;
+   * on a loaded machine it varies far less than wall time.
+   */
+  cpuSamplesMs?: number[];
   medianMs: number;
   bestMs: number;
   p95Ms: number;

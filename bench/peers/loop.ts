@@ -1,7 +1,7 @@
 /** The hand-written loops: the ceiling every other peer is compared with. */
 import { Checksum } from "../lib/checksum.js";
 import type { PrepareFn } from "../lib/types.js";
-import { RunningSum, w1Filter, w1Map, w1Source } from "../workloads/w1.js";
+import { RunningSum, w1Filter, w1Map } from "../workloads/w1.js";
 import { createW2Agent, fetchW2, W2_CONCURRENCY, W2Sink, type W2Reply } from "../workloads/w2.js";
 import { w3Step } from "../workloads/w3.js";
 
@@ -19,12 +19,18 @@ export const w1Loop: PrepareFn = () => ({
   },
 });
 
-/** W1 as a `for...of` loop over the generator source (shows what the generator alone costs). */
+/**
+ * W1 as a `for...of` loop over a generator like the natural SAGE variant's: the ceiling of a
+ * generator source (shows what the iterator protocol alone costs).
+ */
 export const w1LoopGenerator: PrepareFn = () => ({
   async run(n) {
     const state = new RunningSum();
     const sink = new Checksum();
-    for (const x of w1Source(n)) {
+    const source = function* () {
+      for (let i = 0; i < n; i++) yield i;
+    };
+    for (const x of source()) {
       const y = w1Map(x);
       if (!w1Filter(y)) continue;
       sink.add(state.add(y));
@@ -62,6 +68,22 @@ export const w3Loop: PrepareFn = async () => {
       const kv = new KvService();
       const sink = new Checksum();
       for (let x = 0; x < n; x++) sink.add(w3Step(kv, x));
+      return { checksum: sink.value };
+    },
+  };
+};
+
+/** W3 as a `for...of` loop over a generator like the natural SAGE variant's: the ceiling of a generator source. */
+export const w3LoopGenerator: PrepareFn = async () => {
+  const { KvService } = await import("../workloads/kv-service.js");
+  return {
+    async run(n) {
+      const kv = new KvService();
+      const sink = new Checksum();
+      const source = function* () {
+        for (let i = 0; i < n; i++) yield i;
+      };
+      for (const x of source()) sink.add(w3Step(kv, x));
       return { checksum: sink.value };
     },
   };

@@ -4,7 +4,7 @@ import { CountingSource, RunningSumFunction } from "../workloads/sage-functions.
 import { Checksum } from "../lib/checksum.js";
 import type { PrepareFn } from "../lib/types.js";
 import { AUTOSTOP_REPEATS, AUTOSTOP_SERVICES, AUTOSTOP_WARMUP } from "../workloads/autostop.js";
-import { w1Filter, w1Key, w1Map, w1Source } from "../workloads/w1.js";
+import { RunningSum, w1Filter, w1Key, w1Map, w1Source } from "../workloads/w1.js";
 import { createW2Agent, fetchW2, W2_CONCURRENCY, W2Sink, w2Source, type W2Reply } from "../workloads/w2.js";
 import { KvService } from "../workloads/kv-service.js";
 import { w3Key } from "../workloads/w3.js";
@@ -36,6 +36,30 @@ function w1Sage(source: "generator" | "batchFunction"): PrepareFn {
 export const w1SageGenerator = w1Sage("generator");
 /** W1 from a BatchFunction class source. */
 export const w1SageBatchFunction = w1Sage("batchFunction");
+
+/**
+ * W1 as a user writes it first: a generator function inline as the source and plain lambdas,
+ * the running sum's state held by the closure.
+ */
+export const w1SageNatural: PrepareFn = () => ({
+  async run(n) {
+    const sink = new Checksum();
+    const state = new RunningSum();
+    const env = new LocalEnvironment("bench_w1", ENV_CONFIG);
+    env
+      .fromBatch(function* () {
+        for (let i = 0; i < n; i++) yield i;
+      })
+      .map((x: number) => x * 3 + 1)
+      .filter((y: number) => (y & 1) === 0)
+      .keyBy((y: number) => (y >>> 1) & 1023)
+      .map((y: number) => state.add(y))
+      .sink((v: number) => sink.add(v));
+    await env.submit({ autostop: true });
+    await env.close();
+    return { checksum: sink.value };
+  },
+});
 
 /** W2: fromBatch(generator).map(fetch, { concurrency: 64 }).sink(...). */
 export const w2Sage: PrepareFn = ({ httpPort }) => {
@@ -104,6 +128,40 @@ function w3Sage(form: "class" | "ctx"): PrepareFn {
 export const w3SageClass = w3Sage("class");
 /** W3 through a plain function calling `ctx.service("kv")` per record. */
 export const w3SageCtx = w3Sage("ctx");
+
+/**
+ * W3 as a user writes it first: a generator function inline as the source and a plain lambda
+ * asking `ctx.service("kv")` for each call. A synchronous answer is used directly, a Promise
+ * (busy mailbox, remote service) is awaited.
+ */
+export const w3SageNatural: PrepareFn = () => ({
+  async run(n) {
+    const sink = new Checksum();
+    const env = new LocalEnvironment("bench_w3", ENV_CONFIG);
+    env.registerService("kv", KvService);
+    env
+      .fromBatch(function* () {
+        for (let i = 0; i < n; i++) yield i;
+      })
+      .map((x: number, ctx) => {
+        const key = x & 4095;
+        const got = ctx.service<KvService>("kv").get(key);
+        if (got instanceof Promise) return got.then((v) => putThen(ctx.service<KvService>("kv"), key, (v ?? 0) + x));
+        const value = (got ?? 0) + x;
+        const put = ctx.service<KvService>("kv").put(key, value);
+        return put instanceof Promise ? put.then(() => value) : value;
+      })
+      .sink((v: number) => sink.add(v));
+    await env.submit({ autostop: true });
+    await env.close();
+    return { checksum: sink.value };
+  },
+});
+
+async function putThen(kv: ServiceProxy<KvService>, key: number, value: number): Promise<number> {
+  await kv.put(key, value);
+  return value;
+}
 
 /** Cleanups finished so far, to check that autostop resolved only after all of them. */
 let cleanupsDone = 0;

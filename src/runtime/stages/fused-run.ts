@@ -167,6 +167,22 @@ export const SOURCE_DONE = "done";
 /** The fused loop cannot run now (async work queued, or an async record carried): pull generically. */
 export const SOURCE_GENERIC = "generic";
 
+/**
+ * The first call reads only this many records, so that the end of a batch has run, and has type
+ * feedback, before V8 optimizes the loop. A first call over a whole batch gets the loop
+ * optimized while it still runs, without feedback for the end of the batch, and that code is
+ * thrown away at its first batch end and compiled again: in a short job (a bounded source in a
+ * fresh process) the second compile is a good part of the time.
+ */
+const FIRST_BATCH = 16;
+
+/** What the generated source loop hands back at the end of a batch it completed. */
+interface BatchOutput {
+  read: number;
+  out: unknown[];
+  outKeys: unknown[] | undefined;
+}
+
 function compileSourceLoop(parts: readonly FusableParts[], run: FusedRun, read: DirectRead, reader: SourceReader, counters: OperatorCounters, failSource: (error: unknown) => Error): SourcePull {
   const code = runCode(parts);
   const next =
@@ -177,9 +193,10 @@ function compileSourceLoop(parts: readonly FusableParts[], run: FusedRun, read: 
       : `st = src.next();
           if (st.done) { status = DONE; break; }
           x = st.value;`;
+  // Only the loop is generated: the once-per-batch work (is the run busy, counting, emitting)
+  // stays in the wrapper below, out of the code V8 compiles while records wait for it.
   const source = `
     return function pullThrough(max) {
-      if (reader.carrying || run.busy()) return GENERIC;
       ${code.locals}
       let st, status = MORE, read = 0;
       try {
@@ -194,13 +211,34 @@ function compileSourceLoop(parts: readonly FusableParts[], run: FusedRun, read: 
         ${code.counts}
         throw at < 0 ? failSource(error) : run.fail(at, error);
       }
-      counters.recordsOut += read;
-      ${code.counts}
-      const emitted = run.emit(out, outKeys);
-      return emitted ? emitted.then(() => status) : status;
+      batch.read = read; batch.out = out; batch.outKeys = outKeys;
+      ${parts.map((_, j) => `counts[${j}] = c${j};`).join(" ")}
+      return status;
     };`;
-  return compileFactory<SourcePull>(
-    ["run", "src", "reader", "counters", "failSource", "MORE", "DONE", "GENERIC", "NONE", ...code.names],
+  const counts = new Array<number>(parts.length).fill(0);
+  const batch: BatchOutput = { read: 0, out: [], outKeys: undefined };
+  const loop = compileFactory<(max: number) => unknown>(
+    ["run", "src", "reader", "counters", "failSource", "MORE", "DONE", "NONE", "counts", "batch", ...code.names],
     source,
-  )(run, read.source, reader, counters, failSource, SOURCE_MORE, SOURCE_DONE, SOURCE_GENERIC, [], ...code.values);
+  )(run, read.source, reader, counters, failSource, SOURCE_MORE, SOURCE_DONE, [], counts, batch, ...code.values);
+  let first = true;
+  return (max) => {
+    if (reader.carrying || run.busy()) return SOURCE_GENERIC;
+    if (first) {
+      first = false;
+      max = Math.min(max, FIRST_BATCH);
+    }
+    const status = loop(max);
+    // Anything else is the promise of a batch that went async: the loop counted it already.
+    if (status !== SOURCE_MORE && status !== SOURCE_DONE) return status as Promise<unknown>;
+    counters.recordsOut += batch.read;
+    run.count(counts);
+    const { out, outKeys } = batch;
+    batch.out = NO_RECORDS;
+    batch.outKeys = undefined;
+    const emitted = run.emit(out, outKeys);
+    return emitted ? emitted.then(() => status) : status;
+  };
 }
+
+const NO_RECORDS: unknown[] = [];

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import type { FunctionContext } from "../../api/types.js";
+import { NO_WORK_TRACKING, newCounters } from "../metrics.js";
+import { SourceReader } from "../source-reader.js";
+import { FusedRun, SOURCE_DONE, SOURCE_MORE } from "./fused-run.js";
+import { SinkStage } from "./sink-stage.js";
+import type { StageEnv } from "./stage.js";
+
+const ctx = {} as FunctionContext;
+
+function stageEnv(): StageEnv {
+  return { operator: "sink", counters: newCounters(), work: NO_WORK_TRACKING, concurrency: 1, abortSignal: new AbortController().signal, fail: () => {} };
+}
+
+/** A generator source read straight through a fused run ending in a sink that collects. */
+function pipeline(count: number) {
+  const seen: number[] = [];
+  const reader = new SourceReader("batch", function* () {
+    for (let i = 0; i < count; i++) yield i;
+  }, undefined, ctx, new AbortController().signal);
+  const sink = new SinkStage(stageEnv(), undefined, (x) => void seen.push(x as number), ctx);
+  const run = new FusedRun([sink.fusion()], sink);
+  const pull = run.sourceLoop(reader, newCounters(), (error) => error as Error)!;
+  return { seen, pull };
+}
+
+describe("FusedRun.sourceLoop", () => {
+  it("reads a short first batch, so the end of a batch runs before V8 optimizes the loop, then whole batches", () => {
+    const { seen, pull } = pipeline(5000);
+
+    expect(pull(1024)).toBe(SOURCE_MORE);
+    expect(seen.length).toBe(16);
+    expect(pull(1024)).toBe(SOURCE_MORE);
+    expect(seen.length).toBe(16 + 1024);
+    expect(pull(1024)).toBe(SOURCE_MORE);
+    expect(seen.length).toBe(16 + 2048);
+  });
+
+  it("keeps every record, in order, across the short first batch", () => {
+    const { seen, pull } = pipeline(3000);
+
+    let status: unknown;
+    do status = pull(1024);
+    while (status === SOURCE_MORE);
+
+    expect(status).toBe(SOURCE_DONE);
+    expect(seen).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+  });
+
+  it("reads no more than asked for in the first batch", () => {
+    const { seen, pull } = pipeline(100);
+
+    expect(pull(4)).toBe(SOURCE_MORE);
+    expect(seen).toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe("a generator source read through a fused run, end to end", () => {
+  it("counts every record of every operator exactly, across the short first batch and an async turn mid-batch", async () => {
+    const { LocalEnvironment } = await import("../../index.js");
+    const env = new LocalEnvironment("fused_counts", { logLevel: "silent", batchSize: 100 });
+    const seen: number[] = [];
+    env
+      .fromBatch(function* () {
+        for (let i = 0; i < 1000; i++) yield i;
+      })
+      .map((x: number) => (x === 250 ? Promise.resolve(x * 2) : x * 2))
+      .filter((y: number) => y % 4 === 0)
+      .sink((y: number) => void seen.push(y));
+    const job = await env.submit({ autostop: true });
+    const { operators, state } = await job.status();
+    await env.close();
+
+    expect(state).toBe("finished");
+    expect(seen).toEqual(Array.from({ length: 500 }, (_, i) => i * 4));
+    const byKind = (kind: string) => operators.find((op) => op.kind === kind)!;
+    expect(byKind("batch").recordsOut).toBe(1000);
+    expect(byKind("map")).toMatchObject({ recordsIn: 1000, recordsOut: 1000 });
+    expect(byKind("filter")).toMatchObject({ recordsIn: 1000, recordsOut: 500 });
+    expect(byKind("sink").recordsIn).toBe(500);
+  });
+});
