@@ -15,12 +15,21 @@ export interface ServerOptions {
   dataDir: string;
 }
 
-/** Adds the options every command that talks to a JobManager takes: --host, --port, --token, --data-dir. */
-export function addServerOptions(command: Command): Command {
+/**
+ * Adds the options every command that talks to a JobManager takes: --host, --port, --token,
+ * --data-dir. `sage job` commands default to SAGE_ADDRESS; `sage jobmanager` commands manage the
+ * server of a data dir (`start` listens where told, the others find it where it listens).
+ */
+export function addServerOptions(command: Command, scope: { jobManager?: boolean; listening?: boolean } = {}): Command {
+  const managing = scope.jobManager === true || scope.listening !== undefined;
+  const fallback = (what: "host" | "port", plain: string | number) =>
+    managing
+      ? `(default: ${scope.listening ? plain : `where the data dir's JobManager listens, else ${plain}`})`
+      : `(default: the ${what} of $SAGE_ADDRESS, else ${plain})`;
   return command
-    // No commander defaults: an option left out falls back to SAGE_ADDRESS first (see serverOptions).
-    .addOption(new Option("--host <host>", `JobManager address (default: the host of $SAGE_ADDRESS, else ${DEFAULT_HOST})`))
-    .addOption(new Option("--port <port>", `JobManager port (default: the port of $SAGE_ADDRESS, else ${DEFAULT_PORT})`).argParser(parsePort))
+    // No commander defaults: an option left out falls back to SAGE_ADDRESS or the data dir first.
+    .addOption(new Option("--host <host>", `JobManager address ${fallback("host", DEFAULT_HOST)}`))
+    .addOption(new Option("--port <port>", `JobManager port ${fallback("port", DEFAULT_PORT)}`).argParser(parsePort))
     .addOption(new Option("--token <token>", "API token (default: $SAGE_TOKEN, then the token stored in the data dir)"))
     .addOption(new Option("--data-dir <dir>", "JobManager data directory").default(defaultDataDir()));
 }

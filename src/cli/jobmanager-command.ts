@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { addServerOptions, serverOptions, type ServerOptions } from "./cli-options.js";
+import { dataPaths } from "../jobmanager/paths.js";
 import { keepingAlive } from "./keep-alive.js";
+import { readRecordedAddress } from "./pid-file.js";
 import { addJobManagerSettings, jobManagerSettings } from "./jobmanager-settings.js";
 import { runForeground } from "./jobmanager-foreground.js";
 import { startInBackground } from "./jobmanager-start.js";
@@ -9,12 +11,19 @@ import { stopJobManager } from "./jobmanager-stop.js";
 
 type Raw = Record<string, unknown>;
 
+// `status`, `stop` and `restart` of a data dir reach its server where it listens, unless told otherwise.
+function withRecordedAddress(command: string, options: ServerOptions, raw: Raw): ServerOptions {
+  if (command === "start" || raw.host !== undefined || raw.port !== undefined) return options;
+  const recorded = readRecordedAddress(dataPaths(options.dataDir).pid);
+  return recorded ? { ...options, ...recorded } : options;
+}
+
 /** Adds `sage jobmanager start|stop|status|restart`; each reports its exit code through `exit`. */
 export function registerJobManagerCommand(program: Command, exit: (code: number) => void): void {
   const jobmanager = program.command("jobmanager").description("run the JobManager server that runs submitted jobs (remote mode)");
   const define = (name: string, description: string, run: (options: ServerOptions, raw: Raw) => Promise<number>) => {
-    const command = addServerOptions(jobmanager.command(name).description(description));
-    command.action(async () => exit(await keepingAlive(() => run(serverOptions(command.opts()), command.opts()))));
+    const command = addServerOptions(jobmanager.command(name).description(description), { listening: name === "start" });
+    command.action(async () => exit(await keepingAlive(() => run(withRecordedAddress(name, serverOptions(command.opts()), command.opts()), command.opts()))));
     return command;
   };
 

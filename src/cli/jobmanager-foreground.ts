@@ -28,7 +28,8 @@ export async function runForeground(options: ServerOptions, settings?: JobManage
     throw error;
   }
   const pidFile = dataPaths(options.dataDir).pid;
-  writePid(pidFile, process.pid);
+  // The address goes with the pid: `status` and `stop` on this data dir find the server without --port.
+  writePid(pidFile, process.pid, { host: server.host, port: server.port });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (received: NodeJS.Signals) => {
       process.off("SIGINT", onSignal);

@@ -78,7 +78,7 @@ export async function startInBackground(options: ServerOptions, out: NodeJS.Writ
   // Held until now so its exit is noticed while waiting; from here on it outlives this CLI.
   child.unref();
   // The server writes it too; writing it here means `start` returns with it in place.
-  writePid(paths.pid, child.pid!);
+  writePid(paths.pid, child.pid!, { host: options.host, port: options.port });
   out.write(`JobManager started at http://${addressOf(options)} (pid ${child.pid})\n  dashboard: ${dashboardUrl(options, token)}\n  data dir:  ${options.dataDir}\n  log:       ${paths.log}\n`);
   return 0;
 }

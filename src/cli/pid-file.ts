@@ -6,13 +6,21 @@ export { isAlive };
 /** The pid recorded in `file`, if it holds one. */
 export function readPid(file: string): number | undefined {
   if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, "utf8").trim());
+  const pid = Number(readFileSync(file, "utf8").split("\n")[0]!.trim());
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-/** Records `pid` in `file` (owner-only). */
-export function writePid(file: string, pid: number): void {
-  writeFileSync(file, `${pid}\n`, { mode: 0o600 });
+/** The address the server of `file` listens on, when it recorded one. */
+export function readRecordedAddress(file: string): { host: string; port: number } | undefined {
+  if (!existsSync(file)) return undefined;
+  const [host, port] = (readFileSync(file, "utf8").split("\n")[1] ?? "").trim().split(" ");
+  const number = Number(port);
+  return host && Number.isInteger(number) && number > 0 && number < 65536 ? { host, port: number } : undefined;
+}
+
+/** Records `pid`, and the address its server listens on, in `file` (owner-only). */
+export function writePid(file: string, pid: number, address?: { host: string; port: number }): void {
+  writeFileSync(file, `${pid}\n${address ? `${address.host} ${address.port}\n` : ""}`, { mode: 0o600 });
 }
 
 /** Removes `file`, but only while it still names `pid` (a newer server may have replaced it). */

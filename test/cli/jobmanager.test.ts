@@ -20,6 +20,18 @@ async function health(port: number): Promise<unknown> {
 }
 
 describe("sage jobmanager", () => {
+  it("status and stop of a data dir find its server on the port it listens on, without --port", async () => {
+    const s = await slot();
+    expect((await sageDone(["jobmanager", "start", ...s.options])).code).toBe(0);
+    const pid = s.pid()!;
+    const status = await sageDone(["jobmanager", "status", "--data-dir", s.dataDir]);
+    expect(status.stdout).toContain(`JobManager running at http://127.0.0.1:${s.port}`);
+    expect(status.code).toBe(0);
+    const stopped = await sageDone(["jobmanager", "stop", "--data-dir", s.dataDir]);
+    expect(stopped.code).toBe(0);
+    await eventually(() => !isAlive(pid));
+  });
+
   it("starts in the background, reports status, restarts and stops, leaving nothing behind", async () => {
     const s = await slot();
     const started = await sageDone(["jobmanager", "start", ...s.options]);
