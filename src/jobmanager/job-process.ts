@@ -93,8 +93,9 @@ if (outcome.failed) {
   const { error } = outcome;
   restoreOutput();
   send({ type: "module-error", message: messageOf(error), ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) });
-  // A failed pipeline is reported by the job's status (with its stack); anything else only here.
-  if ((error as { code?: unknown } | null)?.code !== "E_JOB_FAILED") process.stderr.write(`job module failed: ${error instanceof Error ? (error.stack ?? error.message) : messageOf(error)}\n`);
+  // SAGE's own errors (a failed pipeline, a pipeline the client did not build) reach the client
+  // through the job's status, message and stack; anything else is printed to the job's log too.
+  if (!(error instanceof Error && error.name !== "Error" && /^E_[A-Z_]+$/.test(String((error as { code?: unknown }).code)))) process.stderr.write(`job module failed: ${error instanceof Error ? (error.stack ?? error.message) : messageOf(error)}\n`);
   run.moduleFailed();
   await Promise.race([run.ended, new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
   await flushOutput();

@@ -70,6 +70,8 @@ export class JobController implements RunningJob {
   /** Service instances created and not yet cleaned up. */
   readonly #liveHosts = new Set<ServiceHost>();
   #ending: "drain" | "abort" | "fail" | undefined;
+  /** Whether someone waits for the end (wait(), autostop), who then reports a failure. */
+  #awaited = false;
   #metricsTimer: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
   /** Keeps the process alive while the job runs, even if every task awaits something unref'd. */
@@ -175,6 +177,7 @@ export class JobController implements RunningJob {
   /** Resolves at the terminal status; rejects with JobTimeoutError when `timeoutMs` expires first. */
   async wait(options: { timeoutMs?: number } = {}): Promise<JobStatus> {
     validateWaitOptions(options);
+    this.#awaited = true;
     const { timeoutMs } = options;
     if (TERMINAL.has(this.#state) || timeoutMs === undefined) return this.#done;
     let timer: NodeJS.Timeout | undefined;
@@ -308,7 +311,10 @@ export class JobController implements RunningJob {
       ...(operator !== undefined && { operator }),
       ...(cause instanceof Error && cause.stack !== undefined && { stack: cause.stack }),
     };
-    this.#logger.error("job failed%s: %s", operator ? ` in operator '${operator}'` : "", this.#error.message);
+    // Whoever awaits the job (submit, wait(), sage run) reports the failure: the log says it only
+    // when nobody will, so a failure is printed once.
+    const level = this.#awaited || this.#state === "created" ? "debug" : "error";
+    this.#logger[level]("job failed%s: %s", operator ? ` in operator '${operator}'` : "", this.#error.message);
     await this.#abortJob("fail");
   }
 
