@@ -72,6 +72,8 @@ export interface JobProcessOptions {
    * already ran on the client and are skipped; code after it runs on the client only.
    */
   pipelineIndex?: number;
+  /** The name of the client's environment for that pipeline: the target pipeline must carry it. */
+  pipelineName?: string;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { adoptContext, constructWithContext } from "./context.js";
 import type { Logger, ServiceCallOptions, ServiceContext, ServiceProxy } from "./types.js";
+import { validateServiceOptions } from "./validate-options.js";
 
 /** Base of user services: any method is callable from functions; `setup()`/`cleanup()` bracket the job. */
 export abstract class BaseService {
@@ -60,6 +61,7 @@ export class ServiceFactory {
     if (typeof definition !== "function") {
       throw new TypeError(`service '${name}' must be a class or a factory function, got ${typeof definition}`);
     }
+    validateServiceOptions(options, name);
   }
 
   /** Whether the service is placed on a cluster worker. */

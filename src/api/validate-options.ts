@@ -92,3 +92,35 @@ function describe(value: unknown): string {
   if (typeof value === "number" || typeof value === "boolean" || value === undefined || value === null) return String(value);
   return Array.isArray(value) ? "an array" : typeof value;
 }
+
+/** Throws PipelineDefinitionError naming the service when its registration options are invalid. */
+export function validateServiceOptions(options: unknown, name: string): void {
+  const problem = serviceOptionsProblem(options);
+  if (problem) throw new PipelineDefinitionError(`service '${name}': ${problem}`);
+}
+
+function serviceOptionsProblem(options: unknown): string | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== "object" || Array.isArray(options)) return `options must be an object, got ${describe(options)}`;
+  const { args, maxConcurrency, remote } = options as Record<string, unknown>;
+  if (args !== undefined && !Array.isArray(args)) return `args must be an array, got ${describe(args)}`;
+  if (maxConcurrency !== undefined && !(Number.isInteger(maxConcurrency) && (maxConcurrency as number) >= 1 && (maxConcurrency as number) <= MAX_CONCURRENCY)) {
+    return `maxConcurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, got ${describe(maxConcurrency)}`;
+  }
+  if (remote !== undefined && typeof remote !== "boolean") return `remote must be a boolean, got ${describe(remote)}`;
+  for (const key of ["callTimeoutMs", "setupTimeoutMs", "cleanupTimeoutMs"]) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined && !isTimerMs(value, false)) return `${key} must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${describe(value)}`;
+  }
+  return undefined;
+}
+
+/** Throws TypeError when the options of `ctx.service(name, options)` are invalid. */
+export function validateServiceCallOptions(options: unknown, service: string): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== "object") throw new TypeError(`ctx.service('${service}', options): options must be an object, got ${describe(options)}`);
+  const { timeoutMs } = options as { timeoutMs?: unknown };
+  if (timeoutMs !== undefined && !isTimerMs(timeoutMs, false)) {
+    throw new TypeError(`ctx.service('${service}', options): timeoutMs must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${describe(timeoutMs)}`);
+  }
+}

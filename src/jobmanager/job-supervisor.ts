@@ -265,7 +265,7 @@ export class JobSupervisor {
         ...options.env,
         SAGE_JOB_ID: id,
         SAGE_JOB_BUNDLE: bundle,
-        SAGE_JOB_OPTIONS: JSON.stringify({ keepServices: options.keepServices, graphFingerprint: options.graphFingerprint, pipelineIndex: options.pipelineIndex }),
+        SAGE_JOB_OPTIONS: JSON.stringify({ keepServices: options.keepServices, graphFingerprint: options.graphFingerprint, pipelineIndex: options.pipelineIndex, pipelineName: options.pipelineName }),
       },
     });
   }
@@ -309,8 +309,17 @@ export class JobSupervisor {
       case "event": {
         const { event } = message;
         if (event.type === "state" || event.type === "metrics") {
+          // A job's state only moves forward, and a terminal one is final (a later report may only
+          // tell that kept services were released): a job cannot take back its end.
+          const problem = regression(job.status, event.status);
+          if (problem) {
+            if (++job.problems <= REPORTED_PROBLEMS) this.#appendLog(job, `[jobmanager] ignored a report from the job process: ${problem}`);
+            break;
+          }
           // The name given at submit stays from `created` on; the autostop shown is the one the module's own submit asked for.
-          job.status = { ...event.status, name: job.name, submittedAt: job.status.submittedAt, platform: "remote" };
+          // The runtime cannot exceed the time since the server took the job.
+          const runtimeMs = Math.min(event.status.runtimeMs, Date.now() - Date.parse(job.status.submittedAt));
+          job.status = { ...event.status, runtimeMs, name: job.name, submittedAt: job.status.submittedAt, platform: "remote" };
           const forwarded = { ...event, status: job.status };
           this.#publish(job, forwarded);
           if (event.type === "state") this.#save(job);
@@ -394,6 +403,19 @@ function ranFor(status: JobStatus, endedAt: string): number {
 
 function definedOnly<T extends object>(values: Partial<T> | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(values ?? {}).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+const STATE_ORDER: Record<JobState, number> = { created: 0, running: 1, finishing: 2, finished: 3, stopped: 3, failed: 3 };
+
+// Why a reported status cannot follow the current one, if it cannot.
+function regression(current: JobStatus, next: JobStatus): string | undefined {
+  if (TERMINAL.has(current.state)) {
+    if (next.state !== current.state) return `the job already ended ${current.state}, it cannot become ${next.state}`;
+    if (next.services > current.services || next.tasks > 0) return "an ended job cannot start tasks or services again";
+    return undefined;
+  }
+  if (STATE_ORDER[next.state] < STATE_ORDER[current.state]) return `a job cannot go back from ${current.state} to ${next.state}`;
+  return undefined;
 }
 
 // A job process reports metrics once a second, and not at all while a loop blocks it: the

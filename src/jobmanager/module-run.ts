@@ -39,6 +39,7 @@ export class ModuleRun implements JobProcessHook {
   #stopRequested: StopOptions | undefined;
   #finalSent = false;
   #moduleDone = false;
+  readonly #moduleStartedAt = new Date().toISOString();
   /** Reports go out in order, each after the output written before it. */
   #reports: Promise<void> = Promise.resolve();
   #resolveEnded!: () => void;
@@ -194,20 +195,22 @@ export class ModuleRun implements JobProcessHook {
   }
 
   // The job's status: the current (or last) pipeline's, with the operators and services of every
-  // pipeline so far, and times that span the whole module.
+  // pipeline so far. A whole module's job runs from the module's start (once a pipeline started)
+  // to the report of its end, gaps between pipelines and the code after the last one included.
   #compose(latest: JobStatus, state: JobState): JobStatus {
     const earlier = this.#ended.filter((status) => status !== latest);
-    if (earlier.length === 0 && state === latest.state) return latest;
-    const first = earlier.find((status) => status.startedAt) ?? latest;
+    const wholeModule = this.options.pipelineIndex === undefined;
+    if (!wholeModule && state === latest.state) return latest;
     const terminal = TERMINAL.has(state);
-    const endedAt = terminal ? (latest.endedAt ?? new Date().toISOString()) : undefined;
-    const startedAt = first.startedAt ?? latest.startedAt;
+    const started = earlier.some((status) => status.startedAt) || latest.startedAt !== undefined;
+    const startedAt = wholeModule ? (started ? this.#moduleStartedAt : undefined) : latest.startedAt;
+    const endedAt = terminal ? (wholeModule ? new Date().toISOString() : (latest.endedAt ?? new Date().toISOString())) : undefined;
     const end = endedAt ? Date.parse(endedAt) : Date.now();
     const { error, ...rest } = latest;
     return {
       ...rest,
       state,
-      ...(startedAt !== undefined && { startedAt }),
+      startedAt,
       endedAt,
       runtimeMs: startedAt ? Math.max(0, end - Date.parse(startedAt)) : 0,
       isRunning: !terminal,

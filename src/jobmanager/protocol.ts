@@ -17,6 +17,8 @@ export interface RemoteSubmitOptions {
    * The job process runs that pipeline only; without it, the module runs all of its pipelines.
    */
   pipelineIndex?: number;
+  /** The client environment's name for that pipeline (checked with the fingerprint). */
+  pipelineName?: string;
 }
 
 /** The body of `POST /api/jobs`. */

@@ -44,7 +44,7 @@ export class RemoteExecutor implements JobExecutor {
         keepServices: options.keepServices,
         graphFingerprint,
         env: { ...remote.jobEnv, [CLIENT_ENV_NAMES]: clientEnvNames(process.env, remote.jobEnv) },
-        ...(ownScript && { pipelineIndex: context.pipelineIndex }),
+        ...(ownScript && { pipelineIndex: context.pipelineIndex, pipelineName: env.name }),
       },
     }).catch((error: unknown) => {
       if (error instanceof JobManagerError && error.httpStatus === 401) {

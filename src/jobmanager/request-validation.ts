@@ -22,6 +22,7 @@ export function validateSubmit(body: Record<string, unknown>): SubmitJobRequest 
   const options = body.options === undefined ? {} : body.options;
   if (!isPlainObject(options)) throw bad(`'options' must be an object, got ${describeJson(options)}`);
   const { timeoutMs, graphFingerprint, pipelineIndex } = options;
+  const pipelineName = optionalName(options.pipelineName, "options.pipelineName");
   // The same rules as env.submit() in every mode, in the same words.
   const problem = submitOptionsProblem({ timeoutMs, autostop: options.autostop, keepServices: options.keepServices });
   if (problem) throw bad(`'options': ${problem}`);
@@ -40,6 +41,7 @@ export function validateSubmit(body: Record<string, unknown>): SubmitJobRequest 
       graphFingerprint,
       env: validateEnv(options.env === undefined ? {} : options.env),
       ...(pipelineIndex !== undefined && { pipelineIndex }),
+      ...(pipelineName !== undefined && { pipelineName }),
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { JobEvent, JobState, JobStatus, LogLevel, OperatorStatus, ServiceStatus } from "../api/types.js";
 import { cutUtf8 } from "./line-splitter.js";
 import type { JobProcessMessage } from "./protocol.js";
+import { MAX_PARALLELISM } from "../api/validate-options.js";
 
 /**
  * A job process runs user code, so what it reports over IPC is untrusted input: every message is
@@ -98,7 +99,7 @@ function operator(raw: unknown, what: string): OperatorStatus {
   return {
     name: text(o.name, `${what}.name`, MAX_NAME),
     kind: text(o.kind, `${what}.kind`, MAX_NAME),
-    parallelism: count(o.parallelism, `${what}.parallelism`),
+    parallelism: atMost(count(o.parallelism, `${what}.parallelism`), MAX_PARALLELISM, `${what}.parallelism`),
     recordsIn: count(o.recordsIn, `${what}.recordsIn`),
     recordsOut: count(o.recordsOut, `${what}.recordsOut`),
     errors: count(o.errors, `${what}.errors`),
@@ -125,6 +126,11 @@ function list<T>(raw: unknown, what: string, item: (raw: unknown, what: string) 
 function count(raw: unknown, what: string): number {
   if (typeof raw !== "number" || !Number.isFinite(raw) || raw < 0) throw new Malformed(`${what} must be a finite number >= 0, got ${short(raw)}`);
   return raw;
+}
+
+function atMost(value: number, max: number, what: string): number {
+  if (value > max) throw new Malformed(`${what} is ${value}, above the limit of ${max}`);
+  return value;
 }
 
 function bool(raw: unknown, what: string): boolean {

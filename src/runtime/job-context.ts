@@ -1,5 +1,6 @@
 import { createLogger, type LogSink } from "../api/logger.js";
 import type { FunctionContext, Logger, LogLevel, ServiceCallOptions, ServiceContext, ServiceProxy } from "../api/types.js";
+import { validateServiceCallOptions } from "../api/validate-options.js";
 import type { ServiceProxyCache } from "./service-proxy.js";
 
 /** What every context of one job shares. */
@@ -44,6 +45,7 @@ class RuntimeContext implements ServiceContext {
   }
 
   #lookUp(service: string, options: ServiceCallOptions | undefined): unknown {
+    validateServiceCallOptions(options, service);
     const proxy = this.#proxies.get(service, options);
     if (options === undefined) {
       this.#lastName = service;

@@ -54,6 +54,33 @@ describe("local mode - bad pipelines and failing services", () => {
     expect(() => declare(new LocalEnvironment("bad", quiet))).toThrow(message);
   });
 
+  // They were accepted: maxConcurrency NaN made every call wait forever, 0 and -1 acted as 1.
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ["maxConcurrency NaN", { maxConcurrency: Number.NaN }, /service 'kv': maxConcurrency must be a whole number from 1 to 10000, got NaN/],
+    ["maxConcurrency 0", { maxConcurrency: 0 }, /maxConcurrency must be a whole number .* got 0/],
+    ["maxConcurrency '2'", { maxConcurrency: "2" }, /maxConcurrency must be a whole number .* got "2"/],
+    ["callTimeoutMs -1", { callTimeoutMs: -1 }, /service 'kv': callTimeoutMs must be a positive number of milliseconds/],
+    ["setupTimeoutMs NaN", { setupTimeoutMs: Number.NaN }, /setupTimeoutMs must be a positive number/],
+    ["args not an array", { args: 3 }, /args must be an array, got 3/],
+  ])("rejects service option %s when it is registered", (_name, options, message) => {
+    const env = new LocalEnvironment("bad", quiet);
+    expect(() => env.registerService("kv", class Kv extends BaseService {}, options as never)).toThrow(PipelineDefinitionError);
+    expect(() => new LocalEnvironment("bad", quiet).registerService("kv", class Kv extends BaseService {}, options as never)).toThrow(message);
+  });
+
+  // They were accepted: a string timeout was ignored, 1e12 overflowed the timer and fired at once.
+  it.each<[string, unknown]>([["-1", -1], ["0", 0], ["NaN", Number.NaN], ["'5'", "5"], ["1e12", 1e12]])(
+    "ctx.service(name, { timeoutMs: %s }) fails the job naming the problem",
+    async (_name, timeoutMs) => {
+      const env = new LocalEnvironment("bad-call", quiet);
+      env.registerService("kv", class Kv extends BaseService { get() { return 1; } });
+      env.fromBatch([1]).map((x, ctx) => ctx.service("kv", { timeoutMs } as never), { name: "Caller" }).sink(() => {});
+      const failure = await failureOf(env);
+      expect(failure.status.error?.operator).toBe("Caller");
+      expect(failure.status.error?.message).toMatch(/ctx.service\('kv', options\): timeoutMs must be a positive number of milliseconds/);
+    },
+  );
+
   // They were accepted locally (the JobManager refused them): -1 and 0 timed out at once, NaN never.
   it.each<[string, unknown, RegExp]>([
     ["timeoutMs -1", { timeoutMs: -1 }, /submit of 'bad-submit': timeoutMs must be a positive number of milliseconds up to 2147483647, got -1/],

@@ -101,6 +101,51 @@ for (const name of ["first", "second"]) {
     expect(lines).toEqual(["first", "first done", "second", "second done"]);
   });
 
+  it("a whole module's job runs from the module's start to its end: the gaps between pipelines count", async () => {
+    const code = await bundleSource(
+      dir,
+      "gaps",
+      `import { LocalEnvironment } from "${SAGE_IMPORT}";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+for (const name of ["a", "b"]) {
+  const env = new LocalEnvironment(name);
+  env.fromBatch([1]).sink(() => {});
+  await env.submit({ autostop: true });
+  await sleep(700);
+}
+`,
+    );
+    const submitted = await submitRaw(server, "gaps", code);
+    const final = (await untilJobProcessEnded(server, submitted.id))!;
+    expect(final.state).toBe("finished");
+    expect(final.runtimeMs).toBeGreaterThanOrEqual(1400);
+    expect(Date.parse(final.endedAt!) - Date.parse(final.startedAt!)).toBe(final.runtimeMs);
+  });
+
+  it("fails a RemoteEnvironment job whose module submits another environment at that point than the client did", async () => {
+    const entry = join(dir, "swapped-order.ts");
+    writeFileSync(
+      entry,
+      `import { RemoteEnvironment } from "${SAGE_IMPORT}";
+const names = process.env.SAGE_JOB_ID ? ["second", "first"] : ["first", "second"];
+for (const name of names) {
+  const env = new RemoteEnvironment(name, { port: Number(process.env.SAGE_TEST_PORT), token: process.env.SAGE_TEST_TOKEN, logs: false });
+  env.fromBatch([name]).sink(() => {});
+  await env.submit({ autostop: true });
+}
+`,
+    );
+    const child = spawn(process.execPath, ["--import", "tsx", entry], {
+      env: { ...process.env, SAGE_TEST_PORT: String(server.port), SAGE_TEST_TOKEN: server.token },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const exitCode = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(exitCode).not.toBe(0);
+    expect(stderr).toMatch(/submit\(\) number 1 on the JobManager is environment 'second', but on the client it was 'first'/);
+  });
+
   it("a stop ends a multi-pipeline module: its later pipelines do not run", async () => {
     const code = await bundleSource(
       dir,
