@@ -130,6 +130,27 @@ console.log("DONE");
     expect(lines).toContain("DONE");
   }, 90_000);
 
+  it("a job that writes garbage to its channel and closes it is still stopped, and the server stays up", async () => {
+    const code = await bundleSource(tmp, "breaks-channel", `${PRELUDE}
+import { closeSync, writeSync } from "node:fs";
+writeSync(3, Buffer.concat([Buffer.from([0, 0, 0, 5]), Buffer.from("{nope"), Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.from("junk")]));
+closeSync(3);
+closeSync(4);
+console.log("BROKEN");
+setInterval(() => {}, 1000);
+`);
+    const created = await submitRaw(server, "breaks-channel", code);
+    await waitUntil(async () => (await jobLogs(server, created.id)).includes("BROKEN"), 10_000, "the job to break its channel");
+    const stopped = await server.client.stopJob(created.id, { mode: "abort", graceMs: 500 });
+    expect(stopped?.state).toBe("stopped");
+    const final = await untilJobProcessEnded(server, created.id);
+    expect(final?.state).toBe("stopped");
+    expect((await health(server)).body).toMatchObject({ status: "ok" });
+    const lines = await jobLogs(server, created.id);
+    expect(lines.some((line) => /^\[jobmanager\] ignored a malformed report from the job process: .*JSON/.test(line))).toBe(true);
+    expect(lines).toContain(`[jobmanager] ignored a report of ${0xffffffff} bytes (limit 4194304)`);
+  }, 30_000);
+
   it.each([
     ["inherits its stdio", `{ stdio: "inherit", detached: true }`],
     ["ignores its stdio", `{ stdio: "ignore", detached: true }`],
