@@ -59,7 +59,12 @@ export interface JobProcessHook {
   attach(job: HookedPipeline): void;
   /** True once the job was stopped: no more of the module's code may run after its pipeline. */
   readonly halted: boolean;
+  /** Sends the supervisor a report over the job process's channel, after the reports before it. */
+  report(message: JobProcessReport): void;
 }
+
+/** What the job module's copy of the package reports itself: why the module's pipeline was refused. */
+export type JobProcessReport = { type: "module-error"; message: string; stack?: string };
 
 /** The options a job process runs its module with. */
 export interface JobProcessOptions {

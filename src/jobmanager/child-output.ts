@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import type { Readable } from "node:stream";
 import { splitLines } from "./line-splitter.js";
 
 /** Sends every line a child prints on stdout and stderr to `onLine`, each cut to `maxLineBytes`. */
@@ -7,15 +8,15 @@ export function readOutput(child: ChildProcess, maxLineBytes: number, onLine: (l
 }
 
 /**
- * Waits until the child's output pipes are read to their end, `maxMs` at most: after the process
- * exited, what it wrote last is still in the pipes, but a process that inherited them can keep
- * them open for ever. After `maxMs` the pipes are closed unread.
+ * Waits until a child's pipes (its output, its report channel) are read to their end, `maxMs` at
+ * most: after the process exited, what it wrote last is still in the pipes, but a process that
+ * inherited them can keep them open for ever. After `maxMs` the pipes are closed unread.
  */
-export async function drainOutput(child: ChildProcess, maxMs: number): Promise<void> {
-  const streams = [child.stdout, child.stderr].filter((stream) => stream !== null && !stream.destroyed && !stream.readableEnded);
+export async function drainOutput(pipes: ReadonlyArray<Readable | null>, maxMs: number): Promise<void> {
+  const streams = pipes.filter((stream): stream is Readable => stream !== null && !stream.destroyed && !stream.readableEnded);
   let timer: NodeJS.Timeout | undefined;
-  const ended = Promise.all(streams.map((stream) => new Promise((resolve) => stream!.once("close", resolve))));
+  const ended = Promise.all(streams.map((stream) => new Promise((resolve) => stream.once("close", resolve))));
   await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, maxMs)))]);
   clearTimeout(timer);
-  for (const stream of streams) stream!.destroy();
+  for (const stream of streams) stream.destroy();
 }

@@ -1,11 +1,10 @@
 import type { BaseEnvironment } from "../api/environment.js";
 import { PipelineDefinitionError } from "../api/errors.js";
-import { jobProcessHook, type JobExecutor, type RunningJob, type StartContext } from "../api/executor.js";
+import { jobProcessHook, type JobExecutor, type JobProcessHook, type RunningJob, type StartContext } from "../api/executor.js";
 import type { JobEvent, JobStatus, StopOptions, SubmitOptions } from "../api/types.js";
 import { compile } from "../graph/compile.js";
 import { describeGraph, graphFingerprint } from "../graph/fingerprint.js";
 import { JobController } from "../runtime/job-controller.js";
-import type { JobProcessMessage } from "./protocol.js";
 
 /**
  * Runs an environment's job inside a JobManager job process: the local runtime, with the job
@@ -28,7 +27,7 @@ export class InJobExecutor implements JobExecutor {
     // The client's own pipeline is checked: the target one, or the first of a module the client only named.
     const checked = turn.target || (hook.options.pipelineIndex === undefined && turn.index === 0);
     if (checked && expected !== undefined && graphFingerprint(graph) !== expected) {
-      throw reported(new PipelineDefinitionError(
+      throw reported(hook, new PipelineDefinitionError(
         `the job module built a different pipeline on the JobManager than on the client (here: ${describeGraph(graph)}). ` +
           "A pipeline must not depend on the client's environment variables, arguments or files: pass values with RemoteEnvironment({ env })",
       ));
@@ -121,8 +120,9 @@ class SkippedPipeline implements RunningJob {
   async release(): Promise<void> {}
 }
 
-// The supervisor learns why the job never started even if the module catches the error.
-function reported(error: Error): Error {
-  if (process.connected) process.send!({ type: "module-error", message: error.message, stack: error.stack } satisfies JobProcessMessage);
+// The supervisor learns why the job never started even if the module catches the error. This
+// runs in the job module's copy of the package: it reaches the channel through the hook only.
+function reported(hook: JobProcessHook, error: Error): Error {
+  hook.report({ type: "module-error", message: error.message, ...(error.stack !== undefined && { stack: error.stack }) });
   return error;
 }

@@ -1,8 +1,9 @@
 /**
  * The entry of a JobManager job process: evaluates one job module (a bundle) with the job process
  * hook installed, so the module's `env.submit()` runs the pipeline here and reports to the
- * supervisor over IPC. The process exits by itself once the job and the module are done.
+ * supervisor over its report channel. The process exits by itself once the job and the module are done.
  */
+import { Socket } from "node:net";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { installJobProcessHook, type JobProcessOptions } from "../api/executor.js";
@@ -11,20 +12,24 @@ import { CLIENT_ENV_NAMES, installEnvGuard } from "./env-guard.js";
 import { ModuleRun } from "./module-run.js";
 import { killJobProcesses } from "./process-tree.js";
 import type { JobProcessMessage, SupervisorMessage } from "./protocol.js";
+import { CONTROL_FD, DEFAULT_MAX_REPORT_BYTES, FrameWriter, readFrames, REPORTS_FD } from "./report-channel.js";
 
 const jobId = process.env.SAGE_JOB_ID;
 const bundle = process.env.SAGE_JOB_BUNDLE;
 const options = JSON.parse(process.env.SAGE_JOB_OPTIONS ?? "{}") as JobProcessOptions;
 
+// The channel to the supervisor (the pipes it gave this process): it must not keep the process
+// alive by itself, the running job does, as long as it runs.
+const reports = openPipe(REPORTS_FD, "write");
+const control = openPipe(CONTROL_FD, "read");
+const writer = reports && new FrameWriter(reports);
+
 function send(message: JobProcessMessage): void {
-  if (process.connected) process.send!(message);
+  writer?.write(message);
 }
 
 // Bundles carry inline source maps: stacks point at the user's files, not at the bundle.
 process.setSourceMapsEnabled(true);
-
-// The IPC channel must not keep the process alive: the running job does, as long as it runs.
-process.channel?.unref();
 
 // A RemoteEnvironment client already ran (and printed) what precedes its pipeline: until that
 // pipeline starts, the module's output here is dropped.
@@ -41,17 +46,15 @@ const run = new ModuleRun(jobId!, options, {
   keepAlive: () => void (keepAlive ??= setInterval(() => {}, 1 << 30)),
 });
 installJobProcessHook(run);
-process.on("message", (message: SupervisorMessage) => run.onSupervisorMessage(message));
-// Listening re-refs the channel; it must still not keep the process alive by itself.
-process.channel?.unref();
-
-// The supervisor is gone (the server died): abort the job, so its services are cleaned up, and
-// leave soon after even if something hangs.
-process.on("disconnect", () => {
-  const emit = process.emit.bind(process) as (event: string, ...args: unknown[]) => boolean;
-  emit("message", { type: "stop", options: { mode: "abort" } });
-  setTimeout(() => process.exit(1), 3000);
-});
+if (control) {
+  readFrames(control, DEFAULT_MAX_REPORT_BYTES, (message) => run.onSupervisorMessage(message as SupervisorMessage), () => {});
+  // The supervisor is gone (the server died; its end of the pipe closed): abort the job, so its
+  // services are cleaned up, and leave soon after even if something hangs.
+  control.on("close", () => {
+    run.onSupervisorMessage({ type: "stop", options: { mode: "abort" } });
+    setTimeout(() => process.exit(1), 3000);
+  });
+}
 
 // What the job started ends with it. Here its children are still linked to this process (after
 // the exit they are reparented); the supervisor ends the rest, which it finds by group, session
@@ -111,8 +114,20 @@ send({ type: "module-done", submitted: run.submitted });
 clearInterval(keepAlive);
 setTimeout(() => void flushOutput().then(() => process.exit(0)), EXIT_GRACE_MS).unref();
 
+// Output and reports written so far reach their pipes (process.exit() would drop pending writes).
 function flushOutput(): Promise<unknown> {
-  return Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write("", resolve))));
+  return Promise.all([...[process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write("", resolve))), writer?.flush()]);
+}
+
+// One end of the channel to the supervisor; undefined when this process was started without it.
+function openPipe(fd: number, direction: "read" | "write"): Socket | undefined {
+  try {
+    const socket = new Socket({ fd, readable: direction === "read", writable: direction === "write" });
+    socket.unref();
+    return socket;
+  } catch {
+    return undefined;
+  }
 }
 
 // Drops what the module writes to stdout and stderr; returns the function that lets it through again.

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import type { JobStore } from "./job-store.js";
 import { dataPaths } from "./paths.js";
 import { killJobTree } from "./process-tree.js";
 import type { JobProcessMessage, RemoteSubmitOptions, SubmitJobRequest, SupervisorMessage } from "./protocol.js";
+import { CONTROL_FD, DEFAULT_MAX_REPORT_BYTES, FrameWriter, readFrames, REPORTS_FD, type FrameProblem } from "./report-channel.js";
 import { DEFAULT_RETENTION, expiredJobs, type Retention } from "./retention.js";
 import { checkReport } from "./validate-report.js";
 
@@ -20,7 +22,7 @@ const TIMEOUT_MARGIN_MS = 5_000;
 const ABORT_KILL_MS = 1_000;
 // After the job process exited, how long what it wrote last may take to be read from its pipes.
 const OUTPUT_DRAIN_MS = 1_000;
-// Malformed reports a job gets a log line for; later ones are dropped silently.
+// Malformed or oversized reports a job gets a log line for; later ones are dropped silently.
 const REPORTED_PROBLEMS = 5;
 const TERMINAL: ReadonlySet<JobState> = new Set(["finished", "stopped", "failed"]);
 
@@ -35,6 +37,8 @@ export interface SupervisorOptions {
   logLimits?: Partial<LogLimits>;
   /** How long ended jobs are kept (see Retention for the defaults). */
   retention?: Partial<Retention>;
+  /** The largest report taken from a job process, in bytes of JSON; larger ones are skipped unread (default 4 MiB). */
+  maxReportBytes?: number;
 }
 
 interface LiveJob {
@@ -45,10 +49,12 @@ interface LiveJob {
   log: JobLog;
   listeners: Set<(event: JobEvent) => void>;
   child: ChildProcess;
+  /** Where the supervisor's messages to the job process go. */
+  control: FrameWriter;
   stopRequested: boolean;
   moduleError?: { message: string; stack?: string };
   moduleDone?: { submitted: boolean };
-  /** Malformed reports seen from the job process. */
+  /** Malformed or oversized reports seen from the job process. */
   problems: number;
   timers: NodeJS.Timeout[];
   done: Promise<JobStatus>;
@@ -65,13 +71,15 @@ export class JobSupervisor {
   readonly #options: SupervisorOptions;
   readonly #logLimits: LogLimits;
   readonly #retention: Retention;
+  readonly #maxReportBytes: number;
   readonly #bundles: BundleStore;
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
     this.#logLimits = { ...DEFAULT_LOG_LIMITS, ...definedOnly(options.logLimits) };
     this.#retention = { ...DEFAULT_RETENTION, ...definedOnly(options.retention) };
-    for (const [name, value] of Object.entries({ ...this.#logLimits, ...this.#retention })) {
+    this.#maxReportBytes = options.maxReportBytes ?? DEFAULT_MAX_REPORT_BYTES;
+    for (const [name, value] of Object.entries({ ...this.#logLimits, ...this.#retention, maxReportBytes: this.#maxReportBytes })) {
       if (!(typeof value === "number" && value >= 1 && (Number.isInteger(value) || value === Infinity))) {
         throw new Error(`the JobManager setting '${name}' must be a positive whole number, got ${String(value)}`);
       }
@@ -115,6 +123,7 @@ export class JobSupervisor {
       log: new JobLog(this.#logLimits),
       listeners: new Set(),
       child,
+      control: new FrameWriter(child.stdio[CONTROL_FD] as Writable),
       stopRequested: false,
       problems: 0,
       timers: [],
@@ -257,7 +266,9 @@ export class JobSupervisor {
     const script = fileURLToPath(new URL(`./job-process.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url));
     const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
     return spawn(process.execPath, [...loader, script], {
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      // No "ipc": Node's channel buffers a message of any size. Reports come framed on a pipe of
+      // their own (REPORTS_FD), the supervisor's messages on another (CONTROL_FD).
+      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
       // A session and process group of its own: what the job starts can be found and ended with it.
       detached: true,
       env: {
@@ -273,11 +284,22 @@ export class JobSupervisor {
   #wire(job: LiveJob): void {
     const { child } = job;
     readOutput(child, this.#logLimits.maxLineBytes, (line) => this.#appendLog(job, line));
-    child.on("message", (raw: unknown) => {
-      const checked = checkReport(raw, job.id, this.#logLimits.maxLineBytes);
-      if (checked.ok) this.#onMessage(job, checked.message);
-      else if (++job.problems <= REPORTED_PROBLEMS) this.#appendLog(job, `[jobmanager] ignored a malformed report from the job process: ${checked.problem}`);
-    });
+    const reports = child.stdio[REPORTS_FD] as Readable | null;
+    if (reports) {
+      const onProblem = (problem: string) => {
+        if (++job.problems <= REPORTED_PROBLEMS) this.#appendLog(job, `[jobmanager] ignored ${problem}`);
+      };
+      readFrames(
+        reports,
+        this.#maxReportBytes,
+        (raw) => {
+          const checked = checkReport(raw, job.id, this.#logLimits.maxLineBytes);
+          if (checked.ok) this.#onMessage(job, checked.message);
+          else onProblem(`a malformed report from the job process: ${checked.problem}`);
+        },
+        (problem) => onProblem(describeProblem(problem)),
+      );
+    }
     child.on("error", (error) => {
       job.moduleError ??= { message: `job process could not start: ${error.message}` };
       if (child.pid === undefined) this.#onExit(job, null, null); // never started: no exit event comes
@@ -285,7 +307,8 @@ export class JobSupervisor {
     // The job ends when its process does, not when its pipes close: a process it started may hold them.
     child.on("exit", (code, signal) => {
       const ended = this.#endProcesses(job);
-      void drainOutput(child, OUTPUT_DRAIN_MS).then(() => {
+      (child.stdio[CONTROL_FD] as Writable | null)?.destroy();
+      void drainOutput([child.stdout, child.stderr, reports], OUTPUT_DRAIN_MS).then(() => {
         if (ended > 0) this.#appendLog(job, `[jobmanager] ended ${ended} process(es) the job left running`);
         this.#onExit(job, code, signal);
       });
@@ -376,7 +399,7 @@ export class JobSupervisor {
   }
 
   #send(job: LiveJob, message: SupervisorMessage): void {
-    if (job.child.connected) job.child.send(message);
+    job.control.write(message);
   }
 
   #save(job: LiveJob): void {
@@ -399,6 +422,10 @@ function ranFor(status: JobStatus, endedAt: string): number {
   // The start is the job's word: no earlier than the server's submit.
   const started = Math.max(Date.parse(status.startedAt), Date.parse(status.submittedAt));
   return Math.max(status.runtimeMs, Date.parse(endedAt) - started);
+}
+
+function describeProblem(problem: FrameProblem): string {
+  return problem.kind === "oversized" ? `a report of ${problem.bytes} bytes (limit ${problem.limit})` : `a malformed report from the job process: ${problem.reason}`;
 }
 
 function definedOnly<T extends object>(values: Partial<T> | undefined): Partial<T> {

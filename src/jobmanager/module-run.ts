@@ -1,4 +1,4 @@
-import type { HookedPipeline, JobProcessHook, JobProcessOptions, PipelineTurn } from "../api/executor.js";
+import type { HookedPipeline, JobProcessHook, JobProcessOptions, JobProcessReport, PipelineTurn } from "../api/executor.js";
 import type { JobEvent, JobState, JobStatus, StopOptions } from "../api/types.js";
 import type { JobProcessMessage, SupervisorMessage } from "./protocol.js";
 
@@ -124,6 +124,11 @@ export class ModuleRun implements JobProcessHook {
     const last = this.#ended.at(-1);
     if (last?.state === "failed") this.#reportFinal(last);
     else this.#resolveEnded();
+  }
+
+  /** Sends a report the module's copy of the package made, in order with the job's own. */
+  report(message: JobProcessReport): void {
+    this.#report(message);
   }
 
   /** Takes a supervisor's request: stop the job, or release services it kept. */

@@ -1,3 +1,4 @@
+import type { JobProcessReport } from "../api/executor.js";
 import type { JobEvent, StopOptions } from "../api/types.js";
 
 /** Submit options a JobManager accepts with a job. */
@@ -32,13 +33,10 @@ export interface SubmitJobRequest {
   options?: RemoteSubmitOptions;
 }
 
-/** Messages a job process sends its supervisor over IPC. */
-export type JobProcessMessage =
-  | { type: "event"; event: JobEvent }
-  | { type: "module-error"; message: string; stack?: string }
-  | { type: "module-done"; submitted: boolean };
+/** Messages a job process sends its supervisor over its report channel (report-channel.ts). */
+export type JobProcessMessage = { type: "event"; event: JobEvent } | JobProcessReport | { type: "module-done"; submitted: boolean };
 
-/** Messages a supervisor sends its job process over IPC. */
+/** Messages a supervisor sends its job process over its control channel (report-channel.ts). */
 export type SupervisorMessage = { type: "stop"; options: StopOptions } | { type: "release" };
 
 /** The JSON error body of every failed request. */

@@ -35,6 +35,8 @@ export interface JobManagerServerOptions {
   logLimits?: Partial<LogLimits>;
   /** How many ended jobs are kept, and for how long (defaults 1000 jobs, 7 days). */
   retention?: Partial<Retention>;
+  /** The largest report a job process may send, in bytes; larger ones are skipped and logged (default 4 MiB). */
+  maxReportBytes?: number;
   logger?: Logger;
 }
 
@@ -68,6 +70,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
       stopGraceMs: options.stopGraceMs,
       logLimits: options.logLimits,
       retention: options.retention,
+      maxReportBytes: options.maxReportBytes,
     });
   } catch (error) {
     unlock();

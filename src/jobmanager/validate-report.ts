@@ -4,7 +4,7 @@ import type { JobProcessMessage } from "./protocol.js";
 import { MAX_PARALLELISM } from "../api/validate-options.js";
 
 /**
- * A job process runs user code, so what it reports over IPC is untrusted input: every message is
+ * A job process runs user code, so what it reports over its report channel is untrusted input: every message is
  * checked field by field and rebuilt from known fields only, with the job's id set to the one the
  * server gave it. A message that does not fit is refused with the reason.
  */
@@ -18,7 +18,7 @@ const MAX_MESSAGE = 16 * 1024;
 const MAX_STACK = 64 * 1024;
 const MAX_ENTRIES = 1000;
 
-/** Checks one IPC message from the job process of job `jobId`; `maxLogLineBytes` bounds log events. */
+/** Checks one report (a decoded frame) from the job process of job `jobId`; `maxLogLineBytes` bounds log events. */
 export function checkReport(raw: unknown, jobId: string, maxLogLineBytes: number): Checked {
   try {
     return { ok: true, message: message(raw, jobId, maxLogLineBytes) };

@@ -80,13 +80,14 @@ describe("sage jobmanager", () => {
     expect((await sageDone(["jobmanager", "stop", ...s.options])).stdout).toContain("no JobManager running");
   });
 
-  it("passes --log-max-line-bytes, --max-jobs and --retention on to a server started in the background", async () => {
+  it("passes --log-max-line-bytes, --max-report-bytes, --max-jobs and --retention on to a server started in the background", async () => {
     const s = await slot();
     const bad = await sageDone(["jobmanager", "start", "--retention", "7days", ...s.options]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/'7days' is not a duration/);
     expect((await sageDone(["jobmanager", "start", "--max-jobs", "0", ...s.options])).stderr).toMatch(/--max-jobs.*positive integer/);
-    const started = await sageDone(["jobmanager", "start", "--log-max-line-bytes", "8", "--max-jobs", "1", "--retention", "1d", ...s.options]);
+    expect((await sageDone(["jobmanager", "start", "--max-report-bytes", "1.5", ...s.options])).stderr).toMatch(/--max-report-bytes.*positive integer/);
+    const started = await sageDone(["jobmanager", "start", "--log-max-line-bytes", "8", "--max-report-bytes", "1000000", "--max-jobs", "1", "--retention", "1d", ...s.options]);
     expect(started.code).toBe(0);
     const pipeline = new URL("../fixtures/job-pipeline.ts", import.meta.url).pathname;
     for (let i = 0; i < 2; i++) {

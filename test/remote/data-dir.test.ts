@@ -75,12 +75,14 @@ describe("remote mode - the data dir", () => {
     writeFileSync(join(victim, "precious"), "keep me");
     const server = await serve({ dataDir: join(root, "data") });
     const gate = join(root, "gate");
-    const forged = (tasks: unknown) => `process.send!({ type: "event", event: { type: "state", jobId: "../../victim", state: "running", at: new Date().toISOString(), status: {
+    const forged = (tasks: unknown) => `report({ type: "event", event: { type: "state", jobId: "../../victim", state: "running", at: new Date().toISOString(), status: {
   id: "../../victim", name: "forged", state: "running", autostop: false, platform: "remote", submittedAt: new Date().toISOString(),
   runtimeMs: 0, restartCount: 0, tasks: ${JSON.stringify(tasks)}, services: 0, isRunning: true, operators: [] } } });`;
+    // A job reaches its supervisor's channel through the job process hook, with anything it likes.
     const code = await bundleSource(tmp, "forges", `import { existsSync } from "node:fs";
-process.send!({ type: "event", event: { type: "metrics", status: "no" } });
-process.send!("just a string");
+const report = (message: unknown) => (globalThis as any)[Symbol.for("sage.jobProcess")].report(message);
+report({ type: "event", event: { type: "metrics", status: "no" } });
+report("just a string");
 ${forged("<img src=x onerror=alert(1)>")}
 ${forged(1)}
 console.log("SENT");

@@ -456,7 +456,7 @@ describe("remote mode - bad input and faults", () => {
   });
 
   // Regression (this once failed): a job process whose event loop is blocked (for(;;) in a map) outlives a crashed
-  // JobManager forever: it cannot see the IPC "disconnect" (src/jobmanager/job-process.ts), and
+  // JobManager forever: it cannot see its control pipe close (src/jobmanager/job-process.ts), and
   // the restarted server marks the job failed (job-store.ts failInterrupted) without ending its
   // process: it keeps a core busy, and nothing records its pid to find it again.
   it("a crashed server (SIGKILL) with a job looping forever: the restarted server ends the orphan", async () => {

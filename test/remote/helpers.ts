@@ -42,6 +42,7 @@ export interface TestServerOptions {
   heartbeatMs?: number;
   logLimits?: JobManagerServerOptions["logLimits"];
   retention?: JobManagerServerOptions["retention"];
+  maxReportBytes?: number;
 }
 
 /** Starts a JobManager on a free loopback port with a temp data dir and a random token. */
@@ -60,6 +61,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     heartbeatMs: options.heartbeatMs,
     logLimits: options.logLimits,
     retention: options.retention,
+    maxReportBytes: options.maxReportBytes,
     logger: collectingLogger(logLines),
   });
   let closed: Promise<void> | undefined;

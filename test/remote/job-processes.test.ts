@@ -91,6 +91,66 @@ await quick();
     expect(lines.at(-1)).toBe("DONE");
   }, 90_000);
 
+  // Regression (this once failed): Node's IPC channel, which carried the reports, buffers a message
+  // of any size on the receiving side: one 300 MB report raised the server's RSS by about 1 GB.
+  it("a job that sends huge reports leaves the server up and its memory bounded: they are skipped, the job goes on", async () => {
+    const code = await bundleSource(tmp, "huge-reports", `${PRELUDE}
+const hook = (globalThis as any)[Symbol.for("sage.jobProcess")];
+console.log("PROCESS.SEND " + typeof process.send);
+// The job's own way to its supervisor (process.send, while the reports went over Node's IPC).
+const send = (message: unknown) => (hook.report ? hook.report(message) : process.send!(message));
+const log = (message: string) => ({ type: "event", event: { type: "log", jobId: "x", at: new Date().toISOString(), level: "info", message } });
+send(log("x".repeat(300 * 1024 * 1024)));
+for (let i = 0; i < 3; i++) send(log("y".repeat(10 * 1024 * 1024)));
+await quick();
+console.log("DONE");
+`);
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    let id: string;
+    let final: Awaited<ReturnType<typeof untilJobProcessEnded>>;
+    try {
+      id = (await submitRaw(server, "huge-reports", code)).id;
+      final = await untilJobProcessEnded(server, id, 60_000);
+      expect((await health(server)).body).toMatchObject({ status: "ok" });
+    } finally {
+      clearInterval(sampler);
+    }
+    // This process hosts the server: what the job reported must not have piled up here.
+    expect(peak - before).toBeLessThan(150 * 1024 * 1024);
+    // The reports after the skipped ones were read: the job's own final state.
+    expect(final?.state).toBe("finished");
+    const { lines } = await server.client.logs(id);
+    expect(lines).toContain("PROCESS.SEND undefined");
+    const ignored = lines.map((line) => /^\[jobmanager\] ignored a report of (\d+) bytes \(limit 4194304\)$/.exec(line)).filter((match) => match !== null);
+    expect(ignored.map((match) => Number(match[1]) > 10 * 1024 * 1024)).toEqual([true, true, true, true]);
+    expect(Number(ignored[0]![1])).toBeGreaterThan(300 * 1024 * 1024);
+    expect(lines).toContain("DONE");
+  }, 90_000);
+
+  it("a job that writes garbage to its channel and closes it is still stopped, and the server stays up", async () => {
+    const code = await bundleSource(tmp, "breaks-channel", `${PRELUDE}
+import { closeSync, writeSync } from "node:fs";
+writeSync(3, Buffer.concat([Buffer.from([0, 0, 0, 5]), Buffer.from("{nope"), Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.from("junk")]));
+closeSync(3);
+closeSync(4);
+console.log("BROKEN");
+setInterval(() => {}, 1000);
+`);
+    const created = await submitRaw(server, "breaks-channel", code);
+    await waitUntil(async () => (await jobLogs(server, created.id)).includes("BROKEN"), 10_000, "the job to break its channel");
+    const stopped = await server.client.stopJob(created.id, { mode: "abort", graceMs: 500 });
+    expect(stopped?.state).toBe("stopped");
+    const final = await untilJobProcessEnded(server, created.id);
+    expect(final?.state).toBe("stopped");
+    expect((await health(server)).body).toMatchObject({ status: "ok" });
+    const lines = await jobLogs(server, created.id);
+    expect(lines.some((line) => /^\[jobmanager\] ignored a malformed report from the job process: .*JSON/.test(line))).toBe(true);
+    expect(lines).toContain(`[jobmanager] ignored a report of ${0xffffffff} bytes (limit 4194304)`);
+  }, 30_000);
+
   it.each([
     ["inherits its stdio", `{ stdio: "inherit", detached: true }`],
     ["ignores its stdio", `{ stdio: "ignore", detached: true }`],
