@@ -34,7 +34,7 @@ export class InJobExecutor implements JobExecutor {
     }
     const expectedName = hook.options.pipelineName;
     if (turn.target && expectedName !== undefined && env.name !== expectedName) {
-      throw reported(new PipelineDefinitionError(
+      throw reported(hook, new PipelineDefinitionError(
         `the job module's submit() number ${turn.index + 1} on the JobManager is environment '${env.name}', but on the client it was '${expectedName}'. ` +
           "Which pipelines a script submits, and in which order, must not depend on the client's environment variables, arguments or files: pass values with RemoteEnvironment({ env })",
       ));

@@ -108,6 +108,28 @@ ${QUICK("DONE")}`);
     expect(() => dataPaths(server.dataDir).jobDir("../../victim")).toThrow(/not a job id/);
   }, 30_000);
 
+  it("a job cannot take back its end: state reports only move forward, and times and sizes stay plausible", async () => {
+    const server = await serve({ dataDir: join(tempRoot(), "data") });
+    const status = (state: string, extra = "") => `{ id: "x", name: "forged", state: "${state}", autostop: false, platform: "remote",
+  submittedAt: new Date().toISOString(), runtimeMs: 1e300, restartCount: 0, tasks: 0, services: 0, isRunning: false, operators: [${extra}] }`;
+    const code = await bundleSource(tmp, "takes-back", `
+const report = (message: unknown) => (globalThis as any)[Symbol.for("sage.jobProcess")].report(message);
+const at = () => new Date().toISOString();
+report({ type: "event", event: { type: "state", jobId: "x", state: "running", at: at(), status: ${status("running", `{ name: "wide", kind: "map", parallelism: 1e9, recordsIn: 0, recordsOut: 0, errors: 0 }`)} } });
+report({ type: "event", event: { type: "state", jobId: "x", state: "failed", at: at(), status: ${status("failed")} } });
+report({ type: "event", event: { type: "state", jobId: "x", state: "running", at: at(), status: ${status("running")} } });
+${QUICK("DONE").replace(/^import .*\n/, "")}`.replace(/^/, `import { LocalEnvironment } from ${JSON.stringify(SAGE_IMPORT)};\n`));
+    const created = await submitRaw(server, "takes-back", code);
+    const final = (await untilJobProcessEnded(server, created.id))!;
+    // The job said it failed: that stays its end, whatever it reports afterwards.
+    expect(final.state).toBe("failed");
+    expect(final.runtimeMs).toBeLessThan(60_000);
+    expect(final.operators.every((op) => op.parallelism <= 1024)).toBe(true);
+    const log = (await jobLogs(server, created.id)).join("\n");
+    expect(log).toMatch(/ignored a malformed report from the job process: status.operators\[0\].parallelism is 1000000000, above the limit of 1024/);
+    expect(log).toMatch(/ignored a report from the job process: the job already ended failed, it cannot become running/);
+  }, 30_000);
+
   it("the job store is owner-only even in a data dir that others may read", async () => {
     const root = tempRoot();
     chmodSync(root, 0o755);
