@@ -19,6 +19,8 @@ export class LogPrinter {
   constructor(
     private readonly fetchPage: (since: number) => Promise<LogPage>,
     private readonly write: (line: string) => void,
+    /** Told how many lines the server rolled off its log before they could be printed; unset, they are skipped silently. */
+    private readonly onDropped?: (count: number) => void,
   ) {}
 
   /** The number of the next line to print: every line below it has been printed. */
@@ -41,6 +43,12 @@ export class LogPrinter {
       try {
         const page = await this.fetchPage(this.#next);
         const first = page.next - page.lines.length;
+        // The server may have rolled lines off its log while the page was on its way: the events
+        // that came meanwhile still hold them, so they go first.
+        while (this.#held.length > 0 && held(this.#held[0]!) < first) {
+          const event = this.#held.shift()!;
+          if (event.type === "log") this.#print(event.message, event.line!);
+        }
         page.lines.forEach((line, i) => this.#print(line, first + i));
       } catch {
         // the log is out of reach for now: the next catch-up asks again from the same number
@@ -61,7 +69,13 @@ export class LogPrinter {
   #print(line: string, number: number): void {
     if (number < this.#next) return;
     // A number past `next` means the server no longer keeps the lines between: nothing to wait for.
+    if (number > this.#next) this.onDropped?.(number - this.#next);
     this.#next = number + 1;
     this.write(line);
   }
+}
+
+// The number of a held event's line (only log lines with a number are held).
+function held(event: JobEvent): number {
+  return event.type === "log" ? event.line! : -1;
 }
