@@ -15,7 +15,7 @@ export function formatDuration(ms: number): string {
   return `${minutes}m${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}s`;
 }
 
-/** Widest the operator name column gets, so that one long name does not push every count off the line. */
+/** Widest the operator name column gets when no width is given, so that one long name does not push every count far right. */
 const NAME_COLUMN = 40;
 
 /**
@@ -34,7 +34,8 @@ export function operatorLines(status: JobStatus, rates?: Map<string, number>, wi
     ];
     return { name: printable(op.name), rest };
   });
-  const widest = Math.min(NAME_COLUMN, Math.max(8, ...rows.map((row) => displayWidth(row.name))));
+  // Without a width (plain lines, `sage job show`), one long name must not push every row's counts far right.
+  const widest = Math.min(width === undefined ? NAME_COLUMN : Infinity, Math.max(8, ...rows.map((row) => displayWidth(row.name))));
   const restWidth = (compact: boolean) => Math.max(0, ...rows.map((row) => cellsOf(row.rest, compact).join(" ").trimEnd().length));
   // Names give way first (down to 8 columns), then the padding between the counts.
   const compact = width !== undefined && widest + 1 + restWidth(false) > width && 8 + 1 + restWidth(false) > width;
