@@ -81,7 +81,12 @@ export async function followJob(client: JobManagerClient, id: string, handlers: 
     stream?.close();
     const events = client.events(id);
     stream = events;
-    return streamOnce(events, onEvent);
+    let delivered = false;
+    // A stream that worked until it broke counts as an answer: a quiet job's server gets the whole retry window.
+    return streamOnce(events, (event) => {
+      delivered = true;
+      onEvent(event);
+    }).then((outcome) => (delivered && contact.heard(), outcome));
   };
   const onEvent = (event: JobEvent) => {
     contact.heard();
@@ -92,6 +97,8 @@ export async function followJob(client: JobManagerClient, id: string, handlers: 
   };
 
   try {
+    // Read what the job logged so far while the stream opens: the server keeps only its last lines.
+    void printer?.catchUp();
     for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
       const outcome = await Promise.race([follow(), aborted, lingered]);
       if (outcome === "aborted") {
@@ -107,7 +114,6 @@ export async function followJob(client: JobManagerClient, id: string, handlers: 
         break;
       }
       // The stream closed or broke before the end (a frozen or restarting server): ask again.
-      if (outcome !== "ended" && contact.lost) throw contact.gaveUp(outcome);
       const status = await contact.retrying(() => client.getJob(id));
       if (TERMINAL.has(status.state)) {
         report(status);

@@ -180,7 +180,21 @@ describe("LogPrinter - lines the server rolled off its log", () => {
     const dropped: number[] = [];
     const printer = new LogPrinter(async () => ({ lines: ["l7", "l8"], next: 9 }), (line) => printed.push(line), (count) => dropped.push(count));
     await printer.catchUp();
+    // The events of lines 0-6 may still be on their way: the page waits for them, up to the stream's end.
+    expect(printed).toEqual([]);
+    await printer.flush();
     expect(printed).toEqual(["l7", "l8"]);
     expect(dropped).toEqual([7]);
+  });
+
+  it("waits for the events a page's answer overtook, and prints them before the page", async () => {
+    const printed: string[] = [];
+    const dropped: number[] = [];
+    const printer = new LogPrinter(async () => ({ lines: ["l3", "l4", "l5"], next: 6 }), (line) => printed.push(line), (count) => dropped.push(count));
+    printer.onEvent(logEvent(0, "l0"));
+    await printer.catchUp(); // answered before the events of lines 1-2 were read
+    for (let i = 1; i < 7; i++) printer.onEvent(logEvent(i, `l${i}`));
+    expect(printed).toEqual(["l0", "l1", "l2", "l3", "l4", "l5", "l6"]);
+    expect(dropped).toEqual([]);
   });
 });
