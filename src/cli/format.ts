@@ -1,4 +1,6 @@
 import type { JobStatus } from "../api/types.js";
+import { displayWidth, fitWidth } from "./live-block.js";
+import { printable } from "./safe-text.js";
 
 /** `1234567` -> `1,234,567`. */
 export function formatCount(n: number): string {
@@ -13,27 +15,48 @@ export function formatDuration(ms: number): string {
   return `${minutes}m${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}s`;
 }
 
-/** One line per operator: name, kind, parallelism, records in/out, errors, and a rate when known. */
-export function operatorLines(status: JobStatus, rates?: Map<string, number>): string[] {
-  const width = Math.max(8, ...status.operators.map((op) => op.name.length));
-  return status.operators.map((op) => {
+/** Widest the operator name column gets when no width is given, so that one long name does not push every count far right. */
+const NAME_COLUMN = 40;
+
+/**
+ * One line per operator: name, kind, parallelism, records in/out, errors, and a rate when known.
+ * Given `width` (the columns a line may take), long names are cut first, so the counts stay visible.
+ */
+export function operatorLines(status: JobStatus, rates?: Map<string, number>, width?: number): string[] {
+  const rows = status.operators.map((op) => {
     const rate = rates?.get(op.name);
-    const parts = [
-      op.name.padEnd(width),
+    const rest = [
       `${op.kind}${op.parallelism > 1 ? `×${op.parallelism}` : ""}`.padEnd(10),
       op.kind === "batch" || op.kind === "source" ? "".padEnd(14) : `in ${formatCount(op.recordsIn)}`.padEnd(14),
       op.kind === "sink" ? "".padEnd(15) : `out ${formatCount(op.recordsOut)}`.padEnd(15),
       op.errors > 0 ? `errors ${op.errors}` : "",
       rate !== undefined && rate > 0 ? `${formatCount(Math.round(rate))}/s` : "",
     ];
-    return parts.join(" ").trimEnd();
+    return { name: printable(op.name), rest };
   });
+  // Without a width (plain lines, `sage job show`), one long name must not push every row's counts far right.
+  const widest = Math.min(width === undefined ? NAME_COLUMN : Infinity, Math.max(8, ...rows.map((row) => displayWidth(row.name))));
+  const restWidth = (compact: boolean) => Math.max(0, ...rows.map((row) => cellsOf(row.rest, compact).join(" ").trimEnd().length));
+  // Names give way first (down to 8 columns), then the padding between the counts.
+  const compact = width !== undefined && widest + 1 + restWidth(false) > width && 8 + 1 + restWidth(false) > width;
+  const nameWidth = width === undefined ? widest : Math.min(widest, Math.max(8, width - 1 - restWidth(compact)));
+  return rows.map(({ name, rest }) => [padColumns(fitWidth(name, nameWidth), nameWidth), ...cellsOf(rest, compact)].join(" ").trimEnd());
+}
+
+// The cells after the name; compact ones drop their padding and the empty ones.
+function cellsOf(rest: string[], compact: boolean): string[] {
+  return compact ? rest.map((cell) => cell.trim()).filter((cell) => cell !== "") : rest;
+}
+
+// `text` padded with spaces to `width` terminal columns.
+function padColumns(text: string, width: number): string {
+  return text + " ".repeat(Math.max(0, width - displayWidth(text)));
 }
 
 /** `job hello (1a2b3c4d) finished in 1.2s`; a failure's message follows unless `withError` is false (it is printed elsewhere). */
 export function jobHeadline(status: JobStatus, withError = true): string {
-  const tail = withError && status.state === "failed" && status.error ? `: ${status.error.operator ? `${status.error.operator}: ` : ""}${status.error.message}` : "";
-  return `job ${status.name} (${status.id.slice(0, 8)}) ${status.state}${status.runtimeMs ? ` in ${formatDuration(status.runtimeMs)}` : ""}${tail}`;
+  const tail = withError && status.state === "failed" && status.error ? `: ${status.error.operator ? `${printable(status.error.operator)}: ` : ""}${printable(status.error.message)}` : "";
+  return `job ${printable(status.name)} (${status.id.slice(0, 8)}) ${status.state}${status.runtimeMs ? ` in ${formatDuration(status.runtimeMs)}` : ""}${tail}`;
 }
 
 /** Records per second each operator moved between two statuses of one job (sinks count input). */

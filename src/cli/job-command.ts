@@ -4,9 +4,10 @@ import { addServerOptions, addressOf, clientFor, serverFlags, serverOptions, typ
 import { CLIError } from "./cli-error.js";
 import { collectEnv, jobEnv } from "./env-options.js";
 import { createJobDisplay } from "./job-display.js";
-import { followJob } from "./job-follow.js";
+import { droppedNotice, followJob } from "./job-follow.js";
 import { jobDetails, jobTable } from "./job-format.js";
 import { failureText, submitJobFile } from "./job-submit.js";
+import { printable } from "./safe-text.js";
 import { explainServerErrors } from "./server-error.js";
 
 type Raw = Record<string, unknown>;
@@ -30,7 +31,7 @@ export function registerJobCommand(program: Command, exit: (code: number) => voi
   };
 
   define("submit", "bundle a pipeline file and run it on the JobManager; waits for the end unless --no-wait", async (client, [file], raw, server) =>
-    submitJobFile(client, file!, { name: raw.name as string | undefined, wait: raw.wait !== false, timeoutMs: raw.timeout as number | undefined, json: raw.json === true, serverFlags: serverFlags(server), env: jobEnv(raw.envFile as string | undefined, raw.env as Array<[string, string]> | undefined) }),
+    submitJobFile(client, file!, { name: raw.name as string | undefined, wait: raw.wait !== false, timeoutMs: raw.timeout as number | undefined, json: raw.json === true, serverFlags: serverFlags(server), tokenFlag: typeof raw.token === "string" && raw.token !== "", env: jobEnv(raw.envFile as string | undefined, raw.env as Array<[string, string]> | undefined) }),
   )
     .argument("<file>", "the pipeline file (.ts or .js)")
     .option("--name <name>", "the job's name (default: the file's name without its extension)")
@@ -57,7 +58,7 @@ export function registerJobCommand(program: Command, exit: (code: number) => voi
 
   define("stop", "stop a job (drain it: in-flight records complete, services are cleaned up)", async (client, [id], raw) => {
     const status = await client.stopJob(id!, { mode: raw.abort ? "abort" : "drain" });
-    process.stdout.write(raw.json ? `${JSON.stringify(status, null, 2)}\n` : `job ${status.name} (${status.id.slice(0, 8)}) ${status.state}\n`);
+    process.stdout.write(raw.json ? `${JSON.stringify(status, null, 2)}\n` : `job ${printable(status.name)} (${status.id.slice(0, 8)}) ${status.state}\n`);
     return 0;
   })
     .argument("<id>", "job id or unique prefix")
@@ -66,14 +67,14 @@ export function registerJobCommand(program: Command, exit: (code: number) => voi
 
   define("delete", "stop a job if needed and forget it", async (client, [id]) => {
     const { deleted } = await client.deleteJob(id!);
-    process.stdout.write(`deleted job ${deleted}\n`);
+    process.stdout.write(`deleted job ${printable(deleted)}\n`);
     return 0;
   }).argument("<id>", "job id or unique prefix");
 
   define("logs", "print a job's log lines", async (client, [id], raw) => {
     const { id: full } = await client.getJob(id!);
     const print = (lines: string[]) => process.stdout.write(lines.map((line) => `${line}\n`).join(""));
-    if (raw.follow) await followJob(client, full, { onLines: print });
+    if (raw.follow) await followJob(client, full, { onLines: print, onDropped: (count) => process.stderr.write(droppedNotice(count)) });
     else print((await client.logs(full)).lines);
     return 0;
   })

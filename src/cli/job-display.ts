@@ -43,12 +43,12 @@ class LiveJobDisplay implements JobDisplay {
     this.#erase();
     this.#block.close();
     this.out.write(`${jobHeadline(final, false)}\n`);
-    for (const line of operatorLines(final)) this.out.write(`  ${line}\n`);
+    for (const line of operatorLines(final, undefined, this.#block.width - 2)) this.out.write(`  ${line}\n`);
   }
 
   #draw(): void {
     if (!this.#status) return;
-    this.#block.draw([`▶ ${jobHeadline(this.#status)}`, ...operatorLines(this.#status, this.#rates).map((line) => `  ${line}`)]);
+    this.#block.draw([`▶ ${jobHeadline(this.#status)}`, ...operatorLines(this.#status, this.#rates, this.#block.width - 2).map((line) => `  ${line}`)]);
   }
 
   #erase(): void {

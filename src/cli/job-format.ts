@@ -1,15 +1,20 @@
 import type { JobStatus } from "../api/types.js";
 import { formatDuration, jobHeadline, operatorLines } from "./format.js";
+import { displayWidth, fitWidth } from "./live-block.js";
+import { printable } from "./safe-text.js";
+
+/** Widest a name gets in the list (`sage job show` prints it whole). */
+const NAME_COLUMN = 40;
 
 /** `sage job list`: one row per job (short ids are valid prefixes), or `no jobs`. */
 export function jobTable(jobs: readonly JobStatus[]): string {
   if (jobs.length === 0) return "no jobs\n";
   const rows = [
     ["ID", "NAME", "STATE", "RUNTIME", "SUBMITTED"],
-    ...jobs.map((job) => [job.id.slice(0, 8), job.name, job.state, formatDuration(job.runtimeMs), localTime(job.submittedAt)]),
+    ...jobs.map((job) => [job.id.slice(0, 8), fitWidth(printable(job.name), NAME_COLUMN), printable(job.state), formatDuration(job.runtimeMs), localTime(job.submittedAt)]),
   ];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()).join("\n") + "\n";
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => displayWidth(row[column]!))));
+  return rows.map((row) => row.map((cell, column) => cell + " ".repeat(widths[column]! - displayWidth(cell))).join("  ").trimEnd()).join("\n") + "\n";
 }
 
 /** `sage job show`: the headline, the status fields, operators and services. */
@@ -31,10 +36,10 @@ export function jobDetails(job: JobStatus): string {
     ["operator", job.error?.operator],
   ];
   const lines = [jobHeadline(job)];
-  for (const [label, value] of fields) if (value !== undefined) lines.push(`  ${label.padEnd(10)} ${value}`);
+  for (const [label, value] of fields) if (value !== undefined) lines.push(`  ${label.padEnd(10)} ${printable(String(value))}`);
   if (job.operators.length > 0) lines.push("operators:", ...operatorLines(job).map((line) => `  ${line}`));
   if (job.serviceDetails?.length) {
-    lines.push("services:", ...job.serviceDetails.map((s) => `  ${s.name.padEnd(12)} ${s.state.padEnd(8)} calls ${s.calls}${s.remote ? " (remote)" : ""}`));
+    lines.push("services:", ...job.serviceDetails.map((s) => `  ${printable(s.name).padEnd(12)} ${printable(s.state).padEnd(8)} calls ${s.calls}${s.remote ? " (remote)" : ""}`));
   }
   return `${lines.join("\n")}\n`;
 }
@@ -42,7 +47,7 @@ export function jobDetails(job: JobStatus): string {
 // ISO-8601 as local `YYYY-MM-DD HH:MM:SS`, the way people read times in a table.
 function localTime(iso: string): string {
   const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
+  if (Number.isNaN(date.getTime())) return printable(iso);
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }

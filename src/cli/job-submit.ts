@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
 import { basename, extname, resolve } from "node:path";
-import { JobTimeoutError } from "../api/errors.js";
 import { userFrames } from "../api/stack-frames.js";
 import type { JobStatus } from "../api/types.js";
 import { bundleEntry } from "../jobmanager/bundle.js";
@@ -8,7 +7,8 @@ import type { JobManagerClient } from "../jobmanager/client.js";
 import { CLIENT_ENV_NAMES, clientEnvNames } from "../jobmanager/env-guard.js";
 import { CLIError } from "./cli-error.js";
 import { createJobDisplay } from "./job-display.js";
-import { followJob } from "./job-follow.js";
+import { droppedNotice, followJob } from "./job-follow.js";
+import { printable } from "./safe-text.js";
 
 /** Exit code of a submit whose --timeout expired (as timeout(1) uses). */
 export const EXIT_TIMEOUT = 124;
@@ -23,6 +23,8 @@ export interface SubmitCommandOptions {
   env?: Record<string, string>;
   /** The flags that reach this JobManager from another command (for the --no-wait hint). */
   serverFlags?: string;
+  /** The token came from --token: the hint names the flag, never the token. */
+  tokenFlag?: boolean;
 }
 
 /** Where submit writes: the job's log lines to stdout, progress to stderr. */
@@ -45,7 +47,8 @@ export async function submitJobFile(client: JobManagerClient, file: string, opti
   if (!options.wait) {
     if (options.json) io.stdout.write(`${JSON.stringify(first, null, 2)}\n`);
     else {
-      io.stdout.write(`submitted job ${first.name} (${first.id})\n  follow it with: sage job watch ${first.id.slice(0, 8)}${options.serverFlags ?? ""}\n`);
+      const token = options.tokenFlag ? " --token <token>   (the same --token as here)" : "";
+      io.stdout.write(`submitted job ${printable(first.name)} (${first.id})\n  follow it with: sage job watch ${first.id.slice(0, 8)}${options.serverFlags ?? ""}${token}\n`);
     }
     return 0;
   }
@@ -68,26 +71,33 @@ export async function submitJobFile(client: JobManagerClient, file: string, opti
   process.on("SIGINT", onInterrupt);
   const stopFollowing = new AbortController();
   try {
-    const following = followJob(client, first.id, {
-      onStatus: (status) => display?.update(status),
-      onLines: (lines) => {
-        const text = lines.map((line) => `${line}\n`).join("");
-        display ? display.print(logTo, text) : logTo.write(text);
-      },
-    }, { signal: stopFollowing.signal });
-    following.catch(() => {}); // awaited below; a failure of waitForJob must not leave it unhandled
-    let timedOut = false;
+    // The follower alone tells the end, after the last line: the job's output comes before its summary.
+    let timerFired = false;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timerFired = true;
+            void client.stopJob(first.id, { mode: "abort" }).catch(() => {});
+          }, options.timeoutMs);
+    let final: JobStatus;
     try {
-      await client.waitForJob(first.id, { timeoutMs: options.timeoutMs });
-    } catch (error) {
-      if (!(error instanceof JobTimeoutError)) throw error;
-      timedOut = true;
-      await client.stopJob(first.id, { mode: "abort" });
+      final = await followJob(client, first.id, {
+        onStatus: (status) => display?.update(status),
+        onLines: (lines) => {
+          const text = lines.map((line) => `${line}\n`).join("");
+          display ? display.print(logTo, text) : logTo.write(text);
+        },
+        onDropped: (count) => {
+          const notice = droppedNotice(count);
+          display ? display.print(io.stderr, notice) : io.stderr.write(notice);
+        },
+      }, { signal: stopFollowing.signal });
+    } finally {
+      clearTimeout(timer);
     }
-    // waitForJob answers at the terminal state; the follower ends once the process is gone, with every log line.
-    const final = await following;
     // The server enforces --timeout too, and may stop the job first.
-    timedOut ||= final.state === "stopped" && options.timeoutMs !== undefined && interrupts === 0 && ranUntil(final) >= options.timeoutMs;
+    const timedOut = final.state === "stopped" && options.timeoutMs !== undefined && interrupts === 0 && (timerFired || ranUntil(final) >= options.timeoutMs);
     display?.close(final);
     if (options.json) io.stdout.write(`${JSON.stringify(final, null, 2)}\n`);
     return exitCode(final, timedOut, interrupts > 0, options, io.stderr);
@@ -100,9 +110,9 @@ export async function submitJobFile(client: JobManagerClient, file: string, opti
 
 /** A failed job's error line, then the user's frames of its stack: the one place its message is printed. */
 export function failureText(final: JobStatus): string {
-  const where = final.error?.operator ? ` in operator '${final.error.operator}'` : "";
+  const where = final.error?.operator ? ` in operator '${printable(final.error.operator)}'` : "";
   const frames = userFrames(final.error?.stack, { jobId: final.id });
-  return [`sage: job '${final.name}' failed${where}: ${final.error?.message ?? "unknown error"} (E_JOB_FAILED)`, ...frames].map((line) => `${line}\n`).join("");
+  return [`sage: job '${printable(final.name)}' failed${where}: ${printable(final.error?.message ?? "unknown error")} (E_JOB_FAILED)`, ...frames.map(printable)].map((line) => `${line}\n`).join("");
 }
 
 // Milliseconds from submit to end, on the server's clock.
@@ -112,7 +122,7 @@ function ranUntil(status: JobStatus): number {
 
 function exitCode(final: JobStatus, timedOut: boolean, interrupted: boolean, options: SubmitCommandOptions, stderr: NodeJS.WritableStream): number {
   if (timedOut) {
-    stderr.write(`sage: job '${final.name}' did not finish within ${options.timeoutMs! / 1000} s and was stopped (E_JOB_TIMEOUT)\n`);
+    stderr.write(`sage: job '${printable(final.name)}' did not finish within ${options.timeoutMs! / 1000} s and was stopped (E_JOB_TIMEOUT)\n`);
     return EXIT_TIMEOUT;
   }
   if (interrupted) return 130;
@@ -120,7 +130,7 @@ function exitCode(final: JobStatus, timedOut: boolean, interrupted: boolean, opt
   if (final.state === "failed") {
     stderr.write(failureText(final));
   } else {
-    stderr.write(`sage: job '${final.name}' ended ${final.state} (E_JOB_${final.state.toUpperCase()})\n`);
+    stderr.write(`sage: job '${printable(final.name)}' ended ${final.state} (E_JOB_${final.state.toUpperCase()})\n`);
   }
   return 1;
 }

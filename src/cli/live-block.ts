@@ -20,12 +20,17 @@ export class LiveBlock {
     return this.#drawn.length > 0;
   }
 
+  /** The columns a line of the block may take (one less than the terminal's: a full row would wrap the cursor). */
+  get width(): number {
+    return this.#columns() - 1;
+  }
+
   /** Replaces what is on the screen with `lines`. */
   draw(lines: string[]): void {
     this.erase();
     this.#lines = lines;
     if (lines.length === 0) return;
-    const max = this.#columns() - 1;
+    const max = this.width;
     const cut = lines.map((line) => fitWidth(line, max));
     this.write(`${cut.join("\n")}\n`);
     this.#drawn = cut.map(displayWidth);

@@ -65,7 +65,7 @@ class LiveDisplay implements ProgressDisplay {
     for (const restore of this.#restore) restore();
     for (const { status } of this.#jobs.values()) {
       this.#write(`${jobHeadline(status)}\n`);
-      for (const line of operatorLines(status)) this.#write(`  ${line}\n`);
+      for (const line of operatorLines(status, undefined, this.#block.width - 2)) this.#write(`  ${line}\n`);
     }
   }
 
@@ -87,7 +87,7 @@ class LiveDisplay implements ProgressDisplay {
     const lines: string[] = [];
     for (const { status, rates } of this.#jobs.values()) {
       lines.push(`▶ ${jobHeadline(status)}`);
-      for (const line of operatorLines(status, rates)) lines.push(`  ${line}`);
+      for (const line of operatorLines(status, rates, this.#block.width - 2)) lines.push(`  ${line}`);
     }
     this.#block.draw(lines);
   }

@@ -157,3 +157,44 @@ await env.submit({ autostop: true });
     expect(incomplete).toEqual([]);
   }, 240_000);
 });
+
+describe("LogPrinter - lines the server rolled off its log", () => {
+  it("prints them from the events that came while a page was on its way, and announces only what is gone", async () => {
+    const printed: string[] = [];
+    const dropped: number[] = [];
+    let answer: (page: { lines: string[]; next: number }) => void = () => {};
+    const printer = new LogPrinter(() => new Promise((resolve) => (answer = resolve)), (line) => printed.push(line), (count) => dropped.push(count));
+    const catchingUp = printer.catchUp();
+    // Lines 0-9 are pushed while the page is on its way, line 4 lost on the way (a slow reader);
+    // by the time the server answers it keeps only lines 8-11.
+    for (let i = 0; i < 10; i++) if (i !== 4) printer.onEvent(logEvent(i, `l${i}`));
+    answer({ lines: ["l8", "l9", "l10", "l11"], next: 12 });
+    await catchingUp;
+    expect(printed).toEqual(["l0", "l1", "l2", "l3", "l5", "l6", "l7", "l8", "l9", "l10", "l11"]);
+    expect(dropped).toEqual([1]);
+    expect(printer.next).toBe(12);
+  });
+
+  it("announces the lines of a page that starts past the last one printed", async () => {
+    const printed: string[] = [];
+    const dropped: number[] = [];
+    const printer = new LogPrinter(async () => ({ lines: ["l7", "l8"], next: 9 }), (line) => printed.push(line), (count) => dropped.push(count));
+    await printer.catchUp();
+    // The events of lines 0-6 may still be on their way: the page waits for them, up to the stream's end.
+    expect(printed).toEqual([]);
+    await printer.flush();
+    expect(printed).toEqual(["l7", "l8"]);
+    expect(dropped).toEqual([7]);
+  });
+
+  it("waits for the events a page's answer overtook, and prints them before the page", async () => {
+    const printed: string[] = [];
+    const dropped: number[] = [];
+    const printer = new LogPrinter(async () => ({ lines: ["l3", "l4", "l5"], next: 6 }), (line) => printed.push(line), (count) => dropped.push(count));
+    printer.onEvent(logEvent(0, "l0"));
+    await printer.catchUp(); // answered before the events of lines 1-2 were read
+    for (let i = 1; i < 7; i++) printer.onEvent(logEvent(i, `l${i}`));
+    expect(printed).toEqual(["l0", "l1", "l2", "l3", "l4", "l5", "l6"]);
+    expect(dropped).toEqual([]);
+  });
+});
