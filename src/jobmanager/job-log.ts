@@ -4,12 +4,12 @@ export interface LogLimits {
   maxLineBytes: number;
   /** Bytes kept of a job's log, live and stored; the oldest lines roll off (default 8 MiB). */
   maxBytes: number;
-  /** Lines kept of a job's log (default 5000). */
+  /** Lines kept of a job's log (default 50,000; the bytes limit bounds the memory). */
   maxLines: number;
 }
 
 /** The defaults of {@link LogLimits}. */
-export const DEFAULT_LOG_LIMITS: LogLimits = { maxLineBytes: 16 * 1024, maxBytes: 8 * 1024 * 1024, maxLines: 5000 };
+export const DEFAULT_LOG_LIMITS: LogLimits = { maxLineBytes: 16 * 1024, maxBytes: 8 * 1024 * 1024, maxLines: 50_000 };
 
 /**
  * The kept tail of one job's log, bounded by lines and by bytes: the same tail is kept live and

@@ -31,7 +31,7 @@ export interface JobManagerServerOptions {
   stopGraceMs?: number;
   /** Interval of the pings on event streams; a peer that misses one is disconnected (default 5 s). */
   heartbeatMs?: number;
-  /** What is kept of each job's log: line length, bytes and lines (defaults 16 KiB, 8 MiB, 5000). */
+  /** What is kept of each job's log: line length, bytes and lines (defaults 16 KiB, 8 MiB, 50,000). */
   logLimits?: Partial<LogLimits>;
   /** How many ended jobs are kept, and for how long (defaults 1000 jobs, 7 days). */
   retention?: Partial<Retention>;
