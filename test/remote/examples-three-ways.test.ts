@@ -3,13 +3,12 @@
  * script with LocalEnvironment swapped for RemoteEnvironment: remote mode behaves like a local run,
  * several pipelines per module included. Needs `npm run build` first (the examples import "sage").
  */
-import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sageDone } from "../cli/sage-cli.js";
 import { expected } from "../examples-expected.js";
-import { closeTestServer, makeRepoTmpDir, startTestServer, type TestServer } from "./helpers.js";
+import { closeTestServer, makeRepoTmpDir, runScript, startTestServer, type TestServer } from "./helpers.js";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
 
@@ -21,22 +20,6 @@ function asRemoteScript(file: string, port: number): string {
     .replace(/new LocalEnvironment\(("[^"]*")\)/g, `new RemoteEnvironment($1, { port: ${port} })`);
   expect(swapped).not.toMatch(/LocalEnvironment/);
   return swapped;
-}
-
-/** Runs `node --import tsx <file>` to its end. */
-function runScript(file: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", file], { cwd: repoRoot, env: { ...process.env, ...env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 25_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 describe("examples - the same output locally, submitted, and with RemoteEnvironment", () => {

@@ -4,7 +4,7 @@
  * find the job processes a server started (to prove none is left behind).
  */
 import { randomBytes } from "node:crypto";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, sep } from "node:path";
@@ -270,4 +270,27 @@ export async function untilJobProcessEnded(server: TestServer, id: string, timeo
   }
   if (timedOut) throw new Error(`job ${id}: its process did not end within ${timeoutMs} ms`);
   return last;
+}
+
+/** What a script run by {@link runScript} did. */
+export interface ScriptRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a TypeScript file as its own process (`node --import tsx`), to its end or `timeoutMs`. */
+export function runScript(file: string, env: Record<string, string> = {}, timeoutMs = 25_000): Promise<ScriptRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", file], { env: { ...process.env, ...env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobFailedError, RemoteEnvironment, type JobStatus } from "../../src/index.js";
-import { SAGE_IMPORT, bundleSource, closeTestServer, makeRepoTmpDir, startTestServer, submitRaw, untilJobProcessEnded, type TestServer } from "./helpers.js";
+import { SAGE_IMPORT, bundleSource, closeTestServer, runScript, makeRepoTmpDir, startTestServer, submitRaw, untilJobProcessEnded, type TestServer } from "./helpers.js";
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -135,13 +135,7 @@ for (const name of names) {
 }
 `,
     );
-    const child = spawn(process.execPath, ["--import", "tsx", entry], {
-      env: { ...process.env, SAGE_TEST_PORT: String(server.port), SAGE_TEST_TOKEN: server.token },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    const exitCode = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const { code: exitCode, stderr } = await runScript(entry, { SAGE_TEST_PORT: String(server.port), SAGE_TEST_TOKEN: server.token });
     expect(exitCode).not.toBe(0);
     expect(stderr).toMatch(/submit\(\) number 1 on the JobManager is environment 'second', but on the client it was 'first'/);
   });
@@ -190,15 +184,7 @@ mark("after submit");
 console.log("job " + (await job.status()).state);
 `,
     );
-    const child = spawn(process.execPath, ["--import", "tsx", entry], {
-      env: { ...process.env, SAGE_TEST_PORT: String(server.port), SAGE_TEST_TOKEN: server.token },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    const exitCode = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const { code: exitCode, stdout, stderr } = await runScript(entry, { SAGE_TEST_PORT: String(server.port), SAGE_TEST_TOKEN: server.token });
     expect(exitCode, stderr).toBe(0);
     // The client prints its own lines and the job's output, each once.
     expect(stdout).toBe("before, on the client\nremote record 2\njob finished\n");
@@ -223,13 +209,7 @@ remote.fromBatch([2]).sink(() => {});
 await remote.submit({ autostop: true });
 `,
     );
-    const child = spawn(process.execPath, ["--import", "tsx", entry], {
-      env: { ...process.env, SAGE_TEST_PORT: String(server.port), SAGE_TEST_TOKEN: server.token },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    const exitCode = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const { code: exitCode, stderr } = await runScript(entry, { SAGE_TEST_PORT: String(server.port), SAGE_TEST_TOKEN: server.token });
     expect(exitCode).not.toBe(0);
     expect(stderr).toMatch(/made 1 submit\(\) call\(s\) on the JobManager, but the client submitted its pipeline at call 2/);
   });
