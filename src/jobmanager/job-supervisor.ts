@@ -52,6 +52,8 @@ interface LiveJob {
   /** Where the supervisor's messages to the job process go. */
   control: FrameWriter;
   stopRequested: boolean;
+  /** Set when the server, shutting down, ended the job. */
+  shutDown?: boolean;
   moduleError?: { message: string; stack?: string };
   moduleDone?: { submitted: boolean };
   /** Malformed or oversized reports seen from the job process. */
@@ -254,7 +256,10 @@ export class JobSupervisor {
     const jobs = [...this.#live.values()];
     for (const job of jobs) {
       // A job that already ended (its process is only exiting, or holds kept services) stays as it ended.
-      if (!TERMINAL.has(job.status.state)) job.moduleError ??= { message: "the JobManager shut down while this job was running" };
+      if (!TERMINAL.has(job.status.state)) {
+        job.moduleError ??= { message: SHUTDOWN_REASON };
+        job.shutDown = true;
+      }
       this.#send(job, { type: "stop", options: { mode: "abort" } });
       job.timers.push(setTimeout(() => this.#kill(job), 2000));
     }
@@ -366,7 +371,10 @@ export class JobSupervisor {
     if (!this.#live.has(job.id)) return;
     for (const timer of job.timers) clearTimeout(timer);
     let status = job.status;
-    if (status.state === "finished" && job.moduleError) {
+    if (job.shutDown && status.state === "stopped") {
+      // The job ended because the server asked it to on its way down: it did not stop by request.
+      status = { ...status, state: "failed", error: { message: SHUTDOWN_REASON } };
+    } else if (status.state === "finished" && job.moduleError) {
       // The pipeline ran, but the module failed afterwards (e.g. a second submit): the job failed.
       status = { ...status, state: "failed", error: { message: `the job module failed after its pipeline finished: ${job.moduleError.message}`, ...(job.moduleError.stack && { stack: job.moduleError.stack }) } };
     } else if (!TERMINAL.has(status.state)) {
@@ -431,6 +439,8 @@ function describeProblem(problem: FrameProblem): string {
 function definedOnly<T extends object>(values: Partial<T> | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(values ?? {}).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
+
+const SHUTDOWN_REASON = "the JobManager shut down while this job was running";
 
 const STATE_ORDER: Record<JobState, number> = { created: 0, running: 1, finishing: 2, finished: 3, stopped: 3, failed: 3 };
 

@@ -188,19 +188,30 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
     host: address.host,
     port: address.port,
     async close() {
-      // Event streams first: the HTTP server's close waits for every upgraded socket.
       stopHeartbeat();
+      // No new requests; then the jobs end, so clients that follow one see its final state on
+      // their event stream before it closes, instead of a connection that just drops.
+      const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await supervisor.shutdown();
+      await settled([...sockets.clients].map((client) => new Promise((resolve) => client.once("close", resolve))), CLOSE_GRACE_MS);
+      // The HTTP server's close waits for every upgraded socket: the rest are ended here.
       for (const client of sockets.clients) client.terminate();
       sockets.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await supervisor.shutdown();
+      server.closeAllConnections();
+      await httpClosed;
       store.close();
       unlock();
     },
   };
+}
+
+/** How long a closing server gives event streams to deliver their final state and close. */
+const CLOSE_GRACE_MS = 1000;
+
+// Resolves when every promise has, or after `ms`.
+function settled(promises: Array<Promise<unknown>>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([Promise.all(promises), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
 }
 
 // Every state change and metric of one job; the socket closes after the terminal state.

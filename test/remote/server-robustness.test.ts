@@ -1,7 +1,7 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { health, removeDir, request, startTestServer, type TestServer } from "./helpers.js";
+import { health, removeDir, request, startTestServer, waitUntil, type TestServer } from "./helpers.js";
 
 // Each case once crashed or wedged the server; the comment says how.
 describe("remote mode - the server survives hostile clients", () => {
@@ -65,6 +65,28 @@ describe("remote mode - the server survives hostile clients", () => {
     await other.close();
     expect(Date.now() - started).toBeLessThan(5000);
     removeDir(other.dataDir);
+  });
+});
+
+describe("remote mode - a server that shuts down", () => {
+  it("tells a client following a job how the job ended before its event stream closes", async () => {
+    const other = await startTestServer();
+    try {
+      const code = `await new Promise((r) => setTimeout(r, 60_000));`;
+      const submitted = (await request(other, "POST", "/api/jobs", { body: { name: "idle", code } })).body as { id: string };
+      const events = other.client.events(submitted.id);
+      const states: string[] = [];
+      const followed = (async () => {
+        for await (const event of events) if (event.type === "state") states.push(event.state);
+      })();
+      await waitUntil(() => states.length > 0, 5000, "the first state");
+      await other.close();
+      await followed;
+      expect(states.at(-1)).toBe("failed");
+    } finally {
+      await other.close();
+      removeDir(other.dataDir);
+    }
   });
 });
 
