@@ -106,11 +106,11 @@ class LogDisplay implements ProgressDisplay {
   track(job: JobHandle, first: JobStatus): void {
     // A job whose setup failed never started (it has no start time): its summary says what happened.
     if (first.startedAt !== undefined) this.out.write(`[sage] job ${first.name} (${first.id.slice(0, 8)}) started: ${first.operators.map((op) => op.name).join(", ")}\n`);
-    void (async () => {
-      for await (const event of job.events()) {
-        if (event.type === "state" && TERMINAL.has(event.state)) this.#summary(event.status);
-      }
-    })();
+    // After wait(), not at the terminal event: a remote job's output is printed by then.
+    void job.wait().then(
+      (status) => this.#summary(status),
+      () => {},
+    );
   }
 
   notice(message: string): void {

@@ -229,4 +229,21 @@ await remote.submit({ autostop: true });
     expect(stdout).toContain("hello ann\nhello bob\nhello cy\ngreeter cleaned up\n");
     expect(stdout).toContain("client: finished tasks=0 services=0 platform=remote");
   });
+
+  it("sage run prints a RemoteEnvironment job's output before the job's summary", async () => {
+    const root = fileURLToPath(new URL("../..", import.meta.url));
+    const child = spawn("sh", ["-c", "node bin/sage.js run test/fixtures/remote-hello.ts 2>&1"], {
+      cwd: root,
+      env: { ...process.env, SAGE_TEST_PORT: String(server.port), SAGE_TEST_TOKEN: server.token },
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let merged = "";
+    child.stdout.on("data", (chunk) => (merged += chunk));
+    expect(await new Promise<number | null>((resolve) => child.on("close", resolve))).toBe(0);
+    const rows = merged.split("\n");
+    const lastOutput = rows.indexOf("greeter cleaned up");
+    const summary = rows.findIndex((row) => /^\[sage\] job remote-hello \(\w{8}\) finished/.test(row));
+    expect(lastOutput, merged).toBeGreaterThanOrEqual(0);
+    expect(summary, merged).toBeGreaterThan(lastOutput);
+  });
 });
