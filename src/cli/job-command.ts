@@ -75,7 +75,13 @@ export function registerJobCommand(program: Command, exit: (code: number) => voi
     const { id: full } = await client.getJob(id!);
     const print = (lines: string[]) => process.stdout.write(lines.map((line) => `${line}\n`).join(""));
     if (raw.follow) await followJob(client, full, { onLines: print, onDropped: (count) => process.stderr.write(droppedNotice(count)) });
-    else print((await client.logs(full)).lines);
+    else {
+      const { lines, next } = await client.logs(full);
+      // Lines before the first one kept rolled off the JobManager's log: say so, as -f does.
+      const dropped = next - lines.length;
+      if (dropped > 0) process.stderr.write(droppedNotice(dropped));
+      print(lines);
+    }
     return 0;
   })
     .argument("<id>", "job id or unique prefix")

@@ -140,3 +140,22 @@ describe("sage job submit - a frozen JobManager", () => {
     }
   }, 40_000);
 });
+
+describe("sage job logs - a log that rolled over", () => {
+  it("says how many of the job's first lines the JobManager no longer keeps", async () => {
+    const small = await jobManagerSlot();
+    try {
+      expect((await sageDone(["jobmanager", "start", ...small.options, "--log-max-bytes", "2000"])).code).toBe(0);
+      const submitted = await sageDone(["job", "submit", lines, "--env", "LINES=1000", ...small.options]);
+      expect(submitted.code, submitted.stderr).toBe(0);
+      const id = /\(([0-9a-f]{8})\)/.exec(submitted.stderr)![1]!;
+      const logs = await sageDone(["job", "logs", id, ...small.options]);
+      expect(logs.code, logs.stderr).toBe(0);
+      const kept = logs.stdout.split("\n").filter(Boolean);
+      expect(kept.at(-1)).toBe("line 999");
+      expect(logs.stderr).toContain(`[sage] ${1000 - kept.length} lines of the job's output were dropped`);
+    } finally {
+      await small.cleanup();
+    }
+  });
+});
