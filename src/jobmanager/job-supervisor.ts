@@ -370,6 +370,7 @@ export class JobSupervisor {
   #onExit(job: LiveJob, code: number | null, signal: NodeJS.Signals | null): void {
     if (!this.#live.has(job.id)) return;
     for (const timer of job.timers) clearTimeout(timer);
+    if (job.problems > REPORTED_PROBLEMS) this.#appendLog(job, `[jobmanager] ${job.problems - REPORTED_PROBLEMS} more report(s) from the job process were ignored`);
     let status = job.status;
     if (job.shutDown && status.state === "stopped") {
       // The job ended because the server asked it to on its way down: it did not stop by request.
