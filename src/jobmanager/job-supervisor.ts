@@ -16,6 +16,7 @@ import type { JobProcessMessage, RemoteSubmitOptions, SubmitJobRequest, Supervis
 import { CONTROL_FD, DEFAULT_MAX_REPORT_BYTES, FrameWriter, readFrames, REPORTS_FD, type FrameProblem } from "./report-channel.js";
 import { DEFAULT_RETENTION, expiredJobs, type Retention } from "./retention.js";
 import { checkReport } from "./validate-report.js";
+import { statusRegression } from "./status-transitions.js";
 
 const TIMEOUT_MARGIN_MS = 5_000;
 // An abort asks the job to end at once: one that has not ended this long after is killed.
@@ -339,7 +340,7 @@ export class JobSupervisor {
         if (event.type === "state" || event.type === "metrics") {
           // A job's state only moves forward, and a terminal one is final (a later report may only
           // tell that kept services were released): a job cannot take back its end.
-          const problem = regression(job.status, event.status);
+          const problem = statusRegression(job.status, event.status);
           if (problem) {
             if (++job.problems <= REPORTED_PROBLEMS) this.#appendLog(job, `[jobmanager] ignored a report from the job process: ${problem}`);
             break;
@@ -442,19 +443,6 @@ function definedOnly<T extends object>(values: Partial<T> | undefined): Partial<
 }
 
 const SHUTDOWN_REASON = "the JobManager shut down while this job was running";
-
-const STATE_ORDER: Record<JobState, number> = { created: 0, running: 1, finishing: 2, finished: 3, stopped: 3, failed: 3 };
-
-// Why a reported status cannot follow the current one, if it cannot.
-function regression(current: JobStatus, next: JobStatus): string | undefined {
-  if (TERMINAL.has(current.state)) {
-    if (next.state !== current.state) return `the job already ended ${current.state}, it cannot become ${next.state}`;
-    if (next.services > current.services || next.tasks > 0) return "an ended job cannot start tasks or services again";
-    return undefined;
-  }
-  if (STATE_ORDER[next.state] < STATE_ORDER[current.state]) return `a job cannot go back from ${current.state} to ${next.state}`;
-  return undefined;
-}
 
 // A job process reports metrics once a second, and not at all while a loop blocks it: the
 // server keeps the runtime of a running job current itself.
