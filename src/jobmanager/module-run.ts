@@ -108,7 +108,7 @@ export class ModuleRun implements JobProcessHook {
       this.#resolveEnded();
       return;
     }
-    if (!this.#currentLive) this.#reportFinal(this.#ended.at(-1)!);
+    if (!this.#currentLive) this.#reportModuleEnd();
   }
 
   /**
@@ -153,8 +153,10 @@ export class ModuleRun implements JobProcessHook {
       this.#currentLive = false;
       this.#ended.push(event.status);
       // The job ends with this pipeline: it was the target, it was stopped, or the module is done.
-      if (this.options.pipelineIndex !== undefined || this.#stopRequested || this.#moduleDone) {
+      if (this.options.pipelineIndex !== undefined || this.#stopRequested) {
         this.#reportFinal(event.status);
+      } else if (this.#moduleDone) {
+        this.#reportModuleEnd();
       } else {
         this.#report({ type: "event", event: { type: "state", jobId: this.jobId, state: "running", at: event.at, status: this.#compose(event.status, "running") } });
       }
@@ -172,10 +174,18 @@ export class ModuleRun implements JobProcessHook {
     return state === "finishing" ? "running" : state;
   }
 
-  #reportFinal(last: JobStatus, state: JobState = last.state): void {
+  // A whole module ended by itself: as under `sage run`, it failed if any of its pipelines did
+  // (even one whose failure the module caught), with the first failure's error.
+  #reportModuleEnd(): void {
+    const last = this.#ended.at(-1)!;
+    const failure = this.#ended.find((status) => status.state === "failed");
+    this.#reportFinal(last, failure ? "failed" : last.state, failure?.error);
+  }
+
+  #reportFinal(last: JobStatus, state: JobState = last.state, error: JobStatus["error"] = last.error): void {
     if (this.#finalSent) return;
     this.#finalSent = true;
-    const status = this.#compose(last, state);
+    const status = this.#compose(last, state, error);
     this.#report({ type: "event", event: { type: "state", jobId: this.jobId, state, at: status.endedAt ?? new Date().toISOString(), status } }, true);
     void this.#reports.then(() => {
       if (!this.#keptServices()) this.#resolveEnded();
@@ -202,16 +212,16 @@ export class ModuleRun implements JobProcessHook {
   // The job's status: the current (or last) pipeline's, with the operators and services of every
   // pipeline so far. A whole module's job runs from the module's start (once a pipeline started)
   // to the report of its end, gaps between pipelines and the code after the last one included.
-  #compose(latest: JobStatus, state: JobState): JobStatus {
+  #compose(latest: JobStatus, state: JobState, error: JobStatus["error"] = latest.error): JobStatus {
     const earlier = this.#ended.filter((status) => status !== latest);
     const wholeModule = this.options.pipelineIndex === undefined;
-    if (!wholeModule && state === latest.state) return latest;
+    if (!wholeModule && state === latest.state && error === latest.error) return latest;
     const terminal = TERMINAL.has(state);
     const started = earlier.some((status) => status.startedAt) || latest.startedAt !== undefined;
     const startedAt = wholeModule ? (started ? this.#moduleStartedAt : undefined) : latest.startedAt;
     const endedAt = terminal ? (wholeModule ? new Date().toISOString() : (latest.endedAt ?? new Date().toISOString())) : undefined;
     const end = endedAt ? Date.parse(endedAt) : Date.now();
-    const { error, ...rest } = latest;
+    const { error: _latestError, ...rest } = latest;
     return {
       ...rest,
       state,

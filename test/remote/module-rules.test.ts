@@ -140,6 +140,27 @@ for (const name of names) {
     expect(stderr).toMatch(/submit\(\) number 1 on the JobManager is environment 'second', but on the client it was 'first'/);
   });
 
+  it("a whole module whose pipeline failed fails, as under sage run, even when the module caught the failure", async () => {
+    const code = await bundleSource(
+      dir,
+      "caught-failure",
+      `import { LocalEnvironment } from "${SAGE_IMPORT}";
+const failing = new LocalEnvironment("failing", { logLevel: "silent" });
+failing.fromBatch([1]).map(() => { throw new Error("bad record"); }, { name: "Breaks" }).sink(() => {});
+await failing.submit({ autostop: true }).catch(() => console.log("caught"));
+const next = new LocalEnvironment("next");
+next.fromBatch([2]).sink((x: number) => console.log("next " + x));
+await next.submit({ autostop: true });
+`,
+    );
+    const submitted = await submitRaw(server, "caught-failure", code);
+    const final = (await untilJobProcessEnded(server, submitted.id))!;
+    expect(final.state).toBe("failed");
+    expect(final.error).toMatchObject({ operator: "Breaks", message: "bad record" });
+    expect(final.operators.map((op) => op.name)).toEqual(["batch#0", "Breaks", "sink#2", "batch#0", "sink#1"]);
+    expect((await server.client.logs(submitted.id)).lines).toEqual(["caught", "next 2"]);
+  });
+
   it("a stop ends a multi-pipeline module: its later pipelines do not run", async () => {
     const code = await bundleSource(
       dir,
