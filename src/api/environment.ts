@@ -4,6 +4,7 @@ import { announceJob, claimPipelineIndex, executorFor, type RunningJob } from ".
 import type { BatchSource, UnboundedSource } from "./function-types.js";
 import { ServiceFactory, type ServiceDefinition, type ServiceOptions } from "./service.js";
 import type { Transformation, TransformationKind } from "./transformation.js";
+import { TERMINAL_STATES } from "./job-state.js";
 import { validateFunction } from "./validate-function.js";
 import { validateOperatorOptions, validateSubmitOptions } from "./validate-options.js";
 import type { EnvironmentConfig, JobHandle, JobStatus, OperatorOptions, Platform, SourceOptions, SubmitOptions } from "./types.js";
@@ -178,8 +179,7 @@ async function waitForAutostop(job: RunningJob, timeoutMs: number | undefined): 
 }
 
 async function isTerminal(job: RunningJob): Promise<boolean> {
-  const { state } = await job.status();
-  return state === "finished" || state === "stopped" || state === "failed";
+  return TERMINAL_STATES.has((await job.status()).state);
 }
 
 // A function's own name when it reads as one (a class, a named or assigned function), else the

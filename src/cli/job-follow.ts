@@ -1,9 +1,9 @@
-import type { JobEvent, JobState, JobStatus } from "../api/types.js";
+import type { JobEvent, JobStatus } from "../api/types.js";
 import type { JobManagerClient } from "../jobmanager/client.js";
 import { LogPrinter } from "../jobmanager/log-printer.js";
 import { isTransient, ServerContact } from "./server-contact.js";
+import { TERMINAL_STATES } from "../api/job-state.js";
 
-const TERMINAL: ReadonlySet<JobState> = new Set(["finished", "stopped", "failed"]);
 
 /** What a follower reports. */
 export interface FollowHandlers {
@@ -73,7 +73,7 @@ export async function followJob(client: JobManagerClient, id: string, handlers: 
   });
   const report = (status: JobStatus) => {
     last = status;
-    if (!TERMINAL.has(status.state)) return handlers.onStatus?.(status);
+    if (!TERMINAL_STATES.has(status.state)) return handlers.onStatus?.(status);
     if (lingerTimer === undefined) lingerTimer = setTimeout(markLingered, options.lingerMs ?? 3000);
   };
   let stream: { close(): void } | undefined;
@@ -106,7 +106,7 @@ export async function followJob(client: JobManagerClient, id: string, handlers: 
         output?.flush();
         return last ?? (await client.getJob(id));
       }
-      if (outcome === "lingered" || (outcome === "ended" && last && TERMINAL.has(last.state))) break;
+      if (outcome === "lingered" || (outcome === "ended" && last && TERMINAL_STATES.has(last.state))) break;
       if (outcome !== "ended" && !isTransient(outcome)) {
         // The stream is refused (not the server unreachable): the status tells when the job ended.
         last = await pollUntilTerminal(client, id, contact, report, printer, options.pollMs ?? 200, aborted);
@@ -115,7 +115,7 @@ export async function followJob(client: JobManagerClient, id: string, handlers: 
       }
       // The stream closed or broke before the end (a frozen or restarting server): ask again.
       const status = await contact.retrying(() => client.getJob(id));
-      if (TERMINAL.has(status.state)) {
+      if (TERMINAL_STATES.has(status.state)) {
         report(status);
         // One more stream: it ends once the process is gone, so every line is in.
         const more = await Promise.race([follow(), lingered, aborted]);
@@ -164,7 +164,7 @@ async function pollUntilTerminal(
   for (;;) {
     const status = await contact.retrying(() => client.getJob(id));
     report(status);
-    if (TERMINAL.has(status.state)) return status;
+    if (TERMINAL_STATES.has(status.state)) return status;
     await printer?.catchUp();
     if ((await Promise.race([contact.pause(pollMs), aborted])) === "aborted") return status;
   }

@@ -1,8 +1,8 @@
 import type { JobHandle, JobStatus } from "../api/types.js";
 import { jobHeadline, operatorLines, operatorRates } from "./format.js";
 import { LiveBlock } from "./live-block.js";
+import { TERMINAL_STATES } from "../api/job-state.js";
 
-const TERMINAL = new Set(["finished", "stopped", "failed"]);
 
 /** Shows the jobs `sage run` started: a live block on a terminal, plain log lines otherwise. */
 export interface ProgressDisplay {
@@ -71,7 +71,7 @@ class LiveDisplay implements ProgressDisplay {
 
   async #refresh(): Promise<void> {
     for (const entry of this.#jobs.values()) {
-      if (TERMINAL.has(entry.status.state)) continue;
+      if (TERMINAL_STATES.has(entry.status.state)) continue;
       const status = await entry.job.status();
       const before = entry.previous;
       if (before) entry.rates = operatorRates(before, status);

@@ -4,6 +4,7 @@ import type { JobEvent, JobStatus, StopOptions } from "../api/types.js";
 import { EventStream } from "../runtime/event-stream.js";
 import { timerMs } from "../runtime/thenable.js";
 import type { SubmitJobRequest } from "./protocol.js";
+import { TERMINAL_STATES } from "../api/job-state.js";
 
 /** Where a client finds its JobManager. */
 export interface JobManagerClientOptions {
@@ -22,7 +23,6 @@ export interface JobManagerClientOptions {
   onWarning?: (message: string) => void;
 }
 
-const TERMINAL = new Set(["finished", "stopped", "failed"]);
 
 /** Talks to a JobManager over its HTTP API and WebSocket event streams. */
 export class JobManagerClient {
@@ -130,7 +130,7 @@ export class JobManagerClient {
     id: string,
     options: { timeoutMs?: number; until?: (status: JobStatus) => boolean; onEvent?: (event: JobEvent) => void } = {},
   ): Promise<JobStatus> {
-    const until = options.until ?? ((status: JobStatus) => TERMINAL.has(status.state));
+    const until = options.until ?? ((status: JobStatus) => TERMINAL_STATES.has(status.state));
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     const events = this.events(id);
     let timer: NodeJS.Timeout | undefined;

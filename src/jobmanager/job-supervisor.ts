@@ -17,6 +17,7 @@ import { CONTROL_FD, DEFAULT_MAX_REPORT_BYTES, FrameWriter, readFrames, REPORTS_
 import { DEFAULT_RETENTION, expiredJobs, type Retention } from "./retention.js";
 import { checkReport } from "./validate-report.js";
 import { statusRegression } from "./status-transitions.js";
+import { TERMINAL_STATES } from "../api/job-state.js";
 
 const TIMEOUT_MARGIN_MS = 5_000;
 // An abort asks the job to end at once: one that has not ended this long after is killed.
@@ -25,7 +26,6 @@ const ABORT_KILL_MS = 1_000;
 const OUTPUT_DRAIN_MS = 1_000;
 // Malformed or oversized reports a job gets a log line for; later ones are dropped silently.
 const REPORTED_PROBLEMS = 5;
-const TERMINAL: ReadonlySet<JobState> = new Set(["finished", "stopped", "failed"]);
 
 /** Settings of a supervisor. */
 export interface SupervisorOptions {
@@ -257,7 +257,7 @@ export class JobSupervisor {
     const jobs = [...this.#live.values()];
     for (const job of jobs) {
       // A job that already ended (its process is only exiting, or holds kept services) stays as it ended.
-      if (!TERMINAL.has(job.status.state)) {
+      if (!TERMINAL_STATES.has(job.status.state)) {
         job.moduleError ??= { message: SHUTDOWN_REASON };
         job.shutDown = true;
       }
@@ -379,7 +379,7 @@ export class JobSupervisor {
     } else if (status.state === "finished" && job.moduleError) {
       // The pipeline ran, but the module failed afterwards (e.g. a second submit): the job failed.
       status = { ...status, state: "failed", error: { message: `the job module failed after its pipeline finished: ${job.moduleError.message}`, ...(job.moduleError.stack && { stack: job.moduleError.stack }) } };
-    } else if (!TERMINAL.has(status.state)) {
+    } else if (!TERMINAL_STATES.has(status.state)) {
       const state: JobState = job.stopRequested && !job.moduleError ? "stopped" : "failed";
       const message = job.moduleError
         ? job.moduleError.message

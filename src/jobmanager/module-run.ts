@@ -1,8 +1,8 @@
 import type { HookedPipeline, JobProcessHook, JobProcessOptions, JobProcessReport, PipelineTurn } from "../api/executor.js";
 import type { JobEvent, JobState, JobStatus, StopOptions } from "../api/types.js";
 import type { JobProcessMessage, SupervisorMessage } from "./protocol.js";
+import { TERMINAL_STATES } from "../api/job-state.js";
 
-const TERMINAL: ReadonlySet<JobState> = new Set(["finished", "stopped", "failed"]);
 
 /** What a module run needs from its job process. */
 export interface ModuleRunIO {
@@ -148,7 +148,7 @@ export class ModuleRun implements JobProcessHook {
       this.#report({ type: "event", event });
       return;
     }
-    const terminal = event.type === "state" && TERMINAL.has(event.state);
+    const terminal = event.type === "state" && TERMINAL_STATES.has(event.state);
     if (terminal) {
       this.#currentLive = false;
       this.#ended.push(event.status);
@@ -216,7 +216,7 @@ export class ModuleRun implements JobProcessHook {
     const earlier = this.#ended.filter((status) => status !== latest);
     const wholeModule = this.options.pipelineIndex === undefined;
     if (!wholeModule && state === latest.state && error === latest.error) return latest;
-    const terminal = TERMINAL.has(state);
+    const terminal = TERMINAL_STATES.has(state);
     const started = earlier.some((status) => status.startedAt) || latest.startedAt !== undefined;
     const startedAt = wholeModule ? (started ? this.#moduleStartedAt : undefined) : latest.startedAt;
     const endedAt = terminal ? (wholeModule ? new Date().toISOString() : (latest.endedAt ?? new Date().toISOString())) : undefined;

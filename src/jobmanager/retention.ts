@@ -1,4 +1,5 @@
-import type { JobState, JobStatus } from "../api/types.js";
+import type { JobStatus } from "../api/types.js";
+import { TERMINAL_STATES } from "../api/job-state.js";
 
 /** How long a JobManager keeps ended jobs (with their logs and bundles). */
 export interface Retention {
@@ -11,7 +12,6 @@ export interface Retention {
 /** The defaults of {@link Retention}. */
 export const DEFAULT_RETENTION: Retention = { maxJobs: 1000, maxAgeMs: 7 * 24 * 3600 * 1000 };
 
-const ENDED: ReadonlySet<JobState> = new Set(["finished", "stopped", "failed"]);
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /** Parses a duration like `7d`, `12h`, `30m`, `90s` or `500ms` into milliseconds. */
@@ -27,7 +27,7 @@ export function parseDuration(text: string): number {
  * A job that has not ended, or whose process is still `live`, is never chosen.
  */
 export function expiredJobs(jobs: JobStatus[], retention: Retention, now: number, live: (id: string) => boolean): string[] {
-  const ended = jobs.filter((job) => ENDED.has(job.state) && !live(job.id));
+  const ended = jobs.filter((job) => TERMINAL_STATES.has(job.state) && !live(job.id));
   const excess = Math.max(0, ended.length - retention.maxJobs);
   return ended
     .filter((job, index) => index < excess || now - Date.parse(job.endedAt ?? job.submittedAt) > retention.maxAgeMs)

@@ -16,6 +16,7 @@ import type { ErrorBody } from "./protocol.js";
 import { readJsonObject } from "./request-body.js";
 import { validateStop, validateSubmit } from "./request-validation.js";
 import type { Retention } from "./retention.js";
+import { TERMINAL_STATES } from "../api/job-state.js";
 
 /** Settings of a JobManager server. */
 export interface JobManagerServerOptions {
@@ -48,7 +49,6 @@ export interface JobManagerServer {
   close(): Promise<void>;
 }
 
-const TERMINAL = new Set(["finished", "stopped", "failed"]);
 /** A handler's answer when it wrote the response itself. */
 const RESPONDED = Symbol("responded");
 
@@ -230,7 +230,7 @@ function streamEvents(ws: WebSocket, supervisor: JobSupervisor, id: string): voi
     send(event);
     // The job process reports its terminal state first; the stream closes with the supervisor's
     // final event, sent once the process is gone.
-    if (event.type === "state" && TERMINAL.has(event.state) && !supervisor.isLive(id)) ws.close(1000, "job ended");
+    if (event.type === "state" && TERMINAL_STATES.has(event.state) && !supervisor.isLive(id)) ws.close(1000, "job ended");
   });
   if (!unsubscribe) {
     ws.close(1000, "job ended");

@@ -1,6 +1,6 @@
 import type { JobState, JobStatus } from "../api/types.js";
+import { TERMINAL_STATES } from "../api/job-state.js";
 
-const TERMINAL: ReadonlySet<JobState> = new Set(["finished", "stopped", "failed"]);
 const STATE_ORDER: Record<JobState, number> = { created: 0, running: 1, finishing: 2, finished: 3, stopped: 3, failed: 3 };
 
 /**
@@ -9,7 +9,7 @@ const STATE_ORDER: Record<JobState, number> = { created: 0, running: 1, finishin
  * services it kept were released).
  */
 export function statusRegression(current: JobStatus, next: JobStatus): string | undefined {
-  if (TERMINAL.has(current.state)) {
+  if (TERMINAL_STATES.has(current.state)) {
     if (next.state !== current.state) return `the job already ended ${current.state}, it cannot become ${next.state}`;
     if (next.services > current.services || next.tasks > 0) return "an ended job cannot start tasks or services again";
     return undefined;

@@ -17,8 +17,8 @@ import { ServiceProxyCache } from "./service-proxy.js";
 import type { TaskInstance } from "./task.js";
 import { delay, timerMs } from "./thenable.js";
 import type { Transport } from "./transport.js";
+import { TERMINAL_STATES } from "../api/job-state.js";
 
-const TERMINAL: ReadonlySet<JobState> = new Set(["finished", "stopped", "failed"]);
 
 /** Defaults of the settings a job reads from its environment's config. */
 export const JOB_DEFAULTS = {
@@ -179,7 +179,7 @@ export class JobController implements RunningJob {
     validateWaitOptions(options);
     this.#awaited = true;
     const { timeoutMs } = options;
-    if (TERMINAL.has(this.#state) || timeoutMs === undefined) return this.#done;
+    if (TERMINAL_STATES.has(this.#state) || timeoutMs === undefined) return this.#done;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new JobTimeoutError(this.snapshot(), timeoutMs)), timerMs(timeoutMs));
@@ -198,7 +198,7 @@ export class JobController implements RunningJob {
   async stop(options: StopOptions = {}): Promise<JobStatus> {
     validateStopOptions(options);
     // A job already finishing (cleaning up after its last record) ends as it is.
-    if (TERMINAL.has(this.#state) || this.#state === "finishing" || this.#ending === "fail" || this.#ending === "abort") return this.#done;
+    if (TERMINAL_STATES.has(this.#state) || this.#state === "finishing" || this.#ending === "fail" || this.#ending === "abort") return this.#done;
     if (options.mode === "abort" || this.#state === "created") {
       void this.#abortJob("abort");
     } else if (this.#ending === undefined) {
@@ -219,10 +219,10 @@ export class JobController implements RunningJob {
     const stream: EventStream<JobEvent> = new EventStream(() => this.#unsubscribe(listener));
     const listener = (event: JobEvent) => {
       stream.push(event);
-      if (event.type === "state" && TERMINAL.has(event.state)) stream.close();
+      if (event.type === "state" && TERMINAL_STATES.has(event.state)) stream.close();
     };
     listener(this.#stateEvent());
-    if (!TERMINAL.has(this.#state)) {
+    if (!TERMINAL_STATES.has(this.#state)) {
       this.#listeners.add(listener);
       this.#syncMetricsTimer();
     }
@@ -281,7 +281,7 @@ export class JobController implements RunningJob {
   }
 
   #taskFailed(task: TaskInstance, error: unknown): void {
-    if (this.#ending === "abort" || this.#ending === "fail" || TERMINAL.has(this.#state)) {
+    if (this.#ending === "abort" || this.#ending === "fail" || TERMINAL_STATES.has(this.#state)) {
       if (this.#liveTasks > 0) this.#liveTasks--;
       this.#logger.debug("%s ended after the job was aborted: %s", task.name, messageOf(error));
       return;
@@ -298,7 +298,7 @@ export class JobController implements RunningJob {
   }
 
   async #fail(error: unknown): Promise<void> {
-    if (this.#ending === "fail" || TERMINAL.has(this.#state)) return;
+    if (this.#ending === "fail" || TERMINAL_STATES.has(this.#state)) return;
     if (this.#ending === "abort") {
       // e.g. a call that honoured ctx.signal and rejected: the job was stopped, it did not fail.
       this.#logger.debug("error after the abort: %s", messageOf(error));
@@ -327,7 +327,7 @@ export class JobController implements RunningJob {
       if (reason === "fail") this.#ending = "fail";
       return;
     }
-    if (TERMINAL.has(this.#state) || this.#state === "finishing") return;
+    if (TERMINAL_STATES.has(this.#state) || this.#state === "finishing") return;
     this.#ending = reason;
     clearTimeout(this.#graceTimer);
     this.#stop.abort();
