@@ -113,7 +113,7 @@ export abstract class BaseEnvironment {
    * still starting (its services setting up) is stopped too: its submit then ends as stopped.
    */
   async stop(): Promise<JobStatus> {
-    const job = (this.#submitting && (await this.#submitting)) || this.#job;
+    const job = await this.#currentJob();
     if (!job) throw new PipelineDefinitionError(`environment '${this.name}' has no submitted job to stop`);
     const status = await job.stop();
     await job.release();
@@ -122,9 +122,13 @@ export abstract class BaseEnvironment {
 
   /** Stops the job if it runs (or is starting) and releases everything the environment holds. */
   async close(): Promise<void> {
-    const job = (this.#submitting && (await this.#submitting)) || this.#job;
-    if (job) await this.stop();
+    if (await this.#currentJob()) await this.stop();
     this.#job = undefined;
+  }
+
+  // The job of a submit still starting (once it exists), else the last submitted one.
+  async #currentJob(): Promise<RunningJob | undefined> {
+    return (this.#submitting && (await this.#submitting)) || this.#job;
   }
 
   #busy(job: RunningJob | undefined): PipelineDefinitionError {

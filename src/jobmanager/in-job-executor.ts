@@ -3,6 +3,7 @@ import { PipelineDefinitionError } from "../api/errors.js";
 import { jobProcessHook, type JobExecutor, type JobProcessHook, type RunningJob, type StartContext } from "../api/executor.js";
 import type { JobEvent, JobStatus, StopOptions, SubmitOptions } from "../api/types.js";
 import { compile } from "../graph/compile.js";
+import type { ExecutionGraph } from "../graph/execution-graph.js";
 import { describeGraph, graphFingerprint } from "../graph/fingerprint.js";
 import { JobController } from "../runtime/job-controller.js";
 
@@ -23,20 +24,10 @@ export class InJobExecutor implements JobExecutor {
     }
     const keepServices = hook.options.keepServices ?? options.keepServices;
     const graph = compile(env);
-    const expected = hook.options.graphFingerprint;
-    // The client's own pipeline is checked: the target one, or the first of a module the client only named.
-    const checked = turn.target || (hook.options.pipelineIndex === undefined && turn.index === 0);
-    if (checked && expected !== undefined && graphFingerprint(graph) !== expected) {
+    const mismatch = clientMismatch(hook, turn, env, graph);
+    if (mismatch) {
       throw reported(hook, new PipelineDefinitionError(
-        `the job module built a different pipeline on the JobManager than on the client (here: ${describeGraph(graph)}). ` +
-          "A pipeline must not depend on the client's environment variables, arguments or files: pass values with RemoteEnvironment({ env })",
-      ));
-    }
-    const expectedName = hook.options.pipelineName;
-    if (turn.target && expectedName !== undefined && env.name !== expectedName) {
-      throw reported(hook, new PipelineDefinitionError(
-        `the job module's submit() number ${turn.index + 1} on the JobManager is environment '${env.name}', but on the client it was '${expectedName}'. ` +
-          "Which pipelines a script submits, and in which order, must not depend on the client's environment variables, arguments or files: pass values with RemoteEnvironment({ env })",
+        `${mismatch}. Which pipelines a script submits, and how they are built, must not depend on the client's environment variables, arguments or files: pass values with RemoteEnvironment({ env })`,
       ));
     }
     const job = new JobController(env, graph, { ...options, keepServices, platform: "remote", jobId: hook.jobId });
@@ -118,6 +109,20 @@ class SkippedPipeline implements RunningJob {
   }
 
   async release(): Promise<void> {}
+}
+
+// How the pipeline built here differs from the one the client submitted, if it does. The client's
+// own pipeline is checked: the target one, or the first of a module the client only named.
+function clientMismatch(hook: JobProcessHook, turn: { index: number; target: boolean }, env: BaseEnvironment, graph: ExecutionGraph): string | undefined {
+  const { graphFingerprint: expected, pipelineIndex, pipelineName } = hook.options;
+  const checked = turn.target || (pipelineIndex === undefined && turn.index === 0);
+  if (checked && expected !== undefined && graphFingerprint(graph) !== expected) {
+    return `the job module built a different pipeline on the JobManager than on the client (here: ${describeGraph(graph)})`;
+  }
+  if (turn.target && pipelineName !== undefined && env.name !== pipelineName) {
+    return `the job module's submit() number ${turn.index + 1} on the JobManager is environment '${env.name}', but on the client it was '${pipelineName}'`;
+  }
+  return undefined;
 }
 
 // The supervisor learns why the job never started even if the module catches the error. This

@@ -31,12 +31,12 @@ function send(message: JobProcessMessage): void {
 // Bundles carry inline source maps: stacks point at the user's files, not at the bundle.
 process.setSourceMapsEnabled(true);
 
-// A RemoteEnvironment client already ran (and printed) what precedes its pipeline: until that
-// pipeline starts, the module's output here is dropped.
 /** How long a job process whose job ended waits for the callbacks its module left before it exits. */
 const EXIT_GRACE_MS = 1000;
 
 let keepAlive: NodeJS.Timeout | undefined;
+// A RemoteEnvironment client already ran (and printed) what precedes its pipeline: until that
+// pipeline starts, the module's output here is dropped.
 const restoreOutput = options.pipelineIndex !== undefined ? muteOutput() : () => {};
 const run = new ModuleRun(jobId!, options, {
   send,
@@ -96,9 +96,7 @@ if (outcome.failed) {
   const { error } = outcome;
   restoreOutput();
   send({ type: "module-error", message: messageOf(error), ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) });
-  // SAGE's own errors (a failed pipeline, a pipeline the client did not build) reach the client
-  // through the job's status, message and stack; anything else is printed to the job's log too.
-  if (!(error instanceof Error && error.name !== "Error" && /^E_[A-Z_]+$/.test(String((error as { code?: unknown }).code)))) process.stderr.write(`job module failed: ${error instanceof Error ? (error.stack ?? error.message) : messageOf(error)}\n`);
+  if (!isSageError(error)) process.stderr.write(`job module failed: ${error instanceof Error ? (error.stack ?? error.message) : messageOf(error)}\n`);
   run.moduleFailed();
   await Promise.race([run.ended, new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
   await flushOutput();
@@ -113,6 +111,13 @@ send({ type: "module-done", submitted: run.submitted });
 // (an interval, a socket) must not keep a finished job's process alive.
 clearInterval(keepAlive);
 setTimeout(() => void flushOutput().then(() => process.exit(0)), EXIT_GRACE_MS).unref();
+
+// SAGE's own errors (a failed pipeline, a pipeline the client did not build) reach the client
+// through the job's status, message and stack; anything else is printed to the job's log too.
+// Their class is the bundle's copy of SageError, so they are known by their stable code.
+function isSageError(error: unknown): boolean {
+  return error instanceof Error && error.name !== "Error" && /^E_[A-Z_]+$/.test(String((error as { code?: unknown }).code));
+}
 
 // Output and reports written so far reach their pipes (process.exit() would drop pending writes).
 function flushOutput(): Promise<unknown> {

@@ -102,9 +102,10 @@ export class JobSupervisor {
     const bundle = join(directory, "job.mjs");
     this.#bundles.place(request.code, bundle);
     const now = new Date().toISOString();
+    const name = request.name ?? request.label ?? "job";
     const status: JobStatus = {
       id,
-      name: request.name ?? request.label ?? "job",
+      name,
       state: "created",
       autostop: options.autostop === true,
       platform: "remote",
@@ -120,7 +121,7 @@ export class JobSupervisor {
     let resolveDone!: (status: JobStatus) => void;
     const job: LiveJob = {
       id,
-      name: request.name ?? request.label ?? "job",
+      name,
       options,
       status,
       log: new JobLog(this.#logLimits),
@@ -292,9 +293,7 @@ export class JobSupervisor {
     readOutput(child, this.#logLimits.maxLineBytes, (line) => this.#appendLog(job, line));
     const reports = child.stdio[REPORTS_FD] as Readable | null;
     if (reports) {
-      const onProblem = (problem: string) => {
-        if (++job.problems <= REPORTED_PROBLEMS) this.#appendLog(job, `[jobmanager] ignored ${problem}`);
-      };
+      const onProblem = (problem: string) => this.#ignored(job, problem);
       readFrames(
         reports,
         this.#maxReportBytes,
@@ -342,7 +341,7 @@ export class JobSupervisor {
           // tell that kept services were released): a job cannot take back its end.
           const problem = statusRegression(job.status, event.status);
           if (problem) {
-            if (++job.problems <= REPORTED_PROBLEMS) this.#appendLog(job, `[jobmanager] ignored a report from the job process: ${problem}`);
+            this.#ignored(job, `a report from the job process: ${problem}`);
             break;
           }
           // The name given at submit stays from `created` on; the autostop shown is the one the module's own submit asked for.
@@ -376,9 +375,6 @@ export class JobSupervisor {
     if (job.shutDown && status.state === "stopped") {
       // The job ended because the server asked it to on its way down: it did not stop by request.
       status = { ...status, state: "failed", error: { message: SHUTDOWN_REASON } };
-    } else if (status.state === "finished" && job.moduleError) {
-      // The pipeline ran, but the module failed afterwards (e.g. a second submit): the job failed.
-      status = { ...status, state: "failed", error: { message: `the job module failed after its pipeline finished: ${job.moduleError.message}`, ...(job.moduleError.stack && { stack: job.moduleError.stack }) } };
     } else if (!TERMINAL_STATES.has(status.state)) {
       const state: JobState = job.stopRequested && !job.moduleError ? "stopped" : "failed";
       const message = job.moduleError
@@ -397,6 +393,11 @@ export class JobSupervisor {
     this.#options.logger.info("job %s (%s) ended: %s", job.name, job.id, job.status.state);
     job.resolveDone(job.status);
     this.#applyRetention();
+  }
+
+  // A report the job's log notes as ignored: the first few each get a line, the rest a count at the end.
+  #ignored(job: LiveJob, what: string): void {
+    if (++job.problems <= REPORTED_PROBLEMS) this.#appendLog(job, `[jobmanager] ignored ${what}`);
   }
 
   #appendLog(job: LiveJob, line: string): void {

@@ -62,11 +62,6 @@ export class ModuleRun implements JobProcessHook {
     return this.#stopRequested !== undefined;
   }
 
-  /** Whether a pipeline is running now. */
-  get running(): boolean {
-    return this.#currentLive;
-  }
-
   /** Decides what the module's next `submit()` does. */
   beginPipeline(): PipelineTurn {
     const index = this.#submits++;
@@ -112,17 +107,13 @@ export class ModuleRun implements JobProcessHook {
   }
 
   /**
-   * The module's code threw: the job fails. When the error is its last pipeline's failure (the
-   * module did not catch it), the job ends with that pipeline's status, operator and stack included.
+   * The module's code threw: the job fails. When a pipeline failed (the module did not catch it),
+   * the job ends with that failure, operator and stack included; otherwise with the module's error.
    */
   moduleFailed(): void {
     this.#moduleDone = true;
-    if (this.#currentLive) {
-      this.onSupervisorMessage({ type: "stop", options: { mode: "abort" } });
-      return;
-    }
-    const last = this.#ended.at(-1);
-    if (last?.state === "failed") this.#reportFinal(last);
+    if (this.#currentLive) this.onSupervisorMessage({ type: "stop", options: { mode: "abort" } });
+    else if (this.#ended.some((status) => status.state === "failed")) this.#reportModuleEnd();
     else this.#resolveEnded();
   }
 
@@ -221,15 +212,14 @@ export class ModuleRun implements JobProcessHook {
     const startedAt = wholeModule ? (started ? this.#moduleStartedAt : undefined) : latest.startedAt;
     const endedAt = terminal ? (wholeModule ? new Date().toISOString() : (latest.endedAt ?? new Date().toISOString())) : undefined;
     const end = endedAt ? Date.parse(endedAt) : Date.now();
-    const { error: _latestError, ...rest } = latest;
     return {
-      ...rest,
+      ...latest,
       state,
       startedAt,
       endedAt,
       runtimeMs: startedAt ? Math.max(0, end - Date.parse(startedAt)) : 0,
       isRunning: !terminal,
-      ...(terminal && error && { error }),
+      error: terminal ? error : undefined,
       operators: [...earlier.flatMap((status) => status.operators), ...latest.operators],
       serviceDetails: [...earlier.flatMap((status) => status.serviceDetails ?? []), ...(latest.serviceDetails ?? [])],
     };
