@@ -4,6 +4,7 @@ import type { JobHandle, JobStatus } from "../api/types.js";
 import { createJobDisplay } from "./job-display.js";
 import { displayWidth, fitWidth } from "./live-block.js";
 import { createProgressDisplay } from "./progress.js";
+import { jobStatus, threeOperators } from "../../test/support/job-status.js";
 
 /**
  * A terminal of `columns` columns that keeps every row it ever showed (screen and scrollback): it
@@ -52,25 +53,7 @@ class FakeTerminal extends EventEmitter {
 }
 
 function status(overrides: Partial<JobStatus> = {}): JobStatus {
-  return {
-    id: "0123456789abcdef",
-    name: "a-job-with-a-rather-long-name",
-    state: "running",
-    autostop: true,
-    platform: "local",
-    submittedAt: "2026-01-01T00:00:00.000Z",
-    runtimeMs: 1500,
-    restartCount: 0,
-    tasks: 2,
-    services: 1,
-    isRunning: true,
-    operators: [
-      { name: "Source", kind: "batch", parallelism: 1, recordsIn: 0, recordsOut: 1200, errors: 0 },
-      { name: "EmbedEverything", kind: "map", parallelism: 4, recordsIn: 1200, recordsOut: 1100, errors: 2 },
-      { name: "Save", kind: "sink", parallelism: 1, recordsIn: 1100, recordsOut: 0, errors: 0 },
-    ],
-    ...overrides,
-  };
+  return jobStatus({ name: "a-job-with-a-rather-long-name", operators: threeOperators("EmbedEverything", 1200, 1100, 2), ...overrides });
 }
 
 const asStream = (terminal: FakeTerminal) => terminal as unknown as NodeJS.WriteStream;

@@ -1,35 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { JobHandle, JobStatus } from "../api/types.js";
+import type { JobHandle } from "../api/types.js";
 import { formatDuration, jobHeadline, operatorLines } from "./format.js";
 import { createProgressDisplay } from "./progress.js";
+import { fakeTerminal, jobStatus } from "../../test/support/job-status.js";
 
-function status(overrides: Partial<JobStatus> = {}): JobStatus {
-  return {
-    id: "0123456789abcdef",
-    name: "demo",
-    state: "running",
-    autostop: true,
-    platform: "local",
-    submittedAt: "2026-01-01T00:00:00.000Z",
-    runtimeMs: 1500,
-    restartCount: 0,
-    tasks: 2,
-    services: 1,
-    isRunning: true,
-    operators: [
-      { name: "Source", kind: "batch", parallelism: 1, recordsIn: 0, recordsOut: 1200, errors: 0 },
-      { name: "Embed", kind: "map", parallelism: 4, recordsIn: 1200, recordsOut: 1100, errors: 2 },
-      { name: "Save", kind: "sink", parallelism: 1, recordsIn: 1100, recordsOut: 0, errors: 0 },
-    ],
-    ...overrides,
-  };
-}
-
-/** A stand-in terminal that records what is written to it. */
-function fakeTerminal(): NodeJS.WriteStream & { text: string } {
-  const stream = { isTTY: true, text: "", write(chunk: string) { stream.text += chunk; return true; } };
-  return stream as unknown as NodeJS.WriteStream & { text: string };
-}
+const status = jobStatus;
 
 describe("sage run - progress display", () => {
   it("formats one line per operator with parallelism, counts and errors", () => {

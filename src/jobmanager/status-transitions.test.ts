@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { JobState, JobStatus } from "../api/types.js";
 import { statusRegression } from "./status-transitions.js";
+import { jobStatus } from "../../test/support/job-status.js";
 
-const status = (state: JobState, counts: Partial<Pick<JobStatus, "tasks" | "services">> = {}): JobStatus => ({
-  id: "j", name: "j", state, autostop: true, platform: "remote", submittedAt: "2026-12-01T00:00:00.000Z",
-  runtimeMs: 0, restartCount: 0, tasks: 0, services: 0, isRunning: false, operators: [], ...counts,
-});
+const status = (state: JobState, counts: Partial<Pick<JobStatus, "tasks" | "services">> = {}): JobStatus =>
+  jobStatus({ state, platform: "remote", tasks: 0, services: 0, isRunning: false, operators: [], ...counts });
 
 describe("status transitions a job may report", () => {
   it.each<[JobState, JobState]>([

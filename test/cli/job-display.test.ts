@@ -3,36 +3,15 @@ import type { JobStatus } from "../../src/api/types.js";
 import { operatorLines } from "../../src/cli/format.js";
 import { createJobDisplay } from "../../src/cli/job-display.js";
 import { printable } from "../../src/cli/safe-text.js";
+import { fakeTerminal, jobStatus, threeOperators } from "../support/job-status.js";
 
 const longName = "EmbedDocumentsWithTheLargeModelAndStoreVectors"; // 47 characters
 
 function status(overrides: Partial<JobStatus> = {}): JobStatus {
-  return {
-    id: "0123456789abcdef",
-    name: "demo",
-    state: "running",
-    autostop: true,
-    platform: "remote",
-    submittedAt: "2026-01-01T00:00:00.000Z",
-    runtimeMs: 1500,
-    restartCount: 0,
-    tasks: 2,
-    services: 0,
-    isRunning: true,
-    operators: [
-      { name: "Source", kind: "batch", parallelism: 1, recordsIn: 0, recordsOut: 20_000, errors: 0 },
-      { name: longName, kind: "map", parallelism: 4, recordsIn: 20_000, recordsOut: 19_500, errors: 0 },
-      { name: "Save", kind: "sink", parallelism: 1, recordsIn: 19_500, recordsOut: 0, errors: 0 },
-    ],
-    ...overrides,
-  };
+  return jobStatus({ platform: "remote", services: 0, operators: threeOperators(longName, 20_000, 19_500), ...overrides });
 }
 
-/** A stand-in terminal of `columns` columns that records what is written to it. */
-function terminal(columns: number): NodeJS.WriteStream & { text: string } {
-  const stream = { isTTY: true, columns, text: "", write(chunk: string) { stream.text += chunk; return true; } };
-  return stream as unknown as NodeJS.WriteStream & { text: string };
-}
+const terminal = fakeTerminal;
 
 describe("sage job - live display on a narrow terminal", () => {
   it("cuts a long operator name and keeps the counts visible at 50 columns", () => {
