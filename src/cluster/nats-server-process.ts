@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** Options of a nats-server started by this process. */
+export interface NatsServerOptions {
+  /** The JetStream store directory; a fresh temporary one (removed at stop) when omitted. */
+  storeDir?: string;
+  /** Client port on 127.0.0.1; a free one when omitted or 0. */
+  port?: number;
+  /** How long to wait for the server to listen (default 10 s). */
+  startTimeoutMs?: number;
+  /** Extra command-line arguments. */
+  args?: string[];
+}
+
+/** A running nats-server child process with JetStream enabled. */
+export interface NatsServerProcess {
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly storeDir: string;
+  /** Ends the server (SIGTERM, then SIGKILL after 3 s) and removes a temporary store. */
+  stop(): Promise<void>;
+  /** Kills the server at once, keeping its store (to restart it with the same store). */
+  kill(): Promise<void>;
+}
+
+/** Where the nats-server binary is: NATS_SERVER_BIN, else the PATH; undefined when there is none. */
+export function findNatsServer(): string | undefined {
+  const configured = process.env.NATS_SERVER_BIN;
+  if (configured) return configured;
+  const dirs = (process.env.PATH ?? "").split(delimiter).concat(["/usr/sbin", "/usr/local/sbin", "/usr/bin"]);
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = join(dir, "nats-server");
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** The error for a machine without nats-server, saying what to install or configure. */
+export function natsServerMissing(): Error {
+  return new Error(
+    "nats-server was not found: install it (Debian/Ubuntu: apt-get install nats-server; or a release from nats.io) " +
+      "or set NATS_SERVER_BIN to its path; or pass an existing cluster with { cluster: 'nats://host:4222' } / SAGE_CLUSTER",
+  );
+}
+
+/** Starts `nats-server -js` on 127.0.0.1 and resolves once it listens. */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerProcess> {
+  const bin = findNatsServer();
+  if (!bin) throw natsServerMissing();
+  const temporaryStore = options.storeDir === undefined;
+  const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), "sage-nats-"));
+  const portsDir = mkdtempSync(join(tmpdir(), "sage-nats-ports-"));
+  const args = ["-js", "-a", "127.0.0.1", "-p", String(options.port && options.port > 0 ? options.port : -1), "-sd", storeDir, "--ports_file_dir", portsDir, ...(options.args ?? [])];
+  const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+    if (stderr.length < 64 * 1024) stderr += chunk;
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const cleanupDirs = () => {
+    rmSync(portsDir, { recursive: true, force: true });
+    if (temporaryStore) rmSync(storeDir, { recursive: true, force: true });
+  };
+  try {
+    const port = await waitForPort(child, portsDir, options.startTimeoutMs ?? 10_000, () => stderr);
+    rmSync(portsDir, { recursive: true, force: true });
+    const end = async (signal: NodeJS.Signals) => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+        const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+    };
+    return {
+      url: `nats://127.0.0.1:${port}`,
+      port,
+      pid: child.pid!,
+      storeDir,
+      async stop() {
+        await end("SIGTERM");
+        cleanupDirs();
+      },
+      async kill() {
+        await end("SIGKILL");
+      },
+    };
+  } catch (error) {
+    child.kill("SIGKILL");
+    await exited;
+    cleanupDirs();
+    throw error;
+  }
+}
+
+async function waitForPort(child: ChildProcess, portsDir: string, timeoutMs: number, stderr: () => string): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`nats-server exited before it listened (${child.exitCode ?? child.signalCode}): ${stderr().trim().slice(-500)}`);
+    }
+    const file = readdirSync(portsDir).find((name) => name.endsWith(".ports"));
+    if (file) {
+      try {
+        const ports = JSON.parse(readFileSync(join(portsDir, file), "utf8")) as { nats?: string[] };
+        const port = Number(new URL(ports.nats![0]!).port);
+        if (port > 0) return port;
+      } catch {
+        // written half way: read again
+      }
+    }
+    await sleep(5);
+  }
+  throw new Error(`nats-server did not listen within ${timeoutMs} ms: ${stderr().trim().slice(-500)}`);
+}
