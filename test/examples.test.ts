@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { isAlive } from "../src/jobmanager/process-alive.js";
+import { isAlive } from "../src/cluster/process-alive.js";
 import { expected } from "./examples-expected.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { basename, extname, resolve } from "node:path";
 import { userFrames } from "../api/stack-frames.js";
 import type { JobStatus } from "../api/types.js";
-import { bundleEntry } from "../jobmanager/bundle.js";
+import { bundleEntry } from "../cluster/bundle.js";
 import type { JobManagerClient } from "../jobmanager/client.js";
 import { CLIENT_ENV_NAMES, clientEnvNames } from "../jobmanager/env-guard.js";
 import { CLIError } from "./cli-error.js";

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { isAlive } from "../jobmanager/process-alive.js";
+import { isAlive } from "../cluster/process-alive.js";
 
 export { isAlive };
 

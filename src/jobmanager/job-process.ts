@@ -10,7 +10,7 @@ import { installJobProcessHook, type JobProcessOptions } from "../api/executor.j
 import { messageOf } from "../api/errors.js";
 import { CLIENT_ENV_NAMES, installEnvGuard } from "./env-guard.js";
 import { ModuleRun } from "./module-run.js";
-import { killJobProcesses } from "./process-tree.js";
+import { killJobProcesses } from "../cluster/process-tree.js";
 import type { JobProcessMessage, SupervisorMessage } from "./protocol.js";
 import { CONTROL_FD, DEFAULT_MAX_REPORT_BYTES, FrameWriter, readFrames, REPORTS_FD } from "./report-channel.js";
 

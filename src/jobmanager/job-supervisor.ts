@@ -11,7 +11,7 @@ import { drainOutput, readOutput } from "./child-output.js";
 import { DEFAULT_LOG_LIMITS, JobLog, type LogLimits } from "./job-log.js";
 import type { JobStore } from "./job-store.js";
 import { dataPaths } from "./paths.js";
-import { killJobTree } from "./process-tree.js";
+import { killJobTree } from "../cluster/process-tree.js";
 import type { JobProcessMessage, RemoteSubmitOptions, SubmitJobRequest, SupervisorMessage } from "./protocol.js";
 import { CONTROL_FD, DEFAULT_MAX_REPORT_BYTES, FrameWriter, readFrames, REPORTS_FD, type FrameProblem } from "./report-channel.js";
 import { DEFAULT_RETENTION, expiredJobs, type Retention } from "./retention.js";

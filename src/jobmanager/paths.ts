@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSy
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { isAlive } from "./process-alive.js";
+import { isAlive } from "../cluster/process-alive.js";
 
 /** The default data directory: `$SAGE_HOME/jobmanager`, else `~/.sage/jobmanager`. */
 export function defaultDataDir(): string {

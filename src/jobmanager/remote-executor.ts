@@ -7,7 +7,7 @@ import type { RemoteEnvironment } from "../api/remote-environment.js";
 import type { JobEvent, JobStatus, StopOptions, SubmitOptions } from "../api/types.js";
 import { compile } from "../graph/compile.js";
 import { graphFingerprint as fingerprint } from "../graph/fingerprint.js";
-import { bundleEntry } from "./bundle.js";
+import { bundleEntry } from "../cluster/bundle.js";
 import { JobManagerClient } from "./client.js";
 import { CLIENT_ENV_NAMES, clientEnvNames } from "./env-guard.js";
 import { LogPrinter } from "./log-printer.js";

@@ -8,7 +8,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleEntry } from "../../src/jobmanager/bundle.js";
+import { bundleEntry } from "../../src/cluster/bundle.js";
 import { JobManagerClient } from "../../src/jobmanager/client.js";
 import { readToken } from "../../src/jobmanager/paths.js";
 import { killPids, leftoverJobProcesses } from "../remote/helpers.js";

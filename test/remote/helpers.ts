@@ -11,8 +11,8 @@ import { join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { format } from "node:util";
 import { JobManagerClient, type JobStatus, type Logger } from "../../src/index.js";
-import { bundleEntry } from "../../src/jobmanager/bundle.js";
-import { isAlive } from "../../src/jobmanager/process-alive.js";
+import { bundleEntry } from "../../src/cluster/bundle.js";
+import { isAlive } from "../../src/cluster/process-alive.js";
 import { startJobManagerServer, type JobManagerServer, type JobManagerServerOptions } from "../../src/jobmanager/server.js";
 
 /** This directory (test/remote/), derived from the module's URL. */
