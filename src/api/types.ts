@@ -12,6 +12,8 @@ export interface OperatorStatus {
   recordsIn: number;
   recordsOut: number;
   errors: number;
+  /** Distributed mode: the workers its instances run on. */
+  workers?: string[];
 }
 
 /** One service of a job as the status reports it. */
@@ -20,6 +22,8 @@ export interface ServiceStatus {
   state: "starting" | "running" | "stopped" | "failed";
   remote: boolean;
   calls: number;
+  /** Distributed mode: the worker it runs on. */
+  worker?: string;
 }
 
 /** A snapshot of a job; plain JSON. */
@@ -120,6 +124,17 @@ export interface EnvironmentConfig {
    * (default 2 s). Calls still in flight are never waited for: their results are dropped.
    */
   abortGraceMs?: number;
+  /**
+   * Distributed mode: the NATS URL of the cluster that runs the `remote: true` parts (or
+   * SAGE_CLUSTER); without one, such a job starts an embedded local cluster.
+   */
+  cluster?: string;
+  /** A NATS credentials file for `cluster` (or SAGE_CLUSTER_CREDS). */
+  clusterCreds?: string;
+  /** Workers of the embedded local cluster (default 2). */
+  workers?: number;
+  /** How long a silent worker or driver counts as alive (default 5000 ms). */
+  leaseMs?: number;
   /** Log level of the job's logger (default "info", or SAGE_LOG_LEVEL). */
   logLevel?: LogLevel;
   [key: string]: unknown;

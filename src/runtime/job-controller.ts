@@ -6,17 +6,12 @@ import { createLogger, defaultLogLevel, stderrLogSink, type LogSink } from "../a
 import type { JobEvent, JobState, JobStatus, Logger, Platform, StopOptions, SubmitOptions } from "../api/types.js";
 import { validateStopOptions, validateWaitOptions } from "../api/validate-options.js";
 import type { ExecutionGraph } from "../graph/execution-graph.js";
-import { buildTasks } from "./build-task.js";
 import { EventStream } from "./event-stream.js";
 import { serviceContext, type JobScope } from "./job-context.js";
-import { LocalServiceTransport } from "./local-service-transport.js";
-import { LocalTransport } from "./local-transport.js";
+import { LocalDeployment, type JobDeployment, type ServiceInstance, type TaskRunner } from "./deployment.js";
 import type { OperatorCounters } from "./metrics.js";
-import { ServiceHost } from "./service-host.js";
 import { ServiceProxyCache } from "./service-proxy.js";
-import type { TaskInstance } from "./task.js";
 import { delay, timerMs } from "./thenable.js";
-import type { Transport } from "./transport.js";
 import { TERMINAL_STATES } from "../api/job-state.js";
 
 
@@ -37,6 +32,8 @@ export interface JobControllerOptions extends SubmitOptions {
   platform?: Platform;
   jobId?: string;
   logSink?: LogSink;
+  /** Where the job's parts run; everything in this process when omitted. */
+  deployment?: JobDeployment;
 }
 
 /**
@@ -51,9 +48,9 @@ export class JobController implements RunningJob {
   readonly #options: JobControllerOptions;
   readonly #logger: Logger;
   readonly #logSink: LogSink;
-  readonly #transport: Transport;
-  readonly #services = new LocalServiceTransport();
-  readonly #hosts: ServiceHost[] = [];
+  readonly #deployment: JobDeployment;
+  readonly #hosts: ServiceInstance[] = [];
+  #deploymentClosed = false;
   readonly #counters = new Map<string, OperatorCounters[]>();
   readonly #stop = new AbortController();
   readonly #abort = new AbortController();
@@ -63,12 +60,12 @@ export class JobController implements RunningJob {
   #endedAt: Date | undefined;
   #state: JobState = "created";
   #error: JobStatus["error"];
-  #tasks: TaskInstance[] = [];
+  #tasks: TaskRunner[] = [];
   #liveTasks = 0;
   /** The setup of the service being started, while one is (an abort waits for it to clean up). */
   #settingUp: Promise<unknown> | undefined;
   /** Service instances created and not yet cleaned up. */
-  readonly #liveHosts = new Set<ServiceHost>();
+  readonly #liveHosts = new Set<ServiceInstance>();
   #ending: "drain" | "abort" | "fail" | undefined;
   /** Whether someone waits for the end (wait(), autostop), who then reports a failure. */
   #awaited = false;
@@ -86,7 +83,7 @@ export class JobController implements RunningJob {
     this.#options = options;
     this.#logSink = options.logSink ?? stderrLogSink;
     this.#logger = createLogger(`job ${env.name}`, this.#logLevel, this.#logSink);
-    this.#transport = new LocalTransport({ capacity: this.#config("channelCapacity") });
+    this.#deployment = options.deployment ?? new LocalDeployment(this.#config("channelCapacity"));
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
@@ -98,21 +95,21 @@ export class JobController implements RunningJob {
       logSink: this.#logSink,
       signal: this.#abort.signal,
       proxies: new ServiceProxyCache(
-        this.#services,
+        this.#deployment.services,
         this.#config("serviceCallTimeoutMs"),
         new Map([...this.#env.serviceFactories.values()].flatMap((f) => (f.options.callTimeoutMs ? [[f.name, f.options.callTimeoutMs] as const] : []))),
       ),
     };
-    let tasks: TaskInstance[];
+    let tasks: TaskRunner[];
     try {
       await this.#startServices(scope);
       // Stopped or failed while services were starting: the abort path cleans up and ends the job.
       if (this.#ending !== undefined) return;
-      tasks = buildTasks({
+      tasks = this.#deployment.createTasks({
         env: this.#env,
         graph: this.#graph,
         scope,
-        transport: this.#transport,
+        transport: this.#deployment.transport,
         taskEnv: { stopSignal: this.#stop.signal, abortSignal: this.#abort.signal, logger: this.#logger },
         batchSize: this.#config("batchSize"),
         counters: this.#counters,
@@ -168,9 +165,16 @@ export class JobController implements RunningJob {
           recordsOut += c.recordsOut;
           errors += c.errors;
         }
-        return { name: op.name, kind: op.kind, parallelism: op.parallelism, recordsIn, recordsOut, errors };
+        const workers = this.#deployment.operatorWorkers?.(op.name);
+        return { name: op.name, kind: op.kind, parallelism: op.parallelism, recordsIn, recordsOut, errors, ...(workers && { workers }) };
       }),
-      serviceDetails: this.#hosts.map((h) => ({ name: h.name, state: h.state, remote: false, calls: h.calls })),
+      serviceDetails: this.#hosts.map((h) => ({
+        name: h.name,
+        state: h.state,
+        remote: h.worker !== undefined,
+        calls: h.calls,
+        ...(h.worker !== undefined && { worker: h.worker }),
+      })),
     };
   }
 
@@ -232,6 +236,7 @@ export class JobController implements RunningJob {
   /** Cleans up services a `keepServices` job left running. */
   async release(): Promise<void> {
     await this.#cleanupServices();
+    await this.#closeDeployment();
   }
 
   get #logLevel() {
@@ -246,7 +251,7 @@ export class JobController implements RunningJob {
   async #startServices(scope: JobScope): Promise<void> {
     for (const factory of this.#env.serviceFactories.values()) {
       if (this.#ending !== undefined) return;
-      const host = new ServiceHost(factory, serviceContext(scope, factory.name));
+      const host = this.#deployment.createService(factory, serviceContext(scope, factory.name));
       this.#hosts.push(host);
       this.#liveHosts.add(host);
       const setup = host.setup(factory.options.setupTimeoutMs ?? this.#config("serviceSetupTimeoutMs"));
@@ -256,7 +261,7 @@ export class JobController implements RunningJob {
       } finally {
         this.#settingUp = undefined;
       }
-      this.#services.add(host);
+      this.#deployment.serviceStarted(host);
     }
   }
 
@@ -280,7 +285,7 @@ export class JobController implements RunningJob {
     if (this.#liveTasks === 0 && (this.#ending === undefined || this.#ending === "drain")) void this.#complete();
   }
 
-  #taskFailed(task: TaskInstance, error: unknown): void {
+  #taskFailed(task: TaskRunner, error: unknown): void {
     if (this.#ending === "abort" || this.#ending === "fail" || TERMINAL_STATES.has(this.#state)) {
       if (this.#liveTasks > 0) this.#liveTasks--;
       this.#logger.debug("%s ended after the job was aborted: %s", task.name, messageOf(error));
@@ -293,7 +298,7 @@ export class JobController implements RunningJob {
     clearTimeout(this.#graceTimer);
     this.#setState("finishing");
     if (!this.#options.keepServices) await this.#cleanupServices();
-    await this.#transport.close();
+    await this.#closeDeployment();
     this.#finish(this.#ending === "drain" ? "stopped" : "finished");
   }
 
@@ -332,7 +337,7 @@ export class JobController implements RunningJob {
     clearTimeout(this.#graceTimer);
     this.#stop.abort();
     this.#abort.abort();
-    await this.#transport.close();
+    await this.#deployment.transport.close();
     // A service still in setup cleans itself up once its setup settles (ServiceHost.setup).
     await this.#settingUp;
     if (this.#tasks.length > 0) {
@@ -343,7 +348,19 @@ export class JobController implements RunningJob {
     this.#liveTasks = 0;
     if (this.#state !== "created") this.#setState("finishing");
     await this.#cleanupServices();
+    await this.#closeDeployment();
     this.#finish(this.#ending === "fail" ? "failed" : "stopped");
+  }
+
+  // Kept services still need the deployment (a distributed one keeps their workers): release() closes it then.
+  async #closeDeployment(): Promise<void> {
+    if (this.#liveHosts.size > 0 || this.#deploymentClosed) return;
+    this.#deploymentClosed = true;
+    try {
+      await this.#deployment.close();
+    } catch (error) {
+      this.#logger.warn("releasing the job's resources failed: %s", messageOf(error));
+    }
   }
 
   #finish(state: JobState): void {
