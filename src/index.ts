@@ -3,7 +3,7 @@
  * on a JobManager, or on a cluster.
  * @module
  */
-import { registerExecutor, registerJobProcessExecutor } from "./api/executor.js";
+import { registerClusterHostExecutor, registerExecutor, registerJobProcessExecutor, type JobExecutor } from "./api/executor.js";
 import { InJobExecutor } from "./jobmanager/in-job-executor.js";
 import { RemoteExecutor } from "./jobmanager/remote-executor.js";
 import { LocalExecutor } from "./runtime/local-executor.js";
@@ -11,6 +11,10 @@ import { LocalExecutor } from "./runtime/local-executor.js";
 registerExecutor("local", () => new LocalExecutor());
 registerExecutor("remote", () => new RemoteExecutor());
 registerJobProcessExecutor(() => new InJobExecutor());
+// Distributed mode loads NATS and the cluster code only when a job uses it.
+const lazily = (load: () => Promise<JobExecutor>): JobExecutor => ({ start: async (...args) => (await load()).start(...args) });
+registerExecutor("distributed", () => lazily(async () => new (await import("./cluster/distributed-executor.js")).DistributedExecutor()));
+registerClusterHostExecutor(() => lazily(async () => new (await import("./cluster/host-executor.js")).ClusterHostExecutor()));
 
 // --- environments and streams ---
 export { BaseEnvironment } from "./api/environment.js";

@@ -116,11 +116,44 @@ export function registerJobProcessExecutor(create: () => JobExecutor): void {
 }
 
 /**
+ * What a job host process on a cluster worker provides: which of the job module's pipelines is the
+ * job (the driver's `submit()` number) and what to build it with. On globalThis, like the job
+ * process hook, since the job's bundle carries its own copy of this package.
+ */
+export interface ClusterHostHook {
+  /** JobHostOptions (cluster/protocol.ts), as plain data. */
+  readonly options: { jobId: string; worker: string; pipelineIndex: number; pipelineName: string; graphFingerprint: string; leaseMs: number };
+  /** Numbers the module's submits: the one equal to `options.pipelineIndex` is the job. */
+  nextPipeline(): number;
+  /** Reports that the module cannot host the job (a different pipeline, a module error). */
+  refuse(message: string, stack?: string): void;
+}
+
+const CLUSTER_HOST_KEY = Symbol.for("sage.clusterHost");
+let clusterHostExecutor: (() => JobExecutor) | undefined;
+
+/** The cluster host hook when this process is a job host on a worker. */
+export function clusterHostHook(): ClusterHostHook | undefined {
+  return (globalThis as Record<symbol, unknown>)[CLUSTER_HOST_KEY] as ClusterHostHook | undefined;
+}
+
+/** Installs the cluster host hook (a job host does this before loading the job's bundle). */
+export function installClusterHostHook(hook: ClusterHostHook): void {
+  (globalThis as Record<symbol, unknown>)[CLUSTER_HOST_KEY] = hook;
+}
+
+/** Registers the executor every environment uses inside a job host. */
+export function registerClusterHostExecutor(create: () => JobExecutor): void {
+  clusterHostExecutor = create;
+}
+
+/**
  * The executor of `platform`; throws when none is registered (the package root registers them).
  * Inside a JobManager job process every environment runs there, whatever its platform, so a
  * script written for LocalEnvironment can be submitted as it is.
  */
 export function executorFor(platform: Platform): JobExecutor {
+  if (clusterHostHook() && clusterHostExecutor) return clusterHostExecutor();
   if (jobProcessHook() && jobProcessExecutor) return jobProcessExecutor();
   const create = executors.get(platform);
   if (!create) throw new Error(`no executor is registered for platform '${platform}': import SAGE from the package root ("sage")`);

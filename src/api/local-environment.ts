@@ -7,8 +7,9 @@ export class LocalEnvironment extends BaseEnvironment {
     super(name, config);
   }
 
-  /** Always `local`. */
+  /** `distributed` when a service or operator is declared `remote: true`, else `local`. */
   get platform(): Platform {
-    return "local";
+    const remoteService = [...this.serviceFactories.values()].some((f) => f.remote);
+    return remoteService || this.pipeline.some((t) => t.options.remote === true) ? "distributed" : "local";
   }
 }

@@ -35,17 +35,26 @@ export interface BuildContext {
   fail(error: unknown): void;
 }
 
-/** Builds every parallel instance of every task, with loop trackers wired in. */
-export function buildTasks(build: BuildContext): TaskInstance[] {
+/**
+ * Builds the parallel instances of the job's tasks (those `include` accepts, or all), with loop
+ * trackers wired in. Loops only work with all of their tasks built here (distributed mode keeps
+ * them in the driver).
+ */
+export function buildTasks(build: BuildContext, include: (task: TaskSpec, index: number) => boolean = () => true): TaskInstance[] {
   const { graph } = build;
   const trackers = createLoopTrackers(build);
   const instances: TaskInstance[] = [];
   for (const task of graph.tasks) {
     for (let index = 0; index < task.parallelism; index++) {
-      instances.push(buildInstance(build, task, index, trackers));
+      if (include(task, index)) instances.push(buildInstance(build, task, index, trackers));
     }
   }
   return instances;
+}
+
+/** Builds one instance of a task outside any feedback loop (a job host on a worker does this). */
+export function buildTaskInstance(build: BuildContext, task: TaskSpec, index: number): TaskInstance {
+  return buildInstance(build, task, index, new Map());
 }
 
 function buildInstance(build: BuildContext, task: TaskSpec, index: number, trackers: Map<number, LoopTracker>): TaskInstance {

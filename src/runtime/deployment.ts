@@ -44,11 +44,13 @@ export interface JobDeployment {
   /** The instance of one registered service. */
   createService(factory: ServiceFactory, ctx: ServiceContext): ServiceInstance;
   /** A service finished its setup: calls may reach it from now on. */
-  serviceStarted(service: ServiceInstance): void;
+  serviceStarted(service: ServiceInstance): void | Promise<void>;
   /** Every task instance of the job. */
   createTasks(build: BuildContext): TaskRunner[];
   /** Extra status of operator `name`: where its instances run. */
   operatorWorkers?(name: string): string[] | undefined;
+  /** Instances started again elsewhere after their worker died (the status's restartCount). */
+  readonly restarts?: number;
   /** Releases what the deployment holds, once the job has ended (or failed to start). */
   close(): Promise<void>;
 }

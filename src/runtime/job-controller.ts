@@ -150,7 +150,7 @@ export class JobController implements RunningJob {
       startedAt: this.#startedAt?.toISOString(),
       endedAt: this.#endedAt?.toISOString(),
       runtimeMs: this.#startedAt ? now.getTime() - this.#startedAt.getTime() : 0,
-      restartCount: 0,
+      restartCount: this.#deployment.restarts ?? 0,
       tasks: this.#liveTasks,
       services: this.#liveHosts.size,
       isRunning: this.#state === "running" || this.#state === "finishing",
@@ -261,7 +261,7 @@ export class JobController implements RunningJob {
       } finally {
         this.#settingUp = undefined;
       }
-      this.#deployment.serviceStarted(host);
+      await this.#deployment.serviceStarted(host);
     }
   }
 

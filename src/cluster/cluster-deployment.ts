@@ -1,0 +1,387 @@
+import type { NatsConnection, Subscription } from "@nats-io/nats-core";
+import type { BaseEnvironment } from "../api/environment.js";
+import { messageOf } from "../api/errors.js";
+import type { ServiceFactory } from "../api/service.js";
+import type { Logger, ServiceContext } from "../api/types.js";
+import type { ExecutionGraph, TaskSpec } from "../graph/execution-graph.js";
+import { buildTasks, type BuildContext } from "../runtime/build-task.js";
+import type { JobDeployment, ServiceInstance, TaskRunner } from "../runtime/deployment.js";
+import { LocalServiceTransport } from "../runtime/local-service-transport.js";
+import { newCounters, type OperatorCounters } from "../runtime/metrics.js";
+import { ServiceHost } from "../runtime/service-host.js";
+import { NatsServiceTransport } from "./nats-service-transport.js";
+import { deleteJobStream, ensureJobStream, NatsTransport } from "./nats-transport.js";
+import { describePlacement, placeInstances } from "./placement.js";
+import type { DriverReport, HostReply, HostRequest, JobHostOptions, Placement, WorkerEntry, WorkerReply, WorkerRequest } from "./protocol.js";
+import { remoteError, RemoteService, RemoteTask, type RemotePartHost } from "./remote-parts.js";
+import { ServiceEndpoint } from "./service-endpoint.js";
+import { subjects } from "./subjects.js";
+
+/** What a distributed job's deployment is made from. */
+export interface ClusterDeploymentOptions {
+  nc: NatsConnection;
+  jobId: string;
+  env: BaseEnvironment;
+  graph: ExecutionGraph;
+  /** How the job hosts are started (all but the worker's name). */
+  host: Omit<JobHostOptions, "worker">;
+  capacity: number;
+  logger: Logger;
+  /** The cluster's live workers now. */
+  workers(): Promise<WorkerEntry[]>;
+  /** How long a job host may take to start (fetch the bundle, load the module). */
+  hostStartTimeoutMs?: number;
+  /** Runs last in close(): releases the connection (and an embedded cluster). */
+  release?(): Promise<void>;
+}
+
+/** A job's host process on one worker, as the driver knows it. */
+interface HostState {
+  worker: string;
+  /** The registry id of the worker process when the host was started: another id is a restarted worker. */
+  workerId: string;
+  ready: Promise<void>;
+  settleReady: { resolve(): void; reject(error: Error): void };
+  live: boolean;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** True for tasks inside a feedback loop: their in-flight counting needs one process, so they stay in the driver. */
+function inLoop(graph: ExecutionGraph, task: TaskSpec): boolean {
+  return graph.loops.some((loop) => loop.tasks.includes(task.id));
+}
+
+/**
+ * Distributed mode: sources and local operators run here (the driver), `remote: true` operator
+ * instances and services on workers' job hosts; batches move over NATS JetStream, service calls
+ * over request/reply. Workers are watched through their registry entries: the parts of one that
+ * goes silent are placed again on live workers (tasks re-read their unacknowledged input).
+ */
+export class ClusterDeployment implements JobDeployment, RemotePartHost {
+  readonly transport: NatsTransport;
+  readonly services: NatsServiceTransport;
+  restarts = 0;
+  readonly #options: ClusterDeploymentOptions;
+  readonly #nc: NatsConnection;
+  readonly #jobId: string;
+  readonly #hosts = new Map<string, HostState>();
+  readonly #tasks: RemoteTask[];
+  readonly #remoteServices = new Map<string, RemoteService>();
+  readonly #endpoints: ServiceEndpoint[] = [];
+  readonly #local: LocalServiceTransport;
+  readonly #reports: Subscription;
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #serviceCallBase = new Map<string, number>();
+  #fail: ((error: unknown) => void) | undefined;
+  #pendingFailure: Error | undefined;
+  #closed = false;
+
+  private constructor(options: ClusterDeploymentOptions, transport: NatsTransport, services: NatsServiceTransport, local: LocalServiceTransport, reports: Subscription, tasks: RemoteTask[]) {
+    this.#options = options;
+    this.#nc = options.nc;
+    this.#jobId = options.jobId;
+    this.transport = transport;
+    this.services = services;
+    this.#local = local;
+    this.#reports = reports;
+    this.#tasks = tasks;
+  }
+
+  /** Places the job's remote parts on the cluster's workers and starts their job hosts. */
+  static async create(options: ClusterDeploymentOptions): Promise<ClusterDeployment> {
+    const { nc, jobId, graph, env } = options;
+    const remoteTasks = graph.tasks.filter((t) => t.remote && !inLoop(graph, t));
+    for (const task of graph.tasks) {
+      if (task.remote && inLoop(graph, task)) options.logger.info("%s is part of a feedback loop: it runs in the driver, not on a worker", task.name);
+    }
+    const remoteFactories = [...env.serviceFactories.values()].filter((f) => f.remote);
+    const instances: Placement[] = [
+      ...remoteFactories.map((f): Placement => ({ kind: "service", service: f.name })),
+      ...remoteTasks.flatMap((t) => Array.from({ length: t.parallelism }, (_, index): Placement => ({ kind: "task", task: t.id, index }))),
+    ];
+    const workers = await options.workers();
+    const plan = placeInstances(instances, workers);
+    await ensureJobStream(nc, jobId);
+    const local = new LocalServiceTransport();
+    const localTasks = new Set(graph.tasks.filter((t) => !remoteTasks.includes(t)).map((t) => t.id));
+    const transport = await NatsTransport.create(nc, {
+      jobId,
+      capacity: options.capacity,
+      hosted: (task) => localTasks.has(task as TaskSpec["id"]),
+      localShortcut: true,
+    });
+    const services = new NatsServiceTransport(nc, jobId, local, remoteFactories.map((f) => f.name));
+    const reports = nc.subscribe(subjects.driver(jobId));
+    const workerOf = new Map<string, string>();
+    for (const [worker, list] of plan) for (const p of list) workerOf.set(describePlacement(p), worker);
+    const deployment = new ClusterDeployment(options, transport, services, local, reports, []);
+    for (const task of remoteTasks) {
+      for (let index = 0; index < task.parallelism; index++) {
+        const counters = new Map(task.operators.map((op) => [op.name, newCounters()] as const));
+        deployment.#tasks.push(new RemoteTask(task.id, index, task.name, workerOf.get(`${task.id}#${index}`)!, counters, deployment));
+      }
+    }
+    for (const factory of remoteFactories) deployment.#remoteServices.set(factory.name, new RemoteService(factory, workerOf.get(`service '${factory.name}'`)!, deployment));
+    void deployment.#readReports();
+    deployment.#startBeats();
+    try {
+      const byName = new Map(workers.map((w) => [w.name, w]));
+      await Promise.all([...plan.entries()].map(([worker, list]) => deployment.#startHost(byName.get(worker)!, list.length)));
+    } catch (error) {
+      await deployment.close();
+      throw error;
+    }
+    deployment.#watchWorkers();
+    return deployment;
+  }
+
+  createService(factory: ServiceFactory, ctx: ServiceContext): ServiceInstance {
+    const remote = this.#remoteServices.get(factory.name);
+    if (remote) return remote;
+    return new ServiceHost(factory, ctx);
+  }
+
+  async serviceStarted(service: ServiceInstance): Promise<void> {
+    if (!(service instanceof ServiceHost)) return;
+    this.#local.add(service);
+    // Remote operators call the driver's services over NATS too.
+    if (this.#tasks.length > 0) this.#endpoints.push(await ServiceEndpoint.start(this.#nc, { jobId: this.#jobId, host: service, worker: "driver" }));
+  }
+
+  createTasks(build: BuildContext): TaskRunner[] {
+    this.#fail = build.fail;
+    if (this.#pendingFailure) queueMicrotask(() => build.fail(this.#pendingFailure));
+    const remote = new Set(this.#tasks.map((t) => t.task));
+    const local = buildTasks(build, (task) => !remote.has(task.id));
+    for (const task of this.#tasks) {
+      for (const [operator, counters] of task.counters) {
+        const list = build.counters.get(operator) ?? [];
+        list.push(counters);
+        build.counters.set(operator, list);
+      }
+    }
+    return [...local, ...this.#tasks];
+  }
+
+  operatorWorkers(name: string): string[] | undefined {
+    const workers = this.#tasks.filter((t) => t.counters.has(name)).map((t) => t.worker);
+    return workers.length > 0 ? [...new Set(workers)] : undefined;
+  }
+
+  /** Asks the part's current worker to start it. */
+  async place(part: RemoteTask | RemoteService): Promise<void> {
+    const placement: Placement = part instanceof RemoteTask ? { kind: "task", task: part.task, index: part.index } : { kind: "service", service: part.name };
+    const host = this.#hosts.get(part.worker);
+    if (!host) throw new Error(`no job host on worker '${part.worker}'`);
+    await host.ready;
+    await this.#hostRequest(part.worker, { type: "place", placements: [placement] });
+  }
+
+  async cleanupService(part: RemoteService, timeoutMs: number): Promise<void> {
+    await this.#hostRequest(part.worker, { type: "cleanup-service", service: part.name, timeoutMs }, timeoutMs + 1000);
+  }
+
+  /** Ends every job host and removes the job's stream; idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    await Promise.allSettled(this.#endpoints.map((e) => e.stop()));
+    const hosts = [...this.#hosts.values()];
+    await Promise.allSettled(hosts.filter((h) => h.live).map((h) => this.#hostRequest(h.worker, { type: "end" }, 3000)));
+    await Promise.allSettled(hosts.map((h) => this.#workerRequest(h.worker, { type: "stop-host", jobId: this.#jobId }, 3000)));
+    this.#reports.unsubscribe();
+    await this.transport.close().catch(() => undefined);
+    await deleteJobStream(this.#nc, this.#jobId).catch((error) => this.#options.logger.debug("removing the job's stream failed: %s", messageOf(error)));
+    await this.#options.release?.();
+  }
+
+  async #startHost(worker: WorkerEntry, slots: number): Promise<void> {
+    const existing = this.#hosts.get(worker.name);
+    if (existing?.live) {
+      // The job already has a host there: it only takes more slots.
+      const reply = await this.#workerRequest(worker.name, { type: "start-host", jobId: this.#jobId, slots, host: { ...this.#options.host, worker: worker.name } });
+      if (!reply.ok) throw new Error(`worker '${worker.name}' refused more of the job: ${reply.error}`);
+      return existing.ready;
+    }
+    let settleReady!: HostState["settleReady"];
+    const ready = new Promise<void>((resolve, reject) => (settleReady = { resolve, reject }));
+    ready.catch(() => undefined);
+    const state: HostState = { worker: worker.name, workerId: worker.id, ready, settleReady, live: true };
+    this.#hosts.set(worker.name, state);
+    const reply = await this.#workerRequest(worker.name, { type: "start-host", jobId: this.#jobId, slots, host: { ...this.#options.host, worker: worker.name } });
+    if (!reply.ok) throw new Error(`worker '${worker.name}' refused the job: ${reply.error}`);
+    const timeoutMs = this.#options.hostStartTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the job's host on worker '${worker.name}' did not start within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([state.ready, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #workerRequest(worker: string, request: WorkerRequest, timeoutMs = REQUEST_TIMEOUT_MS): Promise<WorkerReply> {
+    try {
+      const reply = await this.#nc.request(subjects.workerControl(worker), JSON.stringify(request), { timeout: timeoutMs });
+      return reply.json<WorkerReply>();
+    } catch (error) {
+      throw new Error(`worker '${worker}' did not answer: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  async #hostRequest(worker: string, request: HostRequest, timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
+    let reply: HostReply;
+    try {
+      reply = (await this.#nc.request(subjects.host(this.#jobId, worker), JSON.stringify(request), { timeout: timeoutMs })).json<HostReply>();
+    } catch (error) {
+      throw new Error(`the job's host on worker '${worker}' did not answer: ${messageOf(error)}`, { cause: error });
+    }
+    if (!reply.ok) throw remoteError(reply.error, reply.stack);
+  }
+
+  async #readReports(): Promise<void> {
+    for await (const msg of this.#reports) {
+      try {
+        this.#onReport(msg.json<DriverReport>());
+      } catch (error) {
+        this.#options.logger.debug("a report the driver could not read: %s", messageOf(error));
+      }
+    }
+  }
+
+  #task(task: string, index: number, worker: string): RemoteTask | undefined {
+    return this.#tasks.find((t) => t.task === task && t.index === index && t.worker === worker);
+  }
+
+  #onReport(report: DriverReport): void {
+    const host = this.#hosts.get(report.worker);
+    switch (report.type) {
+      case "host-ready":
+        host?.settleReady.resolve();
+        return;
+      case "host-failed": {
+        const error = remoteError(`the job's host on worker '${report.worker}' failed: ${report.error}`, report.stack);
+        if (host) host.live = false;
+        host?.settleReady.reject(error);
+        this.#failJob(error);
+        return;
+      }
+      case "task-ended":
+        this.#task(report.task, report.index, report.worker)?.finished();
+        return;
+      case "task-failed":
+        this.#task(report.task, report.index, report.worker)?.failed(remoteError(report.error, report.stack), report.operator);
+        return;
+      case "service-ready":
+      case "service-failed":
+      case "service-cleaned": {
+        const service = this.#remoteServices.get(report.service);
+        if (!service || service.worker !== report.worker) return;
+        if (report.type === "service-ready") service.started();
+        else if (report.type === "service-cleaned") service.cleanedUp(report.error === undefined ? undefined : new Error(report.error));
+        else {
+          const error = remoteError(report.error, report.stack);
+          service.startFailed(error);
+          if (this.#fail) this.#failJob(new Error(`service '${service.name}' failed to start again on worker '${report.worker}': ${report.error}`));
+        }
+        return;
+      }
+      case "metrics":
+        for (const c of report.counters) {
+          const task = this.#tasks.find((t) => t.index === c.index && t.worker === report.worker && t.counters.has(c.operator));
+          const counters = task?.counters.get(c.operator);
+          if (counters) Object.assign(counters, { recordsIn: c.recordsIn, recordsOut: c.recordsOut, errors: c.errors });
+        }
+        for (const [name, calls] of Object.entries(report.serviceCalls)) {
+          const service = this.#remoteServices.get(name);
+          if (service?.worker === report.worker) service.calls = (this.#serviceCallBase.get(name) ?? 0) + calls;
+        }
+        return;
+      case "log":
+        this.#options.logger[report.level === "error" ? "error" : report.level === "warn" ? "warn" : "info"]("[%s] %s", report.worker, report.message);
+        return;
+    }
+  }
+
+  #failJob(error: Error): void {
+    if (this.#fail) this.#fail(error);
+    else this.#pendingFailure ??= error;
+  }
+
+  // The driver's lease: job hosts tear the job down when these stop.
+  #startBeats(): void {
+    const beat = () => {
+      if (!this.#nc.isClosed()) this.#nc.publish(subjects.beat(this.#jobId), JSON.stringify({ at: Date.now() }));
+    };
+    beat();
+    const timer = setInterval(beat, 1000);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  #watchWorkers(): void {
+    let checking = false;
+    const timer = setInterval(() => {
+      if (checking || this.#closed) return;
+      checking = true;
+      void this.#checkWorkers().finally(() => (checking = false));
+    }, 1000);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  async #checkWorkers(): Promise<void> {
+    let live: WorkerEntry[];
+    try {
+      live = await this.#options.workers();
+    } catch {
+      return; // the broker is away: the connection reconnects, the next check sees again
+    }
+    const byName = new Map(live.map((w) => [w.name, w]));
+    for (const host of this.#hosts.values()) {
+      if (!host.live) continue;
+      const entry = byName.get(host.worker);
+      if (entry && entry.id === host.workerId) continue;
+      host.live = false;
+      await this.#replaceWorker(host.worker, live);
+    }
+  }
+
+  // A worker went silent: its unfinished task instances and its services start again elsewhere.
+  async #replaceWorker(dead: string, live: WorkerEntry[]): Promise<void> {
+    const tasks = this.#tasks.filter((t) => t.worker === dead && !t.ended);
+    const services = [...this.#remoteServices.values()].filter((s) => s.worker === dead && s.state !== "stopped");
+    if (tasks.length + services.length === 0) return;
+    const parts: Placement[] = [
+      ...services.map((s): Placement => ({ kind: "service", service: s.name })),
+      ...tasks.map((t): Placement => ({ kind: "task", task: t.task, index: t.index })),
+    ];
+    const leaseMs = this.#options.host.leaseMs;
+    this.#options.logger.warn("worker '%s' stopped answering (no heartbeat for %d ms): placing its %d instance(s) elsewhere", dead, leaseMs, parts.length);
+    try {
+      const avoid = new Set([...this.#hosts.values()].filter((h) => !h.live).map((h) => h.worker));
+      const plan = placeInstances(parts, live, avoid);
+      const byName = new Map(live.map((w) => [w.name, w]));
+      for (const [worker, list] of plan) {
+        for (const p of list) {
+          const part = p.kind === "task" ? tasks.find((t) => t.task === p.task && t.index === p.index)! : this.#remoteServices.get(p.service)!;
+          part.worker = worker;
+          if (part instanceof RemoteService) {
+            this.#serviceCallBase.set(part.name, part.calls);
+            part.state = "starting";
+            this.services.instanceLost(part.name);
+          }
+        }
+        await this.#startHost(byName.get(worker)!, list.length);
+      }
+      this.restarts += parts.length;
+      await Promise.all([...services, ...tasks].map((part) => this.place(part)));
+    } catch (error) {
+      this.#failJob(new Error(`worker '${dead}' stopped answering and its instances could not be placed elsewhere: ${messageOf(error)}`, { cause: error }));
+    }
+  }
+}

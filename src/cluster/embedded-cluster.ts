@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { connectCluster } from "./connect.js";
+import { startNatsServer, type NatsServerProcess } from "./nats-server-process.js";
+import type { WorkerEntry } from "./protocol.js";
+import { listWorkers } from "./worker-registry.js";
+
+/** A cluster of this process's own: a nats-server and worker processes on loopback. */
+export interface EmbeddedCluster {
+  readonly url: string;
+  readonly nc: NatsConnection;
+  /** Stops the workers (they end their job hosts) and the broker, and removes its store. */
+  stop(): Promise<void>;
+}
+
+/** Options of an embedded cluster. */
+export interface EmbeddedClusterOptions {
+  workers: number;
+  leaseMs: number;
+  /** How long the workers may take to join (default 20 s). */
+  startTimeoutMs?: number;
+}
+
+// Ends the cluster's processes when the process that started it dies without stopping it
+// (SIGKILL included): nothing of an embedded cluster may outlive its driver.
+const WATCHDOG = `
+const [parent, ...pids] = process.argv.slice(1).map(Number);
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+setInterval(() => {
+  if (alive(parent)) return;
+  for (const pid of pids) { try { process.kill(-pid, "SIGTERM"); } catch { try { process.kill(pid, "SIGTERM"); } catch {} } }
+  setTimeout(() => { for (const pid of pids) { try { process.kill(-pid, "SIGKILL"); } catch {} try { process.kill(pid, "SIGKILL"); } catch {} } process.exit(0); }, 2000);
+}, 300);`;
+
+/** The `sage` CLI entry of this package, which runs the workers. */
+function cliEntry(): string {
+  return fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
+}
+
+/** Starts nats-server with JetStream on a free loopback port and `workers` worker processes. */
+export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
+  const broker: NatsServerProcess = await startNatsServer();
+  const children: ChildProcess[] = [];
+  let watchdog: ChildProcess | undefined;
+  let nc: NatsConnection | undefined;
+  const stop = async () => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+            child.once("exit", () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            child.kill("SIGTERM");
+          }),
+      ),
+    );
+    await nc?.close().catch(() => undefined);
+    await broker.stop();
+    watchdog?.kill("SIGKILL");
+  };
+  try {
+    nc = await connectCluster({ url: broker.url }, { name: "sage-driver (embedded cluster)" });
+    const slots = Math.max(4, Math.ceil(16 / options.workers));
+    for (let i = 1; i <= options.workers; i++) {
+      const child = spawn(process.execPath, [cliEntry(), "worker", "start", "--cluster", broker.url, "--name", `local-${i}`, "--slots", String(slots), "--lease-ms", String(options.leaseMs)], {
+        stdio: ["ignore", "ignore", "inherit"],
+        env: { ...process.env, SAGE_EMBEDDED_WORKER: "1" },
+      });
+      children.push(child);
+    }
+    watchdog = spawn(process.execPath, ["-e", WATCHDOG, String(process.pid), String(broker.pid), ...children.map((c) => String(c.pid))], { stdio: "ignore", detached: true });
+    watchdog.unref();
+    await waitForWorkers(nc, options.workers, options.startTimeoutMs ?? 20_000, children);
+    return { url: broker.url, nc, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function waitForWorkers(nc: NatsConnection, count: number, timeoutMs: number, children: ChildProcess[]): Promise<WorkerEntry[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const dead = children.find((c) => c.exitCode !== null || c.signalCode !== null);
+    if (dead) throw new Error(`a worker of the embedded cluster exited while starting (${dead.exitCode ?? dead.signalCode})`);
+    const workers = await listWorkers(nc).catch(() => []);
+    if (workers.length >= count) return workers;
+    if (Date.now() > deadline) throw new Error(`the embedded cluster's ${count} worker(s) did not join within ${timeoutMs} ms (${workers.length} did)`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
