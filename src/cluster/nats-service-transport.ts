@@ -1,4 +1,4 @@
-import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+import { createInbox, type Msg, type NatsConnection, type QueuedIterator, type Status, type Subscription } from "@nats-io/nats-core";
 import { ServiceCallError, ServiceCallTimeoutError, ServiceNotFoundError, messageOf } from "../api/errors.js";
 import type { LocalServiceTransport } from "../runtime/local-service-transport.js";
 import { createProxyBase } from "../runtime/service-proxy.js";
@@ -66,6 +66,7 @@ export class NatsServiceTransport implements ServiceTransport {
   readonly #lost = new Map<string, number>();
   readonly #inbox: string;
   readonly #subscription: Subscription;
+  readonly #status: QueuedIterator<Status>;
   #next = 0;
   #closed = false;
 
@@ -84,6 +85,8 @@ export class NatsServiceTransport implements ServiceTransport {
       },
     });
     void nc.closed().then(() => this.#failAll("the cluster connection closed"));
+    this.#status = nc.status() as QueuedIterator<Status>;
+    void this.#resendOnReconnect(this.#status);
   }
 
   call(service: string, method: string, args: unknown[], options: CallOptions): unknown {
@@ -119,14 +122,7 @@ export class NatsServiceTransport implements ServiceTransport {
    */
   instanceLost(service: string): void {
     this.#lost.set(service, performance.now() + LOST_ACK_WINDOW_MS);
-    for (const call of this.#pending.values()) {
-      if (call.service !== service) continue;
-      clearTimeout(call.retryTimer);
-      call.retryTimer = undefined;
-      call.absentMs = ABSENT_FIRST_MS;
-      call.ackMs = ACK_FIRST_MS;
-      this.#resend(call);
-    }
+    this.#resendPending(service);
   }
 
   /** Fails the calls still waiting and stops listening for replies; the connection stays the caller's. */
@@ -134,7 +130,25 @@ export class NatsServiceTransport implements ServiceTransport {
     if (this.#closed) return;
     this.#failAll("the service transport was closed");
     this.#closed = true;
+    this.#status.stop();
     if (!this.nc.isClosed()) this.#subscription.unsubscribe();
+  }
+
+  // A call or its answer may have been lost while the broker was away (an answer sent before
+  // this connection subscribed again is dropped): send the calls in flight again.
+  async #resendOnReconnect(status: QueuedIterator<Status>): Promise<void> {
+    for await (const event of status) if (event.type === "reconnect") this.#resendPending(undefined);
+  }
+
+  #resendPending(service: string | undefined): void {
+    for (const call of this.#pending.values()) {
+      if (service !== undefined && call.service !== service) continue;
+      clearTimeout(call.retryTimer);
+      call.retryTimer = undefined;
+      call.absentMs = ABSENT_FIRST_MS;
+      call.ackMs = ACK_FIRST_MS;
+      this.#resend(call);
+    }
   }
 
   #callRemote(service: string, method: string, args: unknown[], timeoutMs: number): Promise<unknown> {
@@ -172,7 +186,16 @@ export class NatsServiceTransport implements ServiceTransport {
   #resend(call: PendingCall): void {
     call.attempt++;
     const left = Math.max(1, call.deadline - performance.now());
-    this.#publish(call, encode({ method: call.method, args: call.args, timeoutMs: left, ack: this.#inbox + call.key }), true);
+    let payload: Uint8Array;
+    try {
+      payload = encode({ method: call.method, args: call.args, timeoutMs: left, ack: this.#inbox + call.key });
+    } catch (error) {
+      // The caller changed the arguments since (they are not copied): no longer sendable.
+      this.#finish(call);
+      call.reject(new ServiceCallError(call.service, call.method, new Error(`the arguments cannot be sent over the cluster: ${messageOf(error)}`)));
+      return;
+    }
+    this.#publish(call, payload, true);
   }
 
   #publish(call: PendingCall, payload: Uint8Array, ack: boolean): void {

@@ -92,7 +92,7 @@ export class ServiceEndpoint {
   }
 
   async #stop(waitMs: number): Promise<void> {
-    for (const subscription of this.#discovery) subscription.unsubscribe();
+    if (!this.#nc.isClosed()) for (const subscription of this.#discovery) subscription.unsubscribe();
     try {
       // Drain: the broker stops routing here, and what it already sent is still handled.
       await this.#service.drain();

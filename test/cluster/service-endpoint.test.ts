@@ -338,7 +338,7 @@ describe("service endpoint - absent and lost instances", () => {
     const served = await serve(new ServiceFactory("counter", () => ({ bump: () => ++runs })));
     const inbox = createInbox();
     const replies: unknown[] = [];
-    const subscription = calling.subscribe(inbox, { callback: (_error, msg) => replies.push(decode(msg.data)) });
+    const subscription = calling.subscribe(inbox, { callback: (_error, msg) => void replies.push(decode(msg.data)) });
     try {
       const request = encode({ method: "bump", args: [], timeoutMs: 1000, ack: "call-1" });
       calling.publish(served.endpoint.subject, request, { reply: inbox });
