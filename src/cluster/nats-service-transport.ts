@@ -67,17 +67,20 @@ export class NatsServiceTransport implements ServiceTransport {
   readonly #inbox: string;
   readonly #subscription: Subscription;
   readonly #status: QueuedIterator<Status>;
+  /** Request subject per remote service, built once. */
+  readonly #subjects = new Map<string, string>();
   #next = 0;
   #closed = false;
 
   constructor(
     private readonly nc: NatsConnection,
-    private readonly jobId: string,
+    jobId: string,
     private readonly local: LocalServiceTransport,
     /** Names of the services living in other processes. */
     remote: readonly string[],
   ) {
     this.#remote = new Set(remote);
+    for (const service of remote) this.#subjects.set(service, subjects.service(jobId, service));
     this.#inbox = `${createInbox()}.`;
     this.#subscription = nc.subscribe(`${this.#inbox}*`, {
       callback: (error, msg) => {
@@ -201,7 +204,7 @@ export class NatsServiceTransport implements ServiceTransport {
   #publish(call: PendingCall, payload: Uint8Array, ack: boolean): void {
     const reply = call.attempt === 0 ? this.#inbox + call.key : `${this.#inbox}${call.key}-${call.attempt}`;
     try {
-      this.nc.publish(subjects.service(this.jobId, call.service), payload, { reply });
+      this.nc.publish(this.#subjects.get(call.service)!, payload, { reply });
     } catch (error) {
       this.#finish(call);
       call.reject(new ServiceCallError(call.service, call.method, new Error(`cannot send the call: ${messageOf(error)}`)));
