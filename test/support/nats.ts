@@ -2,6 +2,7 @@
  * A nats-server of the test's own: JetStream on a free loopback port with a temporary store,
  * stopped (and checked gone) by the test.
  */
+import { NoRespondersError, RequestError } from "@nats-io/nats-core";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { startNatsServer, type NatsServerOptions, type NatsServerProcess } from "../../src/cluster/nats-server-process.js";
 
@@ -44,7 +45,12 @@ export interface DiscoveredService {
 /** Every NATS micro service that answers `$SRV.INFO` within `waitMs`. */
 export async function discoverServices(nc: NatsConnection, waitMs = 300): Promise<DiscoveredService[]> {
   const found: DiscoveredService[] = [];
-  const replies = await nc.requestMany("$SRV.INFO", undefined, { maxWait: waitMs });
-  for await (const reply of replies) found.push(reply.json<DiscoveredService>());
+  try {
+    const replies = await nc.requestMany("$SRV.INFO", undefined, { maxWait: waitMs });
+    for await (const reply of replies) found.push(reply.json<DiscoveredService>());
+  } catch (error) {
+    // Nothing subscribes to $SRV.INFO at all: no service, not a failure.
+    if (!(error instanceof NoRespondersError || (error instanceof RequestError && error.isNoResponders()))) throw error;
+  }
   return found;
 }
