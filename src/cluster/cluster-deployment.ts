@@ -192,6 +192,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     await Promise.allSettled(hosts.filter((h) => h.live).map((h) => this.#hostRequest(h.worker, { type: "end" }, 3000)));
     await Promise.allSettled(hosts.map((h) => this.#workerRequest(h.worker, { type: "stop-host", jobId: this.#jobId }, 3000)));
     this.#reports.unsubscribe();
+    this.services.close();
     await this.transport.close().catch(() => undefined);
     await deleteJobStream(this.#nc, this.#jobId).catch((error) => this.#options.logger.debug("removing the job's stream failed: %s", messageOf(error)));
     await this.#options.release?.();

@@ -283,6 +283,7 @@ export class HostedJob {
         await hosted.host.cleanup(hosted.host.factory.options.cleanupTimeoutMs ?? this.#config("serviceCleanupTimeoutMs")).catch((error) => this.#logger.warn("%s", messageOf(error)));
       }
       this.#hostedServices.clear();
+      this.#services.close();
       for (const subscription of this.#subscriptions) subscription.unsubscribe();
       await this.#nc.drain().catch(() => undefined);
       this.#resolveEnded();

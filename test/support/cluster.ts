@@ -1,0 +1,89 @@
+/**
+ * A cluster of the test's own: a nats-server on a free loopback port and worker processes
+ * started through the real CLI. stop() ends them and checks that nothing is left: no worker, no
+ * job host, no broker, and no job's service visible through NATS service discovery.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { jobProcesses } from "../../src/cluster/process-tree.js";
+import { connectTo, discoverServices, processAlive, startTestBroker, stopTestBroker, type NatsServerProcess } from "./nats.js";
+
+const SAGE_BIN = fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
+
+/** A worker process of a test cluster. */
+export interface TestWorker {
+  name: string;
+  child: ChildProcess;
+  output: string[];
+}
+
+/** A broker, its workers and a client connection. */
+export interface TestCluster {
+  broker: NatsServerProcess;
+  url: string;
+  nc: NatsConnection;
+  workers: TestWorker[];
+  /** Starts one more worker and waits until it joined. */
+  addWorker(name: string, options?: { slots?: number; leaseMs?: number; env?: NodeJS.ProcessEnv }): Promise<TestWorker>;
+  stop(): Promise<void>;
+}
+
+/** Starts a broker and `workers` workers (named w1, w2, ...). */
+export async function startTestCluster(options: { workers?: number; slots?: number; leaseMs?: number } = {}): Promise<TestCluster> {
+  const broker = await startTestBroker();
+  const nc = await connectTo(broker);
+  const workers: TestWorker[] = [];
+  const addWorker: TestCluster["addWorker"] = async (name, worker = {}) => {
+    const args = [SAGE_BIN, "worker", "start", "--cluster", broker.url, "--name", name, "--slots", String(worker.slots ?? options.slots ?? 4), "--lease-ms", String(worker.leaseMs ?? options.leaseMs ?? 2000)];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...worker.env } });
+    const started: TestWorker = { name, child, output: [] };
+    workers.push(started);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`worker ${name} did not join within 15 s:\n${started.output.join("")}`)), 15_000);
+      const onData = (chunk: Buffer) => {
+        started.output.push(chunk.toString());
+        if (started.output.join("").includes("joined")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on("data", onData);
+      child.stderr!.on("data", (chunk: Buffer) => started.output.push(chunk.toString()));
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`worker ${name} exited (${code}) before it joined:\n${started.output.join("")}`));
+      });
+    });
+    return started;
+  };
+  for (let i = 1; i <= (options.workers ?? 2); i++) await addWorker(`w${i}`);
+  const stop = async () => {
+    const services = await discoverServices(nc).catch(() => []);
+    const jobServices = services.filter((s) => s.metadata?.sage_job !== undefined);
+    await Promise.all(workers.map((w) => endProcess(w.child)));
+    await nc.close();
+    await stopTestBroker(broker);
+    if (jobServices.length > 0) throw new Error(`job services still answer after the tests: ${jobServices.map((s) => `${s.name} (${s.metadata?.sage_job})`).join(", ")}`);
+    for (const w of workers) if (w.child.pid && processAlive(w.child.pid)) throw new Error(`worker ${w.name} is still running`);
+  };
+  return { broker, url: broker.url, nc, workers, addWorker, stop };
+}
+
+/** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
+export function endProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+/** Pids of processes whose environment carries SAGE_JOB_ID=<jobId> (job hosts and what they started). */
+export function hostProcessesOf(jobId: string): number[] {
+  return jobProcesses(-1, jobId);
+}
