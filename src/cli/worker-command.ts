@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import { messageOf } from "../api/errors.js";
 import { connectCluster, type ClusterAddress } from "../cluster/connect.js";
 import { runWorkerUntilSignal } from "../cluster/worker-foreground.js";
-import { listWorkers, WorkerNameTakenError, type ListedWorker } from "../cluster/worker-registry.js";
+import { DEFAULT_BEAT_MS, DEFAULT_LEASE_MS, listWorkers, WorkerNameTakenError, type ListedWorker } from "../cluster/worker-registry.js";
 import { CLIError } from "./cli-error.js";
 import { formatDuration } from "./format.js";
 import { keepingAlive } from "./keep-alive.js";
@@ -21,7 +21,7 @@ export function registerWorkerCommand(program: Command, exit: (code: number) => 
   const start = withCluster(worker.command("start").description("join the cluster and host job parts until Ctrl-C or SIGTERM (foreground)"))
     .option("--name <name>", "the worker's name, unique in the cluster (default: <hostname>-<pid>)")
     .option("--slots <n>", "instances it takes at once (default: the number of CPUs)", positiveInteger)
-    .option("--lease-ms <ms>", "counted dead after this long without a heartbeat (default: 5000)", positiveInteger);
+    .option("--lease-ms <ms>", `counted dead after this long without a heartbeat, more than the ${DEFAULT_BEAT_MS} ms between beats (default: ${DEFAULT_LEASE_MS})`, leaseMs);
   start.action(async () => {
     const raw = start.opts<Raw>();
     exit(
@@ -94,5 +94,11 @@ async function joining(run: () => Promise<number>): Promise<number> {
 function positiveInteger(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1.");
+  return n;
+}
+
+function leaseMs(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= DEFAULT_BEAT_MS) throw new InvalidArgumentError(`expected a whole number of milliseconds above the heartbeat interval (${DEFAULT_BEAT_MS}).`);
   return n;
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { ClusterAddress } from "./connect.js";
 import { splitLines } from "./line-splitter.js";
-import { JOB_MARKER, killJobTree } from "./process-tree.js";
+import { JOB_MARKER, jobProcesses, killJobTree } from "./process-tree.js";
 import type { JobHostOptions } from "./protocol.js";
 
 /** Where a host's (or the worker's own) output lines go. */
@@ -29,6 +29,8 @@ export interface JobHostSpawn {
 
 // After the host exited, how long what it wrote last may take to be read from its pipes.
 const OUTPUT_DRAIN_MS = 1000;
+// How long killed processes may take to be gone (a SIGKILL is not instant).
+const DEATH_WAIT_MS = 2000;
 
 /** The job host script shipped next to this module: job-host.ts from the sources, job-host.js when built. */
 export function defaultHostEntry(): string {
@@ -62,7 +64,7 @@ export class JobHostProcess {
           child.stderr?.destroy();
         }, OUTPUT_DRAIN_MS);
         drained.unref();
-        resolve({ code, signal, leftovers });
+        void gone(this.pid, jobId).then(() => resolve({ code, signal, leftovers }));
       }),
     );
   }
@@ -120,4 +122,10 @@ export class JobHostProcess {
     }
     return this.exited;
   }
+}
+
+// Resolves once no process of the job is left (killed ones take a moment to die), or after DEATH_WAIT_MS.
+async function gone(leader: number, jobId: string): Promise<void> {
+  const deadline = Date.now() + DEATH_WAIT_MS;
+  while (jobProcesses(leader, jobId).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
 }

@@ -1,5 +1,5 @@
-import type { NatsConnection } from "@nats-io/nats-core";
-import { jetstream, JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import type { NatsConnection, Status } from "@nats-io/nats-core";
+import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { Kvm, KvWatchInclude, type KV, type KvEntry } from "@nats-io/kv";
 import { messageOf } from "../api/errors.js";
 import type { WorkerEntry } from "./protocol.js";
@@ -276,6 +276,7 @@ class Watch implements WorkerWatch {
   readonly #timer: NodeJS.Timeout;
   #stopped = false;
   #iterator: { stop(): void } | undefined;
+  #statuses: (AsyncIterable<Status> & { stop?(): void }) | undefined;
 
   constructor(nc: NatsConnection, onChange: ((change: WorkerChange) => void) | undefined, checkMs: number) {
     this.#nc = nc;
@@ -285,6 +286,7 @@ class Watch implements WorkerWatch {
     let resolveReady!: () => void;
     this.ready = new Promise((resolve) => (resolveReady = resolve));
     void this.#run(resolveReady);
+    void this.#rewatchOnReconnect();
   }
 
   live(): ListedWorker[] {
@@ -302,6 +304,16 @@ class Watch implements WorkerWatch {
     this.#stopped = true;
     clearInterval(this.#timer);
     this.#iterator?.stop();
+    this.#statuses?.stop?.();
+  }
+
+  // A watch does not outlive a broker that restarted (perhaps without its store): watch anew.
+  async #rewatchOnReconnect(): Promise<void> {
+    this.#statuses = this.#nc.status() as AsyncIterable<Status> & { stop?(): void };
+    for await (const status of this.#statuses) {
+      if (this.#stopped) break;
+      if (status.type === "reconnect") this.#iterator?.stop();
+    }
   }
 
   async #run(resolveReady: () => void): Promise<void> {
@@ -321,7 +333,7 @@ class Watch implements WorkerWatch {
       } catch {
         // The broker is away or lost its store: read and watch again shortly.
       }
-      if (!this.#stopped) await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+      if (!this.#stopped) await new Promise((resolve) => setTimeout(resolve, 250).unref());
     }
     resolveReady();
   }
@@ -360,16 +372,18 @@ class Watch implements WorkerWatch {
 }
 
 // The newest entry (or delete marker) of every key in the bucket; empty when there is no bucket.
+// Plain requests (the stream's subject list, then each key's last message) rather than a consumer:
+// a consumer over a bucket rewritten every second can take an idle heartbeat (5 s) to end.
 async function readAll(nc: NatsConnection, timeoutMs: number): Promise<Map<string, KvEntry>> {
   const latest = new Map<string, KvEntry>();
-  let kv: KV;
+  const prefix = `$KV.${WORKERS_BUCKET}.`;
   try {
-    kv = await new Kvm(jetstream(nc, { timeout: timeoutMs })).open(WORKERS_BUCKET);
-    // The bucket keeps one value per key, so its whole history is the current content.
-    for await (const entry of await kv.history()) {
-      const previous = latest.get(entry.key);
-      if (!previous || previous.revision < entry.revision) latest.set(entry.key, entry);
-    }
+    const jsm = await jetstreamManager(nc, { timeout: timeoutMs });
+    const info = await jsm.streams.info(`KV_${WORKERS_BUCKET}`, { subjects_filter: `${prefix}>` });
+    const kv = await new Kvm(jetstream(nc, { timeout: timeoutMs })).open(WORKERS_BUCKET);
+    const keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
+    const entries = await Promise.all(keys.map((key) => kv.get(key)));
+    for (const entry of entries) if (entry) latest.set(entry.key, entry);
   } catch (error) {
     if (isStreamNotFound(error)) return latest; // no worker ever joined
     throw error;

@@ -106,7 +106,18 @@ export class Worker {
   async start(): Promise<void> {
     const nc = await connectCluster(this.#options.cluster, { name: `sage-worker ${this.name}`, timeoutMs: this.#options.connectTimeoutMs });
     this.#nc = nc;
+    // Listening before the entry exists, so a driver that sees the entry can ask at once; what comes
+    // before the name is ours waits (it may be for a live namesake, which answers it then).
+    let early: Msg[] | undefined = [];
+    this.#control = nc.subscribe(subjects.workerControl(this.name), {
+      callback: (error, msg) => {
+        if (error) return;
+        if (early) early.push(msg);
+        else void this.#answer(msg);
+      },
+    });
     try {
+      await nc.flush();
       this.#registration = await registerWorker(nc, {
         name: this.name,
         id: this.id,
@@ -123,11 +134,8 @@ export class Worker {
       await nc.close().catch(() => undefined);
       throw error;
     }
-    this.#control = nc.subscribe(subjects.workerControl(this.name), {
-      callback: (error, msg) => {
-        if (!error) void this.#answer(msg);
-      },
-    });
+    for (const msg of early) void this.#answer(msg);
+    early = undefined;
     this.#leaseTimer = setInterval(() => this.#checkDriverLeases(), LEASE_CHECK_MS);
     void this.#watchConnection(nc);
   }

@@ -150,10 +150,20 @@ describe("worker registry", () => {
     const port = broker.port;
     const nc = await connected();
     const registration = await joined(nc, member("survivor"));
-    await stopTestBroker(broker);
-    broker = await startNatsServer({ port });
-    const other = await connected(broker.url);
-    await waitUntil(async () => (await listWorkers(other)).some((w) => w.name === "survivor"), 8000);
-    expect((await listWorkers(other))[0]!.id).toBe(registration.entry.id);
+    const watcher = await connected();
+    const watch = watchWorkers(watcher, { checkMs: 50 });
+    try {
+      await watch.ready;
+      expect(watch.live().map((w) => w.name)).toEqual(["survivor"]);
+      await stopTestBroker(broker);
+      broker = await startNatsServer({ port });
+      const other = await connected(broker.url);
+      await waitUntil(async () => (await listWorkers(other)).some((w) => w.name === "survivor"), 8000);
+      expect((await listWorkers(other))[0]!.id).toBe(registration.entry.id);
+      // The watch, too, sees it again once it watches the new bucket.
+      await waitUntil(() => watch.live().some((w) => w.name === "survivor" && w.ageMs < 500), 8000);
+    } finally {
+      watch.stop();
+    }
   });
 });
