@@ -13,12 +13,15 @@ function started(args: string[], env?: Record<string, string>): SageRun {
 }
 
 afterEach(async () => {
-  const left = runs.splice(0).filter((run) => run.child.exitCode === null && run.child.signalCode === null);
-  for (const run of left) run.child.kill("SIGKILL");
-  await Promise.all(left.map((run) => run.done));
-  expect(left.map((run) => run.child.pid), "workers the test left running").toEqual([]);
-  await stopTestBroker(broker);
-  broker = undefined;
+  try {
+    const left = runs.splice(0).filter((run) => run.child.exitCode === null && run.child.signalCode === null);
+    for (const run of left) run.child.kill("SIGKILL");
+    await Promise.all(left.map((run) => run.done));
+    expect(left.map((run) => run.child.pid), "workers the test left running").toEqual([]);
+  } finally {
+    await stopTestBroker(broker);
+    broker = undefined;
+  }
 });
 
 async function joinedLine(run: SageRun): Promise<string> {

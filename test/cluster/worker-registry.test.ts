@@ -22,11 +22,14 @@ const registrations: WorkerRegistration[] = [];
 const pids: number[] = [];
 
 afterEach(async () => {
-  await Promise.all(registrations.splice(0).map((r) => r.leave()));
-  await Promise.all(connections.splice(0).map((nc) => nc.close()));
-  await expectGone(pids.splice(0));
-  await stopTestBroker(broker);
-  broker = undefined;
+  try {
+    await Promise.all(registrations.splice(0).map((r) => r.leave()));
+    await Promise.all(connections.splice(0).map((nc) => nc.close()));
+    await expectGone(pids.splice(0));
+  } finally {
+    await stopTestBroker(broker);
+    broker = undefined;
+  }
 });
 
 async function connected(url = broker!.url): Promise<NatsConnection> {

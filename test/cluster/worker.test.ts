@@ -15,12 +15,15 @@ const workers: Worker[] = [];
 const pids: number[] = [];
 
 afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop()));
-  await nc?.close();
-  nc = undefined;
-  await expectGone(pids.splice(0));
-  await stopTestBroker(broker);
-  broker = undefined;
+  try {
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+    await nc?.close();
+    nc = undefined;
+    await expectGone(pids.splice(0));
+  } finally {
+    await stopTestBroker(broker);
+    broker = undefined;
+  }
 });
 
 interface StandInReport {
