@@ -3,6 +3,7 @@ import { CLIError } from "./cli-error.js";
 import { registerJobCommand } from "./job-command.js";
 import { registerJobManagerCommand } from "./jobmanager-command.js";
 import { runPipelineFile } from "./run-command.js";
+import { registerWorkerCommand } from "./worker-command.js";
 import { packageVersion } from "./version.js";
 
 export { packageVersion } from "./version.js";
@@ -23,6 +24,7 @@ export function buildProgram(exit: (code: number) => void = () => {}): Command {
     });
   registerJobManagerCommand(program, exit);
   registerJobCommand(program, exit);
+  registerWorkerCommand(program, exit);
   return program;
 }
 

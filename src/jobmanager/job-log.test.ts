@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { JobLog } from "./job-log.js";
-import { cutMarker, cutUtf8, splitLines } from "./line-splitter.js";
+import { cutMarker, cutUtf8, splitLines } from "../cluster/line-splitter.js";
 
 function split(chunks: Array<string | Buffer>, maxLineBytes: number): Promise<string[]> {
   const stream = new PassThrough();

@@ -1,5 +1,5 @@
 import type { JobEvent, JobState, JobStatus, LogLevel, OperatorStatus, ServiceStatus } from "../api/types.js";
-import { cutUtf8 } from "./line-splitter.js";
+import { cutUtf8 } from "../cluster/line-splitter.js";
 import type { JobProcessMessage } from "./protocol.js";
 import { MAX_PARALLELISM } from "../api/validate-options.js";
 

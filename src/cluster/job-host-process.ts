@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { ClusterAddress } from "./connect.js";
+import { splitLines } from "./line-splitter.js";
+import { JOB_MARKER, jobProcesses, killJobTree } from "./process-tree.js";
+import type { JobHostOptions } from "./protocol.js";
+
+/** Where a host's (or the worker's own) output lines go. */
+export type OutputSink = (line: string, stream: "out" | "err") => void;
+
+/** How a job host process ended. */
+export interface HostExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Processes it left running that were killed after it exited. */
+  leftovers: number;
+}
+
+/** What a job host process is started with. */
+export interface JobHostSpawn {
+  /** The host script (.ts runs with the tsx loader). */
+  entry: string;
+  options: JobHostOptions;
+  cluster: ClusterAddress;
+  output: OutputSink;
+  /** Longer output lines are cut (default 16 KiB). */
+  maxLineBytes?: number;
+}
+
+// After the host exited, how long what it wrote last may take to be read from its pipes.
+const OUTPUT_DRAIN_MS = 1000;
+// How long killed processes may take to be gone (a SIGKILL is not instant).
+const DEATH_WAIT_MS = 2000;
+
+/** The job host script shipped next to this module: job-host.ts from the sources, job-host.js when built. */
+export function defaultHostEntry(): string {
+  return fileURLToPath(new URL(`./job-host.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url));
+}
+
+/**
+ * One job's host process on a worker: the leader of a session and process group of its own, with
+ * the job's marker in its environment, so it and everything it starts can be ended together (see
+ * process-tree.ts). Its output is forwarded line by line, prefixed with the job id. Its stdin is a
+ * pipe the worker never writes: end-of-file on it means the worker is gone.
+ */
+export class JobHostProcess {
+  readonly jobId: string;
+  readonly pid: number;
+  /** Resolves once the host exited and whatever it left running was killed. */
+  readonly exited: Promise<HostExit>;
+  #ended = false;
+
+  private constructor(jobId: string, child: ChildProcess) {
+    this.jobId = jobId;
+    this.pid = child.pid!;
+    this.exited = new Promise((resolve) =>
+      child.once("exit", (code, signal) => {
+        this.#ended = true;
+        // Its children outlive it unless ended here: they are the job's too.
+        const leftovers = killJobTree(this.pid, jobId, false);
+        child.stdin?.destroy();
+        const drained = setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+        }, OUTPUT_DRAIN_MS);
+        drained.unref();
+        void gone(this.pid, jobId).then(() => resolve({ code, signal, leftovers }));
+      }),
+    );
+  }
+
+  /** Starts the host; resolves once the process runs, rejects when it cannot be started. */
+  static spawn(spec: JobHostSpawn): Promise<JobHostProcess> {
+    const { entry, options, cluster } = spec;
+    const loader = entry.endsWith(".ts") ? ["--import", "tsx"] : [];
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...options.env,
+      SAGE_JOB_HOST: JSON.stringify(options),
+      SAGE_CLUSTER: cluster.url,
+      [JOB_MARKER]: options.jobId,
+    };
+    if (cluster.creds) env.SAGE_CLUSTER_CREDS = cluster.creds;
+    else delete env.SAGE_CLUSTER_CREDS;
+    const child = spawn(process.execPath, [...loader, entry], { stdio: ["pipe", "pipe", "pipe"], detached: true, env });
+    const prefix = `[job ${options.jobId}] `;
+    const maxLineBytes = spec.maxLineBytes ?? 16 * 1024;
+    splitLines(child.stdout!, maxLineBytes, (line) => spec.output(prefix + line, "out"));
+    splitLines(child.stderr!, maxLineBytes, (line) => spec.output(prefix + line, "err"));
+    // A host that dies while the worker writes nothing to it must not break the worker.
+    child.stdin!.on("error", () => undefined);
+    return new Promise((resolve, reject) => {
+      child.once("spawn", () => resolve(new JobHostProcess(options.jobId, child)));
+      // Kept for good: an 'error' after the start (a failed signal) must not throw.
+      child.on("error", (error) => {
+        if (child.pid === undefined) reject(new Error(`cannot start the job host process (${entry}): ${error.message}`));
+      });
+    });
+  }
+
+  /** Whether it has exited. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /**
+   * Ends the host and everything it started: SIGTERM (it may clean up), then after `graceMs` the
+   * whole tree is killed; resolves once it is gone.
+   */
+  async end(graceMs: number): Promise<HostExit> {
+    if (!this.#ended) {
+      try {
+        process.kill(this.pid, "SIGTERM");
+      } catch {
+        // exited meanwhile
+      }
+      const timer = setTimeout(() => {
+        if (!this.#ended) killJobTree(this.pid, this.jobId);
+      }, graceMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    return this.exited;
+  }
+}
+
+// Resolves once no process of the job is left (killed ones take a moment to die), or after DEATH_WAIT_MS.
+async function gone(leader: number, jobId: string): Promise<void> {
+  const deadline = Date.now() + DEATH_WAIT_MS;
+  while (jobProcesses(leader, jobId).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}

@@ -1,0 +1,312 @@
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { availableParallelism, hostname } from "node:os";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
+import { messageOf } from "../api/errors.js";
+import { connectCluster, redactUrl, type ClusterAddress } from "./connect.js";
+import { defaultHostEntry, JobHostProcess, type HostExit, type OutputSink } from "./job-host-process.js";
+import type { DriverReport, WorkerReply, WorkerRequest } from "./protocol.js";
+import { subjects } from "./subjects.js";
+import { DEFAULT_BEAT_MS, DEFAULT_LEASE_MS, registerWorker, type WorkerNameTakenError, type WorkerRegistration } from "./worker-registry.js";
+import { parseWorkerRequest } from "./worker-request.js";
+
+/** Settings of a worker. */
+export interface WorkerOptions {
+  cluster: ClusterAddress;
+  /** Unique in the cluster (default `<hostname>-<pid>`). */
+  name?: string;
+  /** Instances it takes at once (default os.availableParallelism()). */
+  slots?: number;
+  /** Registry heartbeat interval (default 1000 ms). */
+  beatMs?: number;
+  /** Counted dead after this long without a heartbeat (default 5000 ms). */
+  leaseMs?: number;
+  /** The job host script (default job-host.ts/.js next to this module). */
+  hostEntry?: string;
+  /** How long a host asked to end may take before its whole tree is killed (default 2000 ms). */
+  stopGraceMs?: number;
+  /** Where the worker's lines and its hosts' lines go (default this process's stdout and stderr). */
+  output?: OutputSink;
+  /** How long the first connection may take (default 5000 ms). */
+  connectTimeoutMs?: number;
+}
+
+/** How a worker left: stopped, or its name was taken while it was cut off from the cluster. */
+export type WorkerLeave = { reason: "stopped" } | { reason: "lost"; error: Error };
+
+/** A job host this worker runs. */
+export interface HostedJob {
+  jobId: string;
+  pid: number;
+  slots: number;
+}
+
+/**
+ * A cluster worker: registered in the registry with heartbeats, it starts and ends job host
+ * processes when drivers ask (request/reply on subjects.workerControl(name)), at most `slots`
+ * instances at once, and ends the host of any job whose driver stopped beating.
+ *
+ * @example
+ * const worker = new Worker({ cluster: { url: "nats://10.0.0.5:4222" } });
+ * await worker.start();
+ * process.once("SIGTERM", () => void worker.stop());
+ */
+export class Worker {
+  readonly name: string;
+  readonly slots: number;
+  /** New on every start of a worker: a restarted worker is a new member. */
+  readonly id = randomUUID();
+  /** Resolves when the worker has left (every host ended, entry deleted, connection closed). */
+  readonly left: Promise<WorkerLeave>;
+  readonly #options: WorkerOptions;
+  readonly #output: OutputSink;
+  readonly #leaseMs: number;
+  readonly #graceMs: number;
+  readonly #jobs = new Map<string, Job>();
+  #nc: NatsConnection | undefined;
+  #registration: WorkerRegistration | undefined;
+  #control: Subscription | undefined;
+  #leaseTimer: NodeJS.Timeout | undefined;
+  #stopping: Promise<void> | undefined;
+  #resolveLeft!: (leave: WorkerLeave) => void;
+
+  constructor(options: WorkerOptions) {
+    this.#options = options;
+    this.name = options.name ?? `${hostname()}-${process.pid}`;
+    this.slots = options.slots ?? availableParallelism();
+    this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.#graceMs = options.stopGraceMs ?? 2000;
+    this.#output = options.output ?? writeToProcess;
+    if (!(Number.isInteger(this.slots) && this.slots >= 1)) throw new Error(`a worker's slots must be a whole number of at least 1, got ${this.slots}`);
+    if (this.name.trim() === "") throw new Error("a worker's name must not be empty");
+    this.left = new Promise((resolve) => (this.#resolveLeft = resolve));
+  }
+
+  /** The cluster's URL as it may be shown (no password or token). */
+  get url(): string {
+    return redactUrl(this.#options.cluster.url);
+  }
+
+  /** Slots taken by the hosts running now. */
+  get used(): number {
+    let used = 0;
+    for (const job of this.#jobs.values()) used += job.slots;
+    return used;
+  }
+
+  /** The job hosts running now. */
+  hosts(): HostedJob[] {
+    return [...this.#jobs.values()].filter((job) => job.host).map((job) => ({ jobId: job.id, pid: job.host!.pid, slots: job.slots }));
+  }
+
+  /**
+   * Connects, claims the name in the registry and starts answering drivers. Rejects with a clear
+   * error when the cluster cannot be reached or the name is held by a live worker.
+   */
+  async start(): Promise<void> {
+    const nc = await connectCluster(this.#options.cluster, { name: `sage-worker ${this.name}`, timeoutMs: this.#options.connectTimeoutMs });
+    this.#nc = nc;
+    // Listening before the entry exists, so a driver that sees the entry can ask at once; what comes
+    // before the name is ours waits (it may be for a live namesake, which answers it then).
+    let early: Msg[] | undefined = [];
+    this.#control = nc.subscribe(subjects.workerControl(this.name), {
+      callback: (error, msg) => {
+        if (error) return;
+        if (early) early.push(msg);
+        else void this.#answer(msg);
+      },
+    });
+    try {
+      await nc.flush();
+      this.#registration = await registerWorker(nc, {
+        name: this.name,
+        id: this.id,
+        slots: this.slots,
+        hostname: hostname(),
+        pid: process.pid,
+        version: packageVersion(),
+        beatMs: this.#options.beatMs ?? DEFAULT_BEAT_MS,
+        leaseMs: this.#leaseMs,
+        load: () => ({ used: this.used, jobs: [...this.#jobs.keys()] }),
+        onLost: (error) => this.#lost(error),
+      });
+    } catch (error) {
+      await nc.close().catch(() => undefined);
+      throw error;
+    }
+    for (const msg of early) void this.#answer(msg);
+    early = undefined;
+    this.#leaseTimer = setInterval(() => this.#checkDriverLeases(), LEASE_CHECK_MS);
+    void this.#watchConnection(nc);
+  }
+
+  /** Stops answering, ends every host's process tree, deletes its registry entry and disconnects. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#leave({ reason: "stopped" });
+    return this.#stopping;
+  }
+
+  async #leave(leave: WorkerLeave): Promise<void> {
+    this.#control?.unsubscribe();
+    clearInterval(this.#leaseTimer);
+    await Promise.all([...this.#jobs.values()].map((job) => this.#endJob(job, "the worker is leaving")));
+    await this.#registration?.leave();
+    await this.#nc?.close().catch(() => undefined);
+    this.#resolveLeft(leave);
+  }
+
+  #lost(error: WorkerNameTakenError): void {
+    this.#say(`[worker] ${this.name} leaves: while it was cut off from the cluster, its name was taken (${error.message})`, "err");
+    this.#stopping ??= this.#leave({ reason: "lost", error });
+  }
+
+  async #answer(msg: Msg): Promise<void> {
+    let reply: WorkerReply;
+    try {
+      const parsed = parseWorkerRequest(msg.string());
+      reply = parsed.ok ? await this.#handle(parsed.request) : { ok: false, error: parsed.error };
+    } catch (error) {
+      reply = { ok: false, error: messageOf(error) };
+    }
+    msg.respond(JSON.stringify(reply));
+  }
+
+  async #handle(request: WorkerRequest): Promise<WorkerReply> {
+    if (request.type === "stop-host") {
+      const job = this.#jobs.get(request.jobId);
+      if (job) await this.#endJob(job, "the driver asked");
+      return { ok: true };
+    }
+    if (this.#stopping) return { ok: false, error: `worker ${this.name} is leaving the cluster` };
+    const existing = this.#jobs.get(request.jobId);
+    if (existing?.ending) return { ok: false, error: `worker ${this.name} is ending the host of job ${request.jobId}` };
+    const free = this.slots - this.used;
+    if (request.slots > free) {
+      return { ok: false, error: `worker ${this.name} has ${free} of its ${this.slots} slots free: job ${request.jobId} asked for ${request.slots}` };
+    }
+    if (existing) {
+      existing.slots += request.slots;
+      this.#registration?.refresh();
+      await existing.started;
+      return existing.host ? { ok: true } : { ok: false, error: existing.startError ?? "the job host did not start" };
+    }
+    const job = this.#startJob(request);
+    await job.started;
+    return job.host ? { ok: true } : { ok: false, error: job.startError ?? "the job host did not start" };
+  }
+
+  #startJob(request: Extract<WorkerRequest, { type: "start-host" }>): Job {
+    const { jobId } = request;
+    const options = { ...request.host, jobId, worker: this.name };
+    const job: Job = { id: jobId, slots: request.slots, leaseMs: options.leaseMs, lastBeat: Date.now(), ending: undefined, started: Promise.resolve() };
+    this.#jobs.set(jobId, job);
+    job.beats = this.#nc!.subscribe(subjects.beat(jobId), {
+      callback: () => {
+        job.lastBeat = Date.now();
+      },
+    });
+    job.started = JobHostProcess.spawn({ entry: this.#options.hostEntry ?? defaultHostEntry(), options, cluster: this.#options.cluster, output: this.#output }).then(
+      (host) => {
+        job.host = host;
+        this.#say(`[worker] job ${jobId}: host started (pid ${host.pid}, ${job.slots} slot(s))`, "out");
+        void host.exited.then((exit) => this.#hostExited(job, exit));
+      },
+      (error: unknown) => {
+        job.startError = messageOf(error);
+        this.#forget(job);
+      },
+    );
+    this.#registration?.refresh();
+    return job;
+  }
+
+  #hostExited(job: Job, exit: HostExit): void {
+    const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
+    const left = exit.leftovers > 0 ? `; ended ${exit.leftovers} process(es) it left running` : "";
+    this.#say(`[worker] job ${job.id}: host exited (${how})${left}`, "out");
+    if (!job.ending && exit.code !== 0) {
+      // A host that crashed cannot say so itself: the driver hears it now rather than at its lease.
+      const report: DriverReport = { type: "host-failed", worker: this.name, error: `the job host process on worker ${this.name} exited (${how})` };
+      this.#publish(subjects.driver(job.id), JSON.stringify(report));
+    }
+    this.#forget(job);
+  }
+
+  #forget(job: Job): void {
+    job.beats?.unsubscribe();
+    if (this.#jobs.get(job.id) === job) this.#jobs.delete(job.id);
+    this.#registration?.refresh();
+  }
+
+  // Ends a job's host (and its whole tree); resolves once it is gone.
+  #endJob(job: Job, why: string): Promise<void> {
+    job.ending ??= (async () => {
+      await job.started;
+      if (job.host && !job.host.ended) this.#say(`[worker] job ${job.id}: ending its host (${why})`, "out");
+      await job.host?.end(this.#graceMs);
+      this.#forget(job);
+    })();
+    return job.ending;
+  }
+
+  // The backstop for a driver that died: its hosts are meant to leave by themselves, but must go.
+  #checkDriverLeases(): void {
+    const now = Date.now();
+    for (const job of this.#jobs.values()) {
+      if (job.ending || now - job.lastBeat <= job.leaseMs) continue;
+      void this.#endJob(job, `no heartbeat from its driver for ${now - job.lastBeat} ms`);
+    }
+  }
+
+  async #watchConnection(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === "disconnect") this.#say(`[worker] lost the connection to ${this.url}: reconnecting`, "err");
+      if (status.type === "reconnect") {
+        this.#say(`[worker] reconnected to ${this.url}`, "out");
+        this.#registration?.refresh();
+      }
+    }
+  }
+
+  #publish(subject: string, data: string): void {
+    try {
+      this.#nc?.publish(subject, data);
+    } catch {
+      // the connection is closed: nobody to tell
+    }
+  }
+
+  #say(line: string, stream: "out" | "err"): void {
+    this.#output(line, stream);
+  }
+}
+
+// --- internal ---
+
+// How often the driver leases of the hosted jobs are checked: a job outlives its lease by this at most.
+const LEASE_CHECK_MS = 100;
+
+interface Job {
+  id: string;
+  slots: number;
+  leaseMs: number;
+  /** When the driver's heartbeat was last heard (the start counts as one). */
+  lastBeat: number;
+  started: Promise<void>;
+  host?: JobHostProcess;
+  startError?: string;
+  beats?: Subscription;
+  ending: Promise<void> | undefined;
+}
+
+function writeToProcess(line: string, stream: "out" | "err"): void {
+  (stream === "out" ? process.stdout : process.stderr).write(`${line}\n`);
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
