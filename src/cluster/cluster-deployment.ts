@@ -7,10 +7,11 @@ import type { ExecutionGraph, TaskSpec } from "../graph/execution-graph.js";
 import { buildTasks, type BuildContext } from "../runtime/build-task.js";
 import type { JobDeployment, ServiceInstance, TaskRunner } from "../runtime/deployment.js";
 import { LocalServiceTransport } from "../runtime/local-service-transport.js";
-import { newCounters, type OperatorCounters } from "../runtime/metrics.js";
+import { newCounters } from "../runtime/metrics.js";
 import { ServiceHost } from "../runtime/service-host.js";
 import { NatsServiceTransport } from "./nats-service-transport.js";
-import { deleteJobStream, ensureJobStream, NatsTransport } from "./nats-transport.js";
+import { deleteJobStream, ensureJobStream } from "./job-stream.js";
+import { NatsTransport } from "./nats-transport.js";
 import { describePlacement, placeInstances } from "./placement.js";
 import type { DriverReport, HostReply, HostRequest, JobHostOptions, Placement, WorkerEntry, WorkerReply, WorkerRequest } from "./protocol.js";
 import { remoteError, RemoteService, RemoteTask, type RemotePartHost } from "./remote-parts.js";
@@ -108,8 +109,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     const transport = await NatsTransport.create(nc, {
       jobId,
       capacity: options.capacity,
-      hosted: (task) => localTasks.has(task as TaskSpec["id"]),
-      localShortcut: true,
+      localShortcut: (task) => localTasks.has(task),
     });
     const services = new NatsServiceTransport(nc, jobId, local, remoteFactories.map((f) => f.name));
     const reports = nc.subscribe(subjects.driver(jobId));

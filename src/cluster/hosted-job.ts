@@ -241,7 +241,6 @@ export class HostedJob {
       this.#report({ type: "service-cleaned", worker, service: name });
       return;
     }
-    this.#hostedServices.delete(name);
     let error: string | undefined;
     try {
       await hosted.endpoint?.stop();
@@ -249,7 +248,9 @@ export class HostedJob {
     } catch (cause) {
       error = messageOf(cause);
     }
+    // Its last call count goes out before it is forgotten.
     this.#publishMetrics();
+    this.#hostedServices.delete(name);
     this.#report({ type: "service-cleaned", worker, service: name, ...(error !== undefined && { error }) });
   }
 
