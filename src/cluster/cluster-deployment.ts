@@ -295,11 +295,16 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
         for (const c of report.counters) {
           const task = this.#tasks.find((t) => t.index === c.index && t.worker === report.worker && t.counters.has(c.operator));
           const counters = task?.counters.get(c.operator);
-          if (counters) Object.assign(counters, { recordsIn: c.recordsIn, recordsOut: c.recordsOut, errors: c.errors });
+          // Counters only grow: a report that arrives late cannot take them back.
+          if (counters) {
+            counters.recordsIn = Math.max(counters.recordsIn, c.recordsIn);
+            counters.recordsOut = Math.max(counters.recordsOut, c.recordsOut);
+            counters.errors = Math.max(counters.errors, c.errors);
+          }
         }
         for (const [name, calls] of Object.entries(report.serviceCalls)) {
           const service = this.#remoteServices.get(name);
-          if (service?.worker === report.worker) service.calls = (this.#serviceCallBase.get(name) ?? 0) + calls;
+          if (service?.worker === report.worker) service.calls = Math.max(service.calls, (this.#serviceCallBase.get(name) ?? 0) + calls);
         }
         return;
       case "log":

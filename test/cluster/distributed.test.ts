@@ -1,0 +1,61 @@
+/**
+ * Distributed mode end to end: a driver script with a remote service and a remote keyed stage
+ * runs on a cluster of the test's own (broker + 2 workers through the CLI); afterwards none of
+ * the job's processes or services is left.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { JobStatus } from "../../src/index.js";
+import { startTestCluster, hostProcessesOf, type TestCluster } from "../support/cluster.js";
+import { discoverServices } from "../support/nats.js";
+
+const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
+
+/** Runs a fixture script as a driver process; resolves with its exit code and output. */
+export function runDriver(script: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, ["--import", "tsx", FIXTURES + script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  return new Promise((resolve) =>
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    }),
+  );
+}
+
+describe("distributed mode", () => {
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({ workers: 2 });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it("runs remote operator instances and a remote service on the workers, then leaves nothing behind", async () => {
+    const run = await runDriver("remote-service-job.ts", { SAGE_TEST_CLUSTER: cluster.url, RECORDS: "2000" });
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { results: number; sum: number; pids: number; remotePids: string; status: JobStatus };
+    expect(out.results).toBe(2000);
+    expect(out.sum).toBe((1999 * 2000) / 2);
+    // Parallelism 2 over two workers: two processes, neither the driver.
+    expect(out.pids).toBe(2);
+    expect(out.remotePids).toBe("workers");
+    const { status } = out;
+    expect(status).toMatchObject({ state: "finished", platform: "distributed", tasks: 0, services: 0, isRunning: false });
+    expect(status.operators.find((o) => o.name === "Tag")).toMatchObject({ recordsIn: 2000, recordsOut: 2000 });
+    expect([...(status.operators.find((o) => o.name === "Tag")!.workers ?? [])].sort()).toEqual(["w1", "w2"]);
+    expect(status.serviceDetails).toEqual([{ name: "counter", state: "stopped", remote: true, calls: 2000, worker: expect.stringMatching(/^w[12]$/) }]);
+    // Autostop returned after the cleanup: no host process and no service of the job is left.
+    expect(hostProcessesOf(status.id)).toEqual([]);
+    expect((await discoverServices(cluster.nc)).filter((s) => s.metadata?.sage_job === status.id)).toEqual([]);
+  });
+});
