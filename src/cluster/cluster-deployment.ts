@@ -318,13 +318,14 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     else this.#pendingFailure ??= error;
   }
 
-  // The driver's lease: job hosts tear the job down when these stop.
+  // The driver's lease: job hosts tear the job down when these stop. A few beats per lease, so
+  // one late beat (a busy event loop, a reconnect) does not end the job.
   #startBeats(): void {
     const beat = () => {
       if (!this.#nc.isClosed()) this.#nc.publish(subjects.beat(this.#jobId), JSON.stringify({ at: Date.now() }));
     };
     beat();
-    const timer = setInterval(beat, 1000);
+    const timer = setInterval(beat, Math.min(1000, this.#options.host.leaseMs / 3));
     timer.unref();
     this.#timers.push(timer);
   }

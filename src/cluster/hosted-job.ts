@@ -54,6 +54,8 @@ export class HostedJob {
   readonly #subscriptions: Subscription[] = [];
   readonly #timers: NodeJS.Timeout[] = [];
   #lastBeat = Date.now();
+  /** The driver's beats cannot arrive while the broker is away: its lease waits meanwhile. */
+  #connected = true;
   #ending: Promise<void> | undefined;
   readonly #ended: Promise<void>;
   #resolveEnded!: () => void;
@@ -122,8 +124,18 @@ export class HostedJob {
     void (async () => {
       for await (const _ of beats) this.#lastBeat = Date.now();
     })();
+    void (async () => {
+      for await (const status of this.#nc.status()) {
+        if (status.type === "disconnect") this.#connected = false;
+        else if (status.type === "reconnect") {
+          // The driver was cut off as long as this host was: its lease starts again.
+          this.#connected = true;
+          this.#lastBeat = Date.now();
+        }
+      }
+    })();
     const leaseTimer = setInterval(() => {
-      if (Date.now() - this.#lastBeat > this.#options.leaseMs) {
+      if (this.#connected && Date.now() - this.#lastBeat > this.#options.leaseMs) {
         this.#logger.warn("the job's driver sent no heartbeat for %d ms: ending the job here", this.#options.leaseMs);
         void this.end();
       }

@@ -4,6 +4,7 @@
  * job host, no broker, and no job's service visible through NATS service discovery.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jobProcesses } from "../../src/cluster/process-tree.js";
@@ -26,17 +27,21 @@ export interface TestCluster {
   workers: TestWorker[];
   /** Starts one more worker and waits until it joined. */
   addWorker(name: string, options?: { slots?: number; leaseMs?: number; env?: NodeJS.ProcessEnv }): Promise<TestWorker>;
+  /** Kills the broker (SIGKILL) and starts it again after `downMs` on the same port with the same store. */
+  restartBroker(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts a broker and `workers` workers (named w1, w2, ...). */
-export async function startTestCluster(options: { workers?: number; slots?: number; leaseMs?: number } = {}): Promise<TestCluster> {
-  const broker = await startTestBroker();
+/** Starts a broker and `workers` workers (named w1, w2, ...); `env` is added to every worker's environment (their job hosts inherit it). */
+export async function startTestCluster(options: { workers?: number; slots?: number; leaseMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<TestCluster> {
+  let broker = await startTestBroker();
+  const store = broker.storeDir;
+  let restarted = false;
   const nc = await connectTo(broker);
   const workers: TestWorker[] = [];
   const addWorker: TestCluster["addWorker"] = async (name, worker = {}) => {
     const args = [SAGE_BIN, "worker", "start", "--cluster", broker.url, "--name", name, "--slots", String(worker.slots ?? options.slots ?? 4), "--lease-ms", String(worker.leaseMs ?? options.leaseMs ?? 2000)];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...worker.env } });
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env, ...worker.env } });
     const started: TestWorker = { name, child, output: [] };
     workers.push(started);
     await new Promise<void>((resolve, reject) => {
@@ -64,10 +69,20 @@ export async function startTestCluster(options: { workers?: number; slots?: numb
     await Promise.all(workers.map((w) => endProcess(w.child)));
     await nc.close();
     await stopTestBroker(broker);
+    // A broker started again on the store of the first one leaves that store to us.
+    if (restarted) rmSync(store, { recursive: true, force: true });
     if (jobServices.length > 0) throw new Error(`job services still answer after the tests: ${jobServices.map((s) => `${s.name} (${s.metadata?.sage_job})`).join(", ")}`);
     for (const w of workers) if (w.child.pid && processAlive(w.child.pid)) throw new Error(`worker ${w.name} is still running`);
   };
-  return { broker, url: broker.url, nc, workers, addWorker, stop };
+  const restartBroker = async (downMs = 0) => {
+    await broker.kill();
+    if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+    broker = await startTestBroker({ storeDir: store, port: broker.port });
+    restarted = true;
+    cluster.broker = broker;
+  };
+  const cluster: TestCluster = { broker, url: broker.url, nc, workers, addWorker, restartBroker, stop };
+  return cluster;
 }
 
 /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
