@@ -1,4 +1,4 @@
-import type { NatsConnection, Subscription } from "@nats-io/nats-core";
+import type { NatsConnection, QueuedIterator, Status, Subscription } from "@nats-io/nats-core";
 import type { BaseEnvironment } from "../api/environment.js";
 import { messageOf } from "../api/errors.js";
 import type { ServiceFactory } from "../api/service.js";
@@ -77,6 +77,10 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
   #fail: ((error: unknown) => void) | undefined;
   #pendingFailure: Error | undefined;
   #closed = false;
+  #connected = true;
+  #outages = 0;
+  #reconnectedAt = 0;
+  #statuses: { stop(): void } | undefined;
 
   private constructor(options: ClusterDeploymentOptions, transport: NatsTransport, services: NatsServiceTransport, local: LocalServiceTransport, reports: Subscription, tasks: RemoteTask[]) {
     this.#options = options;
@@ -187,6 +191,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     if (this.#closed) return;
     this.#closed = true;
     for (const timer of this.#timers) clearInterval(timer);
+    this.#statuses?.stop();
     await Promise.allSettled(this.#endpoints.map((e) => e.stop()));
     const hosts = [...this.#hosts.values()];
     await Promise.allSettled(hosts.filter((h) => h.live).map((h) => this.#hostRequest(h.worker, { type: "end" }, 3000)));
@@ -331,6 +336,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
   }
 
   #watchWorkers(): void {
+    void this.#watchConnection();
     let checking = false;
     const timer = setInterval(() => {
       if (checking || this.#closed) return;
@@ -341,13 +347,31 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     this.#timers.push(timer);
   }
 
+  // Registry entries read around an outage of the broker are stale until the workers beat again.
+  async #watchConnection(): Promise<void> {
+    const statuses = this.#nc.status() as QueuedIterator<Status>;
+    this.#statuses = statuses;
+    for await (const status of statuses) {
+      if (status.type === "disconnect") {
+        this.#connected = false;
+        this.#outages++;
+      } else if (status.type === "reconnect") {
+        this.#connected = true;
+        this.#reconnectedAt = Date.now();
+      }
+    }
+  }
+
   async #checkWorkers(): Promise<void> {
+    const outages = this.#outages;
     let live: WorkerEntry[];
     try {
       live = await this.#options.workers();
     } catch {
       return; // the broker is away: the connection reconnects, the next check sees again
     }
+    // The workers write their entries again as they reconnect: a worker is judged a lease after that.
+    if (outages !== this.#outages || !this.#connected || Date.now() - this.#reconnectedAt < this.#options.host.leaseMs) return;
     const byName = new Map(live.map((w) => [w.name, w]));
     for (const host of this.#hosts.values()) {
       if (!host.live) continue;

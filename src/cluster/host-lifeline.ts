@@ -24,7 +24,11 @@ export function tieToWorker(end: () => Promise<void>, log: (line: string) => voi
   if (!stdinIsPipe()) return;
   process.stdin.on("data", () => undefined);
   process.stdin.on("error", () => undefined);
-  process.stdin.once("end", () => leave("the worker is gone (its pipe closed)", ORPHAN_GRACE_MS));
+  process.stdin.once("end", () => {
+    // Nobody reads this process's output any more: a write to it must not crash the teardown.
+    for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+    leave("the worker is gone (its pipe closed)", ORPHAN_GRACE_MS);
+  });
 }
 
 // Only a pipe from the worker says anything by closing (a terminal or /dev/null does not); Node's

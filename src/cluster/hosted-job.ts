@@ -201,6 +201,9 @@ export class HostedJob {
     this.#tasks.set(key, { spec, index: placement.index, instance, counters });
     void instance.run().then(
       () => {
+        // Aborted here (the host is leaving: its worker died or stops): it did not reach its end,
+        // and the driver, which places it elsewhere, must not count it finished.
+        if (this.#abort.signal.aborted) return;
         this.#publishMetrics();
         this.#report({ type: "task-ended", worker: this.#options.worker, task: spec.id, index: placement.index });
       },

@@ -27,6 +27,8 @@ export interface DriverRun {
   line(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Its stderr so far. */
   stderr(): string;
+  /** Resolves when it exited within `ms`; otherwise kills it and rejects with its output (a hang). */
+  exitedWithin(ms: number): Promise<DriverExit>;
 }
 
 /** Starts fixture `script` (a .ts file under test/cluster/fixtures) with `env` added. */
@@ -79,7 +81,17 @@ export function startDriver(script: string, env: NodeJS.ProcessEnv, timeoutMs = 
       waiters.add(check);
       check();
     });
-  return { child, exited, line, stderr: () => stderr };
+  const exitedWithin = async (ms: number): Promise<DriverExit> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ms)));
+    const first = await Promise.race([exited, late]);
+    clearTimeout(timer);
+    if (first !== "late") return first;
+    child.kill("SIGKILL");
+    const exit = await exited;
+    throw new Error(`the driver did not end within ${ms} ms (a hang):\n${exit.stdout.split("\n").filter((l) => !l.startsWith("PROGRESS")).join("\n")}\n${exit.stderr}`);
+  };
+  return { child, exited, line, stderr: () => stderr, exitedWithin };
 }
 
 /** The JSON after `tag ` on the last line of `stdout` that starts with it. */
@@ -95,6 +107,19 @@ export function parentOf(pid: number): number | undefined {
     return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Whether process `pid` runs: a zombie has ended (an orphan waits for the init process to reap
+ * it, which may take a while).
+ */
+export function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
   }
 }
 
