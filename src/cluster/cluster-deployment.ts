@@ -190,12 +190,14 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const timer of this.#timers) clearInterval(timer);
     this.#statuses?.stop();
     await Promise.allSettled(this.#endpoints.map((e) => e.stop()));
     const hosts = [...this.#hosts.values()];
     await Promise.allSettled(hosts.filter((h) => h.live).map((h) => this.#hostRequest(h.worker, { type: "end" }, 3000)));
     await Promise.allSettled(hosts.map((h) => this.#workerRequest(h.worker, { type: "stop-host", jobId: this.#jobId }, 3000)));
+    // Beats go on until here: a host whose teardown (a slow cleanup()) outlasts the lease must
+    // not be taken for one whose driver died.
+    for (const timer of this.#timers) clearInterval(timer);
     this.#reports.unsubscribe();
     this.services.close();
     await this.transport.close().catch(() => undefined);

@@ -3,7 +3,7 @@
  * its output lines watched as they come, so a test can strike at a chosen moment of the job.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const FIXTURES = fileURLToPath(new URL("../cluster/fixtures/", import.meta.url));
@@ -108,6 +108,14 @@ export function parentOf(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The running child processes of `pid` (from /proc). */
+export function childrenOf(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((child) => parentOf(child) === pid && running(child));
 }
 
 /**

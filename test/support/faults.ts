@@ -9,7 +9,7 @@ import { isApiError } from "../../src/cluster/job-stream.js";
 import { subjects } from "../../src/cluster/subjects.js";
 import type { JobStatus } from "../../src/index.js";
 import { hostProcessesOf, startTestCluster, type TestCluster } from "./cluster.js";
-import { startDriver, waitFor, type DriverRun } from "./driver.js";
+import { childrenOf, startDriver, waitFor, type DriverRun } from "./driver.js";
 import { discoverServices } from "./nats.js";
 
 /** The lease of the test clusters' workers and drivers. */
@@ -56,17 +56,19 @@ export function faultHarness() {
     cluster = undefined;
   });
 
+  /** Starts a fault-job driver with `env` (killed after the test if it still runs). */
+  function driver(env: NodeJS.ProcessEnv): DriverRun {
+    const run = startDriver("fault-job.ts", { LEASE_MS: String(LEASE_MS), ...env });
+    drivers.push(run);
+    return run;
+  }
+
   /** A cluster of `workers` workers (w1, w2, ...; each with `slots`) and a driver starter. */
   async function setUp(env: NodeJS.ProcessEnv, options: { workers?: number; slots?: number[] } = {}): Promise<FaultSetup> {
     const started = await startTestCluster({ workers: 0, leaseMs: LEASE_MS, env });
     cluster = started;
     for (let i = 0; i < (options.workers ?? 2); i++) await started.addWorker(`w${i + 1}`, { slots: options.slots?.[i] ?? 4 });
-    const start = (extra: NodeJS.ProcessEnv = {}): DriverRun => {
-      const run = startDriver("fault-job.ts", { SAGE_TEST_CLUSTER: started.url, LEASE_MS: String(LEASE_MS), ...env, ...extra });
-      drivers.push(run);
-      return run;
-    };
-    return { cluster: started, start };
+    return { cluster: started, start: (extra = {}) => driver({ SAGE_TEST_CLUSTER: started.url, ...env, ...extra }) };
   }
 
   /** The job's services that still answer $SRV.INFO. */
@@ -93,5 +95,18 @@ export function faultHarness() {
     expect(await streamExists(jobId)).toBe(false);
   }
 
-  return { setUp, servicesOf, streamExists, expectNothingLeft };
+  /**
+   * Nothing of any job is left on the cluster (within `waitMs`): no job host (a worker's child
+   * process), no job's service, no job stream.
+   */
+  async function expectNoJobLeft(waitMs = 0): Promise<void> {
+    const workers = cluster!.workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+    await waitFor(() => workers.every((w) => childrenOf(w.child.pid!).length === 0), waitMs, "every job host ends");
+    expect((await discoverServices(cluster!.nc)).filter((s) => s.metadata?.sage_job !== undefined)).toEqual([]);
+    const jsm = await jetstreamManager(cluster!.nc);
+    const streams = (await jsm.streams.names().next()).filter((name) => name.startsWith("SAGE_"));
+    expect(streams).toEqual([]);
+  }
+
+  return { setUp, driver, servicesOf, streamExists, expectNothingLeft, expectNoJobLeft };
 }
