@@ -55,6 +55,16 @@ async function workersOf(cluster: OpenCluster): Promise<ReturnType<typeof listWo
   }
 }
 
+// The variables a driver passes to its job's code on the workers (config.env), checked.
+function validJobEnv(value: unknown): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new PipelineDefinitionError("config.env must be an object of environment variables");
+  for (const [name, v] of Object.entries(value)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || typeof v !== "string") throw new PipelineDefinitionError(`config.env: '${name}' must be a variable name with a string value`);
+  }
+  return value as Record<string, string>;
+}
+
 /**
  * Distributed mode's driver: bundles the pipeline's entry file for the workers, places the
  * remote parts (ClusterDeployment) and runs the job's controller here, as local mode does.
@@ -65,6 +75,7 @@ export class DistributedExecutor implements JobExecutor {
     const entry = pipelineEntry();
     if (!entry) throw new PipelineDefinitionError("distributed mode needs the pipeline's entry file: run the pipeline as a script (node, tsx or sage run)");
     const leaseMs = typeof env.config.leaseMs === "number" && env.config.leaseMs > 0 ? env.config.leaseMs : DEFAULT_LEASE_MS;
+    const jobEnv = validJobEnv(env.config.env);
     const code = await bundleEntry(entry);
     const jobId = randomUUID();
     const logger = createLogger(`job ${env.name}`, env.config.logLevel ?? defaultLogLevel());
@@ -79,7 +90,16 @@ export class DistributedExecutor implements JobExecutor {
         jobId,
         env,
         graph,
-        host: { jobId, bundle, pipelineIndex: context.pipelineIndex, pipelineName: env.name, graphFingerprint: graphFingerprint(graph), leaseMs },
+        host: {
+          jobId,
+          bundle,
+          pipelineIndex: context.pipelineIndex,
+          pipelineName: env.name,
+          graphFingerprint: graphFingerprint(graph),
+          leaseMs,
+          argv: process.argv.slice(2),
+          ...(jobEnv && { env: jobEnv }),
+        },
         capacity,
         logger,
         workers: () => listWorkers(cluster.nc),

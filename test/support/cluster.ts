@@ -87,3 +87,22 @@ export function endProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTER
 export function hostProcessesOf(jobId: string): number[] {
   return jobProcesses(-1, jobId);
 }
+
+const FIXTURES = fileURLToPath(new URL("../cluster/fixtures/", import.meta.url));
+
+/** Runs a fixture script of test/cluster/fixtures as a driver process; resolves with its exit code and output. */
+export function runDriver(script: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, ["--import", "tsx", FIXTURES + script, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  return new Promise((resolve) =>
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    }),
+  );
+}
