@@ -33,9 +33,9 @@ setInterval(() => {
   setTimeout(() => { for (const pid of pids) { try { process.kill(-pid, "SIGKILL"); } catch {} try { process.kill(pid, "SIGKILL"); } catch {} } process.exit(0); }, 2000);
 }, 300);`;
 
-/** The `sage` CLI entry of this package, which runs the workers. */
+/** The `sage` CLI entry of this package, which runs the workers; SAGE_CLI_ENTRY where this code runs from a job's bundle (a JobManager job). */
 function cliEntry(): string {
-  return fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
+  return process.env.SAGE_CLI_ENTRY || fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
 }
 
 /** Starts nats-server with JetStream on a free loopback port and `workers` worker processes. */

@@ -4,9 +4,10 @@
  * job host, no broker, and no job's service visible through NATS service discovery.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { jobProcesses } from "../../src/cluster/process-tree.js";
+import { HOST_MARKER } from "../../src/cluster/process-tree.js";
 import { connectTo, discoverServices, processAlive, startTestBroker, stopTestBroker, type NatsServerProcess } from "./nats.js";
 
 const SAGE_BIN = fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
@@ -83,9 +84,24 @@ export function endProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTER
   });
 }
 
-/** Pids of processes whose environment carries SAGE_JOB_ID=<jobId> (job hosts and what they started). */
+/** Pids of the processes marked as a job host of `jobId` on any worker of this machine (hosts and what they started), from /proc. */
 export function hostProcessesOf(jobId: string): number[] {
-  return jobProcesses(-1, jobId);
+  const marker = `${HOST_MARKER}=${jobId}/`;
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let environ: string;
+    let stat: string;
+    try {
+      environ = readFileSync(`/proc/${entry}/environ`, "latin1");
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // gone, or another user's
+    }
+    const zombie = stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+    if (!zombie && environ.split("\0").some((v) => v.startsWith(marker))) pids.push(Number(entry));
+  }
+  return pids;
 }
 
 const FIXTURES = fileURLToPath(new URL("../cluster/fixtures/", import.meta.url));
