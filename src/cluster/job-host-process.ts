@@ -38,6 +38,15 @@ export function defaultHostEntry(): string {
 }
 
 /**
+ * The process marker of a job's host on one worker. It differs from the job id on purpose: the
+ * driver may itself be a JobManager job process carrying the job id as its marker, on this very
+ * machine, and ending a host must never end the driver.
+ */
+export function hostMarker(jobId: string, worker: string): string {
+  return `${jobId}@${worker}`;
+}
+
+/**
  * One job's host process on a worker: the leader of a session and process group of its own, with
  * the job's marker in its environment, so it and everything it starts can be ended together (see
  * process-tree.ts). Its output is forwarded line by line, prefixed with the job id. Its stdin is a
@@ -50,21 +59,21 @@ export class JobHostProcess {
   readonly exited: Promise<HostExit>;
   #ended = false;
 
-  private constructor(jobId: string, child: ChildProcess) {
+  private constructor(jobId: string, readonly marker: string, child: ChildProcess) {
     this.jobId = jobId;
     this.pid = child.pid!;
     this.exited = new Promise((resolve) =>
       child.once("exit", (code, signal) => {
         this.#ended = true;
         // Its children outlive it unless ended here: they are the job's too.
-        const leftovers = killJobTree(this.pid, jobId, false);
+        const leftovers = killJobTree(this.pid, marker, false);
         child.stdin?.destroy();
         const drained = setTimeout(() => {
           child.stdout?.destroy();
           child.stderr?.destroy();
         }, OUTPUT_DRAIN_MS);
         drained.unref();
-        void gone(this.pid, jobId).then(() => resolve({ code, signal, leftovers }));
+        void gone(this.pid, marker).then(() => resolve({ code, signal, leftovers }));
       }),
     );
   }
@@ -78,7 +87,7 @@ export class JobHostProcess {
       ...options.env,
       SAGE_JOB_HOST: JSON.stringify(options),
       SAGE_CLUSTER: cluster.url,
-      [JOB_MARKER]: options.jobId,
+      [JOB_MARKER]: hostMarker(options.jobId, options.worker),
     };
     if (cluster.creds) env.SAGE_CLUSTER_CREDS = cluster.creds;
     else delete env.SAGE_CLUSTER_CREDS;
@@ -90,7 +99,7 @@ export class JobHostProcess {
     // A host that dies while the worker writes nothing to it must not break the worker.
     child.stdin!.on("error", () => undefined);
     return new Promise((resolve, reject) => {
-      child.once("spawn", () => resolve(new JobHostProcess(options.jobId, child)));
+      child.once("spawn", () => resolve(new JobHostProcess(options.jobId, hostMarker(options.jobId, options.worker), child)));
       // Kept for good: an 'error' after the start (a failed signal) must not throw.
       child.on("error", (error) => {
         if (child.pid === undefined) reject(new Error(`cannot start the job host process (${entry}): ${error.message}`));
@@ -115,7 +124,7 @@ export class JobHostProcess {
         // exited meanwhile
       }
       const timer = setTimeout(() => {
-        if (!this.#ended) killJobTree(this.pid, this.jobId);
+        if (!this.#ended) killJobTree(this.pid, this.marker);
       }, graceMs);
       await this.exited;
       clearTimeout(timer);

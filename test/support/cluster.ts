@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { jobProcesses } from "../../src/cluster/process-tree.js";
+import { readdirSync, readFileSync } from "node:fs";
 import { connectTo, discoverServices, processAlive, startTestBroker, stopTestBroker, type NatsServerProcess } from "./nats.js";
 
 const SAGE_BIN = fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
@@ -83,9 +83,19 @@ export function endProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTER
   });
 }
 
-/** Pids of processes whose environment carries SAGE_JOB_ID=<jobId> (job hosts and what they started). */
+/** Pids of the job's host processes on any worker, and what they started (their SAGE_JOB_ID marker is `<job>@<worker>`). */
 export function hostProcessesOf(jobId: string): number[] {
-  return jobProcesses(-1, jobId);
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, "latin1").split("\0");
+      if (environ.some((v) => v.startsWith(`SAGE_JOB_ID=${jobId}@`))) found.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return found;
 }
 
 const FIXTURES = fileURLToPath(new URL("../cluster/fixtures/", import.meta.url));
