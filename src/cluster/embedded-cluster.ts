@@ -64,7 +64,8 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
     const slots = Math.max(4, Math.ceil(16 / options.workers));
     for (let i = 1; i <= options.workers; i++) {
       const child = spawn(process.execPath, [cliEntry(), "worker", "start", "--cluster", broker.url, "--name", `local-${i}`, "--slots", String(slots), "--lease-ms", String(options.leaseMs)], {
-        stdio: ["ignore", "ignore", "inherit"],
+        // The output of remote operators and services shows in the driver's terminal, as with Ray.
+        stdio: ["ignore", "inherit", "inherit"],
         env: { ...process.env, SAGE_EMBEDDED_WORKER: "1" },
       });
       children.push(child);
