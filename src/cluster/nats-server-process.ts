@@ -59,6 +59,11 @@ export function natsServerMissing(): Error {
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerProcess> {
   const bin = findNatsServer();
   if (!bin) throw natsServerMissing();
+  try {
+    accessSync(bin, constants.X_OK);
+  } catch {
+    throw new Error(`NATS_SERVER_BIN is ${bin}, which is not an executable nats-server; unset it to use the one on the PATH`);
+  }
   const temporaryStore = options.storeDir === undefined;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), "sage-nats-"));
   const portsDir = mkdtempSync(join(tmpdir(), "sage-nats-ports-"));
