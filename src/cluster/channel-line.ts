@@ -1,6 +1,6 @@
 /**
  * The receiving side of one channel: puts its batches back in sequence order, ends it once, and
- * drops what a re-placed sender repeats. At-least-once allows a batch twice; a channel never ends
+ * drops repeats (of a retried publish, or what a re-placed sender sends again after the end). At-least-once allows a batch twice; a channel never ends
  * twice and its end-of-stream never overtakes its batches.
  */
 import type { BatchMeta } from "./channel-wire.js";
@@ -15,6 +15,8 @@ export class ChannelLine<T extends Sequenced> {
   #ended = false;
   /** The sender incarnation whose batches are being delivered. */
   #gen: string | undefined;
+  /** The first sequence of the incarnation this inbox saw. */
+  #first = 0;
   #next = 0;
   #taken = 0;
   readonly #held = new Map<number, T>();
@@ -48,12 +50,15 @@ export class ChannelLine<T extends Sequenced> {
       this.#held.clear();
       this.#gen = gen;
       // Earlier batches of this incarnation were processed before this inbox existed (it was re-placed).
+      this.#first = seq;
       this.#next = seq;
       this.#taken = seq - 1;
     }
     if (seq < this.#next) {
-      // A batch whose first publish was lost and was retried after later ones: late beats lost.
-      (eos ? drop : deliver).push(item);
+      // From `first` on, every sequence below `next` was delivered: a repeat (a publish retried after
+      // a lost PubAck). Below `first` it is one this inbox never saw (its first publish was lost and
+      // retried after later ones, or a predecessor processed it): late beats lost.
+      (eos || seq >= this.#first ? drop : deliver).push(item);
       return;
     }
     if (seq > this.#next) {

@@ -9,7 +9,7 @@ import type { ChannelMessage, Inbox } from "../runtime/transport.js";
 import { AckLedger, type LedgerEntry } from "./ack-ledger.js";
 import { ChannelLine } from "./channel-line.js";
 import { decodeBatch, readBatchMeta, type BatchMeta } from "./channel-wire.js";
-import { decodeCredit, encodeCredit, type CreditMessage } from "./credit.js";
+import { encodeCredit, type CreditMessage } from "./credit.js";
 import { openInboxConsumer, purgeAcknowledged } from "./job-stream.js";
 import type { PublishTracker } from "./publish-tracker.js";
 import { subjects } from "./subjects.js";
@@ -71,7 +71,7 @@ export class NatsInbox implements Inbox {
   /** Acks wait while the connection is down: a message lost in transit must not be covered by a later ack. */
   #frozen = false;
   #messages: ConsumerMessages | undefined;
-  readonly #creditSub: Subscription;
+  readonly #askSub: Subscription;
   readonly #creditSubject: string;
   readonly #dirty = new Set<string>();
   #creditScheduled = false;
@@ -85,7 +85,7 @@ export class NatsInbox implements Inbox {
     this.#task = task;
     this.#index = index;
     this.#creditSubject = subjects.credit(host.jobId, task, index);
-    this.#creditSub = host.nc.subscribe(this.#creditSubject, { callback: (_error, msg) => this.#onCredit(decodeCredit(msg.data)) });
+    this.#askSub = host.nc.subscribe(subjects.creditAsk(host.jobId, task, index), { callback: () => this.#onAsk() });
     this.#opening = this.#open(undefined);
   }
 
@@ -134,7 +134,12 @@ export class NatsInbox implements Inbox {
     await this.#host.tracker.settled();
     if (this.#stopped) return;
     const entry = this.#ledger.advance(this.#host.tracker.persisted);
-    if (entry) await entry.msg.ackAck();
+    try {
+      if (entry) await entry.msg.ackAck();
+    } catch (error) {
+      // Not acknowledged: a re-placed instance would process the tail again (at-least-once).
+      if (!this.#stopped) this.#host.report(error, `acknowledging the last batches of ${this.#task}#${this.#index}`);
+    }
   }
 
   /** The connection dropped: hold acknowledgements until the consumer is made again. */
@@ -168,8 +173,8 @@ export class NatsInbox implements Inbox {
     const taker = this.#taker;
     this.#taker = undefined;
     taker?.(undefined);
-    this.#creditSub.unsubscribe();
-    await this.#opening;
+    this.#askSub.unsubscribe();
+    // A consumer still being set up is stopped by #open itself, which checks after every step.
     this.#messages?.stop();
     this.#messages = undefined;
   }
@@ -342,9 +347,8 @@ export class NatsInbox implements Inbox {
     if (taken.length > 0 || ended.length > 0) this.#publishCredit({ type: "progress", taken, ended });
   }
 
-  #onCredit(message: CreditMessage | undefined): void {
-    if (message?.type !== "ask" || this.#stopped) return;
-    this.#publishProgress(this.#lines.keys());
+  #onAsk(): void {
+    if (!this.#stopped) this.#publishProgress(this.#lines.keys());
   }
 
   #publishCredit(message: CreditMessage): void {
