@@ -19,6 +19,7 @@ export class ChannelLine<T extends Sequenced> {
   #first = 0;
   #next = 0;
   #taken = 0;
+  #reported = 0;
   readonly #held = new Map<number, T>();
   /** Incarnations superseded by a newer one (dead senders whose late batches are dropped). */
   readonly #retired = new Set<string>();
@@ -53,6 +54,7 @@ export class ChannelLine<T extends Sequenced> {
       this.#first = seq;
       this.#next = seq;
       this.#taken = seq - 1;
+      this.#reported = this.#taken;
     }
     if (seq < this.#next) {
       // From `first` on, every sequence below `next` was delivered: a repeat (a publish retried after
@@ -79,6 +81,16 @@ export class ChannelLine<T extends Sequenced> {
       current = this.#held.get(this.#next);
       if (current) this.#held.delete(this.#next);
     }
+  }
+
+  /** Batches taken since the progress was last reported. */
+  get unreported(): number {
+    return this.#taken - this.#reported;
+  }
+
+  /** The progress was reported to the senders. */
+  reported(): void {
+    this.#reported = this.#taken;
   }
 
   /** The task took `item` from the inbox. */

@@ -21,6 +21,8 @@ export interface InboxHost {
   readonly js: JetStreamClient;
   readonly jobId: string;
   readonly ackWaitMs: number;
+  /** Progress is reported at once after this many batches of a channel are taken (else once per turn of the event loop). */
+  readonly creditStep: number;
   /** The publishes of this process: an input is acknowledged only after its outputs are persisted. */
   readonly tracker: PublishTracker;
   /** A failure no call can return (consumer setup, a bad message). */
@@ -292,6 +294,9 @@ export class NatsInbox implements Inbox {
     this.#last = arrival;
     arrival.line.taken(arrival);
     this.#markDirty(meta.channel);
+    // Its sender may be waiting for these: waiting for the turn to end would hold it for as long as
+    // the messages already received take.
+    if (arrival.line.unreported >= this.#host.creditStep) this.#flushCredit();
     return message;
   }
 
@@ -329,10 +334,15 @@ export class NatsInbox implements Inbox {
     // Coalesces the progress of every message the task takes in one turn of the event loop.
     setImmediate(() => {
       this.#creditScheduled = false;
-      const channels = [...this.#dirty];
-      this.#dirty.clear();
-      if (!this.#stopped) this.#publishProgress(channels);
+      this.#flushCredit();
     });
+  }
+
+  #flushCredit(): void {
+    if (this.#dirty.size === 0 || this.#stopped) return;
+    const channels = [...this.#dirty];
+    this.#dirty.clear();
+    this.#publishProgress(channels);
   }
 
   #publishProgress(channels: Iterable<string>): void {
@@ -343,6 +353,7 @@ export class NatsInbox implements Inbox {
       if (!line) continue;
       if (line.ended) ended.push(channel);
       else if (line.progress) taken.push([channel, ...line.progress]);
+      line.reported();
     }
     if (taken.length > 0 || ended.length > 0) this.#publishCredit({ type: "progress", taken, ended });
   }

@@ -23,7 +23,11 @@ import { subjects } from "./subjects.js";
 /** Options of a NATS transport. */
 export interface NatsTransportOptions {
   jobId: string;
-  /** Batches of a channel not yet taken by the receiving task before its sender waits. */
+  /**
+   * Batches of a channel not yet taken by the receiving task before its sender waits. The window
+   * must cover a round trip through the broker: a small one costs throughput (see
+   * bench/distributed/exchange.ts).
+   */
   capacity: number;
   /**
    * Instances hosted in this same process whose senders here may skip NATS (the driver only:
@@ -40,7 +44,7 @@ export interface NatsTransportOptions {
   onError?: (error: Error) => void;
 }
 
-/** How long one publish waits for its PubAck before it is sent again (same message id: stored once). */
+/** How long one publish waits for its PubAck before it is sent again (a repeat is dropped by the receiver). */
 const PUBLISH_TIMEOUT_MS = 5000;
 /** Room for subject and headers within the server's max_payload. */
 const HEADER_ROOM = 2048;
@@ -97,6 +101,7 @@ export class NatsTransport implements Transport {
       js: this.#js,
       jobId: options.jobId,
       ackWaitMs: this.#options.ackWaitMs,
+      creditStep: Math.max(1, Math.floor(this.#options.capacity / 4)),
       tracker: this.#tracker,
       report: (error, what) => this.#report(error, what),
       released(task, index) {
