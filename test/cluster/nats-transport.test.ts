@@ -4,6 +4,9 @@
  * lost credit. Each transport has a connection of its own, as each process would.
  */
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -20,7 +23,7 @@ const B = "tB" as TaskId;
 
 let broker: NatsServerProcess | undefined;
 let admin: NatsConnection;
-let jobId: string;
+let jobId = "";
 const opened: Array<{ transport: NatsTransport; nc: NatsConnection }> = [];
 
 beforeAll(async () => {
@@ -38,7 +41,8 @@ afterEach(async () => {
     await transport.close();
     await nc.close();
   }
-  await deleteJobStream(admin, jobId);
+  if (jobId) await deleteJobStream(admin, jobId);
+  jobId = "";
 });
 
 async function newJob(): Promise<void> {
@@ -83,6 +87,47 @@ async function drain(inbox: Inbox, ms: number): Promise<ChannelMessage[]> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("NatsTransport across a broker restart", () => {
+  it("delivers every batch once, in order, when the broker restarts mid-channel with its store", async () => {
+    const own = await startTestBroker({ storeDir: mkdtempSync(join(tmpdir(), "sage-restart-")) });
+    const storeDir = own.storeDir;
+    let restarted: NatsServerProcess | undefined;
+    const connections: NatsConnection[] = [];
+    const transports: NatsTransport[] = [];
+    try {
+      const dial = async () => {
+        const nc = await connect({ servers: own.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+        connections.push(nc);
+        return nc;
+      };
+      const job = `r-${randomUUID().slice(0, 8)}`;
+      await ensureJobStream(await dial(), job);
+      const quiet = { onError: () => undefined };
+      const receiver = await NatsTransport.create(await dial(), { jobId: job, capacity: 8, ...quiet });
+      const sender = await NatsTransport.create(await dial(), { jobId: job, capacity: 8, ...quiet });
+      transports.push(receiver, sender);
+      const inbox = receiver.inbox(B, 0);
+      const out = sender.sender(edge(), 0, 0);
+      const got: number[] = [];
+      const receiving = (async () => {
+        for (let m = await next(inbox); m && !m.eos; m = await next(inbox)) got.push(...(m.records as number[]));
+      })();
+      for (let i = 0; i < 50; i++) await out.send([i], undefined);
+      await own.kill();
+      restarted = await startTestBroker({ port: own.port, storeDir });
+      for (let i = 50; i < 100; i++) await out.send([i], undefined);
+      await out.end();
+      await receiving;
+      expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    } finally {
+      for (const t of transports) await t.close();
+      for (const nc of connections) await nc.close();
+      await stopTestBroker(restarted);
+      rmSync(storeDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
 
 describe("NatsTransport", () => {
   it("delivers 200k records across 2 receiving instances once each, with one end per channel", async () => {
