@@ -16,7 +16,7 @@ import { NatsTransport, type NatsTransportOptions } from "../../src/cluster/nats
 import { subjects } from "../../src/cluster/subjects.js";
 import type { EdgeSpec, TaskId } from "../../src/graph/execution-graph.js";
 import type { ChannelMessage, Inbox } from "../../src/runtime/transport.js";
-import { startTestBroker, stopTestBroker, type NatsServerProcess } from "../support/nats.js";
+import { processAlive, startTestBroker, stopTestBroker, type NatsServerProcess } from "../support/nats.js";
 
 const A = "tA" as TaskId;
 const B = "tB" as TaskId;
@@ -115,6 +115,7 @@ describe("NatsTransport across a broker restart", () => {
       })();
       for (let i = 0; i < 50; i++) await out.send([i], undefined);
       await own.kill();
+      expect(processAlive(own.pid)).toBe(false);
       restarted = await startTestBroker({ port: own.port, storeDir });
       for (let i = 50; i < 100; i++) await out.send([i], undefined);
       await out.end();
