@@ -286,8 +286,6 @@ export class JobSupervisor {
         ...this.#options.jobEnv,
         SAGE_JOB_ID: id,
         SAGE_JOB_BUNDLE: bundle,
-        // A job's code runs from its bundle, far from this package: an embedded cluster finds the `sage` CLI (its workers) here.
-        SAGE_CLI_ENTRY: fileURLToPath(new URL("../../bin/sage.js", import.meta.url)),
         SAGE_JOB_OPTIONS: JSON.stringify({ keepServices: options.keepServices, graphFingerprint: options.graphFingerprint, pipelineIndex: options.pipelineIndex, pipelineName: options.pipelineName }),
       },
     });

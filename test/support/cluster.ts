@@ -4,10 +4,9 @@
  * job host, no broker, and no job's service visible through NATS service discovery.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { HOST_MARKER } from "../../src/cluster/process-tree.js";
+import { readdirSync, readFileSync } from "node:fs";
 import { connectTo, discoverServices, processAlive, startTestBroker, stopTestBroker, type NatsServerProcess } from "./nats.js";
 
 const SAGE_BIN = fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
@@ -84,24 +83,19 @@ export function endProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTER
   });
 }
 
-/** Pids of the processes marked as a job host of `jobId` on any worker of this machine (hosts and what they started), from /proc. */
+/** Pids of the job's host processes on any worker, and what they started (their SAGE_JOB_ID marker is `<job>@<worker>`). */
 export function hostProcessesOf(jobId: string): number[] {
-  const marker = `${HOST_MARKER}=${jobId}/`;
-  const pids: number[] = [];
+  const found: number[] = [];
   for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let environ: string;
-    let stat: string;
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      environ = readFileSync(`/proc/${entry}/environ`, "latin1");
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const environ = readFileSync(`/proc/${entry}/environ`, "latin1").split("\0");
+      if (environ.some((v) => v.startsWith(`SAGE_JOB_ID=${jobId}@`))) found.push(Number(entry));
     } catch {
-      continue; // gone, or another user's
+      // gone
     }
-    const zombie = stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-    if (!zombie && environ.split("\0").some((v) => v.startsWith(marker))) pids.push(Number(entry));
   }
-  return pids;
+  return found;
 }
 
 const FIXTURES = fileURLToPath(new URL("../cluster/fixtures/", import.meta.url));
