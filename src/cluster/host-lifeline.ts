@@ -1,5 +1,5 @@
 import { fstatSync } from "node:fs";
-import { HOST_MARKER, killJobProcesses } from "./process-tree.js";
+import { JOB_MARKER, killJobProcesses } from "./process-tree.js";
 
 /** How long a job host whose worker is gone may take to tear its job down before it exits anyway. */
 export const ORPHAN_GRACE_MS = 2000;
@@ -12,9 +12,10 @@ export const ORPHAN_GRACE_MS = 2000;
  * processes it started; the driver places its instances elsewhere meanwhile.
  */
 export function tieToWorker(end: () => Promise<void>, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): void {
-  const mark = process.env[HOST_MARKER];
-  // Whatever the job started goes with the host when no worker is left to end it.
-  if (mark) process.on("exit", () => killJobProcesses(process.pid, mark, HOST_MARKER));
+  // Whatever the job started goes with the host when no worker is left to end it (the host's
+  // marker is its own, see hostMarker()).
+  const marker = process.env[JOB_MARKER];
+  if (marker) process.on("exit", () => killJobProcesses(process.pid, marker));
   const leave = (why: string, graceMs: number | undefined) => {
     log(`sage job host: ${why}: ending the job here`);
     if (graceMs !== undefined) setTimeout(() => process.exit(1), graceMs).unref();

@@ -4,12 +4,13 @@
  * supervisor over its report channel. The process exits by itself once the job and the module are done.
  */
 import { Socket } from "node:net";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { installJobProcessHook, type JobProcessOptions } from "../api/executor.js";
 import { messageOf } from "../api/errors.js";
 import { CLIENT_ENV_NAMES, installEnvGuard } from "./env-guard.js";
 import { ModuleRun } from "./module-run.js";
+import { muteOutput } from "../cluster/mute-output.js";
 import { killJobProcesses } from "../cluster/process-tree.js";
 import type { JobProcessMessage, SupervisorMessage } from "./protocol.js";
 import { CONTROL_FD, DEFAULT_MAX_REPORT_BYTES, FrameWriter, readFrames, REPORTS_FD } from "./report-channel.js";
@@ -27,6 +28,9 @@ const writer = reports && new FrameWriter(reports);
 function send(message: JobProcessMessage): void {
   writer?.write(message);
 }
+
+// The job's bundled code cannot find this package's CLI by itself: an embedded cluster needs it.
+(globalThis as Record<symbol, unknown>)[Symbol.for("sage.cliEntry")] = fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
 
 // Bundles carry inline source maps: stacks point at the user's files, not at the bundle.
 process.setSourceMapsEnabled(true);
@@ -135,20 +139,3 @@ function openPipe(fd: number, direction: "read" | "write"): Socket | undefined {
   }
 }
 
-// Drops what the module writes to stdout and stderr; returns the function that lets it through again.
-function muteOutput(): () => void {
-  const writes = [process.stdout, process.stderr].map((stream) => [stream, stream.write] as const);
-  for (const [stream] of writes) {
-    stream.write = ((_chunk: unknown, encodingOrCallback?: unknown, callback?: unknown) => {
-      const done = typeof encodingOrCallback === "function" ? encodingOrCallback : callback;
-      if (typeof done === "function") queueMicrotask(() => (done as () => void)());
-      return true;
-    }) as typeof stream.write;
-  }
-  let restored = false;
-  return () => {
-    if (restored) return;
-    restored = true;
-    for (const [stream, write] of writes) stream.write = write;
-  };
-}

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { listWorkers } from "../../src/cluster/worker-registry.js";
 import { endProcess, hostProcessesOf } from "../support/cluster.js";
-import { parentOf, running, tagged, waitFor } from "../support/driver.js";
+import { parentOf, running, tagged } from "../support/driver.js";
 import { faultHarness, type FaultJobResult } from "../support/faults.js";
 
 const { setUp, expectNothingLeft } = faultHarness();
