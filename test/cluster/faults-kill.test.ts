@@ -13,9 +13,9 @@ import { faultHarness, LEASE_MS, type FaultJobFailure, type FaultJobResult } fro
 
 const { setUp, servicesOf, streamExists, expectNothingLeft } = faultHarness();
 
-// 20k records in batches of 100 through a keyed stage of 2 remote instances, 10 ms of work every
-// 100 records and a remote service call every 50: about 6 s undisturbed, so a fault lands mid-way.
-const JOB = { RECORDS: "20000", DELAY_EVERY: "100", DELAY_MS: "10" };
+// 20k records in batches of 100 through a keyed stage of 2 remote instances, 20 ms of work every
+// 100 records and a remote service call every 50: a few seconds undisturbed, so a fault lands mid-way.
+const JOB = { RECORDS: "20000", DELAY_EVERY: "100", DELAY_MS: "20" };
 
 describe("distributed faults: kills and restarts", () => {
   it("SIGKILL of a worker mid-job: its hosts end, its instances are re-placed and the job finishes with every record", async () => {

@@ -11,7 +11,8 @@ import { faultHarness, type FaultJobResult } from "../support/faults.js";
 
 const { setUp, expectNothingLeft } = faultHarness();
 
-const JOB = { RECORDS: "20000", DELAY_EVERY: "100", DELAY_MS: "10" };
+// As in faults-kill: a job of a few seconds, so a worker joins or leaves while it runs.
+const JOB = { RECORDS: "20000", DELAY_EVERY: "100", DELAY_MS: "20" };
 
 describe("distributed faults: workers joining and leaving", () => {
   it("a worker that joins mid-job takes a second job's parts when the others are full", async () => {
