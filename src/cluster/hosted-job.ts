@@ -190,6 +190,8 @@ export class HostedJob {
       batchSize: this.#config("batchSize"),
       counters,
       fail,
+      // Input is acknowledged only once the async calls made for it have sent their outputs on.
+      workOf: (task, index) => this.#transport.inbox(task.id, index).work,
     };
     let instance: TaskInstance;
     try {
