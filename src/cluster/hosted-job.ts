@@ -249,7 +249,9 @@ export class HostedJob {
       this.#report({ type: "service-ready", worker, service: name });
     } catch (error) {
       this.#hostedServices.delete(name);
-      this.#report({ type: "service-failed", worker, service: name, error: messageOf(error), ...(error instanceof Error && error.stack !== undefined && { stack: error.stack }) });
+      // The driver names the service and the worker itself: the report carries the cause alone.
+      const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+      this.#report({ type: "service-failed", worker, service: name, error: messageOf(cause), ...(cause instanceof Error && cause.stack !== undefined && { stack: cause.stack }) });
     }
   }
 
