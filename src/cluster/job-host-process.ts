@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { ClusterAddress } from "./connect.js";
+import { jobEnvProblems } from "./job-env.js";
 import { splitLines } from "./line-splitter.js";
 import { JOB_MARKER, jobProcesses, killJobTree } from "./process-tree.js";
 import type { JobHostOptions } from "./protocol.js";
@@ -82,6 +83,9 @@ export class JobHostProcess {
   static spawn(spec: JobHostSpawn): Promise<JobHostProcess> {
     const { entry, options, cluster } = spec;
     const loader = entry.endsWith(".ts") ? ["--import", "tsx"] : [];
+    // Checked where the request is read too: here whatever path it came by.
+    const refused = options.env === undefined ? undefined : jobEnvProblems(options.env);
+    if (refused) return Promise.reject(new Error(`the job's environment (host.env) is refused: ${refused}`));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...options.env,
