@@ -96,6 +96,11 @@ export class HostedJob {
     return job;
   }
 
+  /** Whether the job is being torn down here. */
+  get ending(): boolean {
+    return this.#ending !== undefined;
+  }
+
   /** Resolves once the job has been torn down here. */
   get ended(): Promise<void> {
     return this.#ended;
