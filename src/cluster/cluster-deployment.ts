@@ -13,7 +13,7 @@ import { NatsServiceTransport } from "./nats-service-transport.js";
 import { deleteJobStream, ensureJobStream } from "./job-stream.js";
 import { NatsTransport } from "./nats-transport.js";
 import { describePlacement, placeInstances } from "./placement.js";
-import type { DriverReport, HostReply, HostRequest, JobHostOptions, Placement, WorkerEntry, WorkerReply, WorkerRequest } from "./protocol.js";
+import { outageLimitMs, type DriverReport, type HostReply, type HostRequest, type JobHostOptions, type Placement, type WorkerEntry, type WorkerReply, type WorkerRequest } from "./protocol.js";
 import { remoteError, RemoteService, RemoteTask, type RemotePartHost } from "./remote-parts.js";
 import { ServiceEndpoint } from "./service-endpoint.js";
 import { subjects } from "./subjects.js";
@@ -80,6 +80,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
   #connected = true;
   #outages = 0;
   #reconnectedAt = 0;
+  #disconnectedAt = 0;
   #statuses: { stop(): void } | undefined;
 
   private constructor(options: ClusterDeploymentOptions, transport: NatsTransport, services: NatsServiceTransport, local: LocalServiceTransport, reports: Subscription, tasks: RemoteTask[]) {
@@ -183,6 +184,8 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
   }
 
   async cleanupService(part: RemoteService, timeoutMs: number): Promise<void> {
+    // Without the broker no worker hears the request: the host cleans up as it leaves (its lease).
+    if (!this.#connected) throw new Error("the cluster's broker is unreachable");
     await this.#hostRequest(part.worker, { type: "cleanup-service", service: part.name, timeoutMs }, timeoutMs + 1000);
   }
 
@@ -192,7 +195,9 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     this.#closed = true;
     this.#statuses?.stop();
     await Promise.allSettled(this.#endpoints.map((e) => e.stop()));
-    const hosts = [...this.#hosts.values()];
+    // Without the broker nobody would answer: the hosts and workers end the job by its lease, and
+    // the workers remove its stream.
+    const hosts = this.#connected ? [...this.#hosts.values()] : [];
     await Promise.allSettled(hosts.filter((h) => h.live).map((h) => this.#hostRequest(h.worker, { type: "end" }, 3000)));
     await Promise.allSettled(hosts.map((h) => this.#workerRequest(h.worker, { type: "stop-host", jobId: this.#jobId }, 3000)));
     // Beats go on until here: a host whose teardown (a slow cleanup()) outlasts the lease must
@@ -201,7 +206,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     this.#reports.unsubscribe();
     this.services.close();
     await this.transport.close().catch(() => undefined);
-    await deleteJobStream(this.#nc, this.#jobId).catch((error) => this.#options.logger.debug("removing the job's stream failed: %s", messageOf(error)));
+    if (this.#connected) await deleteJobStream(this.#nc, this.#jobId).catch((error) => this.#options.logger.debug("removing the job's stream failed: %s", messageOf(error)));
     await this.#options.release?.();
   }
 
@@ -302,11 +307,13 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
         for (const c of report.counters) {
           const task = this.#tasks.find((t) => t.index === c.index && t.worker === report.worker && t.counters.has(c.operator));
           const counters = task?.counters.get(c.operator);
-          // Counters only grow: a report that arrives late cannot take them back.
+          // Counters only grow: a report that arrives late cannot take them back. A re-placed
+          // instance counts from 0 again, on top of what its predecessors counted.
           if (counters) {
-            counters.recordsIn = Math.max(counters.recordsIn, c.recordsIn);
-            counters.recordsOut = Math.max(counters.recordsOut, c.recordsOut);
-            counters.errors = Math.max(counters.errors, c.errors);
+            const base = task!.bases.get(c.operator);
+            counters.recordsIn = Math.max(counters.recordsIn, (base?.recordsIn ?? 0) + c.recordsIn);
+            counters.recordsOut = Math.max(counters.recordsOut, (base?.recordsOut ?? 0) + c.recordsOut);
+            counters.errors = Math.max(counters.errors, (base?.errors ?? 0) + c.errors);
           }
         }
         for (const [name, calls] of Object.entries(report.serviceCalls)) {
@@ -356,6 +363,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     for await (const status of statuses) {
       if (status.type === "disconnect") {
         this.#connected = false;
+        this.#disconnectedAt = Date.now();
         this.#outages++;
       } else if (status.type === "reconnect") {
         this.#connected = true;
@@ -365,6 +373,14 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
   }
 
   async #checkWorkers(): Promise<void> {
+    if (!this.#connected) {
+      const away = Date.now() - this.#disconnectedAt;
+      if (away > outageLimitMs(this.#options.host.leaseMs)) {
+        this.#failJob(new Error(`lost the connection to the cluster's broker for ${Math.round(away / 1000)} s: the job's remote parts cannot go on`));
+      }
+      return;
+    }
+    await this.#reconcile();
     const outages = this.#outages;
     let live: WorkerEntry[];
     try {
@@ -384,6 +400,22 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     }
   }
 
+  // Reports travel on core NATS and a broker outage can lose one: ask the hosts what ended.
+  async #reconcile(): Promise<void> {
+    const waiting = new Set(this.#tasks.filter((t) => !t.ended).map((t) => t.worker));
+    await Promise.all(
+      [...waiting].map(async (worker) => {
+        if (!this.#hosts.get(worker)?.live) return;
+        try {
+          const reply = (await this.#nc.request(subjects.host(this.#jobId, worker), JSON.stringify({ type: "state" } satisfies HostRequest), { timeout: 2000 })).json<HostReply>();
+          if (reply.ok) for (const report of reply.ended ?? []) this.#onReport(report);
+        } catch {
+          // a busy or gone host: the registry decides whether it lives
+        }
+      }),
+    );
+  }
+
   // A worker went silent: its unfinished task instances and its services start again elsewhere.
   async #replaceWorker(dead: string, live: WorkerEntry[]): Promise<void> {
     const tasks = this.#tasks.filter((t) => t.worker === dead && !t.ended);
@@ -394,7 +426,9 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
       ...tasks.map((t): Placement => ({ kind: "task", task: t.task, index: t.index })),
     ];
     const leaseMs = this.#options.host.leaseMs;
-    this.#options.logger.warn("worker '%s' stopped answering (no heartbeat for %d ms): placing its %d instance(s) elsewhere", dead, leaseMs, parts.length);
+    this.#options.logger.warn("worker '%s' left or stopped answering (no heartbeat within its %d ms lease): placing its %d instance(s) elsewhere", dead, leaseMs, parts.length);
+    // Fencing: should its host still live (a frozen or cut-off machine), it ends once it hears this.
+    this.#nc.publish(subjects.host(this.#jobId, dead), JSON.stringify({ type: "end" } satisfies HostRequest));
     try {
       const avoid = new Set([...this.#hosts.values()].filter((h) => !h.live).map((h) => h.worker));
       const plan = placeInstances(parts, live, avoid);
@@ -403,6 +437,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
         for (const p of list) {
           const part = p.kind === "task" ? tasks.find((t) => t.task === p.task && t.index === p.index)! : this.#remoteServices.get(p.service)!;
           part.worker = worker;
+          if (part instanceof RemoteTask) part.moved();
           if (part instanceof RemoteService) {
             this.#serviceCallBase.set(part.name, part.calls);
             part.state = "starting";
