@@ -41,6 +41,8 @@ interface HostState {
   worker: string;
   /** The registry id of the worker process when the host was started: another id is a restarted worker. */
   workerId: string;
+  /** The worker's lease, as its registry entry said. */
+  leaseMs: number;
   ready: Promise<void>;
   settleReady: { resolve(): void; reject(error: Error): void };
   live: boolean;
@@ -209,7 +211,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     let settleReady!: HostState["settleReady"];
     const ready = new Promise<void>((resolve, reject) => (settleReady = { resolve, reject }));
     ready.catch(() => undefined);
-    const state: HostState = { worker: worker.name, workerId: worker.id, ready, settleReady, live: true };
+    const state: HostState = { worker: worker.name, workerId: worker.id, leaseMs: worker.leaseMs, ready, settleReady, live: true };
     this.#hosts.set(worker.name, state);
     const reply = await this.#workerRequest(worker.name, { type: "start-host", jobId: this.#jobId, slots, host: { ...this.#options.host, worker: worker.name } });
     if (!reply.ok) throw new Error(`worker '${worker.name}' refused the job: ${reply.error}`);
@@ -366,8 +368,9 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
       ...services.map((s): Placement => ({ kind: "service", service: s.name })),
       ...tasks.map((t): Placement => ({ kind: "task", task: t.task, index: t.index })),
     ];
-    const leaseMs = this.#options.host.leaseMs;
-    this.#options.logger.warn("worker '%s' stopped answering (no heartbeat for %d ms): placing its %d instance(s) elsewhere", dead, leaseMs, parts.length);
+    // The worker's own lease decided it is gone (the driver's lease is for the job hosts to watch).
+    const leaseMs = this.#hosts.get(dead)?.leaseMs;
+    this.#options.logger.warn("worker '%s' stopped answering (no heartbeat within its lease of %d ms): placing its %d instance(s) elsewhere", dead, leaseMs, parts.length);
     try {
       const avoid = new Set([...this.#hosts.values()].filter((h) => !h.live).map((h) => h.worker));
       const plan = placeInstances(parts, live, avoid);

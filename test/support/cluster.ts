@@ -24,19 +24,20 @@ export interface TestCluster {
   url: string;
   nc: NatsConnection;
   workers: TestWorker[];
-  /** Starts one more worker and waits until it joined. */
-  addWorker(name: string, options?: { slots?: number; leaseMs?: number; env?: NodeJS.ProcessEnv }): Promise<TestWorker>;
+  /** Starts one more worker and waits until it joined; `exec` is put before the command (e.g. `ip netns exec <ns>`). */
+  addWorker(name: string, options?: { slots?: number; leaseMs?: number; env?: NodeJS.ProcessEnv; exec?: readonly string[] }): Promise<TestWorker>;
   stop(): Promise<void>;
 }
 
-/** Starts a broker and `workers` workers (named w1, w2, ...). */
-export async function startTestCluster(options: { workers?: number; slots?: number; leaseMs?: number } = {}): Promise<TestCluster> {
-  const broker = await startTestBroker();
+/** Starts a broker (on `host`, default 127.0.0.1) and `workers` workers (named w1, w2, ...). */
+export async function startTestCluster(options: { workers?: number; slots?: number; leaseMs?: number; host?: string } = {}): Promise<TestCluster> {
+  const broker = await startTestBroker({ host: options.host });
   const nc = await connectTo(broker);
   const workers: TestWorker[] = [];
   const addWorker: TestCluster["addWorker"] = async (name, worker = {}) => {
     const args = [SAGE_BIN, "worker", "start", "--cluster", broker.url, "--name", name, "--slots", String(worker.slots ?? options.slots ?? 4), "--lease-ms", String(worker.leaseMs ?? options.leaseMs ?? 2000)];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...worker.env } });
+    const [command, ...prefix] = [...(worker.exec ?? []), process.execPath];
+    const child = spawn(command!, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...worker.env } });
     const started: TestWorker = { name, child, output: [] };
     workers.push(started);
     await new Promise<void>((resolve, reject) => {
