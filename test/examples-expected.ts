@@ -101,4 +101,9 @@ export const expected: Record<string, string> = {
     "sage: 4 records, seen by 1 instance",
     "Parallelism example finished",
   ),
+  "distributed.ts": lines(
+    "runs: 2", "workers: 2", "batches: 1", "between: 1", "cluster: 1", "driver: 1", "in: 1", "job: 1", "move: 1",
+    "parts: 1", "records: 1", "remote: 1", "set: 1", "sinks: 1", "sources: 1", "worker: 1",
+    "Distributed word count finished",
+  ),
 };

@@ -131,6 +131,8 @@ export interface EnvironmentConfig {
   cluster?: string;
   /** A NATS credentials file for `cluster` (or SAGE_CLUSTER_CREDS). */
   clusterCreds?: string;
+  /** Distributed mode: environment variables for the job's code on the workers (the driver's own are not sent). */
+  env?: Record<string, string>;
   /** Workers of the embedded local cluster (default 2). */
   workers?: number;
   /** How long a silent worker or driver counts as alive (default 5000 ms). */

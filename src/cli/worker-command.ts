@@ -27,12 +27,16 @@ export function registerWorkerCommand(program: Command, exit: (code: number) => 
     exit(
       await keepingAlive(() =>
         joining(() =>
-          runWorkerUntilSignal({
-            cluster: clusterAddress(raw),
-            name: raw.name as string | undefined,
-            slots: raw.slots as number | undefined,
-            leaseMs: raw.leaseMs as number | undefined,
-          }),
+          runWorkerUntilSignal(
+            {
+              cluster: clusterAddress(raw),
+              name: raw.name as string | undefined,
+              slots: raw.slots as number | undefined,
+              leaseMs: raw.leaseMs as number | undefined,
+            },
+            // A worker of an embedded cluster shares its driver's terminal: only its jobs' output goes there.
+            process.env.SAGE_EMBEDDED_WORKER === "1" ? () => {} : undefined,
+          ),
         ),
       ),
     );

@@ -1,6 +1,6 @@
 /**
  * The receiving side of one channel: puts its batches back in sequence order, ends it once, and
- * drops what a re-placed sender repeats. At-least-once allows a batch twice; a channel never ends
+ * drops repeats (of a retried publish, or what a re-placed sender sends again after the end). At-least-once allows a batch twice; a channel never ends
  * twice and its end-of-stream never overtakes its batches.
  */
 import type { BatchMeta } from "./channel-wire.js";
@@ -15,8 +15,11 @@ export class ChannelLine<T extends Sequenced> {
   #ended = false;
   /** The sender incarnation whose batches are being delivered. */
   #gen: string | undefined;
+  /** The first sequence of the incarnation this inbox saw. */
+  #first = 0;
   #next = 0;
   #taken = 0;
+  #reported = 0;
   readonly #held = new Map<number, T>();
   /** Incarnations superseded by a newer one (dead senders whose late batches are dropped). */
   readonly #retired = new Set<string>();
@@ -48,12 +51,16 @@ export class ChannelLine<T extends Sequenced> {
       this.#held.clear();
       this.#gen = gen;
       // Earlier batches of this incarnation were processed before this inbox existed (it was re-placed).
+      this.#first = seq;
       this.#next = seq;
       this.#taken = seq - 1;
+      this.#reported = this.#taken;
     }
     if (seq < this.#next) {
-      // A batch whose first publish was lost and was retried after later ones: late beats lost.
-      (eos ? drop : deliver).push(item);
+      // From `first` on, every sequence below `next` was delivered: a repeat (a publish retried after
+      // a lost PubAck). Below `first` it is one this inbox never saw (its first publish was lost and
+      // retried after later ones, or a predecessor processed it): late beats lost.
+      (eos || seq >= this.#first ? drop : deliver).push(item);
       return;
     }
     if (seq > this.#next) {
@@ -74,6 +81,16 @@ export class ChannelLine<T extends Sequenced> {
       current = this.#held.get(this.#next);
       if (current) this.#held.delete(this.#next);
     }
+  }
+
+  /** Batches taken since the progress was last reported. */
+  get unreported(): number {
+    return this.#taken - this.#reported;
+  }
+
+  /** The progress was reported to the senders. */
+  reported(): void {
+    this.#reported = this.#taken;
   }
 
   /** The task took `item` from the inbox. */

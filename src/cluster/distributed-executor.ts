@@ -6,6 +6,7 @@ import { pipelineEntry, type JobExecutor, type RunningJob, type StartContext } f
 import { createLogger, defaultLogLevel } from "../api/logger.js";
 import type { SubmitOptions } from "../api/types.js";
 import { compile } from "../graph/compile.js";
+import type { ExecutionGraph } from "../graph/execution-graph.js";
 import { graphFingerprint } from "../graph/fingerprint.js";
 import { JOB_DEFAULTS, JobController } from "../runtime/job-controller.js";
 import { bundleEntry } from "./bundle.js";
@@ -55,6 +56,69 @@ async function workersOf(cluster: OpenCluster): Promise<ReturnType<typeof listWo
   }
 }
 
+// The variables a driver passes to its job's code on the workers (config.env), checked.
+function validJobEnv(value: unknown): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new PipelineDefinitionError("config.env must be an object of environment variables");
+  for (const [name, v] of Object.entries(value)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || typeof v !== "string") throw new PipelineDefinitionError(`config.env: '${name}' must be a variable name with a string value`);
+  }
+  return value as Record<string, string>;
+}
+
+/** What a distributed job's deployment needs besides its environment. */
+export interface DistributedJobSpec {
+  jobId: string;
+  /** The job module's code (a bundle), as its job hosts load it. */
+  code: string;
+  /** The module's submit() number of this pipeline. */
+  pipelineIndex: number;
+}
+
+/**
+ * Opens the environment's cluster (configured, SAGE_CLUSTER, or an embedded one), publishes the
+ * job's code there and places its remote parts; the deployment releases the cluster when it closes.
+ */
+export async function deployOnCluster(env: BaseEnvironment, graph: ExecutionGraph, spec: DistributedJobSpec): Promise<ClusterDeployment> {
+  const leaseMs = typeof env.config.leaseMs === "number" && env.config.leaseMs > 0 ? env.config.leaseMs : DEFAULT_LEASE_MS;
+  const jobEnv = validJobEnv(env.config.env);
+  const logger = createLogger(`job ${env.name}`, env.config.logLevel ?? defaultLogLevel());
+  const cluster = await openCluster(env, leaseMs);
+  try {
+    await workersOf(cluster);
+    const bundle = await publishBundle(cluster.nc, spec.code);
+    const capacity = typeof env.config.channelCapacity === "number" && env.config.channelCapacity > 0 ? env.config.channelCapacity : JOB_DEFAULTS.channelCapacity;
+    return await ClusterDeployment.create({
+      nc: cluster.nc,
+      jobId: spec.jobId,
+      env,
+      graph,
+      host: {
+        jobId: spec.jobId,
+        bundle,
+        pipelineIndex: spec.pipelineIndex,
+        pipelineName: env.name,
+        graphFingerprint: graphFingerprint(graph),
+        leaseMs,
+        argv: process.argv.slice(2),
+        ...(jobEnv && { env: jobEnv }),
+      },
+      capacity,
+      logger,
+      workers: () => listWorkers(cluster.nc),
+      release: () => cluster.release(),
+    });
+  } catch (error) {
+    await cluster.release();
+    throw error;
+  }
+}
+
+/** Whether a compiled job has anything to place on a cluster. */
+export function hasRemoteParts(env: BaseEnvironment, graph: ExecutionGraph): boolean {
+  return graph.tasks.some((t) => t.remote) || [...env.serviceFactories.values()].some((f) => f.remote);
+}
+
 /**
  * Distributed mode's driver: bundles the pipeline's entry file for the workers, places the
  * remote parts (ClusterDeployment) and runs the job's controller here, as local mode does.
@@ -64,31 +128,9 @@ export class DistributedExecutor implements JobExecutor {
     const graph = compile(env);
     const entry = pipelineEntry();
     if (!entry) throw new PipelineDefinitionError("distributed mode needs the pipeline's entry file: run the pipeline as a script (node, tsx or sage run)");
-    const leaseMs = typeof env.config.leaseMs === "number" && env.config.leaseMs > 0 ? env.config.leaseMs : DEFAULT_LEASE_MS;
     const code = await bundleEntry(entry);
     const jobId = randomUUID();
-    const logger = createLogger(`job ${env.name}`, env.config.logLevel ?? defaultLogLevel());
-    const cluster = await openCluster(env, leaseMs);
-    let deployment: ClusterDeployment;
-    try {
-      await workersOf(cluster);
-      const bundle = await publishBundle(cluster.nc, code);
-      const capacity = typeof env.config.channelCapacity === "number" && env.config.channelCapacity > 0 ? env.config.channelCapacity : JOB_DEFAULTS.channelCapacity;
-      deployment = await ClusterDeployment.create({
-        nc: cluster.nc,
-        jobId,
-        env,
-        graph,
-        host: { jobId, bundle, pipelineIndex: context.pipelineIndex, pipelineName: env.name, graphFingerprint: graphFingerprint(graph), leaseMs },
-        capacity,
-        logger,
-        workers: () => listWorkers(cluster.nc),
-        release: () => cluster.release(),
-      });
-    } catch (error) {
-      await cluster.release();
-      throw error;
-    }
+    const deployment = await deployOnCluster(env, graph, { jobId, code, pipelineIndex: context.pipelineIndex });
     const job = new JobController(env, graph, { ...options, platform: "distributed", jobId, deployment });
     context.created?.(job);
     await job.start();

@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connectCluster } from "./connect.js";
 import { startNatsServer, type NatsServerProcess } from "./nats-server-process.js";
 import type { WorkerEntry } from "./protocol.js";
+import { reapWithThisProcess } from "./reaper.js";
 import { listWorkers } from "./worker-registry.js";
 
 /** A cluster of this process's own: a nats-server and worker processes on loopback. */
@@ -22,27 +24,21 @@ export interface EmbeddedClusterOptions {
   startTimeoutMs?: number;
 }
 
-// Ends the cluster's processes when the process that started it dies without stopping it
-// (SIGKILL included): nothing of an embedded cluster may outlive its driver.
-const WATCHDOG = `
-const [parent, ...pids] = process.argv.slice(1).map(Number);
-const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-setInterval(() => {
-  if (alive(parent)) return;
-  for (const pid of pids) { try { process.kill(-pid, "SIGTERM"); } catch { try { process.kill(pid, "SIGTERM"); } catch {} } }
-  setTimeout(() => { for (const pid of pids) { try { process.kill(-pid, "SIGKILL"); } catch {} try { process.kill(pid, "SIGKILL"); } catch {} } process.exit(0); }, 2000);
-}, 300);`;
+// Set by a JobManager job process, whose bundled job code cannot find this package's CLI itself.
+const CLI_ENTRY_KEY = Symbol.for("sage.cliEntry");
 
 /** The `sage` CLI entry of this package, which runs the workers. */
 function cliEntry(): string {
-  return fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
+  const entry = ((globalThis as Record<symbol, unknown>)[CLI_ENTRY_KEY] as string | undefined) ?? fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
+  if (!existsSync(entry)) throw new Error(`cannot start the embedded cluster's workers: the sage CLI is not at ${entry}`);
+  return entry;
 }
 
 /** Starts nats-server with JetStream on a free loopback port and `workers` worker processes. */
 export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
   const broker: NatsServerProcess = await startNatsServer();
   const children: ChildProcess[] = [];
-  let watchdog: ChildProcess | undefined;
+  let cancelReaper: (() => void) | undefined;
   let nc: NatsConnection | undefined;
   const stop = async () => {
     await Promise.all(
@@ -61,20 +57,21 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
     );
     await nc?.close().catch(() => undefined);
     await broker.stop();
-    watchdog?.kill("SIGKILL");
+    cancelReaper?.();
   };
   try {
     nc = await connectCluster({ url: broker.url }, { name: "sage-driver (embedded cluster)" });
     const slots = Math.max(4, Math.ceil(16 / options.workers));
     for (let i = 1; i <= options.workers; i++) {
       const child = spawn(process.execPath, [cliEntry(), "worker", "start", "--cluster", broker.url, "--name", `local-${i}`, "--slots", String(slots), "--lease-ms", String(options.leaseMs)], {
-        stdio: ["ignore", "ignore", "inherit"],
+        // The output of remote operators and services shows in the driver's terminal, as with Ray.
+        stdio: ["ignore", "inherit", "inherit"],
         env: { ...process.env, SAGE_EMBEDDED_WORKER: "1" },
       });
       children.push(child);
     }
-    watchdog = spawn(process.execPath, ["-e", WATCHDOG, String(process.pid), String(broker.pid), ...children.map((c) => String(c.pid))], { stdio: "ignore", detached: true });
-    watchdog.unref();
+    // Nothing of an embedded cluster may outlive its driver, even one killed with SIGKILL.
+    cancelReaper = reapWithThisProcess(children.map((c) => c.pid!));
     await waitForWorkers(nc, options.workers, options.startTimeoutMs ?? 20_000, children);
     return { url: broker.url, nc, stop };
   } catch (error) {

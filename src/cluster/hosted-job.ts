@@ -188,7 +188,9 @@ export class HostedJob {
     }
     this.#tasks.set(key, { spec, index: placement.index, instance, counters });
     void instance.run().then(
-      () => {
+      async () => {
+        // Its last batches are acknowledged first: a re-placement after this reads none of them again.
+        await this.#transport.taskEnded(spec.id, placement.index).catch((error) => this.#logger.warn("acknowledging the last input of %s failed: %s", instance.name, messageOf(error)));
         this.#publishMetrics();
         this.#report({ type: "task-ended", worker: this.#options.worker, task: spec.id, index: placement.index });
       },

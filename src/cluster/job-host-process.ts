@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { ClusterAddress } from "./connect.js";
 import { splitLines } from "./line-splitter.js";
-import { HOST_MARKER, JOB_MARKER, jobProcesses, killJobTree } from "./process-tree.js";
+import { JOB_MARKER, jobProcesses, killJobTree } from "./process-tree.js";
 import type { JobHostOptions } from "./protocol.js";
 
 /** Where a host's (or the worker's own) output lines go. */
@@ -39,9 +38,17 @@ export function defaultHostEntry(): string {
 }
 
 /**
+ * The process marker of a job's host on one worker. It differs from the job id on purpose: the
+ * driver may itself be a JobManager job process carrying the job id as its marker, on this very
+ * machine, and ending a host must never end the driver.
+ */
+export function hostMarker(jobId: string, worker: string): string {
+  return `${jobId}@${worker}`;
+}
+
+/**
  * One job's host process on a worker: the leader of a session and process group of its own, with
- * the job's marker and a host marker of its own in its environment, so it and everything it starts
- * can be ended together, and apart from the job's hosts of other workers on the same machine (see
+ * the job's marker in its environment, so it and everything it starts can be ended together (see
  * process-tree.ts). Its output is forwarded line by line, prefixed with the job id. Its stdin is a
  * pipe the worker never writes: end-of-file on it means the worker is gone.
  */
@@ -50,26 +57,23 @@ export class JobHostProcess {
   readonly pid: number;
   /** Resolves once the host exited and whatever it left running was killed. */
   readonly exited: Promise<HostExit>;
-  /** The value of HOST_MARKER in this host's environment, and so in what it starts. */
-  readonly #mark: string;
   #ended = false;
 
-  private constructor(jobId: string, mark: string, child: ChildProcess) {
+  private constructor(jobId: string, readonly marker: string, child: ChildProcess) {
     this.jobId = jobId;
-    this.#mark = mark;
     this.pid = child.pid!;
     this.exited = new Promise((resolve) =>
       child.once("exit", (code, signal) => {
         this.#ended = true;
         // Its children outlive it unless ended here: they are the job's too.
-        const leftovers = killJobTree(this.pid, mark, false, HOST_MARKER);
+        const leftovers = killJobTree(this.pid, marker, false);
         child.stdin?.destroy();
         const drained = setTimeout(() => {
           child.stdout?.destroy();
           child.stderr?.destroy();
         }, OUTPUT_DRAIN_MS);
         drained.unref();
-        void gone(this.pid, mark).then(() => resolve({ code, signal, leftovers }));
+        void gone(this.pid, marker).then(() => resolve({ code, signal, leftovers }));
       }),
     );
   }
@@ -83,8 +87,7 @@ export class JobHostProcess {
       ...options.env,
       SAGE_JOB_HOST: JSON.stringify(options),
       SAGE_CLUSTER: cluster.url,
-      [JOB_MARKER]: options.jobId,
-      [HOST_MARKER]: randomUUID(),
+      [JOB_MARKER]: hostMarker(options.jobId, options.worker),
     };
     if (cluster.creds) env.SAGE_CLUSTER_CREDS = cluster.creds;
     else delete env.SAGE_CLUSTER_CREDS;
@@ -96,7 +99,7 @@ export class JobHostProcess {
     // A host that dies while the worker writes nothing to it must not break the worker.
     child.stdin!.on("error", () => undefined);
     return new Promise((resolve, reject) => {
-      child.once("spawn", () => resolve(new JobHostProcess(options.jobId, env[HOST_MARKER]!, child)));
+      child.once("spawn", () => resolve(new JobHostProcess(options.jobId, hostMarker(options.jobId, options.worker), child)));
       // Kept for good: an 'error' after the start (a failed signal) must not throw.
       child.on("error", (error) => {
         if (child.pid === undefined) reject(new Error(`cannot start the job host process (${entry}): ${error.message}`));
@@ -121,7 +124,7 @@ export class JobHostProcess {
         // exited meanwhile
       }
       const timer = setTimeout(() => {
-        if (!this.#ended) killJobTree(this.pid, this.#mark, true, HOST_MARKER);
+        if (!this.#ended) killJobTree(this.pid, this.marker);
       }, graceMs);
       await this.exited;
       clearTimeout(timer);
@@ -130,8 +133,8 @@ export class JobHostProcess {
   }
 }
 
-// Resolves once no process of the host is left (killed ones take a moment to die), or after DEATH_WAIT_MS.
-async function gone(leader: number, mark: string): Promise<void> {
+// Resolves once no process of the job is left (killed ones take a moment to die), or after DEATH_WAIT_MS.
+async function gone(leader: number, jobId: string): Promise<void> {
   const deadline = Date.now() + DEATH_WAIT_MS;
-  while (jobProcesses(leader, mark, HOST_MARKER).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  while (jobProcesses(leader, jobId).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
 }

@@ -28,6 +28,8 @@ async function main(): Promise<void> {
     await nc.flush().catch(() => undefined);
     process.exit(1);
   };
+  // The module builds its pipeline from the same arguments as in the driver.
+  if (options.argv) process.argv = [process.argv[0]!, process.argv[1]!, ...options.argv];
   let submits = 0;
   installClusterHostHook({
     options,

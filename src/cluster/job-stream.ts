@@ -15,8 +15,6 @@ import {
 import { jetstreamManager } from "@nats-io/jetstream";
 import { subjects } from "./subjects.js";
 
-/** How long the stream remembers message ids, so a publish retried after a lost PubAck is stored once. */
-const DUPLICATE_WINDOW_MS = 60_000;
 /** "stream name already in use": JetStreamApiCodes lacks it. */
 const STREAM_NAME_EXIST = 10058;
 
@@ -30,7 +28,6 @@ export async function ensureJobStream(nc: NatsConnection, jobId: string): Promis
       subjects: [subjects.dataAll(jobId)],
       storage: StorageType.File,
       retention: RetentionPolicy.Limits,
-      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     });
   } catch (error) {
     // Created by an earlier call (a driver that restarted its setup): the stream is usable as it is.

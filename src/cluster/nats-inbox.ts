@@ -9,7 +9,7 @@ import type { ChannelMessage, Inbox } from "../runtime/transport.js";
 import { AckLedger, type LedgerEntry } from "./ack-ledger.js";
 import { ChannelLine } from "./channel-line.js";
 import { decodeBatch, readBatchMeta, type BatchMeta } from "./channel-wire.js";
-import { decodeCredit, encodeCredit, type CreditMessage } from "./credit.js";
+import { encodeCredit, type CreditMessage } from "./credit.js";
 import { openInboxConsumer, purgeAcknowledged } from "./job-stream.js";
 import type { PublishTracker } from "./publish-tracker.js";
 import { subjects } from "./subjects.js";
@@ -21,6 +21,8 @@ export interface InboxHost {
   readonly js: JetStreamClient;
   readonly jobId: string;
   readonly ackWaitMs: number;
+  /** Progress is reported at once after this many batches of a channel are taken (else once per turn of the event loop). */
+  readonly creditStep: number;
   /** The publishes of this process: an input is acknowledged only after its outputs are persisted. */
   readonly tracker: PublishTracker;
   /** A failure no call can return (consumer setup, a bad message). */
@@ -71,7 +73,7 @@ export class NatsInbox implements Inbox {
   /** Acks wait while the connection is down: a message lost in transit must not be covered by a later ack. */
   #frozen = false;
   #messages: ConsumerMessages | undefined;
-  readonly #creditSub: Subscription;
+  readonly #askSub: Subscription;
   readonly #creditSubject: string;
   readonly #dirty = new Set<string>();
   #creditScheduled = false;
@@ -85,7 +87,7 @@ export class NatsInbox implements Inbox {
     this.#task = task;
     this.#index = index;
     this.#creditSubject = subjects.credit(host.jobId, task, index);
-    this.#creditSub = host.nc.subscribe(this.#creditSubject, { callback: (_error, msg) => this.#onCredit(decodeCredit(msg.data)) });
+    this.#askSub = host.nc.subscribe(subjects.creditAsk(host.jobId, task, index), { callback: () => this.#onAsk() });
     this.#opening = this.#open(undefined);
   }
 
@@ -134,7 +136,12 @@ export class NatsInbox implements Inbox {
     await this.#host.tracker.settled();
     if (this.#stopped) return;
     const entry = this.#ledger.advance(this.#host.tracker.persisted);
-    if (entry) await entry.msg.ackAck();
+    try {
+      if (entry) await entry.msg.ackAck();
+    } catch (error) {
+      // Not acknowledged: a re-placed instance would process the tail again (at-least-once).
+      if (!this.#stopped) this.#host.report(error, `acknowledging the last batches of ${this.#task}#${this.#index}`);
+    }
   }
 
   /** The connection dropped: hold acknowledgements until the consumer is made again. */
@@ -168,8 +175,8 @@ export class NatsInbox implements Inbox {
     const taker = this.#taker;
     this.#taker = undefined;
     taker?.(undefined);
-    this.#creditSub.unsubscribe();
-    await this.#opening;
+    this.#askSub.unsubscribe();
+    // A consumer still being set up is stopped by #open itself, which checks after every step.
     this.#messages?.stop();
     this.#messages = undefined;
   }
@@ -287,6 +294,9 @@ export class NatsInbox implements Inbox {
     this.#last = arrival;
     arrival.line.taken(arrival);
     this.#markDirty(meta.channel);
+    // Its sender may be waiting for these: waiting for the turn to end would hold it for as long as
+    // the messages already received take.
+    if (arrival.line.unreported >= this.#host.creditStep) this.#flushCredit();
     return message;
   }
 
@@ -324,10 +334,15 @@ export class NatsInbox implements Inbox {
     // Coalesces the progress of every message the task takes in one turn of the event loop.
     setImmediate(() => {
       this.#creditScheduled = false;
-      const channels = [...this.#dirty];
-      this.#dirty.clear();
-      if (!this.#stopped) this.#publishProgress(channels);
+      this.#flushCredit();
     });
+  }
+
+  #flushCredit(): void {
+    if (this.#dirty.size === 0 || this.#stopped) return;
+    const channels = [...this.#dirty];
+    this.#dirty.clear();
+    this.#publishProgress(channels);
   }
 
   #publishProgress(channels: Iterable<string>): void {
@@ -338,13 +353,13 @@ export class NatsInbox implements Inbox {
       if (!line) continue;
       if (line.ended) ended.push(channel);
       else if (line.progress) taken.push([channel, ...line.progress]);
+      line.reported();
     }
     if (taken.length > 0 || ended.length > 0) this.#publishCredit({ type: "progress", taken, ended });
   }
 
-  #onCredit(message: CreditMessage | undefined): void {
-    if (message?.type !== "ask" || this.#stopped) return;
-    this.#publishProgress(this.#lines.keys());
+  #onAsk(): void {
+    if (!this.#stopped) this.#publishProgress(this.#lines.keys());
   }
 
   #publishCredit(message: CreditMessage): void {

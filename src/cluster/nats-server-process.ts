@@ -3,6 +3,7 @@ import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { reapWithThisProcess } from "./reaper.js";
 
 /** Options of a nats-server started by this process. */
 export interface NatsServerOptions {
@@ -60,6 +61,11 @@ export function natsServerMissing(): Error {
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerProcess> {
   const bin = findNatsServer();
   if (!bin) throw natsServerMissing();
+  try {
+    accessSync(bin, constants.X_OK);
+  } catch {
+    throw new Error(`NATS_SERVER_BIN is ${bin}, which is not an executable nats-server; unset it to use the one on the PATH`);
+  }
   const temporaryStore = options.storeDir === undefined;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), "sage-nats-"));
   const portsDir = mkdtempSync(join(tmpdir(), "sage-nats-ports-"));
@@ -78,6 +84,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   try {
     const port = await waitForPort(child, portsDir, options.startTimeoutMs ?? 10_000, () => stderr);
     rmSync(portsDir, { recursive: true, force: true });
+    // A broker this process started ends with it, even when this process is killed.
+    const cancelReaper = reapWithThisProcess([child.pid!]);
+    void exited.then(cancelReaper);
     const end = async (signal: NodeJS.Signals) => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill(signal);

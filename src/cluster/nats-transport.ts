@@ -13,16 +13,21 @@ import { jetstreamManager, type JetStreamClient, type JetStreamManager } from "@
 import type { EdgeSpec, TaskId } from "../graph/execution-graph.js";
 import type { ChannelSender, Transport } from "../runtime/transport.js";
 import { ChannelOut, type ChannelRoute } from "./channel-sender.js";
-import { batchHeaders, batchMsgId, channelKey, encodeBatch, type BatchMeta } from "./channel-wire.js";
-import { decodeCredit, encodeCredit, type CreditMessage } from "./credit.js";
+import { batchHeaders, channelKey, encodeBatch, type BatchMeta } from "./channel-wire.js";
+import { decodeCredit, type CreditMessage } from "./credit.js";
 import { NatsInbox, type InboxHost } from "./nats-inbox.js";
 import { PublishTracker } from "./publish-tracker.js";
+import { StreamPublisher } from "./stream-publisher.js";
 import { subjects } from "./subjects.js";
 
 /** Options of a NATS transport. */
 export interface NatsTransportOptions {
   jobId: string;
-  /** Batches of a channel not yet taken by the receiving task before its sender waits. */
+  /**
+   * Batches of a channel not yet taken by the receiving task before its sender waits. The window
+   * must cover a round trip through the broker: a small one costs throughput (see
+   * bench/distributed/exchange.ts).
+   */
   capacity: number;
   /**
    * Instances hosted in this same process whose senders here may skip NATS (the driver only:
@@ -39,7 +44,7 @@ export interface NatsTransportOptions {
   onError?: (error: Error) => void;
 }
 
-/** How long one publish waits for its PubAck before it is sent again (same message id: stored once). */
+/** How long one publish waits for its PubAck before it is sent again (a repeat is dropped by the receiver). */
 const PUBLISH_TIMEOUT_MS = 5000;
 /** Room for subject and headers within the server's max_payload. */
 const HEADER_ROOM = 2048;
@@ -61,6 +66,7 @@ export class NatsTransport implements Transport {
   readonly #inboxes = new Map<string, NatsInbox>();
   readonly #targets = new Map<string, Target>();
   readonly #tracker = new PublishTracker(() => this.#persistedAdvanced());
+  readonly #publisher: StreamPublisher;
   readonly #host: InboxHost;
   readonly #status: AsyncIterable<Status>;
   #closed = false;
@@ -82,6 +88,12 @@ export class NatsTransport implements Transport {
       ...options,
       capacity: Math.max(1, options.capacity),
     };
+    this.#publisher = new StreamPublisher(nc, {
+      timeoutMs: PUBLISH_TIMEOUT_MS,
+      onRetry: (error, subject, attempt) => {
+        if (attempt % 10 === 1) this.#report(error, `publishing to ${subject} (retrying)`);
+      },
+    });
     const transport = this;
     this.#host = {
       nc,
@@ -89,6 +101,7 @@ export class NatsTransport implements Transport {
       js: this.#js,
       jobId: options.jobId,
       ackWaitMs: this.#options.ackWaitMs,
+      creditStep: Math.max(1, Math.floor(this.#options.capacity / 4)),
       tracker: this.#tracker,
       report: (error, what) => this.#report(error, what),
       released(task, index) {
@@ -151,6 +164,7 @@ export class NatsTransport implements Transport {
       target.credit?.unsubscribe();
       for (const out of target.channels.values()) out.close();
     }
+    this.#publisher.close();
     this.#tracker.release();
     await Promise.all([...this.#inboxes.values()].map((inbox) => inbox.stop()));
   }
@@ -166,7 +180,7 @@ export class NatsTransport implements Transport {
 
   #remoteRoute(target: Target, meta: Omit<BatchMeta, "seq" | "eos">): ChannelRoute {
     const subject = subjects.data(this.#options.jobId, target.task, target.index);
-    const creditSubject = subjects.credit(this.#options.jobId, target.task, target.index);
+    const askSubject = subjects.creditAsk(this.#options.jobId, target.task, target.index);
     return {
       deliver: (records, keys, next) => {
         if (records === undefined) {
@@ -176,7 +190,7 @@ export class NatsTransport implements Transport {
         for (const body of this.#bodies(records, keys)) this.#publish(subject, { ...meta, seq: next(), eos: false }, body);
       },
       congested: () => this.#tracker.inFlight >= this.#options.maxInFlight,
-      ask: () => this.#publishCredit(creditSubject, { type: "ask" }),
+      ask: () => this.#ask(askSubject),
     };
   }
 
@@ -212,20 +226,7 @@ export class NatsTransport implements Transport {
 
   #publish(subject: string, meta: BatchMeta, body: Uint8Array): void {
     const id = this.#tracker.start();
-    const options = { headers: batchHeaders(meta), msgID: batchMsgId(subject, meta), timeout: PUBLISH_TIMEOUT_MS };
-    let failures = 0;
-    const attempt = (): void => {
-      this.#js.publish(subject, body, options).then(
-        () => this.#tracker.finish(id),
-        (error: unknown) => {
-          if (this.#closed || this.#nc.isClosed()) return;
-          // Not persisted: retried under the same message id, so a PubAck lost on the way is stored once.
-          if (failures++ % 10 === 0) this.#report(error, `publishing to ${subject} (retrying)`);
-          setTimeout(attempt, Math.min(100 * 2 ** Math.min(failures, 5), 2000)).unref();
-        },
-      );
-    };
-    attempt();
+    this.#publisher.publish(subject, body, batchHeaders(meta), () => this.#tracker.finish(id));
   }
 
   #subscribeCredit(target: Target): void {
@@ -235,7 +236,7 @@ export class NatsTransport implements Transport {
   }
 
   #onCredit(target: Target, message: CreditMessage | undefined): void {
-    if (!message || message.type === "ask") return;
+    if (!message) return;
     if (message.type === "released") {
       for (const out of target.channels.values()) out.release();
       return;
@@ -244,10 +245,10 @@ export class NatsTransport implements Transport {
     for (const channel of message.ended) target.channels.get(channel)?.release();
   }
 
-  #publishCredit(subject: string, message: CreditMessage): void {
+  #ask(subject: string): void {
     if (this.#closed) return;
     try {
-      this.#nc.publish(subject, encodeCredit(message));
+      this.#nc.publish(subject);
     } catch (error) {
       if (!this.#nc.isClosed()) this.#report(error, "asking for credit");
     }
@@ -269,7 +270,10 @@ export class NatsTransport implements Transport {
       for await (const status of this.#status) {
         if (this.#closed) return;
         if (status.type === "disconnect") for (const inbox of this.#inboxes.values()) inbox.freeze();
-        else if (status.type === "reconnect") for (const inbox of this.#inboxes.values()) inbox.reopen();
+        else if (status.type === "reconnect") {
+          this.#publisher.resend();
+          for (const inbox of this.#inboxes.values()) inbox.reopen();
+        }
       }
     } catch {
       // the connection closed

@@ -13,13 +13,6 @@ import { readdirSync, readFileSync } from "node:fs";
 /** The environment variable that marks a job's processes: `SAGE_JOB_ID=<id>`. */
 export const JOB_MARKER = "SAGE_JOB_ID";
 
-/**
- * The variable that marks the processes of one job host, with a value of its own: the hosts of
- * one job on workers that share a machine all carry the job's SAGE_JOB_ID, and ending one must
- * not end the others.
- */
-export const HOST_MARKER = "SAGE_HOST_MARK";
-
 interface ProcessInfo {
   pid: number;
   ppid: number;
@@ -27,13 +20,10 @@ interface ProcessInfo {
   session: number;
 }
 
-/**
- * The processes that belong to the job led by `leader` (not `leader` itself), found in /proc;
- * `variable=id` in the environment is the mark (JOB_MARKER and the job id by default).
- */
-export function jobProcesses(leader: number, id: string, variable = JOB_MARKER): number[] {
+/** The processes that belong to the job led by `leader` (not `leader` itself), found in /proc. */
+export function jobProcesses(leader: number, jobId: string): number[] {
   const table = processTable();
-  const marker = `${variable}=${id}`;
+  const marker = `${JOB_MARKER}=${jobId}`;
   const found = new Set<number>();
   for (const info of table.values()) {
     if (info.pid === leader || info.pid === process.pid) continue;
@@ -58,9 +48,9 @@ export function jobProcesses(leader: number, id: string, variable = JOB_MARKER):
  * is stopped first and the job's processes are listed before any is killed: once a parent dies,
  * its children are reparented and the links that find them are gone.
  */
-export function killJobTree(leader: number, id: string, leaderAlive = true, variable = JOB_MARKER): number {
+export function killJobTree(leader: number, jobId: string, leaderAlive = true): number {
   if (leaderAlive) signal(leader, "SIGSTOP");
-  const killed = killJobProcesses(leader, id, variable);
+  const killed = killJobProcesses(leader, jobId);
   signal(-leader, "SIGKILL"); // where there is no /proc to list them
   if (leaderAlive) signal(leader, "SIGKILL");
   return killed;
@@ -71,10 +61,10 @@ export function killJobTree(leader: number, id: string, leaderAlive = true, vari
  * it started as it exits); answers how many. Stops them all first so none forks meanwhile, and
  * looks again while new ones turn up, a few times at most.
  */
-export function killJobProcesses(leader: number, id: string, variable = JOB_MARKER): number {
+export function killJobProcesses(leader: number, jobId: string): number {
   let killed = 0;
   for (let round = 0; round < 5; round++) {
-    const pids = jobProcesses(leader, id, variable);
+    const pids = jobProcesses(leader, jobId);
     if (pids.length === 0) break;
     for (const pid of pids) signal(pid, "SIGSTOP");
     for (const pid of pids) signal(pid, "SIGKILL");

@@ -54,6 +54,8 @@ export interface JobHostOptions {
   leaseMs: number;
   /** Environment variables for the job's code. */
   env?: Record<string, string>;
+  /** The driver's script arguments (process.argv from index 2): the module sees the same ones. */
+  argv?: string[];
 }
 
 /** One instance placed on a worker: a task instance or a service. */

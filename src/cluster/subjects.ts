@@ -9,6 +9,7 @@
  * sage.job.<job>.svc.<service>                 calls of one service (request/reply)
  * sage.job.<job>.data.<task>.<index>           batches into one task instance (JetStream stream per job)
  * sage.job.<job>.credit.<task>.<index>         the receiver's progress, back to its senders (core NATS)
+ * sage.job.<job>.credit.<task>.<index>.ask     a waiting sender asks the receiver to report its progress again
  */
 
 /** A name made safe as one subject token (and a stream or consumer name): [A-Za-z0-9_-] only. */
@@ -31,6 +32,7 @@ export const subjects = {
   data: (jobId: string, task: string, index: number) => `sage.job.${jobId}.data.${token(task)}.${index}`,
   dataAll: (jobId: string) => `sage.job.${jobId}.data.>`,
   credit: (jobId: string, task: string, index: number) => `sage.job.${jobId}.credit.${token(task)}.${index}`,
+  creditAsk: (jobId: string, task: string, index: number) => `sage.job.${jobId}.credit.${token(task)}.${index}.ask`,
   /** The JetStream stream holding a job's data channels. */
   stream: (jobId: string) => `SAGE_${token(jobId)}`,
   /** The durable consumer of one task instance's inbox. */

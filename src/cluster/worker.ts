@@ -276,7 +276,9 @@ export class Worker {
     }
   }
 
+  // The worker's own lines; a worker of an embedded cluster keeps its driver's terminal for the jobs' output.
   #say(line: string, stream: "out" | "err"): void {
+    if (process.env.SAGE_EMBEDDED_WORKER === "1") return;
     this.#output(line, stream);
   }
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { BaseEnvironment } from "../api/environment.js";
 import { PipelineDefinitionError } from "../api/errors.js";
 import { jobProcessHook, type JobExecutor, type JobProcessHook, type RunningJob, type StartContext } from "../api/executor.js";
@@ -30,7 +31,11 @@ export class InJobExecutor implements JobExecutor {
         `${mismatch}. Which pipelines a script submits, and how they are built, must not depend on the client's environment variables, arguments or files: pass values with RemoteEnvironment({ env })`,
       ));
     }
-    const job = new JobController(env, graph, { ...options, keepServices, platform: "remote", jobId: hook.jobId });
+    // Remote parts go to the JobManager's cluster (SAGE_CLUSTER), or to an embedded one.
+    const distributed = graph.tasks.some((t) => t.remote) || [...env.serviceFactories.values()].some((f) => f.remote);
+    // Loaded only then: the cluster code brings NATS with it.
+    const deployment = distributed ? await (await import("../cluster/distributed-executor.js")).deployOnCluster(env, graph, { jobId: hook.jobId, code: readFileSync(process.env.SAGE_JOB_BUNDLE!, "utf8"), pipelineIndex: turn.index }) : undefined;
+    const job = new JobController(env, graph, { ...options, keepServices, platform: distributed ? "distributed" : "remote", jobId: hook.jobId, ...(deployment && { deployment }) });
     hook.attach(job);
     context?.created?.(job);
     await job.start();

@@ -4,7 +4,7 @@
  * supervisor over its report channel. The process exits by itself once the job and the module are done.
  */
 import { Socket } from "node:net";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { installJobProcessHook, type JobProcessOptions } from "../api/executor.js";
 import { messageOf } from "../api/errors.js";
@@ -27,6 +27,9 @@ const writer = reports && new FrameWriter(reports);
 function send(message: JobProcessMessage): void {
   writer?.write(message);
 }
+
+// The job's bundled code cannot find this package's CLI by itself: an embedded cluster needs it.
+(globalThis as Record<symbol, unknown>)[Symbol.for("sage.cliEntry")] = fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
 
 // Bundles carry inline source maps: stacks point at the user's files, not at the bundle.
 process.setSourceMapsEnabled(true);

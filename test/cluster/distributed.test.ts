@@ -3,31 +3,10 @@
  * runs on a cluster of the test's own (broker + 2 workers through the CLI); afterwards none of
  * the job's processes or services is left.
  */
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JobStatus } from "../../src/index.js";
-import { startTestCluster, hostProcessesOf, type TestCluster } from "../support/cluster.js";
+import { hostProcessesOf, runDriver, startTestCluster, type TestCluster } from "../support/cluster.js";
 import { discoverServices } from "../support/nats.js";
-
-const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
-
-/** Runs a fixture script as a driver process; resolves with its exit code and output. */
-export function runDriver(script: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  const started = Date.now();
-  const child = spawn(process.execPath, ["--import", "tsx", FIXTURES + script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  return new Promise((resolve) =>
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    }),
-  );
-}
 
 describe("distributed mode", () => {
   let cluster: TestCluster;

@@ -1,7 +1,6 @@
 /**
  * Job host processes of one job on one machine (two workers there, or a worker in a network
- * namespace as in the two-hosts test): ending one host ends its own tree, never the other's,
- * though both carry the job's SAGE_JOB_ID.
+ * namespace as in the two-hosts test): ending one host ends its own tree, never the other's.
  */
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
@@ -39,7 +38,7 @@ describe("JobHostProcess", () => {
     try {
       expect([...treeOf(a), ...treeOf(b)].every(isAlive)).toBe(true);
       const exit = await a.host.end(500);
-      // Its detached grandchild was found by its host's mark and killed after the host exited.
+      // Its grandchildren (one left its group) were found by its host's marker and killed after it exited.
       expect(exit.leftovers).toBe(2);
       expect(treeOf(a).filter(isAlive)).toEqual([]);
       expect(treeOf(b).every(isAlive)).toBe(true);

@@ -4,24 +4,26 @@
  * lost credit. Each transport has a connection of its own, as each process would.
  */
 import { randomUUID } from "node:crypto";
-import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { channelKey } from "../../src/cluster/channel-wire.js";
-import { encodeBatch } from "../../src/cluster/channel-wire.js";
+import { batchHeaders, channelKey, encodeBatch } from "../../src/cluster/channel-wire.js";
 import { deleteJobStream, ensureJobStream } from "../../src/cluster/job-stream.js";
 import { NatsTransport, type NatsTransportOptions } from "../../src/cluster/nats-transport.js";
 import { subjects } from "../../src/cluster/subjects.js";
 import type { EdgeSpec, TaskId } from "../../src/graph/execution-graph.js";
 import type { ChannelMessage, Inbox } from "../../src/runtime/transport.js";
-import { startTestBroker, stopTestBroker, type NatsServerProcess } from "../support/nats.js";
+import { processAlive, startTestBroker, stopTestBroker, type NatsServerProcess } from "../support/nats.js";
 
 const A = "tA" as TaskId;
 const B = "tB" as TaskId;
 
 let broker: NatsServerProcess | undefined;
 let admin: NatsConnection;
-let jobId: string;
+let jobId = "";
 const opened: Array<{ transport: NatsTransport; nc: NatsConnection }> = [];
 
 beforeAll(async () => {
@@ -39,7 +41,8 @@ afterEach(async () => {
     await transport.close();
     await nc.close();
   }
-  await deleteJobStream(admin, jobId);
+  if (jobId) await deleteJobStream(admin, jobId);
+  jobId = "";
 });
 
 async function newJob(): Promise<void> {
@@ -84,6 +87,48 @@ async function drain(inbox: Inbox, ms: number): Promise<ChannelMessage[]> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("NatsTransport across a broker restart", () => {
+  it("delivers every batch once, in order, when the broker restarts mid-channel with its store", async () => {
+    const own = await startTestBroker({ storeDir: mkdtempSync(join(tmpdir(), "sage-restart-")) });
+    const storeDir = own.storeDir;
+    let restarted: NatsServerProcess | undefined;
+    const connections: NatsConnection[] = [];
+    const transports: NatsTransport[] = [];
+    try {
+      const dial = async () => {
+        const nc = await connect({ servers: own.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+        connections.push(nc);
+        return nc;
+      };
+      const job = `r-${randomUUID().slice(0, 8)}`;
+      await ensureJobStream(await dial(), job);
+      const quiet = { onError: () => undefined };
+      const receiver = await NatsTransport.create(await dial(), { jobId: job, capacity: 8, ...quiet });
+      const sender = await NatsTransport.create(await dial(), { jobId: job, capacity: 8, ...quiet });
+      transports.push(receiver, sender);
+      const inbox = receiver.inbox(B, 0);
+      const out = sender.sender(edge(), 0, 0);
+      const got: number[] = [];
+      const receiving = (async () => {
+        for (let m = await next(inbox); m && !m.eos; m = await next(inbox)) got.push(...(m.records as number[]));
+      })();
+      for (let i = 0; i < 50; i++) await out.send([i], undefined);
+      await own.kill();
+      expect(processAlive(own.pid)).toBe(false);
+      restarted = await startTestBroker({ port: own.port, storeDir });
+      for (let i = 50; i < 100; i++) await out.send([i], undefined);
+      await out.end();
+      await receiving;
+      expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    } finally {
+      for (const t of transports) await t.close();
+      for (const nc of connections) await nc.close();
+      await stopTestBroker(restarted);
+      rmSync(storeDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
 
 describe("NatsTransport", () => {
   it("delivers 200k records across 2 receiving instances once each, with one end per channel", async () => {
@@ -160,15 +205,16 @@ describe("NatsTransport", () => {
     const C = "tC" as TaskId;
     let gate: (() => void) | undefined;
     const held = new Promise<void>((resolve) => (gate = resolve));
-    // The middle process's connection sits on the PubAcks of what it sends on to C.
+    // The middle process's connection holds back what it sends on to C, so no PubAck comes for it.
     const slowOutputs = (nc: NatsConnection) =>
       new Proxy(nc, {
         get(target, property) {
           const value = Reflect.get(target, property, target) as unknown;
-          if (property === "request") {
-            return async (subject: string, ...rest: unknown[]) => {
-              if (subject === subjects.data(jobId, C, 0)) await held;
-              return (target.request as (...args: unknown[]) => Promise<unknown>)(subject, ...rest);
+          if (property === "publish") {
+            return (subject: string, ...rest: unknown[]) => {
+              const send = () => (target.publish as (...args: unknown[]) => void)(subject, ...rest);
+              if (subject === subjects.data(jobId, C, 0)) void held.then(send);
+              else send();
             };
           }
           return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
@@ -246,12 +292,7 @@ describe("NatsTransport", () => {
     const js = jetstream(admin);
     const subject = subjects.data(jobId, B, 0);
     const publish = (seq: number, records: unknown[] | undefined) => {
-      const h = headers();
-      h.set("Sage-Channel", channelKey(0, 0));
-      h.set("Sage-Gen", "g1");
-      h.set("Sage-Seq", String(seq));
-      h.set("Sage-Input", "0");
-      if (!records) h.set("Sage-Flags", "e");
+      const h = batchHeaders({ channel: channelKey(0, 0), gen: "g1", seq, input: 0, eos: !records, loop: false });
       return js.publish(subject, records ? encodeBatch(records, undefined) : new Uint8Array(), { headers: h });
     };
     await publish(1, ["one"]);
@@ -261,6 +302,26 @@ describe("NatsTransport", () => {
     await publish(2, ["two"]);
     expect((await next(inbox))!.records).toEqual(["two"]);
     expect((await next(inbox))!.eos).toBe(true);
+  });
+
+  it("sends a batch too large for one NATS message in parts, and refuses a record that fits in none", async () => {
+    await newJob();
+    const receiver = await open();
+    const inbox = receiver.inbox(B, 0);
+    const out = (await open()).sender(edge(), 0, 0);
+    const records = Array.from({ length: 3000 }, (_, i) => `${i}:${"x".repeat(1000)}`); // 3 MB, max_payload is 1 MB
+    await out.send(records, records.map((_, i) => i));
+    await out.end();
+    const got: unknown[] = [];
+    let parts = 0;
+    for (let m = await next(inbox); m && !m.eos; m = await next(inbox)) {
+      parts++;
+      expect(m.keys).toEqual(m.records.map((r) => Number((r as string).split(":")[0])));
+      got.push(...m.records);
+    }
+    expect(parts).toBeGreaterThan(2);
+    expect(got).toEqual(records);
+    expect(() => out.send(["y".repeat(2 * 1024 * 1024)], undefined)).toThrow(/does not fit in a NATS message/);
   });
 
   it("makes a sender wait after `capacity` batches nobody takes, and lets it go when the receiver takes", async () => {

@@ -82,7 +82,7 @@ describe("worker", () => {
     expect(await startHost(worker, jobId, 1, { env: { STAND_IN_VAR: "from the driver", STAND_IN_GRANDCHILDREN: "1" } })).toEqual({ ok: true });
     const host = await report(jobId);
     expect(worker.hosts()).toEqual([{ jobId, pid: host.pid, slots: 1 }]);
-    expect(host.env).toMatchObject({ SAGE_CLUSTER: broker!.url, SAGE_CLUSTER_CREDS: null, SAGE_JOB_ID: jobId, STAND_IN_VAR: "from the driver", SAGE_WORKER: null });
+    expect(host.env).toMatchObject({ SAGE_CLUSTER: broker!.url, SAGE_CLUSTER_CREDS: null, SAGE_JOB_ID: `${jobId}@${worker.name}`, STAND_IN_VAR: "from the driver", SAGE_WORKER: null });
     expect(JSON.parse(host.env.SAGE_JOB_HOST!)).toEqual({ ...hostOptions(jobId), worker: worker.name, env: { STAND_IN_VAR: "from the driver", STAND_IN_GRANDCHILDREN: "1" } });
     await waitUntil(() => lines.some((l) => l.stream === "err" && l.line === `[job ${jobId}] stand-in host on stderr`));
     // The registry shows the slot taken and the job.

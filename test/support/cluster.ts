@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { jobProcesses } from "../../src/cluster/process-tree.js";
+import { readdirSync, readFileSync } from "node:fs";
 import { connectTo, discoverServices, processAlive, startTestBroker, stopTestBroker, type NatsServerProcess } from "./nats.js";
 
 const SAGE_BIN = fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
@@ -84,7 +84,36 @@ export function endProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTER
   });
 }
 
-/** Pids of processes whose environment carries SAGE_JOB_ID=<jobId> (job hosts and what they started). */
+/** Pids of the job's host processes on any worker, and what they started (their SAGE_JOB_ID marker is `<job>@<worker>`). */
 export function hostProcessesOf(jobId: string): number[] {
-  return jobProcesses(-1, jobId);
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, "latin1").split("\0");
+      if (environ.some((v) => v.startsWith(`SAGE_JOB_ID=${jobId}@`))) found.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+const FIXTURES = fileURLToPath(new URL("../cluster/fixtures/", import.meta.url));
+
+/** Runs a fixture script of test/cluster/fixtures as a driver process; resolves with its exit code and output. */
+export function runDriver(script: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, ["--import", "tsx", FIXTURES + script, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  return new Promise((resolve) =>
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    }),
+  );
 }
