@@ -37,9 +37,8 @@ describe("JobHostProcess", () => {
     const treeOf = (h: typeof a) => [h.host.pid, ...h.report()!.grandchildren];
     try {
       expect([...treeOf(a), ...treeOf(b)].every(isAlive)).toBe(true);
-      const exit = await a.host.end(500);
+      await a.host.end(500);
       // Its grandchildren (one left its group) were found by its host's marker and killed after it exited.
-      expect(exit.leftovers).toBe(2);
       expect(treeOf(a).filter(isAlive)).toEqual([]);
       expect(treeOf(b).every(isAlive)).toBe(true);
     } finally {
