@@ -191,7 +191,9 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     for (const timer of this.#timers) clearInterval(timer);
     await Promise.allSettled(this.#endpoints.map((e) => e.stop()));
     const hosts = [...this.#hosts.values()];
-    await Promise.allSettled(hosts.filter((h) => h.live).map((h) => this.#hostRequest(h.worker, { type: "end" }, 3000)));
+    // Each live host is told to end, its reply not awaited: its worker ends it at once anyway, and
+    // answers once its process tree is gone (autostop resolves no sooner; one round trip less).
+    for (const h of hosts) if (h.live) this.#tell(h.worker, { type: "end" });
     await Promise.allSettled(hosts.map((h) => this.#workerRequest(h.worker, { type: "stop-host", jobId: this.#jobId }, 3000)));
     this.#reports.unsubscribe();
     this.services.close();
@@ -233,6 +235,15 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
       return reply.json<WorkerReply>();
     } catch (error) {
       throw new Error(`worker '${worker}' did not answer: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  // A request to a job host without waiting for its reply.
+  #tell(worker: string, request: HostRequest): void {
+    try {
+      this.#nc.publish(subjects.host(this.#jobId, worker), JSON.stringify(request));
+    } catch (error) {
+      this.#options.logger.debug("telling the job's host on worker '%s' to %s failed: %s", worker, request.type, messageOf(error));
     }
   }
 

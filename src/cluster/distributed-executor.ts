@@ -8,12 +8,13 @@ import type { SubmitOptions } from "../api/types.js";
 import { compile } from "../graph/compile.js";
 import type { ExecutionGraph } from "../graph/execution-graph.js";
 import { graphFingerprint } from "../graph/fingerprint.js";
-import { JOB_DEFAULTS, JobController } from "../runtime/job-controller.js";
+import { JobController } from "../runtime/job-controller.js";
 import { bundleEntry } from "./bundle.js";
 import { publishBundle } from "./cluster-bundles.js";
 import { ClusterDeployment } from "./cluster-deployment.js";
 import { connectCluster, redactUrl } from "./connect.js";
 import { startEmbeddedCluster } from "./embedded-cluster.js";
+import { natsChannelCapacity } from "./nats-transport.js";
 import { listWorkers } from "./worker-registry.js";
 
 /** The default lease: a worker or driver silent this long counts as gone. */
@@ -87,7 +88,7 @@ export async function deployOnCluster(env: BaseEnvironment, graph: ExecutionGrap
   try {
     await workersOf(cluster);
     const bundle = await publishBundle(cluster.nc, spec.code);
-    const capacity = typeof env.config.channelCapacity === "number" && env.config.channelCapacity > 0 ? env.config.channelCapacity : JOB_DEFAULTS.channelCapacity;
+    const capacity = natsChannelCapacity(env.config);
     return await ClusterDeployment.create({
       nc: cluster.nc,
       jobId: spec.jobId,

@@ -13,7 +13,7 @@ import { ServiceHost } from "../runtime/service-host.js";
 import { ServiceProxyCache } from "../runtime/service-proxy.js";
 import type { TaskInstance } from "../runtime/task.js";
 import { NatsServiceTransport } from "./nats-service-transport.js";
-import { NatsTransport } from "./nats-transport.js";
+import { NatsTransport, natsChannelCapacity } from "./nats-transport.js";
 import type { DriverReport, HostReply, HostRequest, InstanceCounters, JobHostOptions, Placement } from "./protocol.js";
 import { ServiceEndpoint } from "./service-endpoint.js";
 import { subjects } from "./subjects.js";
@@ -84,7 +84,7 @@ export class HostedJob {
 
   /** Connects the job's parts here to the cluster and tells the driver it is ready. */
   static async start(env: BaseEnvironment, graph: ExecutionGraph, options: JobHostOptions, nc: NatsConnection): Promise<HostedJob> {
-    const capacity = typeof env.config.channelCapacity === "number" && env.config.channelCapacity > 0 ? env.config.channelCapacity : JOB_DEFAULTS.channelCapacity;
+    const capacity = natsChannelCapacity(env.config);
     const transport = await NatsTransport.create(nc, { jobId: options.jobId, capacity });
     const job = new HostedJob(env, graph, options, nc, transport);
     job.#listen();
