@@ -194,12 +194,19 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     // Each live host is told to end, its reply not awaited: its worker ends it at once anyway, and
     // answers once its process tree is gone (autostop resolves no sooner; one round trip less).
     for (const h of hosts) if (h.live) this.#tell(h.worker, { type: "end" });
-    await Promise.allSettled(hosts.map((h) => this.#workerRequest(h.worker, { type: "stop-host", jobId: this.#jobId }, 3000)));
+    const stopped = Promise.allSettled(hosts.map((h) => this.#workerRequest(h.worker, { type: "stop-host", jobId: this.#jobId }, 3000)));
+    // With every remote instance ended nothing reads the job's stream any more: it goes while the
+    // hosts end. Otherwise (an aborted job) only after them, so no host reads a stream that is gone.
+    const idle = this.#tasks.every((t) => t.ended);
+    await Promise.all([stopped, idle ? this.#removeStream() : stopped.then(() => this.#removeStream())]);
     this.#reports.unsubscribe();
     this.services.close();
+    await this.#options.release?.();
+  }
+
+  async #removeStream(): Promise<void> {
     await this.transport.close().catch(() => undefined);
     await deleteJobStream(this.#nc, this.#jobId).catch((error) => this.#options.logger.debug("removing the job's stream failed: %s", messageOf(error)));
-    await this.#options.release?.();
   }
 
   async #startHost(worker: WorkerEntry, slots: number): Promise<void> {

@@ -12,7 +12,7 @@ import { JobController } from "../runtime/job-controller.js";
 import { bundleEntry } from "./bundle.js";
 import { publishBundle } from "./cluster-bundles.js";
 import { ClusterDeployment } from "./cluster-deployment.js";
-import { connectCluster, redactUrl } from "./connect.js";
+import { closeConnection, connectCluster, redactUrl } from "./connect.js";
 import { startEmbeddedCluster } from "./embedded-cluster.js";
 import { natsChannelCapacity } from "./nats-transport.js";
 import { listWorkers } from "./worker-registry.js";
@@ -35,7 +35,7 @@ async function openCluster(env: BaseEnvironment, leaseMs: number): Promise<OpenC
   if (url) {
     const creds = (typeof env.config.clusterCreds === "string" && env.config.clusterCreds) || process.env.SAGE_CLUSTER_CREDS || undefined;
     const nc = await connectCluster({ url, ...(creds && { creds }) }, { name: `sage-driver ${env.name}` });
-    return { nc, url, release: () => nc.close().catch(() => undefined) };
+    return { nc, url, release: () => closeConnection(nc) };
   }
   const workers = typeof env.config.workers === "number" && env.config.workers >= 1 ? Math.floor(env.config.workers) : 2;
   const cluster = await startEmbeddedCluster({ workers, leaseMs });

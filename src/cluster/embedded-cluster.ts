@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { connectCluster } from "./connect.js";
+import { closeConnection, connectCluster } from "./connect.js";
 import { startNatsServer, type NatsServerProcess } from "./nats-server-process.js";
 import type { WorkerEntry } from "./protocol.js";
 import { reapWithThisProcess } from "./reaper.js";
@@ -55,7 +55,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
           }),
       ),
     );
-    await nc?.close().catch(() => undefined);
+    if (nc) await closeConnection(nc);
     await broker.stop();
     cancelReaper?.();
   };
