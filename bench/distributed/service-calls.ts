@@ -11,14 +11,13 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { createLogger } from "../../src/api/logger.js";
 import { BaseService, ServiceFactory } from "../../src/index.js";
 import { encode } from "../../src/cluster/codec.js";
 import { startNatsServer } from "../../src/cluster/nats-server-process.js";
 import { NatsServiceTransport } from "../../src/cluster/nats-service-transport.js";
 import { ServiceEndpoint } from "../../src/cluster/service-endpoint.js";
 import { LocalServiceTransport } from "../../src/runtime/local-service-transport.js";
-import { ServiceHost } from "../../src/runtime/service-host.js";
+import { startServiceHost } from "../../test/support/service-hosts.js";
 import { median, percentile } from "../lib/stats.js";
 
 const rounds = Number(process.env.SAGE_BENCH_ROUNDS ?? 5);
@@ -64,20 +63,7 @@ async function throughput(call: Call, count: number): Promise<number> {
 async function setUpSage(serving: NatsConnection, calling: NatsConnection) {
   const jobId = "bench";
   const factory = new ServiceFactory("lookup", Lookup);
-  const ctx = {
-    name: "lookup",
-    jobId,
-    logger: createLogger("lookup", "silent"),
-    signal: new AbortController().signal,
-    service: () => {
-      throw new Error("not used");
-    },
-    callService: () => {
-      throw new Error("not used");
-    },
-  };
-  const host = new ServiceHost(factory, ctx);
-  await host.setup(1000);
+  const host = await startServiceHost(factory, jobId);
   const endpoint = await ServiceEndpoint.start(serving, { jobId, host, worker: "bench" });
   const transport = new NatsServiceTransport(calling, jobId, new LocalServiceTransport(), ["lookup"]);
   const proxy = transport.proxy("lookup", { timeoutMs: TIMEOUT_MS }) as unknown as { get(key: number): Promise<number> };

@@ -37,11 +37,22 @@ export function jobDetails(job: JobStatus): string {
   ];
   const lines = [jobHeadline(job)];
   for (const [label, value] of fields) if (value !== undefined) lines.push(`  ${label.padEnd(10)} ${printable(String(value))}`);
-  if (job.operators.length > 0) lines.push("operators:", ...operatorLines(job).map((line) => `  ${line}`));
+  if (job.operators.length > 0) lines.push("operators:", ...withWorkers(operatorLines(job), job.operators.map((op) => op.workers)).map((line) => `  ${line}`));
   if (job.serviceDetails?.length) {
-    lines.push("services:", ...job.serviceDetails.map((s) => `  ${printable(s.name).padEnd(12)} ${printable(s.state).padEnd(8)} calls ${s.calls}${s.remote ? " (remote)" : ""}`));
+    const services = job.serviceDetails.map((s) => `${printable(s.name).padEnd(12)} ${printable(s.state).padEnd(8)} calls ${s.calls}${s.remote && !s.worker ? " (remote)" : ""}`);
+    lines.push("services:", ...withWorkers(services, job.serviceDetails.map((s) => (s.worker ? [s.worker] : undefined))).map((line) => `  ${line}`));
   }
   return `${lines.join("\n")}\n`;
+}
+
+// Each line followed by `on w1, w2` where its workers are known (distributed mode), in one column.
+function withWorkers(lines: string[], workers: Array<string[] | undefined>): string[] {
+  if (!workers.some((w) => w?.length)) return lines;
+  const width = Math.max(...lines.map(displayWidth));
+  return lines.map((line, i) => {
+    const on = workers[i];
+    return on?.length ? `${line}${" ".repeat(width - displayWidth(line))}  on ${on.map(printable).join(", ")}` : line;
+  });
 }
 
 // ISO-8601 as local `YYYY-MM-DD HH:MM:SS`, the way people read times in a table.

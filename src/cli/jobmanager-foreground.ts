@@ -1,3 +1,4 @@
+import { ClusterUnavailableError } from "../jobmanager/cluster-link.js";
 import { dataPaths } from "../jobmanager/paths.js";
 import { startJobManagerServer, type JobManagerServer } from "../jobmanager/server.js";
 import { CLIError } from "./cli-error.js";
@@ -22,6 +23,7 @@ export async function runForeground(options: ServerOptions, settings?: JobManage
   try {
     server = await startJobManagerServer({ host: options.host, port: options.port, token, dataDir: options.dataDir, version: packageVersion(), ...settings });
   } catch (error) {
+    if (error instanceof ClusterUnavailableError) throw new CLIError(error.message, "E_CLUSTER", 1);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") throw new CLIError(`cannot listen on ${addressOf(options)}: the address is already in use`, "E_ADDRESS_IN_USE", 1);
     if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new CLIError(`cannot listen on ${addressOf(options)}: no such local address`, "E_BAD_ADDRESS", 1);

@@ -5,8 +5,10 @@ import { JobManagerClient } from "../jobmanager/client.js";
 import { dataPaths, ensureDataDir } from "../jobmanager/paths.js";
 import { CLIError } from "./cli-error.js";
 import { addressOf, dashboardUrl, type ServerOptions } from "./cli-options.js";
+import type { ClusterInfo } from "../jobmanager/cluster-link.js";
 import { probeJobManager } from "./jobmanager-probe.js";
-import { settingsArgs, type JobManagerSettings } from "./jobmanager-settings.js";
+import { clusterSummary } from "./jobmanager-status.js";
+import { settingsArgs, settingsEnv, type JobManagerSettings } from "./jobmanager-settings.js";
 import { serverToken } from "./jobmanager-token.js";
 import { writePid } from "./pid-file.js";
 
@@ -52,8 +54,8 @@ export async function startInBackground(options: ServerOptions, out: NodeJS.Writ
   // bin/sage.js, two levels up from this module in both src/cli and dist/cli.
   const entry = fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
   const args = [entry, "jobmanager", "start", "--foreground", "--host", options.host, "--port", String(options.port), "--data-dir", options.dataDir, ...(settings ? settingsArgs(settings) : [])];
-  // The token goes through the environment: argv is visible to every user of the machine.
-  const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", log, log], env: { ...process.env, SAGE_TOKEN: token } });
+  // The token (and the cluster's URL) go through the environment: argv is visible to every user of the machine.
+  const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", log, log], env: { ...process.env, SAGE_TOKEN: token, ...(settings && settingsEnv(settings)) } });
   closeSync(log);
   let exited: string | undefined;
   const exit = new Promise<undefined>((resolve) => {
@@ -63,12 +65,16 @@ export async function startInBackground(options: ServerOptions, out: NodeJS.Writ
 
   const client = new JobManagerClient({ host: options.host, port: options.port, token, requestTimeoutMs: 1000 });
   const deadline = Date.now() + START_TIMEOUT_MS;
+  let cluster: ClusterInfo | undefined;
   for (;;) {
     if (exited !== undefined) {
       throw new CLIError(`the JobManager did not start (${exited})${logTail(paths.log, logStart)}`, "E_START_FAILED", 1);
     }
     const info = await Promise.race([client.info().catch(() => undefined), exit]);
-    if (info?.pid === child.pid) break;
+    if (info && info.pid === child.pid) {
+      cluster = info.cluster as ClusterInfo | undefined;
+      break;
+    }
     if (Date.now() >= deadline) {
       child.kill("SIGKILL");
       throw new CLIError(`the JobManager did not answer at ${addressOf(options)} within ${START_TIMEOUT_MS / 1000} s${logTail(paths.log, logStart)}`, "E_START_TIMEOUT", 1);
@@ -79,7 +85,7 @@ export async function startInBackground(options: ServerOptions, out: NodeJS.Writ
   child.unref();
   // The server writes it too; writing it here means `start` returns with it in place.
   writePid(paths.pid, child.pid!, { host: options.host, port: options.port });
-  out.write(`JobManager started at http://${addressOf(options)} (pid ${child.pid})\n  dashboard: ${dashboardUrl(options, token)}\n  data dir:  ${options.dataDir}\n  log:       ${paths.log}\n`);
+  out.write(`JobManager started at http://${addressOf(options)} (pid ${child.pid})\n  dashboard: ${dashboardUrl(options, token)}\n  data dir:  ${options.dataDir}\n  log:       ${paths.log}\n${cluster ? `  cluster:   ${clusterSummary(cluster)}\n` : ""}`);
   return 0;
 }
 

@@ -1,8 +1,10 @@
 import type { JobState } from "../api/types.js";
 import { messageOf } from "../api/errors.js";
+import type { ClusterInfo } from "../jobmanager/cluster-link.js";
 import { addressOf, clientFor, clientToken, dashboardUrl, type ServerOptions } from "./cli-options.js";
 import { formatDuration } from "./format.js";
 import { probeJobManager } from "./jobmanager-probe.js";
+import { printable } from "./safe-text.js";
 
 /** What `sage jobmanager status --json` prints. */
 export interface JobManagerStatusReport {
@@ -13,6 +15,8 @@ export interface JobManagerStatusReport {
   version?: string;
   uptimeMs?: number;
   jobs?: Record<JobState, number>;
+  /** The cluster jobs place their remote parts on, when the server has one. */
+  cluster?: ClusterInfo;
   /** The dashboard's login link, when the token is known here. */
   dashboard?: string;
   /** Why the details are missing (e.g. a wrong token), when the server answers health checks only. */
@@ -33,6 +37,7 @@ export async function jobManagerStatus(options: ServerOptions, json: boolean, ou
       ["version", report.version],
       ["uptime", report.uptimeMs === undefined ? undefined : formatDuration(report.uptimeMs)],
       ["jobs", report.jobs && jobCounts(report.jobs)],
+      ["cluster", report.cluster && clusterSummary(report.cluster)],
       ["dashboard", report.dashboard],
       ["data dir", report.dataDir],
       ["note", report.note],
@@ -48,9 +53,13 @@ async function collect(options: ServerOptions): Promise<JobManagerStatusReport> 
   const base = { address: addressOf(options), dataDir: options.dataDir, ...(probe.pid !== undefined && { pid: probe.pid }) };
   if (!probe.healthy) return { running: false, ...base };
   try {
-    const info = (await clientFor(options, undefined, 5000).info()) as { pid?: number; version?: string; uptimeMs?: number; jobs?: Record<JobState, number> };
+    const info = (await clientFor(options, undefined, 5000).info()) as { pid?: number; version?: string; uptimeMs?: number; jobs?: Record<JobState, number>; cluster?: ClusterInfo };
     const token = clientToken(options);
-    return { running: true, ...base, pid: info.pid ?? probe.pid, version: info.version, uptimeMs: info.uptimeMs, jobs: info.jobs, ...(token && { dashboard: dashboardUrl(options, token) }) };
+    return {
+      running: true, ...base, pid: info.pid ?? probe.pid, version: info.version, uptimeMs: info.uptimeMs, jobs: info.jobs,
+      ...(info.cluster && { cluster: info.cluster }),
+      ...(token && { dashboard: dashboardUrl(options, token) }),
+    };
   } catch (error) {
     return { running: true, ...base, version: probe.version, note: `details unavailable: ${messageOf(error)}` };
   }
@@ -61,4 +70,11 @@ export function jobCounts(jobs: Record<string, number>): string {
   const parts = Object.entries(jobs).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`);
   const total = Object.values(jobs).reduce((sum, n) => sum + n, 0);
   return parts.length === 0 ? "none" : `${parts.join(", ")} (${total} total)`;
+}
+
+/** `nats://10.0.0.5:4222, 2 workers: w1 1/4, w2 0/4` (slots used/total), `..., no workers`, or `... (disconnected)`. */
+export function clusterSummary(cluster: ClusterInfo): string {
+  const workers = Array.isArray(cluster.workers) ? cluster.workers : [];
+  const listed = workers.length === 0 ? "no workers" : `${workers.length} worker${workers.length === 1 ? "" : "s"}: ${workers.map((w) => `${w.name} ${w.used}/${w.slots}`).join(", ")}`;
+  return printable(`${cluster.url}${cluster.connected === false ? " (disconnected)" : ""}, ${listed}`);
 }

@@ -1,4 +1,4 @@
-import type { NatsConnection, Subscription } from "@nats-io/nats-core";
+import type { NatsConnection, QueuedIterator, Status, Subscription } from "@nats-io/nats-core";
 import type { BaseEnvironment } from "../api/environment.js";
 import { messageOf } from "../api/errors.js";
 import type { ServiceFactory } from "../api/service.js";
@@ -79,6 +79,10 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
   #fail: ((error: unknown) => void) | undefined;
   #pendingFailure: Error | undefined;
   #closed = false;
+  #connected = true;
+  #outages = 0;
+  #reconnectedAt = 0;
+  #statuses: { stop(): void } | undefined;
 
   private constructor(options: ClusterDeploymentOptions, transport: NatsTransport, services: NatsServiceTransport, local: LocalServiceTransport, reports: Subscription, tasks: RemoteTask[]) {
     this.#options = options;
@@ -188,7 +192,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const timer of this.#timers) clearInterval(timer);
+    this.#statuses?.stop();
     await Promise.allSettled(this.#endpoints.map((e) => e.stop()));
     const hosts = [...this.#hosts.values()];
     // Each live host is told to end, its reply not awaited: its worker ends it at once anyway, and
@@ -199,6 +203,9 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     // hosts end. Otherwise (an aborted job) only after them, so no host reads a stream that is gone.
     const idle = this.#tasks.every((t) => t.ended);
     await Promise.all([stopped, idle ? this.#removeStream() : stopped.then(() => this.#removeStream())]);
+    // Beats go on until here: a host whose teardown (a slow cleanup()) outlasts the lease must
+    // not be taken for one whose driver died.
+    for (const timer of this.#timers) clearInterval(timer);
     this.#reports.unsubscribe();
     this.services.close();
     await this.#options.release?.();
@@ -338,18 +345,20 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     else this.#pendingFailure ??= error;
   }
 
-  // The driver's lease: job hosts tear the job down when these stop.
+  // The driver's lease: job hosts tear the job down when these stop. A few beats per lease, so
+  // one late beat (a busy event loop, a reconnect) does not end the job.
   #startBeats(): void {
     const beat = () => {
       if (!this.#nc.isClosed()) this.#nc.publish(subjects.beat(this.#jobId), JSON.stringify({ at: Date.now() }));
     };
     beat();
-    const timer = setInterval(beat, 1000);
+    const timer = setInterval(beat, Math.min(1000, this.#options.host.leaseMs / 3));
     timer.unref();
     this.#timers.push(timer);
   }
 
   #watchWorkers(): void {
+    void this.#watchConnection();
     let checking = false;
     const timer = setInterval(() => {
       if (checking || this.#closed) return;
@@ -360,13 +369,31 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     this.#timers.push(timer);
   }
 
+  // Registry entries read around an outage of the broker are stale until the workers beat again.
+  async #watchConnection(): Promise<void> {
+    const statuses = this.#nc.status() as QueuedIterator<Status>;
+    this.#statuses = statuses;
+    for await (const status of statuses) {
+      if (status.type === "disconnect") {
+        this.#connected = false;
+        this.#outages++;
+      } else if (status.type === "reconnect") {
+        this.#connected = true;
+        this.#reconnectedAt = Date.now();
+      }
+    }
+  }
+
   async #checkWorkers(): Promise<void> {
+    const outages = this.#outages;
     let live: WorkerEntry[];
     try {
       live = await this.#options.workers();
     } catch {
       return; // the broker is away: the connection reconnects, the next check sees again
     }
+    // The workers write their entries again as they reconnect: a worker is judged a lease after that.
+    if (outages !== this.#outages || !this.#connected || Date.now() - this.#reconnectedAt < this.#options.host.leaseMs) return;
     const byName = new Map(live.map((w) => [w.name, w]));
     for (const host of this.#hosts.values()) {
       if (!host.live) continue;

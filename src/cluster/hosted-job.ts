@@ -54,6 +54,8 @@ export class HostedJob {
   readonly #subscriptions: Subscription[] = [];
   readonly #timers: NodeJS.Timeout[] = [];
   #lastBeat = Date.now();
+  /** The driver's beats cannot arrive while the broker is away: its lease waits meanwhile. */
+  #connected = true;
   #ending: Promise<void> | undefined;
   readonly #ended: Promise<void>;
   #resolveEnded!: () => void;
@@ -122,8 +124,18 @@ export class HostedJob {
     void (async () => {
       for await (const _ of beats) this.#lastBeat = Date.now();
     })();
+    void (async () => {
+      for await (const status of this.#nc.status()) {
+        if (status.type === "disconnect") this.#connected = false;
+        else if (status.type === "reconnect") {
+          // The driver was cut off as long as this host was: its lease starts again.
+          this.#connected = true;
+          this.#lastBeat = Date.now();
+        }
+      }
+    })();
     const leaseTimer = setInterval(() => {
-      if (Date.now() - this.#lastBeat > this.#options.leaseMs) {
+      if (this.#connected && Date.now() - this.#lastBeat > this.#options.leaseMs) {
         this.#logger.warn("the job's driver sent no heartbeat for %d ms: ending the job here", this.#options.leaseMs);
         void this.end();
       }
@@ -178,6 +190,8 @@ export class HostedJob {
       batchSize: this.#config("batchSize"),
       counters,
       fail,
+      // Input is acknowledged only once the async calls made for it have sent their outputs on.
+      workOf: (task, index) => this.#transport.inbox(task.id, index).work,
     };
     let instance: TaskInstance;
     try {
@@ -189,6 +203,9 @@ export class HostedJob {
     this.#tasks.set(key, { spec, index: placement.index, instance, counters });
     void instance.run().then(
       async () => {
+        // Aborted here (the host is leaving: its worker died or stops): it did not reach its end,
+        // and the driver, which places it elsewhere, must not count it finished.
+        if (this.#abort.signal.aborted) return;
         // Its last batches are acknowledged first: a re-placement after this reads none of them again.
         await this.#transport.taskEnded(spec.id, placement.index).catch((error) => this.#logger.warn("acknowledging the last input of %s failed: %s", instance.name, messageOf(error)));
         this.#publishMetrics();
@@ -232,7 +249,9 @@ export class HostedJob {
       this.#report({ type: "service-ready", worker, service: name });
     } catch (error) {
       this.#hostedServices.delete(name);
-      this.#report({ type: "service-failed", worker, service: name, error: messageOf(error), ...(error instanceof Error && error.stack !== undefined && { stack: error.stack }) });
+      // The driver names the service and the worker itself: the report carries the cause alone.
+      const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+      this.#report({ type: "service-failed", worker, service: name, error: messageOf(cause), ...(cause instanceof Error && cause.stack !== undefined && { stack: cause.stack }) });
     }
   }
 

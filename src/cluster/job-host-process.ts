@@ -50,7 +50,7 @@ export function hostMarker(jobId: string, worker: string): string {
  * One job's host process on a worker: the leader of a session and process group of its own, with
  * the job's marker in its environment, so it and everything it starts can be ended together (see
  * process-tree.ts). Its output is forwarded line by line, prefixed with the job id. Its stdin is a
- * pipe the worker never writes: end-of-file on it means the worker is gone.
+ * pipe the worker never writes: end-of-file on it means the worker is gone (see host-lifeline.ts).
  */
 export class JobHostProcess {
   readonly jobId: string;

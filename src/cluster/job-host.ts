@@ -12,6 +12,7 @@ import { installClusterHostHook } from "../api/executor.js";
 import { messageOf } from "../api/errors.js";
 import { fetchBundle } from "./cluster-bundles.js";
 import { connectCluster } from "./connect.js";
+import { muteOutput } from "./mute-output.js";
 import type { DriverReport, JobHostOptions } from "./protocol.js";
 import { subjects } from "./subjects.js";
 
@@ -30,10 +31,15 @@ async function main(): Promise<void> {
   };
   // The module builds its pipeline from the same arguments as in the driver.
   if (options.argv) process.argv = [process.argv[0]!, process.argv[1]!, ...options.argv];
+  // What the module prints before its job's pipeline was printed by the driver already.
+  const unmute = muteOutput();
   let submits = 0;
   installClusterHostHook({
     options,
-    nextPipeline: () => submits++,
+    nextPipeline: () => {
+      if (submits === options.pipelineIndex) unmute();
+      return submits++;
+    },
     refuse: (message, stack) => void fail(message, stack),
   });
   let file: string | undefined;
@@ -45,6 +51,7 @@ async function main(): Promise<void> {
     process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
     await import(pathToFileURL(file).href);
   } catch (error) {
+    unmute();
     await fail(`the job module failed on worker '${options.worker}': ${messageOf(error)}`, error instanceof Error ? error.stack : undefined);
     return;
   }

@@ -56,6 +56,22 @@ const PULL_BATCH = 128;
 /** Wait before retrying a failed consumer setup. */
 const RETRY_MS = 500;
 
+/**
+ * Counts the async calls of a task's functions in flight (the runtime's WorkCounter); calls back
+ * when none is left.
+ */
+export class InFlightWork {
+  inFlight = 0;
+  constructor(private readonly idle: () => void) {}
+  acquire(count = 1): void {
+    this.inFlight += count;
+  }
+  release(count = 1): void {
+    this.inFlight = Math.max(0, this.inFlight - count);
+    if (this.inFlight === 0) this.idle();
+  }
+}
+
 /** The inbox of one task instance hosted in this process. */
 export class NatsInbox implements Inbox {
   readonly #host: InboxHost;
@@ -81,6 +97,10 @@ export class NatsInbox implements Inbox {
   #lastPurge = 0;
   #purging = false;
   #opening: Promise<void>;
+  /** Processed by the task but with async calls still in flight: finished once none is. */
+  #unsettled: LedgerEntry<JsMsg>[] = [];
+  /** Async calls of the task's functions in flight (for records it took): outputs still to come. */
+  readonly work: InFlightWork = new InFlightWork(() => this.#settle());
 
   constructor(host: InboxHost, task: string, index: number) {
     this.#host = host;
@@ -132,6 +152,9 @@ export class NatsInbox implements Inbox {
    */
   async taskEnded(): Promise<void> {
     this.#finishLast();
+    // An ended task has no call left in flight.
+    this.work.inFlight = 0;
+    this.#settle();
     await this.#opening;
     await this.#host.tracker.settled();
     if (this.#stopped) return;
@@ -305,7 +328,21 @@ export class NatsInbox implements Inbox {
     if (last === undefined) return;
     this.#last = undefined;
     if (!("meta" in last)) return;
+    // Its records may still be in async calls: their outputs are not published yet, so it is not done.
+    if (this.work.inFlight > 0) {
+      this.#unsettled.push(last.entry);
+      return;
+    }
     this.#ledger.finish(last.entry, this.#host.tracker.started);
+    this.scheduleAck();
+  }
+
+  // The task's calls all ended: what it took meanwhile is processed once its outputs are persisted.
+  #settle(): void {
+    if (this.#unsettled.length === 0) return;
+    const started = this.#host.tracker.started;
+    for (const entry of this.#unsettled) this.#ledger.finish(entry, started);
+    this.#unsettled = [];
     this.scheduleAck();
   }
 

@@ -66,6 +66,9 @@ export class NatsServiceTransport implements ServiceTransport {
   readonly #lost = new Map<string, number>();
   readonly #inbox: string;
   readonly #subscription: Subscription;
+  /** Where the driver's instanceLost() reaches the transports of the job's other processes. */
+  readonly #lostSubject: string;
+  readonly #lostSubscription: Subscription;
   readonly #status: QueuedIterator<Status>;
   /** Request subject per remote service, built once. */
   readonly #subjects = new Map<string, string>();
@@ -85,6 +88,18 @@ export class NatsServiceTransport implements ServiceTransport {
     this.#subscription = nc.subscribe(`${this.#inbox}*`, {
       callback: (error, msg) => {
         if (error === null) this.#onReply(msg);
+      },
+    });
+    this.#lostSubject = subjects.serviceLost(jobId);
+    this.#lostSubscription = nc.subscribe(this.#lostSubject, {
+      callback: (error, msg) => {
+        if (error !== null) return;
+        try {
+          const lost = msg.json<{ service: string; from: string }>();
+          if (lost.from !== this.#inbox && this.#remote.has(lost.service)) this.#markLost(lost.service);
+        } catch {
+          // not a lost-instance notice: ignore
+        }
       },
     });
     void nc.closed().then(() => this.#failAll("the cluster connection closed"));
@@ -119,13 +134,18 @@ export class NatsServiceTransport implements ServiceTransport {
   }
 
   /**
-   * The instance of `service` died (the driver saw its worker go): the calls in flight to it are
-   * sent again and answered by the next instance within their deadlines. At-least-once: a call
-   * the dead instance had already run runs again.
+   * The instance of `service` died (the driver saw its worker go): the calls in flight to it, here
+   * and in the job's other processes (remote operators call services too), are sent again and
+   * answered by the next instance within their deadlines. At-least-once: a call the dead instance
+   * had already run runs again.
    */
   instanceLost(service: string): void {
-    this.#lost.set(service, performance.now() + LOST_ACK_WINDOW_MS);
-    this.#resendPending(service);
+    this.#markLost(service);
+    try {
+      this.nc.publish(this.#lostSubject, JSON.stringify({ service, from: this.#inbox }));
+    } catch {
+      // a closed connection: no call of this job is in flight anywhere that could be answered
+    }
   }
 
   /** Fails the calls still waiting and stops listening for replies; the connection stays the caller's. */
@@ -134,7 +154,15 @@ export class NatsServiceTransport implements ServiceTransport {
     this.#failAll("the service transport was closed");
     this.#closed = true;
     this.#status.stop();
-    if (!this.nc.isClosed()) this.#subscription.unsubscribe();
+    if (!this.nc.isClosed()) {
+      this.#subscription.unsubscribe();
+      this.#lostSubscription.unsubscribe();
+    }
+  }
+
+  #markLost(service: string): void {
+    this.#lost.set(service, performance.now() + LOST_ACK_WINDOW_MS);
+    this.#resendPending(service);
   }
 
   // A call or its answer may have been lost while the broker was away (an answer sent before

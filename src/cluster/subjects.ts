@@ -7,6 +7,7 @@
  * sage.job.<job>.host.<worker>                 the driver's requests to the job's host process on a worker
  * sage.job.<job>.beat                          the driver's lease heartbeat
  * sage.job.<job>.svc.<service>                 calls of one service (request/reply)
+ * sage.job.<job>.lost                          a service instance was lost: callers re-send their calls
  * sage.job.<job>.data.<task>.<index>           batches into one task instance (JetStream stream per job)
  * sage.job.<job>.credit.<task>.<index>         the receiver's progress, back to its senders (core NATS)
  * sage.job.<job>.credit.<task>.<index>.ask     a waiting sender asks the receiver to report its progress again
@@ -29,6 +30,7 @@ export const subjects = {
   host: (jobId: string, worker: string) => `sage.job.${jobId}.host.${token(worker)}`,
   beat: (jobId: string) => `sage.job.${jobId}.beat`,
   service: (jobId: string, service: string) => `sage.job.${jobId}.svc.${token(service)}`,
+  serviceLost: (jobId: string) => `sage.job.${jobId}.lost`,
   data: (jobId: string, task: string, index: number) => `sage.job.${jobId}.data.${token(task)}.${index}`,
   dataAll: (jobId: string) => `sage.job.${jobId}.data.>`,
   credit: (jobId: string, task: string, index: number) => `sage.job.${jobId}.credit.${token(task)}.${index}`,

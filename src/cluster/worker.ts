@@ -5,6 +5,7 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { messageOf } from "../api/errors.js";
 import { connectCluster, redactUrl, type ClusterAddress } from "./connect.js";
 import { defaultHostEntry, JobHostProcess, type HostExit, type OutputSink } from "./job-host-process.js";
+import { deleteJobStream } from "./job-stream.js";
 import type { DriverReport, WorkerReply, WorkerRequest } from "./protocol.js";
 import { subjects } from "./subjects.js";
 import { DEFAULT_BEAT_MS, DEFAULT_LEASE_MS, registerWorker, type WorkerNameTakenError, type WorkerRegistration } from "./worker-registry.js";
@@ -67,6 +68,8 @@ export class Worker {
   #registration: WorkerRegistration | undefined;
   #control: Subscription | undefined;
   #leaseTimer: NodeJS.Timeout | undefined;
+  /** Drivers' beats cannot arrive while the broker is away: their leases wait meanwhile. */
+  #connected = true;
   #stopping: Promise<void> | undefined;
   #resolveLeft!: (leave: WorkerLeave) => void;
 
@@ -224,12 +227,34 @@ export class Worker {
     const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
     const left = exit.leftovers > 0 ? `; ended ${exit.leftovers} process(es) it left running` : "";
     this.#say(`[worker] job ${job.id}: host exited (${how})${left}`, "out");
-    if (!job.ending && exit.code !== 0) {
+    if (!job.ending && this.#leaseLapsed(job, Date.now())) {
+      // The host saw the driver's lease run out before this worker did: the same end.
+      this.#driverGone(job, Date.now() - job.lastBeat);
+    } else if (!job.ending && exit.code !== 0) {
       // A host that crashed cannot say so itself: the driver hears it now rather than at its lease.
-      const report: DriverReport = { type: "host-failed", worker: this.name, error: `the job host process on worker ${this.name} exited (${how})` };
-      this.#publish(subjects.driver(job.id), JSON.stringify(report));
+      this.#tellDriver(job, `the job host process on worker ${this.name} exited (${how})`);
     }
     this.#forget(job);
+  }
+
+  #tellDriver(job: Job, error: string): void {
+    const report: DriverReport = { type: "host-failed", worker: this.name, error };
+    this.#publish(subjects.driver(job.id), JSON.stringify(report));
+  }
+
+  #leaseLapsed(job: Job, now: number): boolean {
+    return this.#connected && now - job.lastBeat > job.leaseMs;
+  }
+
+  /**
+   * The job's driver stopped beating. A driver that is in fact alive (cut off longer than its
+   * lease) hears that its job lost this host, rather than waiting for it for ever. Nobody else
+   * removes the job's stream (and its consumers) now: every worker of the job tries.
+   */
+  #driverGone(job: Job, silentMs: number): void {
+    this.#tellDriver(job, `no heartbeat from the driver for ${silentMs} ms (its lease is ${job.leaseMs} ms): worker ${this.name} ended the job's host`);
+    const nc = this.#nc;
+    if (nc && !nc.isClosed()) void deleteJobStream(nc, job.id).catch((error: unknown) => this.#say(`[worker] job ${job.id}: could not remove its stream: ${messageOf(error)}`, "err"));
   }
 
   #forget(job: Job): void {
@@ -253,15 +278,24 @@ export class Worker {
   #checkDriverLeases(): void {
     const now = Date.now();
     for (const job of this.#jobs.values()) {
-      if (job.ending || now - job.lastBeat <= job.leaseMs) continue;
-      void this.#endJob(job, `no heartbeat from its driver for ${now - job.lastBeat} ms`);
+      if (job.ending || !this.#leaseLapsed(job, now)) continue;
+      const silentMs = now - job.lastBeat;
+      void this.#endJob(job, `no heartbeat from its driver for ${silentMs} ms`);
+      this.#driverGone(job, silentMs);
     }
   }
 
   async #watchConnection(nc: NatsConnection): Promise<void> {
     for await (const status of nc.status()) {
-      if (status.type === "disconnect") this.#say(`[worker] lost the connection to ${this.url}: reconnecting`, "err");
+      if (status.type === "disconnect") {
+        this.#connected = false;
+        this.#say(`[worker] lost the connection to ${this.url}: reconnecting`, "err");
+      }
       if (status.type === "reconnect") {
+        // The drivers' leases start again: they were cut off as long as this worker was.
+        this.#connected = true;
+        const now = Date.now();
+        for (const job of this.#jobs.values()) job.lastBeat = now;
         this.#say(`[worker] reconnected to ${this.url}`, "out");
         this.#registration?.refresh();
       }

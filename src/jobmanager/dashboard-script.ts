@@ -40,7 +40,7 @@ function operatorRow(o) {
   return '<tr><td>' + esc(o.name) + '</td><td>' + esc(o.kind) + '</td><td>' + num(o.parallelism) + '</td><td>' + num(o.recordsIn) + '</td><td>' + num(o.recordsOut) + '</td><td>' + num(o.errors) + '</td></tr>';
 }
 function renderDetail(status) {
-  const services = list(status.serviceDetails).map((s) => esc(s.name) + " (" + esc(s.state) + ", " + num(s.calls) + " calls)").join(", ") || "none";
+  const services = list(status.serviceDetails).map((s) => esc(s.name) + " (" + esc(s.state) + ", " + num(s.calls) + " calls" + (s.worker ? ", on " + esc(s.worker) : "") + ")").join(", ") || "none";
   const live = status.state === "running" || status.state === "created" || status.state === "finishing";
   $("detail").innerHTML = '<h3>' + esc(status.name) + ' <small>' + esc(status.id) + '</small></h3>' +
     '<p><span class="state ' + esc(status.state) + '">' + esc(status.state) + '</span> · ' + ms(status.runtimeMs) + ' · tasks ' + num(status.tasks) + ' · services ' + num(status.services) + ' · ' + esc(status.platform) +
@@ -66,14 +66,24 @@ async function select(id) {
     if (event.type === "state") refreshJobs();
   });
 }
+// The header's server overview: version, address and, with a cluster, its live workers (slots used/total). Text only: no markup.
+function serverLine(info) {
+  let line = "v" + info.version + " · " + info.host + ":" + info.port;
+  if (info.cluster) {
+    const workers = list(info.cluster.workers);
+    line += " · cluster " + info.cluster.url + (info.cluster.connected === false ? " (disconnected)" : "") + " · " +
+      (workers.length === 0 ? "no workers" : workers.map((w) => w.name + " " + w.used + "/" + w.slots).join(", "));
+  }
+  return line;
+}
+async function refreshInfo() { $("server").textContent = serverLine(await api("/api/info")); }
 async function start() {
   if (!token) return showLogin();
   try {
-    const info = await api("/api/info");
-    $("server").textContent = "v" + info.version + " · " + info.host + ":" + info.port;
+    $("server").textContent = serverLine(await api("/api/info"));
     $("login").hidden = true; $("app").hidden = false;
     await refreshJobs();
-    refresher ??= setInterval(refreshJobs, 2000);
+    refresher ??= setInterval(() => { refreshJobs(); refreshInfo().catch(() => {}); }, 2000);
   } catch (error) { showLogin(error.message); }
 }
 start();

@@ -10,6 +10,7 @@ import { installJobProcessHook, type JobProcessOptions } from "../api/executor.j
 import { messageOf } from "../api/errors.js";
 import { CLIENT_ENV_NAMES, installEnvGuard } from "./env-guard.js";
 import { ModuleRun } from "./module-run.js";
+import { muteOutput } from "../cluster/mute-output.js";
 import { killJobProcesses } from "../cluster/process-tree.js";
 import type { JobProcessMessage, SupervisorMessage } from "./protocol.js";
 import { CONTROL_FD, DEFAULT_MAX_REPORT_BYTES, FrameWriter, readFrames, REPORTS_FD } from "./report-channel.js";
@@ -138,20 +139,3 @@ function openPipe(fd: number, direction: "read" | "write"): Socket | undefined {
   }
 }
 
-// Drops what the module writes to stdout and stderr; returns the function that lets it through again.
-function muteOutput(): () => void {
-  const writes = [process.stdout, process.stderr].map((stream) => [stream, stream.write] as const);
-  for (const [stream] of writes) {
-    stream.write = ((_chunk: unknown, encodingOrCallback?: unknown, callback?: unknown) => {
-      const done = typeof encodingOrCallback === "function" ? encodingOrCallback : callback;
-      if (typeof done === "function") queueMicrotask(() => (done as () => void)());
-      return true;
-    }) as typeof stream.write;
-  }
-  let restored = false;
-  return () => {
-    if (restored) return;
-    restored = true;
-    for (const [stream, write] of writes) stream.write = write;
-  };
-}

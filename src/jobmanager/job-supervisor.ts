@@ -40,6 +40,8 @@ export interface SupervisorOptions {
   retention?: Partial<Retention>;
   /** The largest report taken from a job process, in bytes of JSON; larger ones are skipped unread (default 4 MiB). */
   maxReportBytes?: number;
+  /** Variables every job process gets, over the job's own `env` (the JobManager's cluster: SAGE_CLUSTER, SAGE_CLUSTER_CREDS). */
+  jobEnv?: Readonly<Record<string, string>>;
 }
 
 interface LiveJob {
@@ -279,8 +281,9 @@ export class JobSupervisor {
       // A session and process group of its own: what the job starts can be found and ended with it.
       detached: true,
       env: {
-        ...process.env,
+        ...inheritedEnv(),
         ...options.env,
+        ...this.#options.jobEnv,
         SAGE_JOB_ID: id,
         SAGE_JOB_BUNDLE: bundle,
         SAGE_JOB_OPTIONS: JSON.stringify({ keepServices: options.keepServices, graphFingerprint: options.graphFingerprint, pipelineIndex: options.pipelineIndex, pipelineName: options.pipelineName }),
@@ -347,7 +350,8 @@ export class JobSupervisor {
           // The name given at submit stays from `created` on; the autostop shown is the one the module's own submit asked for.
           // The runtime cannot exceed the time since the server took the job.
           const runtimeMs = Math.min(event.status.runtimeMs, Date.now() - Date.parse(job.status.submittedAt));
-          job.status = { ...event.status, runtimeMs, name: job.name, submittedAt: job.status.submittedAt, platform: "remote" };
+          // The platform is "remote" or, with parts on a cluster, "distributed" (checkReport allows no other).
+          job.status = { ...event.status, runtimeMs, name: job.name, submittedAt: job.status.submittedAt };
           const forwarded = { ...event, status: job.status };
           this.#publish(job, forwarded);
           if (event.type === "state") this.#save(job);
@@ -441,6 +445,15 @@ function describeProblem(problem: FrameProblem): string {
 
 function definedOnly<T extends object>(values: Partial<T> | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(values ?? {}).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+// The server's environment for a job process, without the cluster it may have been started near:
+// a job's cluster is the JobManager's (jobEnv) or the one the job asks for, never a stray one.
+function inheritedEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.SAGE_CLUSTER;
+  delete env.SAGE_CLUSTER_CREDS;
+  return env;
 }
 
 const SHUTDOWN_REASON = "the JobManager shut down while this job was running";

@@ -17,6 +17,8 @@ import { readJsonObject } from "./request-body.js";
 import { validateStop, validateSubmit } from "./request-validation.js";
 import type { Retention } from "./retention.js";
 import { TERMINAL_STATES } from "../api/job-state.js";
+import type { ClusterAddress } from "../cluster/connect.js";
+import { CLUSTER_ENV_NAMES, openClusterLink } from "./cluster-link.js";
 
 /** Settings of a JobManager server. */
 export interface JobManagerServerOptions {
@@ -38,6 +40,11 @@ export interface JobManagerServerOptions {
   retention?: Partial<Retention>;
   /** The largest report a job process may send, in bytes; larger ones are skipped and logged (default 4 MiB). */
   maxReportBytes?: number;
+  /**
+   * The cluster jobs place their remote parts on (passed to each job process as SAGE_CLUSTER and
+   * SAGE_CLUSTER_CREDS). The server connects to it first and does not start when it cannot.
+   */
+  cluster?: ClusterAddress;
   logger?: Logger;
 }
 
@@ -57,8 +64,9 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
   const host = options.host ?? "127.0.0.1";
   const logger = singleLineLogger(options.logger ?? createLogger("jobmanager"));
   if (!options.token) throw new Error("a JobManager needs a token");
-  ensureDataDir(options.dataDir);
-  const unlock = lockDataDir(options.dataDir);
+  // Before anything else: a cluster that cannot be reached leaves nothing started or locked.
+  const cluster = options.cluster ? await openClusterLink(options.cluster, logger) : undefined;
+  const unlock = await lockedDataDir(options.dataDir, () => cluster?.close());
   let store: JobStore;
   let supervisor: JobSupervisor;
   try {
@@ -71,9 +79,11 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
       logLimits: options.logLimits,
       retention: options.retention,
       maxReportBytes: options.maxReportBytes,
+      jobEnv: cluster?.jobEnv,
     });
   } catch (error) {
     unlock();
+    await cluster?.close();
     throw error;
   }
   const startedAt = Date.now();
@@ -99,9 +109,11 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
       pid: process.pid,
       jobs: supervisor.counts(),
       processes: supervisor.processes(),
+      ...(cluster && { cluster: cluster.info() }),
     })),
     route("POST", /^\/api\/jobs$/, async (request, response) => {
       const submit = validateSubmit(await readJsonObject(request, maxBody));
+      if (cluster) refuseClusterOverride(submit.options?.env ?? {});
       await checkBundle(submit.code);
       response.statusCode = 201;
       return supervisor.submit(submit);
@@ -178,6 +190,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
     stopHeartbeat();
     store.close();
     unlock();
+    await cluster?.close();
     throw error;
   }
   const bound = server.address();
@@ -201,6 +214,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
       await httpClosed;
       store.close();
       unlock();
+      await cluster?.close();
     },
   };
 }
@@ -274,6 +288,29 @@ function jobId(supervisor: JobSupervisor, idOrPrefix: string): string {
     throw new HttpError(404, "E_JOB_NOT_FOUND", `no job '${idOrPrefix}'${hint}`);
   }
   return id;
+}
+
+// Creates and locks the data dir; on failure `undo` runs before the error goes on.
+async function lockedDataDir(dataDir: string, undo: () => Promise<void> | undefined): Promise<() => void> {
+  try {
+    ensureDataDir(dataDir);
+    return lockDataDir(dataDir);
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+}
+
+// The JobManager's cluster is where its jobs' remote parts go: a job's own --env cannot quietly
+// send them elsewhere (a job that means to use another cluster names it in its config).
+function refuseClusterOverride(env: Record<string, string>): void {
+  const set = CLUSTER_ENV_NAMES.filter((name) => name in env);
+  if (set.length === 0) return;
+  throw new HttpError(
+    400,
+    "E_BAD_REQUEST",
+    `'options.env' sets ${set.join(" and ")}, which this JobManager sets itself (it was started with --cluster): drop it from the job's env, or give the job's environment { cluster } in its code to use another cluster`,
+  );
 }
 
 // A bundle that does not parse is refused at the door, with the parser's message.

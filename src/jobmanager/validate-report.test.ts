@@ -39,6 +39,35 @@ describe("checkReport", () => {
     expect(checkReport(null, ID, 10)).toMatchObject({ ok: false });
     expect(checkReport({ type: "module-done", submitted: "yes" }, ID, 10)).toMatchObject({ ok: false });
   });
+
+  it("keeps a distributed job's platform, workers and restarts, bounded; any other platform reads remote", () => {
+    const op = { name: "Tag", kind: "map", parallelism: 2, recordsIn: 1, recordsOut: 1, errors: 0 };
+    const distributed = status({
+      platform: "distributed",
+      restartCount: 3,
+      operators: [{ ...op, workers: ["w1", "x".repeat(1000), ...new Array(400).fill("w9")] }, op],
+      serviceDetails: [{ name: "counter", state: "running", remote: true, calls: 4, worker: "w2".repeat(500) }, { name: "local", state: "running", remote: false, calls: 0 }],
+    });
+    const checked = checkReport({ type: "event", event: { type: "metrics", status: distributed } }, ID, 100);
+    const rebuilt = (checked as { message: { event: { status: JobStatus } } }).message.event.status;
+    expect(rebuilt).toMatchObject({ platform: "distributed", restartCount: 3 });
+    const workers = rebuilt.operators[0]!.workers!;
+    expect(workers).toHaveLength(256);
+    expect(workers[0]).toBe("w1");
+    expect(workers[1]).toHaveLength(256);
+    expect(rebuilt.operators[1]).not.toHaveProperty("workers");
+    expect(rebuilt.serviceDetails![0]!.worker).toHaveLength(256);
+    expect(rebuilt.serviceDetails![1]).not.toHaveProperty("worker");
+    const claimsLocal = checkReport({ type: "event", event: { type: "metrics", status: status({ platform: "local" }) } }, ID, 100);
+    expect((claimsLocal as { message: { event: { status: JobStatus } } }).message.event.status.platform).toBe("remote");
+    for (const [overrides, problem] of [
+      [{ operators: [{ ...op, workers: "w1" }] }, /operators\[0\].workers is not an array/],
+      [{ operators: [{ ...op, workers: [1] }] }, /operators\[0\].workers\[0\] must be a string/],
+      [{ serviceDetails: [{ name: "s", state: "running", remote: true, calls: 0, worker: {} }] }, /worker must be a string/],
+    ] as const) {
+      expect(checkReport({ type: "event", event: { type: "metrics", status: status(overrides) } }, ID, 100)).toMatchObject({ ok: false, problem: expect.stringMatching(problem) });
+    }
+  });
 });
 
 describe("job ids and retention", () => {

@@ -17,6 +17,8 @@ const MAX_NAME = 256;
 const MAX_MESSAGE = 16 * 1024;
 const MAX_STACK = 64 * 1024;
 const MAX_ENTRIES = 1000;
+// The workers of one operator are at most its instances; more are cut (the status is for display).
+const MAX_WORKERS = 256;
 
 /** Checks one report (a decoded frame) from the job process of job `jobId`; `maxLogLineBytes` bounds log events. */
 export function checkReport(raw: unknown, jobId: string, maxLogLineBytes: number): Checked {
@@ -75,7 +77,8 @@ export function jobStatus(raw: unknown, jobId: string): JobStatus {
     name: text(s.name, "status.name", MAX_NAME),
     state: s.state as JobState,
     autostop: bool(s.autostop, "status.autostop"),
-    platform: "remote",
+    // Whatever the job process claims, it runs on the JobManager: remote, or distributed with parts on a cluster.
+    platform: s.platform === "distributed" ? "distributed" : "remote",
     submittedAt: timestamp(s.submittedAt, "status.submittedAt") ?? new Date().toISOString(),
     ...(startedAt && { startedAt }),
     ...(endedAt && { endedAt }),
@@ -103,13 +106,20 @@ function operator(raw: unknown, what: string): OperatorStatus {
     recordsIn: count(o.recordsIn, `${what}.recordsIn`),
     recordsOut: count(o.recordsOut, `${what}.recordsOut`),
     errors: count(o.errors, `${what}.errors`),
+    ...(o.workers !== undefined && { workers: names(o.workers, `${what}.workers`, MAX_WORKERS) }),
   };
 }
 
 function service(raw: unknown, what: string): ServiceStatus {
   const s = record(raw, what);
   if (typeof s.state !== "string" || !SERVICE_STATES.has(s.state)) throw new Malformed(`${what}.state ${short(s.state)} is not a service state`);
-  return { name: text(s.name, `${what}.name`, MAX_NAME), state: s.state as ServiceStatus["state"], remote: bool(s.remote, `${what}.remote`), calls: count(s.calls, `${what}.calls`) };
+  return {
+    name: text(s.name, `${what}.name`, MAX_NAME),
+    state: s.state as ServiceStatus["state"],
+    remote: bool(s.remote, `${what}.remote`),
+    calls: count(s.calls, `${what}.calls`),
+    ...optional("worker", s.worker, MAX_NAME),
+  };
 }
 
 function record(raw: unknown, what: string): Record<string, unknown> {
@@ -121,6 +131,12 @@ function list<T>(raw: unknown, what: string, item: (raw: unknown, what: string) 
   if (!Array.isArray(raw)) throw new Malformed(`${what} is not an array`);
   if (raw.length > MAX_ENTRIES) throw new Malformed(`${what} has ${raw.length} entries (at most ${MAX_ENTRIES})`);
   return raw.map((entry, i) => item(entry, `${what}[${i}]`));
+}
+
+// A list of names: each a string (cut at MAX_NAME), at most `max` of them (the rest cut off).
+function names(raw: unknown, what: string, max: number): string[] {
+  if (!Array.isArray(raw)) throw new Malformed(`${what} is not an array`);
+  return raw.slice(0, max).map((entry, i) => text(entry, `${what}[${i}]`, MAX_NAME));
 }
 
 function count(raw: unknown, what: string): number {

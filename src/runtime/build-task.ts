@@ -33,6 +33,11 @@ export interface BuildContext {
   counters: Map<string, OperatorCounters[]>;
   /** Reports failures that happen outside a push (async completions). */
   fail(error: unknown): void;
+  /**
+   * Counts the async calls in flight of an instance outside any loop (a transport that must not
+   * acknowledge input whose outputs are still to come asks for it); none by default.
+   */
+  workOf?(task: TaskSpec, index: number): WorkCounter | undefined;
 }
 
 /**
@@ -61,7 +66,7 @@ function buildInstance(build: BuildContext, task: TaskSpec, index: number, track
   const { graph, transport } = build;
   const loopId = graph.edges.find((e) => e.loop !== undefined && (e.from === task.id || e.to === task.id))?.loop;
   const tracker = loopId === undefined ? undefined : trackers.get(loopId);
-  const work: WorkCounter = tracker ?? NO_WORK_TRACKING;
+  const work: WorkCounter = tracker ?? build.workOf?.(task, index) ?? NO_WORK_TRACKING;
   const outputs = graph.edges.filter((e) => e.from === task.id).map((e) => routerOutput(build, e, index, tracker));
   let next: Stage = outputs.length > 0 ? new RouterStage(outputs) : TERMINAL_STAGE;
   const closables: ClosableStage[] = [];

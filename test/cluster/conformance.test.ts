@@ -6,21 +6,9 @@
  */
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { pipelineCases } from "../conformance/cases.js";
+import { byValue, decodeSpecials as decode } from "../conformance/special-values.js";
 import { hostProcessesOf, runDriver, startTestCluster, type TestCluster } from "../support/cluster.js";
 import { discoverServices } from "../support/nats.js";
-
-const byValue = (a: unknown, b: unknown) => (JSON.stringify(a) ?? "").localeCompare(JSON.stringify(b) ?? "");
-const SPECIALS: Record<string, unknown> = { undefined, NaN: Number.NaN, Infinity, "-Infinity": -Infinity, "-0": -0 };
-
-function decode(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(decode);
-  if (value !== null && typeof value === "object") {
-    const keys = Object.keys(value);
-    if (keys.length === 1 && keys[0] === "$sage") return SPECIALS[(value as { $sage: string }).$sage];
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decode(v)]));
-  }
-  return value;
-}
 
 describe("distributed mode - pipeline conformance", () => {
   let cluster: TestCluster;

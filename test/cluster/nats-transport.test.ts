@@ -200,6 +200,30 @@ describe("NatsTransport", () => {
     expect(await drain(replaced, 150)).toEqual([]);
   });
 
+  it("acknowledges nothing taken while an async call of the task is in flight: its outputs are still to come", async () => {
+    await newJob();
+    const sender = await open({ capacity: 32 });
+    const out = sender.sender(edge(), 0, 0);
+    for (let i = 1; i <= 10; i++) await out.send([i], undefined);
+    await out.end();
+    const first = await open();
+    const inbox = first.inbox(B, 0);
+    expect((await next(inbox))!.records).toEqual([1]);
+    expect((await next(inbox))!.records).toEqual([2]);
+    // An async map took record 2 and its call has not returned: 1 is processed, 2 is not.
+    inbox.work.acquire();
+    for (let i = 3; i <= 6; i++) expect((await next(inbox))!.records).toEqual([i]);
+    await sleep(300); // acknowledgements would go out now
+    await kill(first);
+
+    const second = await open();
+    const replaced = second.inbox(B, 0);
+    const got: unknown[] = [];
+    for (let m = await next(replaced); m && !m.eos; m = await next(replaced)) got.push(m.records[0]);
+    // Only what was taken before the call started is acknowledged.
+    expect(got).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
   it("acknowledges an input only once the outputs published while processing it are persisted", async () => {
     await newJob();
     const C = "tC" as TaskId;

@@ -281,6 +281,36 @@ describe("service endpoint - absent and lost instances", () => {
     }
   });
 
+  it("instanceLost() in the driver re-sends the calls in flight of the job's other processes too", async () => {
+    // A remote operator on one worker calls a service on another; the driver sees that worker die.
+    const jobId = randomUUID().slice(0, 8);
+    const doomed = await connectTo(broker!);
+    let hang = true;
+    const factory = new ServiceFactory("kv", () => ({ get: (key: string) => (hang ? new Promise(() => undefined) : `${key}!`) }));
+    const first = await startServiceHost(factory, jobId);
+    const second = await startServiceHost(factory, jobId);
+    const operator = new NatsServiceTransport(calling, jobId, new LocalServiceTransport(), ["kv"]);
+    const driver = new NatsServiceTransport(serving, jobId, new LocalServiceTransport(), ["kv"]);
+    let replacement: ServiceEndpoint | undefined;
+    try {
+      await ServiceEndpoint.start(doomed, { jobId, host: first, worker: "w1" });
+      const call = operator.call("kv", "get", ["c"], { timeoutMs: 5000 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await doomed.close();
+      hang = false;
+      replacement = await ServiceEndpoint.start(serving, { jobId, host: second, worker: "w2" });
+      driver.instanceLost("kv");
+      expect(await call).toBe("c!");
+    } finally {
+      operator.close();
+      driver.close();
+      await replacement?.stop();
+      await doomed.close();
+      await first.cleanup(100);
+      await second.cleanup(100);
+    }
+  });
+
   it("re-sent calls wait for the next instance when it is not up yet", async () => {
     const jobId = randomUUID().slice(0, 8);
     const doomed = await connectTo(broker!);

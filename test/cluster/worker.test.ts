@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { afterEach, describe, expect, it } from "vitest";
@@ -98,6 +99,23 @@ describe("worker", () => {
     expect(worker.used).toBe(0);
     expect(await ask(worker, { type: "stop-host", jobId })).toEqual({ ok: true }); // nothing to stop: still fine
     await waitUntil(async () => (await listWorkers(nc!))[0]?.used === 0);
+  });
+
+  it("ending a host ends only its own processes: not the job's driver on the same machine, nor another worker's host of the job", async () => {
+    const { worker, report } = await setUp();
+    const jobId = randomUUID();
+    // A JobManager job process (the driver) carries SAGE_JOB_ID=<job id>; another worker's host <job id>@<its name>.
+    const keep = ["-e", "setInterval(() => {}, 1000)"];
+    const driver = spawn(process.execPath, keep, { stdio: "ignore", detached: true, env: { ...process.env, SAGE_JOB_ID: jobId } });
+    const otherHost = spawn(process.execPath, keep, { stdio: "ignore", detached: true, env: { ...process.env, SAGE_JOB_ID: `${jobId}@another-worker` } });
+    pids.push(driver.pid!, otherHost.pid!);
+    expect(await startHost(worker, jobId, 1)).toEqual({ ok: true });
+    const host = await report(jobId);
+    expect(await ask(worker, { type: "stop-host", jobId })).toEqual({ ok: true });
+    expect(isAlive(host.pid)).toBe(false);
+    expect([driver.pid!, otherHost.pid!].every(isAlive)).toBe(true);
+    driver.kill("SIGKILL");
+    otherHost.kill("SIGKILL");
   });
 
   it("reuses a job's host for more slots and refuses what would exceed its slots or is malformed", async () => {

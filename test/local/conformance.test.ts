@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { LocalEnvironment } from "../../src/index.js";
 import { pipelineCases } from "../conformance/cases.js";
+import { byValue } from "../conformance/special-values.js";
 
-const byValue = (a: unknown, b: unknown) => (JSON.stringify(a) ?? "").localeCompare(JSON.stringify(b) ?? "");
 
 describe("local mode - pipeline conformance", () => {
   it.each(pipelineCases.map((c) => [c.name, c] as const))("%s", async (_name, testCase) => {

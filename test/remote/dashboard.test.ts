@@ -74,6 +74,22 @@ describe("remote mode - the dashboard escapes what it shows and runs no inline s
     expect(page.element("detail").innerHTML).not.toContain("<img");
     page.stop();
   });
+
+  it("shows the cluster's workers in the server overview and a remote service's worker, escaped", async () => {
+    const job = { id: "abcd1234", name: "d", state: "finished", platform: "distributed", runtimeMs: 1, tasks: 0, services: 0, operators: [], serviceDetails: [{ name: "vectors", state: "stopped", calls: 2, worker: XSS }] };
+    const workers = [{ name: "w1", host: "a", slots: 4, used: 1, jobs: [], lastBeatMs: 10 }, { name: XSS, host: "b", slots: 2, used: 0, jobs: [], lastBeatMs: 10 }];
+    const page = await loadDashboard(server, (path) => {
+      if (path === "/api/info") return { version: "1", host: "127.0.0.1", port: server.port, cluster: { url: "nats://***@h:4222", connected: true, workers } };
+      if (path === "/api/jobs") return [job];
+      if (path.endsWith("/logs")) return { lines: [], next: 0 };
+      return job;
+    });
+    await waitUntil(() => page.element("detail").innerHTML.includes("Services"), 5000, "the dashboard to render the job");
+    // textContent: the browser shows it as text, markup included.
+    expect(page.element("server").textContent).toBe(`v1 · 127.0.0.1:${server.port} · cluster nats://***@h:4222 · w1 1/4, ${XSS} 0/2`);
+    expect(page.element("detail").innerHTML).toContain("vectors (stopped, 2 calls, on &lt;img");
+    page.stop();
+  });
 });
 
 interface FakeElement {

@@ -4,6 +4,7 @@
  * job host, no broker, and no job's service visible through NATS service discovery.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { readdirSync, readFileSync } from "node:fs";
@@ -26,18 +27,25 @@ export interface TestCluster {
   workers: TestWorker[];
   /** Starts one more worker and waits until it joined; `exec` is put before the command (e.g. `ip netns exec <ns>`). */
   addWorker(name: string, options?: { slots?: number; leaseMs?: number; env?: NodeJS.ProcessEnv; exec?: readonly string[] }): Promise<TestWorker>;
+  /** Kills the broker (SIGKILL) and starts it again after `downMs` on the same port with the same store. */
+  restartBroker(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts a broker (on `host`, default 127.0.0.1) and `workers` workers (named w1, w2, ...). */
-export async function startTestCluster(options: { workers?: number; slots?: number; leaseMs?: number; host?: string } = {}): Promise<TestCluster> {
-  const broker = await startTestBroker({ host: options.host });
+/**
+ * Starts a broker (listening on `host`, default 127.0.0.1) and `workers` workers (named w1, w2,
+ * ...); `env` is added to every worker's environment (their job hosts inherit it).
+ */
+export async function startTestCluster(options: { workers?: number; slots?: number; leaseMs?: number; env?: NodeJS.ProcessEnv; host?: string } = {}): Promise<TestCluster> {
+  let broker = await startTestBroker({ host: options.host });
+  const store = broker.storeDir;
+  let restarted = false;
   const nc = await connectTo(broker);
   const workers: TestWorker[] = [];
   const addWorker: TestCluster["addWorker"] = async (name, worker = {}) => {
     const args = [SAGE_BIN, "worker", "start", "--cluster", broker.url, "--name", name, "--slots", String(worker.slots ?? options.slots ?? 4), "--lease-ms", String(worker.leaseMs ?? options.leaseMs ?? 2000)];
     const [command, ...prefix] = [...(worker.exec ?? []), process.execPath];
-    const child = spawn(command!, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...worker.env } });
+    const child = spawn(command!, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env, ...worker.env } });
     const started: TestWorker = { name, child, output: [] };
     workers.push(started);
     await new Promise<void>((resolve, reject) => {
@@ -65,10 +73,20 @@ export async function startTestCluster(options: { workers?: number; slots?: numb
     await Promise.all(workers.map((w) => endProcess(w.child)));
     await nc.close();
     await stopTestBroker(broker);
+    // A broker started again on the store of the first one leaves that store to us.
+    if (restarted) rmSync(store, { recursive: true, force: true });
     if (jobServices.length > 0) throw new Error(`job services still answer after the tests: ${jobServices.map((s) => `${s.name} (${s.metadata?.sage_job})`).join(", ")}`);
     for (const w of workers) if (w.child.pid && processAlive(w.child.pid)) throw new Error(`worker ${w.name} is still running`);
   };
-  return { broker, url: broker.url, nc, workers, addWorker, stop };
+  const restartBroker = async (downMs = 0) => {
+    await broker.kill();
+    if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+    broker = await startTestBroker({ storeDir: store, port: broker.port, host: options.host });
+    restarted = true;
+    cluster.broker = broker;
+  };
+  const cluster: TestCluster = { broker, url: broker.url, nc, workers, addWorker, restartBroker, stop };
+  return cluster;
 }
 
 /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
