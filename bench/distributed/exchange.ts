@@ -1,22 +1,22 @@
 /**
  * Keyed exchange benchmark of distributed mode's data plane: W1-style records (x*3+1, keyed by
  * W1's key) go from this process to 2 receiving processes (forked) in batches of 1000, once
- * through NatsTransport and once through raw nats.js JetStream doing the same (a stream, a durable
- * pull consumer per partition with AckPolicy.All, an end marker), and prints the ratio.
+ * through NatsTransport and once through raw nats.js JetStream doing the same (raw-jetstream.ts: a
+ * stream, a durable pull consumer per partition with AckPolicy.All, an end marker), and prints the ratio.
  *
- *   node --import tsx bench/distributed/exchange.ts [--records=1000000] [--batch=1000] [--capacity=16]
+ *   node --import tsx bench/distributed/exchange.ts [--records=1000000] [--batch=1000] [--capacity=128]
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
-import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { decode, encode } from "../../src/cluster/codec.js";
 import { deleteJobStream, ensureJobStream } from "../../src/cluster/job-stream.js";
-import { NatsTransport } from "../../src/cluster/nats-transport.js";
+import { NATS_CHANNEL_CAPACITY, NatsTransport } from "../../src/cluster/nats-transport.js";
 import { startNatsServer } from "../../src/cluster/nats-server-process.js";
 import type { EdgeSpec, TaskId } from "../../src/graph/execution-graph.js";
 import { median } from "../lib/stats.js";
+import { consumeRaw, createRawExchange, RawPublisher } from "./raw-jetstream.js";
 import { w1Key, w1Map } from "../workloads/w1.js";
 
 type Mode = "sage" | "raw";
@@ -70,7 +70,8 @@ async function produce(records: number, batch: number, send: (to: number, record
 // --- the receiving processes ---
 
 async function receiveSage(nc: NatsConnection, jobId: string, index: number, ready: () => void): Promise<Received> {
-  const transport = await NatsTransport.create(nc, { jobId, capacity: 16 });
+  // The receiver's capacity sets how often it reports progress: the same as the sender's.
+  const transport = await NatsTransport.create(nc, { jobId, capacity: option("capacity", NATS_CHANNEL_CAPACITY) });
   const inbox = transport.inbox(B, index);
   await inbox.ready();
   ready();
@@ -88,28 +89,17 @@ async function receiveSage(nc: NatsConnection, jobId: string, index: number, rea
 }
 
 async function receiveRaw(nc: NatsConnection, run: string, index: number, ready: () => void): Promise<Received> {
-  const js = jetstream(nc);
-  const consumer = await js.consumers.get(`RAW_${run}`, `p${index}`);
   let count = 0;
   let sum = 0;
-  return new Promise<Received>((resolve, reject) => {
-    consumer
-      .consume({
-        max_messages: 128,
-        callback: (msg) => {
-          if (msg.headers?.get("eos")) {
-            msg.ack();
-            resolve({ count, sum });
-            return;
-          }
-          const records = decode<number[]>(msg.data);
-          count += records.length;
-          for (const r of records) sum += r;
-          msg.ack();
-        },
-      })
-      .then(ready, reject);
+  const consuming = consumeRaw(nc, run, index, (body) => {
+    const records = decode<number[]>(body);
+    count += records.length;
+    for (const r of records) sum += r;
   });
+  await consuming.ready;
+  ready();
+  await consuming.done;
+  return { count, sum };
 }
 
 async function child(): Promise<void> {
@@ -131,7 +121,7 @@ async function child(): Promise<void> {
 
 function startReceivers(mode: Mode, url: string, run: string): Promise<{ children: ChildProcess[]; done: Promise<Received[]> }> {
   const self = fileURLToPath(import.meta.url);
-  const children = Array.from({ length: RECEIVERS }, (_, i) => fork(self, ["--receiver", mode, url, run, String(i)], { execArgv: process.execArgv }));
+  const children = Array.from({ length: RECEIVERS }, (_, i) => fork(self, ["--receiver", mode, url, run, String(i), ...process.argv.filter((a) => a.startsWith("--capacity="))], { execArgv: process.execArgv }));
   const ready = children.map((c) => new Promise<void>((resolve, reject) => {
     c.on("message", (m: { ready?: boolean }) => m.ready && resolve());
     c.once("exit", (code) => reject(new Error(`receiver exited with ${code}`)));
@@ -201,43 +191,25 @@ async function runSage(nc: NatsConnection, server: { url: string; pid: number },
 
 async function runRaw(nc: NatsConnection, server: { url: string; pid: number }, records: number, batch: number, window: number): Promise<Run> {
   const run = `r${Date.now()}`;
-  const jsm = await jetstreamManager(nc);
-  const stream = `RAW_${run}`;
-  await jsm.streams.add({ name: stream, subjects: [`raw.${run}.>`], storage: StorageType.File, retention: RetentionPolicy.Limits });
+  const exchange = await createRawExchange(nc, run, RECEIVERS);
   try {
-    for (let i = 0; i < RECEIVERS; i++) {
-      await jsm.consumers.add(stream, { durable_name: `p${i}`, filter_subject: `raw.${run}.${i}`, ack_policy: AckPolicy.All });
-    }
     const { done } = await startReceivers("raw", server.url, run);
-    const js = jetstream(nc);
     // PubAcks in flight, bounded as a careful publisher bounds them.
-    const inFlight = new Set<Promise<unknown>>();
-    let waited = 0;
-    const publish = async (subject: string, body: Uint8Array, options?: Parameters<typeof js.publish>[2]) => {
-      const p = js.publish(subject, body, options).finally(() => inFlight.delete(p));
-      inFlight.add(p);
-      if (inFlight.size < window) return;
-      const since = performance.now();
-      await Promise.race(inFlight);
-      waited += performance.now() - since;
-    };
+    const publisher = new RawPublisher(nc, window);
     return await measure(server.pid, done, async () => {
-      await produce(records, batch, (to, r) => publish(`raw.${run}.${to}`, encode(r)));
-      const eos = headers();
-      eos.set("eos", "1");
-      for (let i = 0; i < RECEIVERS; i++) await publish(`raw.${run}.${i}`, new Uint8Array(), { headers: eos });
-      await Promise.all(inFlight);
-      return waited;
+      await produce(records, batch, (to, r) => publisher.publish(exchange.subject(to), encode(r)));
+      await publisher.end(exchange, RECEIVERS);
+      return publisher.waitedMs;
     });
   } finally {
-    await jsm.streams.delete(stream);
+    await exchange.remove();
   }
 }
 
 async function main(): Promise<void> {
   const records = option("records", 1_000_000);
   const batch = option("batch", 1000);
-  const capacity = option("capacity", 16);
+  const capacity = option("capacity", NATS_CHANNEL_CAPACITY);
   const rounds = option("rounds", 5);
   const server = await startNatsServer();
   const nc = await connect({ servers: server.url, name: "bench-sender" });

@@ -6,7 +6,8 @@
  * - throughput with 64 calls in flight, the same two ways.
  * Caller and responder are two connections of this process, for both. Rounds alternate raw and
  * SAGE so background noise hits both; the report shows medians and the ratios to raw.
- * Targets (issue 7): p50 <= 1.5x raw, throughput >= 0.7x raw.
+ * Targets (issue 7): p50 <= 1.5x raw, throughput >= 0.7x raw. With `--json`, the medians also
+ * go out as one line (bench/distributed/run.ts reads it).
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
@@ -23,6 +24,8 @@ const rounds = Number(process.env.SAGE_BENCH_ROUNDS ?? 5);
 const sequential = Number(process.env.SAGE_BENCH_SEQUENTIAL ?? 5000);
 const concurrentCalls = Number(process.env.SAGE_BENCH_CALLS ?? 50_000);
 const IN_FLIGHT = 64;
+/** Prefix of the JSON line `--json` adds. */
+const JSON_MARKER = "@@service-calls ";
 const TIMEOUT_MS = 10_000;
 
 /** The remote service: a sync lookup, so the transport is what is measured. */
@@ -124,6 +127,11 @@ try {
   const leanRate = median(rate.sage) / median(rate.lean);
   console.log(`| p50 vs raw with noAsyncTraces | ${us(median(p50.lean))} | ${us(median(p50.sage))} | ${leanP50.toFixed(2)}x | |`);
   console.log(`| calls/s vs raw with noAsyncTraces | ${median(rate.lean).toFixed(0)} | ${median(rate.sage).toFixed(0)} | ${leanRate.toFixed(2)}x | |`);
+  // For bench/distributed/run.ts: the medians as one line.
+  if (process.argv.includes("--json")) {
+    const medians = (by: Record<"raw" | "lean" | "sage", number[]>) => ({ raw: median(by.raw), lean: median(by.lean), sage: median(by.sage) });
+    console.log(`${JSON_MARKER}${JSON.stringify({ p50Ms: medians(p50), p99Ms: medians(p99), callsPerS: medians(rate), sequential, concurrentCalls, inFlight: IN_FLIGHT, rounds })}`);
+  }
 } finally {
   await callingLean.close();
   await calling.close();

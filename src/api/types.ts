@@ -110,7 +110,7 @@ export interface SourceOptions {
 export interface EnvironmentConfig {
   /** Records per batch between tasks (default 512). */
   batchSize?: number;
-  /** Batches a task inbox holds before senders wait (default 16). */
+  /** Batches a task inbox holds before senders wait (default 16; 128 between the processes of a distributed job). */
   channelCapacity?: number;
   /** Interval of metrics events (default 1000 ms). */
   metricsIntervalMs?: number;

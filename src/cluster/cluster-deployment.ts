@@ -41,6 +41,8 @@ interface HostState {
   worker: string;
   /** The registry id of the worker process when the host was started: another id is a restarted worker. */
   workerId: string;
+  /** The worker's lease, as its registry entry said. */
+  leaseMs: number;
   ready: Promise<void>;
   settleReady: { resolve(): void; reject(error: Error): void };
   live: boolean;
@@ -198,16 +200,26 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     // Without the broker nobody would answer: the hosts and workers end the job by its lease, and
     // the workers remove its stream.
     const hosts = this.#connected ? [...this.#hosts.values()] : [];
-    await Promise.allSettled(hosts.filter((h) => h.live).map((h) => this.#hostRequest(h.worker, { type: "end" }, 3000)));
-    await Promise.allSettled(hosts.map((h) => this.#workerRequest(h.worker, { type: "stop-host", jobId: this.#jobId }, 3000)));
+    // Each live host is told to end, its reply not awaited: its worker ends it at once anyway, and
+    // answers once its process tree is gone (autostop resolves no sooner; one round trip less).
+    for (const h of hosts) if (h.live) this.#tell(h.worker, { type: "end" });
+    const stopped = Promise.allSettled(hosts.map((h) => this.#workerRequest(h.worker, { type: "stop-host", jobId: this.#jobId }, 3000)));
+    // With every remote instance ended nothing reads the job's stream any more: it goes while the
+    // hosts end. Otherwise (an aborted job) only after them, so no host reads a stream that is gone.
+    const idle = this.#tasks.every((t) => t.ended);
+    if (this.#connected) await Promise.all([stopped, idle ? this.#removeStream() : stopped.then(() => this.#removeStream())]);
+    else await this.transport.close().catch(() => undefined);
     // Beats go on until here: a host whose teardown (a slow cleanup()) outlasts the lease must
     // not be taken for one whose driver died.
     for (const timer of this.#timers) clearInterval(timer);
     this.#reports.unsubscribe();
     this.services.close();
-    await this.transport.close().catch(() => undefined);
-    if (this.#connected) await deleteJobStream(this.#nc, this.#jobId).catch((error) => this.#options.logger.debug("removing the job's stream failed: %s", messageOf(error)));
     await this.#options.release?.();
+  }
+
+  async #removeStream(): Promise<void> {
+    await this.transport.close().catch(() => undefined);
+    await deleteJobStream(this.#nc, this.#jobId).catch((error) => this.#options.logger.debug("removing the job's stream failed: %s", messageOf(error)));
   }
 
   async #startHost(worker: WorkerEntry, slots: number): Promise<void> {
@@ -221,7 +233,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     let settleReady!: HostState["settleReady"];
     const ready = new Promise<void>((resolve, reject) => (settleReady = { resolve, reject }));
     ready.catch(() => undefined);
-    const state: HostState = { worker: worker.name, workerId: worker.id, ready, settleReady, live: true };
+    const state: HostState = { worker: worker.name, workerId: worker.id, leaseMs: worker.leaseMs, ready, settleReady, live: true };
     this.#hosts.set(worker.name, state);
     const reply = await this.#workerRequest(worker.name, { type: "start-host", jobId: this.#jobId, slots, host: { ...this.#options.host, worker: worker.name } });
     if (!reply.ok) throw new Error(`worker '${worker.name}' refused the job: ${reply.error}`);
@@ -243,6 +255,15 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
       return reply.json<WorkerReply>();
     } catch (error) {
       throw new Error(`worker '${worker}' did not answer: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  // A request to a job host without waiting for its reply.
+  #tell(worker: string, request: HostRequest): void {
+    try {
+      this.#nc.publish(subjects.host(this.#jobId, worker), JSON.stringify(request));
+    } catch (error) {
+      this.#options.logger.debug("telling the job's host on worker '%s' to %s failed: %s", worker, request.type, messageOf(error));
     }
   }
 
@@ -425,10 +446,11 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
       ...services.map((s): Placement => ({ kind: "service", service: s.name })),
       ...tasks.map((t): Placement => ({ kind: "task", task: t.task, index: t.index })),
     ];
-    const leaseMs = this.#options.host.leaseMs;
-    this.#options.logger.warn("worker '%s' left or stopped answering (no heartbeat within its %d ms lease): placing its %d instance(s) elsewhere", dead, leaseMs, parts.length);
+    // The worker's own lease decided it is gone (the driver's lease is for the job hosts to watch).
+    const leaseMs = this.#hosts.get(dead)?.leaseMs;
+    this.#options.logger.warn("worker '%s' left or stopped answering (no heartbeat within its lease of %d ms): placing its %d instance(s) elsewhere", dead, leaseMs, parts.length);
     // Fencing: should its host still live (a frozen or cut-off machine), it ends once it hears this.
-    this.#nc.publish(subjects.host(this.#jobId, dead), JSON.stringify({ type: "end" } satisfies HostRequest));
+    this.#tell(dead, { type: "end" });
     try {
       const avoid = new Set([...this.#hosts.values()].filter((h) => !h.live).map((h) => h.worker));
       const plan = placeInstances(parts, live, avoid);

@@ -72,6 +72,23 @@ export async function connectCluster(address: ClusterAddress, options: ClusterCo
 }
 
 /**
+ * Closes `nc`; never rejects. nats.js records the stack of every close() (`new Error().stack`),
+ * and where source maps are on (tsx, `sage run`, job hosts) formatting that first stack parses the
+ * maps of every module on it: 10-20 ms at the end of a job, on autostop's path. No frames, no cost.
+ */
+export async function closeConnection(nc: NatsConnection): Promise<void> {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let closing: Promise<void>;
+  try {
+    closing = nc.close(); // the stack is taken before close() first awaits
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  await closing.catch(() => undefined);
+}
+
+/**
  * nats.js does not read credentials from the URL: take `user:password@` or `token@` out of each
  * (comma-separated) server URL and pass them as options.
  */

@@ -8,13 +8,14 @@ import type { SubmitOptions } from "../api/types.js";
 import { compile } from "../graph/compile.js";
 import type { ExecutionGraph } from "../graph/execution-graph.js";
 import { graphFingerprint } from "../graph/fingerprint.js";
-import { JOB_DEFAULTS, JobController } from "../runtime/job-controller.js";
+import { JobController } from "../runtime/job-controller.js";
 import { bundleEntry } from "./bundle.js";
 import { publishBundle } from "./cluster-bundles.js";
 import { ClusterDeployment } from "./cluster-deployment.js";
-import { connectCluster, redactUrl } from "./connect.js";
+import { closeConnection, connectCluster, redactUrl } from "./connect.js";
 import { startEmbeddedCluster } from "./embedded-cluster.js";
 import { jobEnvProblems } from "./job-env.js";
+import { natsChannelCapacity } from "./nats-transport.js";
 import { listWorkers } from "./worker-registry.js";
 
 /** The default lease: a worker or driver silent this long counts as gone. */
@@ -35,7 +36,7 @@ async function openCluster(env: BaseEnvironment, leaseMs: number): Promise<OpenC
   if (url) {
     const creds = (typeof env.config.clusterCreds === "string" && env.config.clusterCreds) || process.env.SAGE_CLUSTER_CREDS || undefined;
     const nc = await connectCluster({ url, ...(creds && { creds }) }, { name: `sage-driver ${env.name}` });
-    return { nc, url, release: () => nc.close().catch(() => undefined) };
+    return { nc, url, release: () => closeConnection(nc) };
   }
   const workers = typeof env.config.workers === "number" && env.config.workers >= 1 ? Math.floor(env.config.workers) : 2;
   const cluster = await startEmbeddedCluster({ workers, leaseMs });
@@ -87,7 +88,7 @@ export async function deployOnCluster(env: BaseEnvironment, graph: ExecutionGrap
   try {
     await workersOf(cluster);
     const bundle = await publishBundle(cluster.nc, spec.code);
-    const capacity = typeof env.config.channelCapacity === "number" && env.config.channelCapacity > 0 ? env.config.channelCapacity : JOB_DEFAULTS.channelCapacity;
+    const capacity = natsChannelCapacity(env.config);
     return await ClusterDeployment.create({
       nc: cluster.nc,
       jobId: spec.jobId,

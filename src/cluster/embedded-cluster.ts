@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { connectCluster } from "./connect.js";
+import { closeConnection, connectCluster } from "./connect.js";
 import { startNatsServer, type NatsServerProcess } from "./nats-server-process.js";
 import type { WorkerEntry } from "./protocol.js";
 import { reapWithThisProcess } from "./reaper.js";
@@ -62,7 +62,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
           }),
       ),
     );
-    await nc?.close().catch(() => undefined);
+    if (nc) await closeConnection(nc);
     await broker.stop();
     cancelReaper?.();
   };

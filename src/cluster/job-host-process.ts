@@ -79,7 +79,8 @@ export class JobHostProcess {
           child.stderr?.destroy();
         }, OUTPUT_DRAIN_MS);
         drained.unref();
-        void gone(this.pid, marker).then(() => resolve({ code, signal, leftovers }));
+        // Killed processes take a moment to die; with none killed there is nothing to wait for.
+        void (leftovers > 0 ? gone(this.pid, marker) : Promise.resolve()).then(() => resolve({ code, signal, leftovers }));
       }),
     );
   }

@@ -9,7 +9,9 @@ import { reapWithThisProcess } from "./reaper.js";
 export interface NatsServerOptions {
   /** The JetStream store directory; a fresh temporary one (removed at stop) when omitted. */
   storeDir?: string;
-  /** Client port on 127.0.0.1; a free one when omitted or 0. */
+  /** The address clients connect to (default 127.0.0.1): an interface's address lets other machines in. */
+  host?: string;
+  /** Client port on `host`; a free one when omitted or 0. */
   port?: number;
   /** How long to wait for the server to listen (default 10 s). */
   startTimeoutMs?: number;
@@ -60,7 +62,7 @@ export function natsServerMissing(): Error {
   );
 }
 
-/** Starts `nats-server -js` on 127.0.0.1 and resolves once it listens. */
+/** Starts `nats-server -js` on 127.0.0.1 (or `options.host`) and resolves once it listens. */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerProcess> {
   const bin = findNatsServer();
   if (!bin) throw natsServerMissing();
@@ -72,6 +74,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const temporaryStore = options.storeDir === undefined;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), "sage-nats-"));
   const portsDir = mkdtempSync(join(tmpdir(), "sage-nats-ports-"));
+  const host = options.host ?? "127.0.0.1";
   const config: string[] = [];
   if (options.token !== undefined) {
     // The directory is made for this user only (mode 0700); the file goes with it once the server listens.
@@ -79,7 +82,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     writeFileSync(file, `authorization { token: ${JSON.stringify(options.token)} }\n`, { mode: 0o600 });
     config.push("-c", file);
   }
-  const args = [...config, "-js", "-a", "127.0.0.1", "-p", String(options.port && options.port > 0 ? options.port : -1), "-sd", storeDir, "--ports_file_dir", portsDir, ...(options.args ?? [])];
+  const args = [...config, "-js", "-a", host, "-p", String(options.port && options.port > 0 ? options.port : -1), "-sd", storeDir, "--ports_file_dir", portsDir, ...(options.args ?? [])];
   const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
@@ -105,7 +108,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       }
     };
     return {
-      url: `nats://127.0.0.1:${port}`,
+      url: `nats://${host.includes(":") ? `[${host}]` : host}:${port}`,
       port,
       pid: child.pid!,
       storeDir,

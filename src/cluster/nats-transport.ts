@@ -45,6 +45,20 @@ export interface NatsTransportOptions {
   onError?: (error: Error) => void;
 }
 
+/**
+ * Batches a channel between processes may have in flight unless the job's config says otherwise
+ * (channelCapacity): more than within one process, as the window must cover a round trip through
+ * the broker. W1 on 2 workers (batches of 256 records) ran at about 0.8x a raw JetStream exchange
+ * with 16, at 1.0x with 128 (bench/distributed).
+ */
+export const NATS_CHANNEL_CAPACITY = 128;
+
+/** A distributed job's channel capacity: its config's channelCapacity, else NATS_CHANNEL_CAPACITY. */
+export function natsChannelCapacity(config: { channelCapacity?: unknown }): number {
+  const configured = config.channelCapacity;
+  return typeof configured === "number" && configured > 0 ? configured : NATS_CHANNEL_CAPACITY;
+}
+
 /** How long one publish waits for its PubAck before it is sent again (a repeat is dropped by the receiver). */
 const PUBLISH_TIMEOUT_MS = 5000;
 /** Room for subject and headers within the server's max_payload. */

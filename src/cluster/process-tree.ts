@@ -29,7 +29,26 @@ export function jobProcesses(leader: number, jobId: string): number[] {
     if (info.pid === leader || info.pid === process.pid) continue;
     if (info.pgrp === leader || info.session === leader || hasMarker(info.pid, marker)) found.add(info.pid);
   }
-  // Descendants by parent links (the job process alive: nothing was reparented yet).
+  addDescendants(table, leader, found);
+  return [...found];
+}
+
+/**
+ * Kills the descendants of the running process `leader`, found by parent links alone (no
+ * environment is read, so it is quick); answers how many. Once `leader` has exited they are
+ * reparented and only their marker, group or session finds them (see killJobTree).
+ */
+export function killDescendants(leader: number): number {
+  const found = new Set<number>();
+  addDescendants(processTable(), leader, found);
+  for (const pid of found) signal(pid, "SIGSTOP");
+  for (const pid of found) signal(pid, "SIGKILL");
+  return found.size;
+}
+
+// Adds the descendants of `leader` and of what `found` holds, by parent links (the leader alive:
+// nothing was reparented yet).
+function addDescendants(table: Map<number, ProcessInfo>, leader: number, found: Set<number>): void {
   for (let grew = true; grew; ) {
     grew = false;
     for (const info of table.values()) {
@@ -39,7 +58,6 @@ export function jobProcesses(leader: number, jobId: string): number[] {
       }
     }
   }
-  return [...found];
 }
 
 /**

@@ -25,23 +25,27 @@ export interface TestCluster {
   url: string;
   nc: NatsConnection;
   workers: TestWorker[];
-  /** Starts one more worker and waits until it joined. */
-  addWorker(name: string, options?: { slots?: number; leaseMs?: number; env?: NodeJS.ProcessEnv }): Promise<TestWorker>;
+  /** Starts one more worker and waits until it joined; `exec` is put before the command (e.g. `ip netns exec <ns>`). */
+  addWorker(name: string, options?: { slots?: number; leaseMs?: number; env?: NodeJS.ProcessEnv; exec?: readonly string[] }): Promise<TestWorker>;
   /** Kills the broker (SIGKILL) and starts it again after `downMs` on the same port with the same store. */
   restartBroker(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts a broker and `workers` workers (named w1, w2, ...); `env` is added to every worker's environment (their job hosts inherit it). */
-export async function startTestCluster(options: { workers?: number; slots?: number; leaseMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<TestCluster> {
-  let broker = await startTestBroker();
+/**
+ * Starts a broker (listening on `host`, default 127.0.0.1) and `workers` workers (named w1, w2,
+ * ...); `env` is added to every worker's environment (their job hosts inherit it).
+ */
+export async function startTestCluster(options: { workers?: number; slots?: number; leaseMs?: number; env?: NodeJS.ProcessEnv; host?: string } = {}): Promise<TestCluster> {
+  let broker = await startTestBroker({ host: options.host });
   const store = broker.storeDir;
   let restarted = false;
   const nc = await connectTo(broker);
   const workers: TestWorker[] = [];
   const addWorker: TestCluster["addWorker"] = async (name, worker = {}) => {
     const args = [SAGE_BIN, "worker", "start", "--cluster", broker.url, "--name", name, "--slots", String(worker.slots ?? options.slots ?? 4), "--lease-ms", String(worker.leaseMs ?? options.leaseMs ?? 2000)];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env, ...worker.env } });
+    const [command, ...prefix] = [...(worker.exec ?? []), process.execPath];
+    const child = spawn(command!, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env, ...worker.env } });
     const started: TestWorker = { name, child, output: [] };
     workers.push(started);
     await new Promise<void>((resolve, reject) => {
@@ -77,7 +81,7 @@ export async function startTestCluster(options: { workers?: number; slots?: numb
   const restartBroker = async (downMs = 0) => {
     await broker.kill();
     if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
-    broker = await startTestBroker({ storeDir: store, port: broker.port });
+    broker = await startTestBroker({ storeDir: store, port: broker.port, host: options.host });
     restarted = true;
     cluster.broker = broker;
   };
