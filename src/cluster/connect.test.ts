@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redactUrl } from "./connect.js";
+import { connectCluster, redactUrl } from "./connect.js";
 
 describe("redactUrl", () => {
   it("hides a password and a token", () => {
@@ -17,5 +17,12 @@ describe("redactUrl", () => {
     expect(redactUrl("u:secret@a:4222")).toBe("u:***@a:4222");
     expect(redactUrl("tok@a:4222")).toBe("***@a:4222");
     expect(redactUrl("nats://u:p@ss@a:4222")).toBe("nats://u:***@a:4222");
+  });
+});
+
+describe("connectCluster", () => {
+  it("refuses a URL that is not a NATS URL before connecting", async () => {
+    await expect(connectCluster({ url: "nat://u:secret@127.0.0.1:4" }, { name: "t" })).rejects.toThrow("the cluster URL nat://127.0.0.1:4 is not a NATS URL: use nats://host:4222 (or tls://)");
+    await expect(connectCluster({ url: "http://127.0.0.1:4" }, { name: "t" })).rejects.toThrow(/is not a NATS URL/);
   });
 });

@@ -46,6 +46,13 @@ export async function connectCluster(address: ClusterAddress, options: ClusterCo
     authenticator = credsAuthenticator(creds);
   }
   const { servers, auth } = splitCredentials(address.url);
+  // nats.js takes any scheme as nats://: a typo (nat://, http://) would connect somewhere unexpected or hang.
+  for (const server of servers) {
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(server)?.[1]?.toLowerCase();
+    if (scheme !== undefined && !["nats", "tls"].includes(scheme)) {
+      throw new Error(`the cluster URL ${redactUrl(server)} is not a NATS URL: use nats://host:4222 (or tls://)`);
+    }
+  }
   let nc: NatsConnection;
   try {
     nc = await connect({
