@@ -13,7 +13,7 @@ import { NatsServiceTransport } from "./nats-service-transport.js";
 import { deleteJobStream, ensureJobStream } from "./job-stream.js";
 import { NatsTransport } from "./nats-transport.js";
 import { describePlacement, placeInstances } from "./placement.js";
-import type { DriverReport, HostReply, HostRequest, JobHostOptions, Placement, WorkerEntry, WorkerReply, WorkerRequest } from "./protocol.js";
+import { outageLimitMs, type DriverReport, type HostReply, type HostRequest, type JobHostOptions, type Placement, type WorkerEntry, type WorkerReply, type WorkerRequest } from "./protocol.js";
 import { remoteError, RemoteService, RemoteTask, type RemotePartHost } from "./remote-parts.js";
 import { ServiceEndpoint } from "./service-endpoint.js";
 import { subjects } from "./subjects.js";
@@ -82,6 +82,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
   #connected = true;
   #outages = 0;
   #reconnectedAt = 0;
+  #disconnectedAt = 0;
   #statuses: { stop(): void } | undefined;
 
   private constructor(options: ClusterDeploymentOptions, transport: NatsTransport, services: NatsServiceTransport, local: LocalServiceTransport, reports: Subscription, tasks: RemoteTask[]) {
@@ -185,6 +186,8 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
   }
 
   async cleanupService(part: RemoteService, timeoutMs: number): Promise<void> {
+    // Without the broker no worker hears the request: the host cleans up as it leaves (its lease).
+    if (!this.#connected) throw new Error("the cluster's broker is unreachable");
     await this.#hostRequest(part.worker, { type: "cleanup-service", service: part.name, timeoutMs }, timeoutMs + 1000);
   }
 
@@ -194,7 +197,9 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     this.#closed = true;
     this.#statuses?.stop();
     await Promise.allSettled(this.#endpoints.map((e) => e.stop()));
-    const hosts = [...this.#hosts.values()];
+    // Without the broker nobody would answer: the hosts and workers end the job by its lease, and
+    // the workers remove its stream.
+    const hosts = this.#connected ? [...this.#hosts.values()] : [];
     // Each live host is told to end, its reply not awaited: its worker ends it at once anyway, and
     // answers once its process tree is gone (autostop resolves no sooner; one round trip less).
     for (const h of hosts) if (h.live) this.#tell(h.worker, { type: "end" });
@@ -202,7 +207,8 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     // With every remote instance ended nothing reads the job's stream any more: it goes while the
     // hosts end. Otherwise (an aborted job) only after them, so no host reads a stream that is gone.
     const idle = this.#tasks.every((t) => t.ended);
-    await Promise.all([stopped, idle ? this.#removeStream() : stopped.then(() => this.#removeStream())]);
+    if (this.#connected) await Promise.all([stopped, idle ? this.#removeStream() : stopped.then(() => this.#removeStream())]);
+    else await this.transport.close().catch(() => undefined);
     // Beats go on until here: a host whose teardown (a slow cleanup()) outlasts the lease must
     // not be taken for one whose driver died.
     for (const timer of this.#timers) clearInterval(timer);
@@ -322,11 +328,13 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
         for (const c of report.counters) {
           const task = this.#tasks.find((t) => t.index === c.index && t.worker === report.worker && t.counters.has(c.operator));
           const counters = task?.counters.get(c.operator);
-          // Counters only grow: a report that arrives late cannot take them back.
+          // Counters only grow: a report that arrives late cannot take them back. A re-placed
+          // instance counts from 0 again, on top of what its predecessors counted.
           if (counters) {
-            counters.recordsIn = Math.max(counters.recordsIn, c.recordsIn);
-            counters.recordsOut = Math.max(counters.recordsOut, c.recordsOut);
-            counters.errors = Math.max(counters.errors, c.errors);
+            const base = task!.bases.get(c.operator);
+            counters.recordsIn = Math.max(counters.recordsIn, (base?.recordsIn ?? 0) + c.recordsIn);
+            counters.recordsOut = Math.max(counters.recordsOut, (base?.recordsOut ?? 0) + c.recordsOut);
+            counters.errors = Math.max(counters.errors, (base?.errors ?? 0) + c.errors);
           }
         }
         for (const [name, calls] of Object.entries(report.serviceCalls)) {
@@ -376,6 +384,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     for await (const status of statuses) {
       if (status.type === "disconnect") {
         this.#connected = false;
+        this.#disconnectedAt = Date.now();
         this.#outages++;
       } else if (status.type === "reconnect") {
         this.#connected = true;
@@ -385,6 +394,14 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
   }
 
   async #checkWorkers(): Promise<void> {
+    if (!this.#connected) {
+      const away = Date.now() - this.#disconnectedAt;
+      if (away > outageLimitMs(this.#options.host.leaseMs)) {
+        this.#failJob(new Error(`lost the connection to the cluster's broker for ${Math.round(away / 1000)} s: the job's remote parts cannot go on`));
+      }
+      return;
+    }
+    await this.#reconcile();
     const outages = this.#outages;
     let live: WorkerEntry[];
     try {
@@ -404,6 +421,22 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     }
   }
 
+  // Reports travel on core NATS and a broker outage can lose one: ask the hosts what ended.
+  async #reconcile(): Promise<void> {
+    const waiting = new Set(this.#tasks.filter((t) => !t.ended).map((t) => t.worker));
+    await Promise.all(
+      [...waiting].map(async (worker) => {
+        if (!this.#hosts.get(worker)?.live) return;
+        try {
+          const reply = (await this.#nc.request(subjects.host(this.#jobId, worker), JSON.stringify({ type: "state" } satisfies HostRequest), { timeout: 2000 })).json<HostReply>();
+          if (reply.ok) for (const report of reply.ended ?? []) this.#onReport(report);
+        } catch {
+          // a busy or gone host: the registry decides whether it lives
+        }
+      }),
+    );
+  }
+
   // A worker went silent: its unfinished task instances and its services start again elsewhere.
   async #replaceWorker(dead: string, live: WorkerEntry[]): Promise<void> {
     const tasks = this.#tasks.filter((t) => t.worker === dead && !t.ended);
@@ -415,7 +448,9 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     ];
     // The worker's own lease decided it is gone (the driver's lease is for the job hosts to watch).
     const leaseMs = this.#hosts.get(dead)?.leaseMs;
-    this.#options.logger.warn("worker '%s' stopped answering (no heartbeat within its lease of %d ms): placing its %d instance(s) elsewhere", dead, leaseMs, parts.length);
+    this.#options.logger.warn("worker '%s' left or stopped answering (no heartbeat within its lease of %d ms): placing its %d instance(s) elsewhere", dead, leaseMs, parts.length);
+    // Fencing: should its host still live (a frozen or cut-off machine), it ends once it hears this.
+    this.#tell(dead, { type: "end" });
     try {
       const avoid = new Set([...this.#hosts.values()].filter((h) => !h.live).map((h) => h.worker));
       const plan = placeInstances(parts, live, avoid);
@@ -424,6 +459,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
         for (const p of list) {
           const part = p.kind === "task" ? tasks.find((t) => t.task === p.task && t.index === p.index)! : this.#remoteServices.get(p.service)!;
           part.worker = worker;
+          if (part instanceof RemoteTask) part.moved();
           if (part instanceof RemoteService) {
             this.#serviceCallBase.set(part.name, part.calls);
             part.state = "starting";

@@ -21,16 +21,12 @@ export interface ClusterConnectOptions {
   requireJetStream?: boolean;
 }
 
-/** The URL with any password or token replaced by `***`, for messages and logs. */
+/**
+ * The URL with every password or token replaced by `***`, for messages and logs: each part of a
+ * comma-separated server list, with or without a scheme.
+ */
 export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    else if (parsed.username && !parsed.password) parsed.username = "***";
-    return parsed.toString().replace(/\/$/, "");
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, "//***@");
-  }
+  return url.split(",").map(redactServer).join(",");
 }
 
 /**
@@ -113,6 +109,16 @@ export function splitCredentials(url: string): { servers: string[]; auth: { user
     return `${scheme}${rest}`;
   });
   return { servers, auth };
+}
+
+// Up to the last "@" of the authority: a password with an unencoded "@" is hidden whole.
+const USERINFO = /^(\s*(?:[a-z][a-z0-9+.-]*:\/\/)?)([^/]*)@/i;
+
+function redactServer(server: string): string {
+  return server.replace(USERINFO, (_, start: string, userinfo: string) => {
+    const colon = userinfo.indexOf(":");
+    return `${start}${colon >= 0 ? `${userinfo.slice(0, colon)}:***` : "***"}@`;
+  });
 }
 
 function describeConnectError(error: unknown): string {

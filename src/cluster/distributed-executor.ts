@@ -14,6 +14,7 @@ import { publishBundle } from "./cluster-bundles.js";
 import { ClusterDeployment } from "./cluster-deployment.js";
 import { closeConnection, connectCluster, redactUrl } from "./connect.js";
 import { startEmbeddedCluster } from "./embedded-cluster.js";
+import { jobEnvProblems } from "./job-env.js";
 import { natsChannelCapacity } from "./nats-transport.js";
 import { listWorkers } from "./worker-registry.js";
 
@@ -57,13 +58,12 @@ async function workersOf(cluster: OpenCluster): Promise<ReturnType<typeof listWo
   }
 }
 
-// The variables a driver passes to its job's code on the workers (config.env), checked.
+// The variables a driver passes to its job's code on the workers (config.env), refused up front
+// by the rule the workers apply.
 function validJobEnv(value: unknown): Record<string, string> | undefined {
   if (value === undefined) return undefined;
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new PipelineDefinitionError("config.env must be an object of environment variables");
-  for (const [name, v] of Object.entries(value)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || typeof v !== "string") throw new PipelineDefinitionError(`config.env: '${name}' must be a variable name with a string value`);
-  }
+  const problem = jobEnvProblems(value);
+  if (problem) throw new PipelineDefinitionError(`config.env: ${problem}`);
   return value as Record<string, string>;
 }
 

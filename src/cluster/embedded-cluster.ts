@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { NatsConnection } from "@nats-io/nats-core";
@@ -8,8 +9,12 @@ import type { WorkerEntry } from "./protocol.js";
 import { reapWithThisProcess } from "./reaper.js";
 import { listWorkers } from "./worker-registry.js";
 
-/** A cluster of this process's own: a nats-server and worker processes on loopback. */
+/**
+ * A cluster of this process's own: a nats-server and worker processes on loopback. The broker
+ * takes only clients with its random token, so no other local user can run code on its workers.
+ */
 export interface EmbeddedCluster {
+  /** The broker's URL with its token (`nats://<token>@127.0.0.1:<port>`): show it through redactUrl only. */
   readonly url: string;
   readonly nc: NatsConnection;
   /** Stops the workers (they end their job hosts) and the broker, and removes its store. */
@@ -36,7 +41,9 @@ function cliEntry(): string {
 
 /** Starts nats-server with JetStream on a free loopback port and `workers` worker processes. */
 export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
-  const broker: NatsServerProcess = await startNatsServer();
+  const token = randomBytes(24).toString("hex");
+  const broker: NatsServerProcess = await startNatsServer({ token });
+  const url = `nats://${token}@127.0.0.1:${broker.port}`;
   const children: ChildProcess[] = [];
   let cancelReaper: (() => void) | undefined;
   let nc: NatsConnection | undefined;
@@ -60,20 +67,21 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
     cancelReaper?.();
   };
   try {
-    nc = await connectCluster({ url: broker.url }, { name: "sage-driver (embedded cluster)" });
+    nc = await connectCluster({ url }, { name: "sage-driver (embedded cluster)" });
     const slots = Math.max(4, Math.ceil(16 / options.workers));
     for (let i = 1; i <= options.workers; i++) {
-      const child = spawn(process.execPath, [cliEntry(), "worker", "start", "--cluster", broker.url, "--name", `local-${i}`, "--slots", String(slots), "--lease-ms", String(options.leaseMs)], {
+      const child = spawn(process.execPath, [cliEntry(), "worker", "start", "--name", `local-${i}`, "--slots", String(slots), "--lease-ms", String(options.leaseMs)], {
         // The output of remote operators and services shows in the driver's terminal, as with Ray.
         stdio: ["ignore", "inherit", "inherit"],
-        env: { ...process.env, SAGE_EMBEDDED_WORKER: "1" },
+        // The token goes in the environment, which only this user can read, not on the command line.
+        env: { ...process.env, SAGE_CLUSTER: url, SAGE_EMBEDDED_WORKER: "1" },
       });
       children.push(child);
     }
     // Nothing of an embedded cluster may outlive its driver, even one killed with SIGKILL.
     cancelReaper = reapWithThisProcess(children.map((c) => c.pid!));
     await waitForWorkers(nc, options.workers, options.startTimeoutMs ?? 20_000, children);
-    return { url: broker.url, nc, stop };
+    return { url, nc, stop };
   } catch (error) {
     await stop();
     throw error;

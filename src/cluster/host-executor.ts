@@ -33,7 +33,7 @@ export class ClusterHostExecutor implements JobExecutor {
     if (!url) throw new Error("a job host needs SAGE_CLUSTER");
     const nc = await connectCluster({ url, ...(process.env.SAGE_CLUSTER_CREDS && { creds: process.env.SAGE_CLUSTER_CREDS }) }, { name: `sage-host ${options.worker} ${options.jobId}`, requireJetStream: false });
     const hosted = await HostedJob.start(env, graph, options, nc);
-    tieToWorker(() => hosted.end());
+    tieToWorker(() => hosted.end(), () => hosted.ending);
     void hosted.ended.then(() => process.exit(0));
     return new Promise<never>(() => {});
   }

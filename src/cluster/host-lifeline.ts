@@ -11,7 +11,12 @@ export const ORPHAN_GRACE_MS = 2000;
  * a pipe it never writes, so the host tears down by itself within ORPHAN_GRACE_MS and ends the
  * processes it started; the driver places its instances elsewhere meanwhile.
  */
-export function tieToWorker(end: () => Promise<void>, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): void {
+export function tieToWorker(
+  end: () => Promise<void>,
+  /** Whether the job is already ending here (the driver said so): then a SIGTERM is expected, not news. */
+  ending: () => boolean = () => false,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): void {
   // Whatever the job started goes with the host when no worker is left to end it (the host's
   // marker is its own, see hostMarker()). While the worker lives (still this process's parent), it
   // ends what is left by marker, group and session once this process is gone: here only what it
@@ -21,7 +26,7 @@ export function tieToWorker(end: () => Promise<void>, log: (line: string) => voi
   const worker = process.ppid;
   if (marker) process.on("exit", () => (process.ppid === worker ? killDescendants(process.pid) : killJobProcesses(process.pid, marker)));
   const leave = (why: string, graceMs: number | undefined) => {
-    log(`sage job host: ${why}: ending the job here`);
+    if (!ending()) log(`sage job host: ${why}: ending the job here`);
     if (graceMs !== undefined) setTimeout(() => process.exit(1), graceMs).unref();
     void end().finally(() => process.exit(0));
   };

@@ -15,7 +15,7 @@ import type { TaskInstance } from "../runtime/task.js";
 import { closeConnection } from "./connect.js";
 import { NatsServiceTransport } from "./nats-service-transport.js";
 import { NatsTransport, natsChannelCapacity } from "./nats-transport.js";
-import type { DriverReport, HostReply, HostRequest, InstanceCounters, JobHostOptions, Placement } from "./protocol.js";
+import { outageLimitMs, type DriverReport, type HostReply, type HostRequest, type InstanceCounters, type JobHostOptions, type Placement } from "./protocol.js";
 import { ServiceEndpoint } from "./service-endpoint.js";
 import { subjects } from "./subjects.js";
 
@@ -54,6 +54,8 @@ export class HostedJob {
   readonly #hostedServices = new Map<string, HostedService>();
   readonly #subscriptions: Subscription[] = [];
   readonly #timers: NodeJS.Timeout[] = [];
+  readonly #endReports = new Map<string, DriverReport>();
+  #disconnectedAt = 0;
   #lastBeat = Date.now();
   /** The driver's beats cannot arrive while the broker is away: its lease waits meanwhile. */
   #connected = true;
@@ -95,6 +97,11 @@ export class HostedJob {
     return job;
   }
 
+  /** Whether the job is being torn down here. */
+  get ending(): boolean {
+    return this.#ending !== undefined;
+  }
+
   /** Resolves once the job has been torn down here. */
   get ended(): Promise<void> {
     return this.#ended;
@@ -109,6 +116,12 @@ export class HostedJob {
   #config<K extends keyof typeof JOB_DEFAULTS>(key: K): number {
     const value = this.#env.config[key];
     return typeof value === "number" && value > 0 ? value : JOB_DEFAULTS[key];
+  }
+
+  // An instance's end is also kept, for the driver's `state` requests: a report on core NATS may be lost.
+  #reportEnd(report: Extract<DriverReport, { type: "task-ended" | "task-failed" }>): void {
+    this.#endReports.set(`${report.task}#${report.index}`, report);
+    this.#report(report);
   }
 
   #report(report: DriverReport): void {
@@ -127,8 +140,10 @@ export class HostedJob {
     })();
     void (async () => {
       for await (const status of this.#nc.status()) {
-        if (status.type === "disconnect") this.#connected = false;
-        else if (status.type === "reconnect") {
+        if (status.type === "disconnect") {
+          this.#connected = false;
+          this.#disconnectedAt = Date.now();
+        } else if (status.type === "reconnect") {
           // The driver was cut off as long as this host was: its lease starts again.
           this.#connected = true;
           this.#lastBeat = Date.now();
@@ -136,6 +151,11 @@ export class HostedJob {
       }
     })();
     const leaseTimer = setInterval(() => {
+      // A broker gone for good must not keep the job's parts here for ever.
+      if (!this.#connected && Date.now() - this.#disconnectedAt > outageLimitMs(this.#options.leaseMs)) {
+        this.#logger.warn("the cluster's broker has been unreachable for %d ms: ending the job here", Date.now() - this.#disconnectedAt);
+        void this.end();
+      }
       if (this.#connected && Date.now() - this.#lastBeat > this.#options.leaseMs) {
         this.#logger.warn("the job's driver sent no heartbeat for %d ms: ending the job here", this.#options.leaseMs);
         void this.end();
@@ -159,6 +179,9 @@ export class HostedJob {
           break;
         case "abort":
           this.#abortTasks();
+          break;
+        case "state":
+          reply = { ok: true, ended: [...this.#endReports.values()] };
           break;
         case "end":
           msg.respond(JSON.stringify(reply));
@@ -210,7 +233,7 @@ export class HostedJob {
         // Its last batches are acknowledged first: a re-placement after this reads none of them again.
         await this.#transport.taskEnded(spec.id, placement.index).catch((error) => this.#logger.warn("acknowledging the last input of %s failed: %s", instance.name, messageOf(error)));
         this.#publishMetrics();
-        this.#report({ type: "task-ended", worker: this.#options.worker, task: spec.id, index: placement.index });
+        this.#reportEnd({ type: "task-ended", worker: this.#options.worker, task: spec.id, index: placement.index });
       },
       fail,
     );
@@ -221,7 +244,7 @@ export class HostedJob {
     const operator = error instanceof OperatorError ? error.operator : undefined;
     const cause = error instanceof OperatorError ? error.cause : error;
     this.#publishMetrics();
-    this.#report({
+    this.#reportEnd({
       type: "task-failed",
       worker: this.#options.worker,
       task: spec.id,
@@ -296,27 +319,22 @@ export class HostedJob {
   /** Tears the job down here: aborts its instances, cleans up its services, leaves the cluster. */
   end(): Promise<void> {
     return (this.#ending ??= (async () => {
-      ((l: string) => process.env.TRACE && process.stderr.write(`TR ${(performance.timeOrigin + performance.now()).toFixed(1)} ${l}\n`))("host end start");
       for (const timer of this.#timers) clearInterval(timer);
       this.#abortTasks();
       await this.#transport.close().catch(() => undefined);
-      ((l: string) => process.env.TRACE && process.stderr.write(`TR ${(performance.timeOrigin + performance.now()).toFixed(1)} ${l}\n`))("host transport closed");
       await Promise.race([Promise.allSettled([...this.#tasks.values()].map((t) => t.instance.closeQuietly())), new Promise((resolve) => setTimeout(resolve, this.#config("abortGraceMs")))]);
       for (const name of [...this.#hostedServices.keys()].reverse()) {
         const hosted = this.#hostedServices.get(name)!;
         await hosted.endpoint?.stop().catch(() => undefined);
         await hosted.host.cleanup(hosted.host.factory.options.cleanupTimeoutMs ?? this.#config("serviceCleanupTimeoutMs")).catch((error) => this.#logger.warn("%s", messageOf(error)));
       }
-      ((l: string) => process.env.TRACE && process.stderr.write(`TR ${(performance.timeOrigin + performance.now()).toFixed(1)} ${l}\n`))("host services done");
       this.#hostedServices.clear();
       this.#services.close();
       for (const subscription of this.#subscriptions) subscription.unsubscribe();
       // What it published (the last reports) goes out; then the connection closes without the
       // stack nats.js would format through the bundle's inline source map (about 100 ms).
       await this.#nc.flush().catch(() => undefined);
-      ((l: string) => process.env.TRACE && process.stderr.write(`TR ${(performance.timeOrigin + performance.now()).toFixed(1)} ${l}\n`))("host flushed");
       await closeConnection(this.#nc);
-      ((l: string) => process.env.TRACE && process.stderr.write(`TR ${(performance.timeOrigin + performance.now()).toFixed(1)} ${l}\n`))("host closed");
       this.#resolveEnded();
     })());
   }

@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ClusterAddress } from "./connect.js";
+import { jobEnvProblems } from "./job-env.js";
 import { splitLines } from "./line-splitter.js";
 import { JOB_MARKER, jobProcesses, killJobTree } from "./process-tree.js";
 import type { JobHostOptions } from "./protocol.js";
@@ -59,12 +63,14 @@ export class JobHostProcess {
   readonly exited: Promise<HostExit>;
   #ended = false;
 
-  private constructor(jobId: string, readonly marker: string, child: ChildProcess) {
+  private constructor(jobId: string, readonly marker: string, child: ChildProcess, dir: string) {
     this.jobId = jobId;
     this.pid = child.pid!;
     this.exited = new Promise((resolve) =>
       child.once("exit", (code, signal) => {
         this.#ended = true;
+        // A host killed before it could clean up leaves the job's code there.
+        rmSync(dir, { recursive: true, force: true });
         // Its children outlive it unless ended here: they are the job's too.
         const leftovers = killJobTree(this.pid, marker, false);
         child.stdin?.destroy();
@@ -83,16 +89,33 @@ export class JobHostProcess {
   static spawn(spec: JobHostSpawn): Promise<JobHostProcess> {
     const { entry, options, cluster } = spec;
     const loader = entry.endsWith(".ts") ? ["--import", "tsx"] : [];
+    // Checked where the request is read too: here whatever path it came by.
+    const refused = options.env === undefined ? undefined : jobEnvProblems(options.env);
+    if (refused) return Promise.reject(new Error(`the job's environment (host.env) is refused: ${refused}`));
+    // The host writes the job's code here; it is this worker's to remove, whatever the host's end.
+    let dir: string;
+    try {
+      dir = mkdtempSync(join(tmpdir(), `sage-job-${options.jobId}-`));
+    } catch (error) {
+      return Promise.reject(new Error(`cannot make the job host's directory: ${(error as Error).message}`));
+    }
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...options.env,
       SAGE_JOB_HOST: JSON.stringify(options),
+      SAGE_JOB_DIR: dir,
       SAGE_CLUSTER: cluster.url,
       [JOB_MARKER]: hostMarker(options.jobId, options.worker),
     };
     if (cluster.creds) env.SAGE_CLUSTER_CREDS = cluster.creds;
     else delete env.SAGE_CLUSTER_CREDS;
-    const child = spawn(process.execPath, [...loader, entry], { stdio: ["pipe", "pipe", "pipe"], detached: true, env });
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, [...loader, entry], { stdio: ["pipe", "pipe", "pipe"], detached: true, env });
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      return Promise.reject(new Error(`cannot start the job host process (${entry}): ${(error as Error).message}`));
+    }
     const prefix = `[job ${options.jobId}] `;
     const maxLineBytes = spec.maxLineBytes ?? 16 * 1024;
     splitLines(child.stdout!, maxLineBytes, (line) => spec.output(prefix + line, "out"));
@@ -100,10 +123,12 @@ export class JobHostProcess {
     // A host that dies while the worker writes nothing to it must not break the worker.
     child.stdin!.on("error", () => undefined);
     return new Promise((resolve, reject) => {
-      child.once("spawn", () => resolve(new JobHostProcess(options.jobId, hostMarker(options.jobId, options.worker), child)));
+      child.once("spawn", () => resolve(new JobHostProcess(options.jobId, hostMarker(options.jobId, options.worker), child, dir)));
       // Kept for good: an 'error' after the start (a failed signal) must not throw.
       child.on("error", (error) => {
-        if (child.pid === undefined) reject(new Error(`cannot start the job host process (${entry}): ${error.message}`));
+        if (child.pid !== undefined) return;
+        rmSync(dir, { recursive: true, force: true });
+        reject(new Error(`cannot start the job host process (${entry}): ${error.message}`));
       });
     });
   }

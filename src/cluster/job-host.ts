@@ -20,6 +20,22 @@ const options = JSON.parse(process.env.SAGE_JOB_HOST ?? "{}") as JobHostOptions;
 const url = process.env.SAGE_CLUSTER;
 process.setSourceMapsEnabled(true);
 
+// How long a module whose code has finished may take to reach its pipeline's submit() (an async
+// main() may await things first); below the driver's 30 s limit on a host's start, so the driver
+// hears why rather than a timeout.
+const PIPELINE_WAIT_MS = 20_000;
+// The first statement the module runs: its file has been read then, and goes at once (the job's
+// source is not left on the worker's disk; the inline source map was read with it). On the
+// first line, after a hashbang: no line of the source map moves.
+const EVALUATING_KEY = "sage.jobModuleEvaluating";
+const EVALUATING = `globalThis[Symbol.for(${JSON.stringify(EVALUATING_KEY)})]?.();`;
+
+function withEvaluatingHook(code: string): string {
+  if (!code.startsWith("#!")) return EVALUATING + code;
+  const eol = code.indexOf("\n");
+  return eol < 0 ? code : code.slice(0, eol + 1) + EVALUATING + code.slice(eol + 1);
+}
+
 async function main(): Promise<void> {
   if (!url || !options.jobId || !options.bundle) throw new Error("a job host needs SAGE_CLUSTER and SAGE_JOB_HOST");
   const nc = await connectCluster({ url, ...(process.env.SAGE_CLUSTER_CREDS && { creds: process.env.SAGE_CLUSTER_CREDS }) }, { name: `sage-host-loader ${options.worker}`, requireJetStream: false });
@@ -34,31 +50,50 @@ async function main(): Promise<void> {
   // What the module prints before its job's pipeline was printed by the driver already.
   const unmute = muteOutput();
   let submits = 0;
+  let file: string | undefined;
+  const removeFile = () => {
+    if (file) rmSync(file, { force: true });
+  };
+  (globalThis as Record<symbol, unknown>)[Symbol.for(EVALUATING_KEY)] = removeFile;
+  let reached!: () => void;
+  const pipelineReached = new Promise<void>((resolve) => (reached = resolve));
   installClusterHostHook({
     options,
     nextPipeline: () => {
-      if (submits === options.pipelineIndex) unmute();
+      removeFile();
+      if (submits === options.pipelineIndex) {
+        unmute();
+        reached();
+      }
       return submits++;
     },
     refuse: (message, stack) => void fail(message, stack),
   });
-  let file: string | undefined;
   try {
     const code = await fetchBundle(nc, options.bundle);
-    const dir = mkdtempSync(join(tmpdir(), "sage-job-"));
+    // The worker made the directory and removes it after this process exited, even a killed one.
+    const given = process.env.SAGE_JOB_DIR;
+    const dir = given || mkdtempSync(join(tmpdir(), "sage-job-"));
     file = join(dir, "job.mjs");
-    writeFileSync(file, code, { mode: 0o600 });
-    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+    process.on("exit", () => {
+      removeFile();
+      if (!given) rmSync(dir, { recursive: true, force: true });
+    });
+    writeFileSync(file, withEvaluatingHook(code), { mode: 0o600 });
     await import(pathToFileURL(file).href);
   } catch (error) {
     unmute();
     await fail(`the job module failed on worker '${options.worker}': ${messageOf(error)}`, error instanceof Error ? error.stack : undefined);
     return;
+  } finally {
+    removeFile();
   }
-  // The module's code finished without reaching the job's pipeline.
-  setTimeout(() => {
-    if (submits <= options.pipelineIndex) void fail(`the job module made ${submits} submit() call(s) on worker '${options.worker}', but the driver's job is call ${options.pipelineIndex + 1}`);
-  }, 100);
+  if (submits > options.pipelineIndex) return;
+  // The module's top-level code finished without reaching the job's pipeline: it may still (an async main()).
+  const timer = setTimeout(() => {
+    void fail(`the job module made ${submits} submit() call(s) on worker '${options.worker}' within ${PIPELINE_WAIT_MS / 1000} s of its evaluation, but the driver's job is call ${options.pipelineIndex + 1}`);
+  }, PIPELINE_WAIT_MS);
+  void pipelineReached.then(() => clearTimeout(timer));
 }
 
 main().catch((error) => {

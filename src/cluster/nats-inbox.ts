@@ -99,6 +99,8 @@ export class NatsInbox implements Inbox {
   #opening: Promise<void>;
   /** Processed by the task but with async calls still in flight: finished once none is. */
   #unsettled: LedgerEntry<JsMsg>[] = [];
+  /** Ends of channels the task took: acknowledged when the task ends. */
+  readonly #heldEnds: LedgerEntry<JsMsg>[] = [];
   /** Async calls of the task's functions in flight (for records it took): outputs still to come. */
   readonly work: InFlightWork = new InFlightWork(() => this.#settle());
 
@@ -155,6 +157,7 @@ export class NatsInbox implements Inbox {
     // An ended task has no call left in flight.
     this.work.inFlight = 0;
     this.#settle();
+    for (const entry of this.#heldEnds.splice(0)) this.#ledger.finish(entry, this.#host.tracker.started);
     await this.#opening;
     await this.#host.tracker.settled();
     if (this.#stopped) return;
@@ -328,6 +331,12 @@ export class NatsInbox implements Inbox {
     if (last === undefined) return;
     this.#last = undefined;
     if (!("meta" in last)) return;
+    // A channel's end is acknowledged only with the task's own end: a re-placed instance must see
+    // it again, or it would wait for ever for a channel whose sender finished long ago.
+    if (last.meta.eos) {
+      this.#heldEnds.push(last.entry);
+      return;
+    }
     // Its records may still be in async calls: their outputs are not published yet, so it is not done.
     if (this.work.inFlight > 0) {
       this.#unsettled.push(last.entry);

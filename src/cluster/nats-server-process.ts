@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -17,6 +17,11 @@ export interface NatsServerOptions {
   startTimeoutMs?: number;
   /** Extra command-line arguments. */
   args?: string[];
+  /**
+   * Clients must present this token (as `nats://<token>@host:port`). It is given in a config file
+   * only this user can read, never on the command line, which every local user can list.
+   */
+  token?: string;
 }
 
 /** A running nats-server child process with JetStream enabled. */
@@ -70,7 +75,14 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), "sage-nats-"));
   const portsDir = mkdtempSync(join(tmpdir(), "sage-nats-ports-"));
   const host = options.host ?? "127.0.0.1";
-  const args = ["-js", "-a", host, "-p", String(options.port && options.port > 0 ? options.port : -1), "-sd", storeDir, "--ports_file_dir", portsDir, ...(options.args ?? [])];
+  const config: string[] = [];
+  if (options.token !== undefined) {
+    // The directory is made for this user only (mode 0700); the file goes with it once the server listens.
+    const file = join(portsDir, "auth.conf");
+    writeFileSync(file, `authorization { token: ${JSON.stringify(options.token)} }\n`, { mode: 0o600 });
+    config.push("-c", file);
+  }
+  const args = [...config, "-js", "-a", host, "-p", String(options.port && options.port > 0 ? options.port : -1), "-sd", storeDir, "--ports_file_dir", portsDir, ...(options.args ?? [])];
   const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {

@@ -18,6 +18,7 @@ import { decodeCredit, type CreditMessage } from "./credit.js";
 import { NatsInbox, type InboxHost } from "./nats-inbox.js";
 import { PublishTracker } from "./publish-tracker.js";
 import { StreamPublisher } from "./stream-publisher.js";
+import { messageOf } from "../api/errors.js";
 import { subjects } from "./subjects.js";
 
 /** Options of a NATS transport. */
@@ -225,7 +226,15 @@ export class NatsTransport implements Transport {
 
   // The encoded batch, split in halves until each part fits in one NATS message.
   #bodies(records: unknown[], keys: unknown[] | undefined): Uint8Array[] {
-    const body = encodeBatch(records, keys);
+    let body: Uint8Array;
+    try {
+      body = encodeBatch(records, keys);
+    } catch (error) {
+      throw new TypeError(
+        `a record cannot be sent over the cluster (records travel by structured clone: plain data, Maps, Sets, Dates, typed arrays; no functions or class instances with methods): ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
     const limit = (this.#nc.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM;
     if (body.length <= limit) return [body];
     if (records.length === 1) {

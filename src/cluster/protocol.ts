@@ -67,13 +67,20 @@ export type HostRequest =
   | { type: "place"; placements: Placement[] }
   /** Sources stopped: nothing to do on hosts (task instances end by their markers); kept for symmetry. */
   | { type: "abort" }
+  /** What became of the instances placed here (reports travel on core NATS and can be lost). */
+  | { type: "state" }
   /** Cleans up one service here. */
   | { type: "cleanup-service"; service: string; timeoutMs: number }
   /** The job ended: leave (the host process exits). */
   | { type: "end" };
 
-/** A job host's answer to a HostRequest. */
-export type HostReply = { ok: true } | { ok: false; error: string; stack?: string };
+/** A job host's answer to a HostRequest; `state` lists the reports it sent about its instances' ends. */
+export type HostReply = { ok: true; ended?: DriverReport[] } | { ok: false; error: string; stack?: string };
+
+/** How long a driver or job host goes on without the broker before it gives the job up. */
+export function outageLimitMs(leaseMs: number): number {
+  return Math.max(3 * leaseMs, 10_000);
+}
 
 /** Counters of one operator instance, as a host reports them. */
 export interface InstanceCounters {

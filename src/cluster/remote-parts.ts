@@ -30,6 +30,8 @@ export class RemoteTask implements TaskRunner {
   ended = false;
   /** Counters per operator of the task, updated from the workers' metrics reports. */
   readonly counters: Map<string, OperatorCounters>;
+  /** What earlier placements counted: the current one's reports add to it. */
+  readonly bases = new Map<string, OperatorCounters>();
   #settle!: { resolve(): void; reject(error: unknown): void };
   readonly #done = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
 
@@ -51,6 +53,11 @@ export class RemoteTask implements TaskRunner {
   async run(): Promise<void> {
     await this.host.place(this);
     return this.#done;
+  }
+
+  /** It moves to another worker: its counts so far become the base the new instance's add to. */
+  moved(): void {
+    for (const [operator, c] of this.counters) this.bases.set(operator, { ...c });
   }
 
   /** The worker reported the instance's end. */

@@ -16,6 +16,10 @@ export interface ServiceEndpointOptions {
   worker: string;
   /** The version discovery reports (semver; default 0.1.0). */
   version?: string;
+  /** How long the id of an ended re-sent call is kept, to drop its late copies (default 60 s). */
+  copiesRememberedMs?: number;
+  /** How many ids of ended re-sent calls are kept at most; the oldest go first (default 100,000). */
+  maxCopies?: number;
 }
 
 /** Every instance of one service answers in this queue group: a re-created one takes over at once. */
@@ -23,6 +27,9 @@ export const SERVICE_QUEUE = "sage";
 const ACCEPTED = encode({ accepted: true });
 /** How long the id of an ended re-sent call is kept, to drop copies of it that arrive late. */
 const COPIES_REMEMBERED_MS = 60_000;
+// Every call carries an id for minutes after an instance loss: at a high call rate the ids of a
+// minute are many. Past this bound the oldest ended ones go early (a copy that late is rare).
+const MAX_COPIES = 100_000;
 
 /**
  * Serves one set-up ServiceHost over NATS for a job: answers calls on subjects.service(job, name)
@@ -48,12 +55,17 @@ export class ServiceEndpoint {
   #inFlight = 0;
   /** Ids of the re-sent calls run here (see ServiceRequest.ack): 0 while running, then when they ended. */
   readonly #copies = new Map<string, number>();
+  readonly #copiesRememberedMs: number;
+  readonly #maxCopies: number;
+  #pruneTimer: NodeJS.Timeout | undefined;
   #drained: (() => void) | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(nc: NatsConnection, options: ServiceEndpointOptions) {
     this.#nc = nc;
     this.#host = options.host;
+    this.#copiesRememberedMs = options.copiesRememberedMs ?? COPIES_REMEMBERED_MS;
+    this.#maxCopies = options.maxCopies ?? MAX_COPIES;
     const service = options.host.name;
     this.subject = subjects.service(options.jobId, service);
     this.#service = nc.subscribe(this.subject, {
@@ -92,6 +104,7 @@ export class ServiceEndpoint {
   }
 
   async #stop(waitMs: number): Promise<void> {
+    clearInterval(this.#pruneTimer);
     if (!this.#nc.isClosed()) for (const subscription of this.#discovery) subscription.unsubscribe();
     try {
       // Drain: the broker stops routing here, and what it already sent is still handled.
@@ -196,15 +209,28 @@ export class ServiceEndpoint {
   }
 
   #firstCopy(ack: string): boolean {
-    const now = performance.now();
-    // Oldest first: forget ended calls whose copies can no longer be on their way.
-    for (const [id, ended] of this.#copies) {
-      if (ended === 0 || now - ended < COPIES_REMEMBERED_MS) break;
-      this.#copies.delete(id);
-    }
     if (this.#copies.has(ack)) return false;
     this.#copies.set(ack, 0);
+    if (this.#copies.size > this.#maxCopies) this.#pruneCopies(true);
+    // Pruned on a timer over all ids: a call that never ends must not keep the others.
+    if (this.#pruneTimer === undefined && this.#stopping === undefined) {
+      this.#pruneTimer = setInterval(() => this.#pruneCopies(false), Math.min(this.#copiesRememberedMs, 10_000));
+      this.#pruneTimer.unref();
+    }
     return true;
+  }
+
+  // Forgets the ended calls whose copies can no longer be on their way; over the bound, the oldest ended ones too.
+  #pruneCopies(overBound: boolean): void {
+    const now = performance.now();
+    for (const [id, ended] of this.#copies) {
+      if (ended === 0) continue;
+      if (now - ended >= this.#copiesRememberedMs || (overBound && this.#copies.size > this.#maxCopies)) this.#copies.delete(id);
+    }
+    if (this.#copies.size === 0) {
+      clearInterval(this.#pruneTimer);
+      this.#pruneTimer = undefined;
+    }
   }
 
   #stats(): DiscoveryStats {

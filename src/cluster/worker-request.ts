@@ -1,3 +1,4 @@
+import { jobEnvProblems } from "./job-env.js";
 import type { JobHostOptions, WorkerRequest } from "./protocol.js";
 
 // A job id goes into subject names and environment values: no dots, wildcards or spaces.
@@ -39,7 +40,8 @@ function hostProblem(host: unknown, jobId: string): string | undefined {
   if (!(Number.isInteger(host.pipelineIndex) && (host.pipelineIndex as number) >= 0)) return "host.pipelineIndex must be a whole number";
   if (!(typeof host.leaseMs === "number" && host.leaseMs > 0 && Number.isFinite(host.leaseMs))) return "host.leaseMs must be a positive number";
   if (host.env !== undefined) {
-    if (!isRecord(host.env) || !Object.values(host.env).every((value) => typeof value === "string")) return "host.env must map names to strings";
+    const problem = jobEnvProblems(host.env);
+    if (problem) return `host.env: ${problem}`;
   }
   return undefined;
 }

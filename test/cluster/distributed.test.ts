@@ -37,4 +37,9 @@ describe("distributed mode", () => {
     expect(hostProcessesOf(status.id)).toEqual([]);
     expect((await discoverServices(cluster.nc)).filter((s) => s.metadata?.sage_job === status.id)).toEqual([]);
   });
+
+  it("fails a job whose record cannot travel to a remote operator, saying why", async () => {
+    const run = await runDriver("unsendable-record.ts", { SAGE_TEST_CLUSTER: cluster.url });
+    expect(run.stdout, run.stderr).toMatch(/FAILED .*a record cannot be sent over the cluster \(records travel by structured clone/);
+  });
 });

@@ -200,6 +200,39 @@ describe("NatsTransport", () => {
     expect(await drain(replaced, 150)).toEqual([]);
   });
 
+  it("gives a re-placed receiver the end of a channel that ended before its predecessor died", async () => {
+    await newJob();
+    const sender = await open({ capacity: 32 });
+    const short = sender.sender(edge({ id: 0, partition: "rebalance" }), 0, 0);
+    const long = sender.sender(edge({ id: 0, partition: "rebalance" }), 1, 0);
+    await short.send(["s1"], undefined);
+    await short.end();
+    for (let i = 1; i <= 5; i++) await long.send([`l${i}`], undefined);
+    const first = await open();
+    const inbox = first.inbox(B, 0);
+    const seen: ChannelMessage[] = [];
+    for (let i = 0; i < 7; i++) seen.push((await next(inbox))!);
+    expect(seen.filter((m) => m.eos)).toHaveLength(1);
+    await sleep(300); // acknowledgements would go out now
+    await kill(first);
+
+    for (let i = 6; i <= 8; i++) await long.send([`l${i}`], undefined);
+    await long.end();
+    const second = await open();
+    const replaced = second.inbox(B, 0);
+    let ends = 0;
+    const records: unknown[] = [];
+    while (ends < 2) {
+      const m = await next(replaced);
+      if (!m) break;
+      if (m.eos) ends++;
+      else records.push(m.records[0]);
+    }
+    // Both channels end for the new instance; what its predecessor processed may come again.
+    expect(ends).toBe(2);
+    expect(records).toEqual(expect.arrayContaining(["l6", "l7", "l8"]));
+  });
+
   it("acknowledges nothing taken while an async call of the task is in flight: its outputs are still to come", async () => {
     await newJob();
     const sender = await open({ capacity: 32 });

@@ -381,4 +381,65 @@ describe("service endpoint - absent and lost instances", () => {
       await served.stop();
     }
   });
+
+  describe("the ids of re-sent calls", () => {
+    // One call that never ends among re-sent ones: it used to stop the forgetting of all the others.
+    async function gate(options: { copiesRememberedMs?: number; maxCopies?: number }) {
+      const counts = { runs: 0 };
+      const factory = new ServiceFactory("gate", () => ({ hang: () => new Promise(() => undefined), bump: () => ++counts.runs }), { maxConcurrency: 4 });
+      const jobId = randomUUID().slice(0, 8);
+      const host = await startServiceHost(factory, jobId);
+      const endpoint = await ServiceEndpoint.start(serving, { jobId, host, worker: "w1", ...options });
+      // Sends one copy of call `ack` and waits for `replies` answers (ACCEPTED, then the value if it ran).
+      const send = async (method: string, ack: string, replies: number) => {
+        const inbox = createInbox();
+        const got: unknown[] = [];
+        const subscription = calling.subscribe(inbox, { callback: (_error, msg) => void got.push(decode(msg.data)) });
+        await calling.flush();
+        calling.publish(endpoint.subject, encode({ method, args: [], timeoutMs: 60_000, ack }), { reply: inbox });
+        await expect.poll(() => got.length).toBe(replies);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        subscription.unsubscribe();
+        return got;
+      };
+      const stop = async () => {
+        await endpoint.stop(100);
+        await host.cleanup(100);
+      };
+      return { counts, send, stop };
+    }
+
+    it("forgets ended calls after their time although an earlier call still runs", async () => {
+      const { counts, send, stop } = await gate({ copiesRememberedMs: 200 });
+      try {
+        expect(await send("hang", "hung", 1)).toEqual([{ accepted: true }]);
+        expect(await send("bump", "b1", 2)).toEqual([{ accepted: true }, { value: 1 }]);
+        // Within its time a copy is dropped...
+        expect(await send("bump", "b1", 1)).toEqual([{ accepted: true }]);
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        // ...after it, b1 is forgotten and runs again; the running call is still known.
+        expect(await send("bump", "b1", 2)).toEqual([{ accepted: true }, { value: 2 }]);
+        expect(await send("hang", "hung", 1)).toEqual([{ accepted: true }]);
+        expect(counts.runs).toBe(2);
+      } finally {
+        await stop();
+      }
+    });
+
+    it("keeps at most maxCopies ids of ended calls, dropping the oldest, never a running one", async () => {
+      const { counts, send, stop } = await gate({ maxCopies: 3 });
+      try {
+        await send("hang", "hung", 1);
+        for (const ack of ["a1", "a2", "a3", "a4"]) await send("bump", ack, 2);
+        expect(counts.runs).toBe(4);
+        // hung, a3 and a4 are kept; a1 and a2 were dropped.
+        await send("bump", "a4", 1);
+        await send("hang", "hung", 1);
+        expect(counts.runs).toBe(4);
+        expect(await send("bump", "a1", 2)).toEqual([{ accepted: true }, { value: 5 }]);
+      } finally {
+        await stop();
+      }
+    });
+  });
 });

@@ -1,5 +1,8 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { existsSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectCluster } from "../../src/cluster/connect.js";
@@ -183,6 +186,21 @@ describe("worker", () => {
     const next = randomUUID();
     expect(await startHost(worker, next, 1)).toEqual({ ok: true });
     await report(next);
+  });
+
+  it("gives each host a directory of its own for the job's code and removes it after the host was killed", async () => {
+    const { worker, lines, report } = await setUp();
+    const jobId = randomUUID();
+    expect(await startHost(worker, jobId, 1)).toEqual({ ok: true });
+    const host = await report(jobId);
+    const dir = host.env.SAGE_JOB_DIR!;
+    expect(dirname(dir)).toBe(tmpdir());
+    expect(basename(dir)).toMatch(new RegExp(`^sage-job-${jobId}-`));
+    // Where the host puts the bundle; a host killed with SIGKILL cannot remove it itself.
+    writeFileSync(join(dir, "job.mjs"), "// the job's source\n");
+    process.kill(host.pid, "SIGKILL");
+    await waitUntil(() => lines.some((l) => l.line === `[worker] job ${jobId}: host exited (signal SIGKILL)`));
+    expect(existsSync(dir)).toBe(false);
   });
 
   it("stop() ends every host tree, deletes its entry and disconnects", async () => {
