@@ -38,7 +38,6 @@ env
 const submittedAt = performance.now();
 const job = await env.submit({ autostop: true });
 const resolvedAt = performance.now();
-if (process.env.TRACE) console.error(`T ${lastAt.toFixed(1)} last record; T ${resolvedAt.toFixed(1)} resolved`);
 const status = await job.status();
 console.log(
   JSON.stringify({

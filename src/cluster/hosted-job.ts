@@ -319,27 +319,22 @@ export class HostedJob {
   /** Tears the job down here: aborts its instances, cleans up its services, leaves the cluster. */
   end(): Promise<void> {
     return (this.#ending ??= (async () => {
-      ((l: string) => process.env.TRACE && process.stderr.write(`TR ${(performance.timeOrigin + performance.now()).toFixed(1)} ${l}\n`))("host end start");
       for (const timer of this.#timers) clearInterval(timer);
       this.#abortTasks();
       await this.#transport.close().catch(() => undefined);
-      ((l: string) => process.env.TRACE && process.stderr.write(`TR ${(performance.timeOrigin + performance.now()).toFixed(1)} ${l}\n`))("host transport closed");
       await Promise.race([Promise.allSettled([...this.#tasks.values()].map((t) => t.instance.closeQuietly())), new Promise((resolve) => setTimeout(resolve, this.#config("abortGraceMs")))]);
       for (const name of [...this.#hostedServices.keys()].reverse()) {
         const hosted = this.#hostedServices.get(name)!;
         await hosted.endpoint?.stop().catch(() => undefined);
         await hosted.host.cleanup(hosted.host.factory.options.cleanupTimeoutMs ?? this.#config("serviceCleanupTimeoutMs")).catch((error) => this.#logger.warn("%s", messageOf(error)));
       }
-      ((l: string) => process.env.TRACE && process.stderr.write(`TR ${(performance.timeOrigin + performance.now()).toFixed(1)} ${l}\n`))("host services done");
       this.#hostedServices.clear();
       this.#services.close();
       for (const subscription of this.#subscriptions) subscription.unsubscribe();
       // What it published (the last reports) goes out; then the connection closes without the
       // stack nats.js would format through the bundle's inline source map (about 100 ms).
       await this.#nc.flush().catch(() => undefined);
-      ((l: string) => process.env.TRACE && process.stderr.write(`TR ${(performance.timeOrigin + performance.now()).toFixed(1)} ${l}\n`))("host flushed");
       await closeConnection(this.#nc);
-      ((l: string) => process.env.TRACE && process.stderr.write(`TR ${(performance.timeOrigin + performance.now()).toFixed(1)} ${l}\n`))("host closed");
       this.#resolveEnded();
     })());
   }
