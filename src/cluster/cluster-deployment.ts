@@ -342,6 +342,10 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
           if (service?.worker === report.worker) service.calls = Math.max(service.calls, (this.#serviceCallBase.get(name) ?? 0) + calls);
         }
         return;
+      case "output":
+        // Shown where the driver's own output goes (its terminal, or a JobManager job's log).
+        if (typeof report.line === "string") (report.stream === "err" ? process.stderr : process.stdout).write(`(${report.worker}) ${report.line.slice(0, 16 * 1024)}\n`);
+        return;
       case "log":
         this.#options.logger[report.level === "error" ? "error" : report.level === "warn" ? "warn" : "info"]("[%s] %s", report.worker, report.message);
         return;

@@ -71,8 +71,8 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
     const slots = Math.max(4, Math.ceil(16 / options.workers));
     for (let i = 1; i <= options.workers; i++) {
       const child = spawn(process.execPath, [cliEntry(), "worker", "start", "--name", `local-${i}`, "--slots", String(slots), "--lease-ms", String(options.leaseMs)], {
-        // The output of remote operators and services shows in the driver's terminal, as with Ray.
-        stdio: ["ignore", "inherit", "inherit"],
+        // What the jobs print reaches the driver through the cluster (OutputForwarder), as from any worker.
+        stdio: ["ignore", "ignore", "ignore"],
         // The token goes in the environment, which only this user can read, not on the command line.
         env: { ...process.env, SAGE_CLUSTER: url, SAGE_EMBEDDED_WORKER: "1" },
       });

@@ -101,7 +101,9 @@ export type DriverReport =
   | { type: "service-failed"; worker: string; service: string; error: string; stack?: string }
   | { type: "service-cleaned"; worker: string; service: string; error?: string }
   | { type: "metrics"; worker: string; counters: InstanceCounters[]; serviceCalls: Record<string, number> }
-  | { type: "log"; worker: string; level: string; message: string };
+  | { type: "log"; worker: string; level: string; message: string }
+  /** A line the job's code printed on the worker (forwarded by the worker, bounded). */
+  | { type: "output"; worker: string; stream: "out" | "err"; line: string };
 
 /** The driver's heartbeat (on subjects.beat(job)). */
 export interface DriverBeat {

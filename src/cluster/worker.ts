@@ -7,6 +7,7 @@ import { connectCluster, redactUrl, type ClusterAddress } from "./connect.js";
 import { defaultHostEntry, JobHostProcess, type HostExit, type OutputSink } from "./job-host-process.js";
 import { deleteJobStream } from "./job-stream.js";
 import type { DriverReport, WorkerReply, WorkerRequest } from "./protocol.js";
+import { OutputForwarder } from "./output-forwarder.js";
 import { subjects } from "./subjects.js";
 import { DEFAULT_BEAT_MS, DEFAULT_LEASE_MS, registerWorker, type WorkerNameTakenError, type WorkerRegistration } from "./worker-registry.js";
 import { parseWorkerRequest } from "./worker-request.js";
@@ -208,7 +209,12 @@ export class Worker {
         job.lastBeat = Date.now();
       },
     });
-    job.started = JobHostProcess.spawn({ entry: this.#options.hostEntry ?? defaultHostEntry(), options, cluster: this.#options.cluster, output: this.#output }).then(
+    const forward = new OutputForwarder((report) => this.#nc?.publish(subjects.driver(jobId), JSON.stringify(report)), this.name, `[job ${jobId}] `);
+    const output: OutputSink = (line, stream) => {
+      this.#output(line, stream);
+      forward.line(line, stream);
+    };
+    job.started = JobHostProcess.spawn({ entry: this.#options.hostEntry ?? defaultHostEntry(), options, cluster: this.#options.cluster, output }).then(
       (host) => {
         job.host = host;
         this.#say(`[worker] job ${jobId}: host started (pid ${host.pid}, ${job.slots} slot(s))`, "out");

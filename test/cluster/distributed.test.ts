@@ -42,4 +42,12 @@ describe("distributed mode", () => {
     const run = await runDriver("unsendable-record.ts", { SAGE_TEST_CLUSTER: cluster.url });
     expect(run.stdout, run.stderr).toMatch(/FAILED .*a record cannot be sent over the cluster \(records travel by structured clone/);
   });
+
+  it("shows what remote operators print in the driver's output, named by worker", async () => {
+    const run = await runDriver("printing-job.ts", { SAGE_TEST_CLUSTER: cluster.url });
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split("\n");
+    for (const x of [1, 2, 3]) expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^\\(w[12]\\) remote map saw ${x}$`)));
+    expect(lines).toContain("DONE");
+  });
 });

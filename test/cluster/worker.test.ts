@@ -172,7 +172,9 @@ describe("worker", () => {
     const reports: DriverReport[] = [];
     nc!.subscribe(subjects.driver(jobId), {
       callback: (_, msg) => {
-        reports.push(msg.json<DriverReport>());
+        // The host's output is forwarded on the same subject: only the other reports count here.
+        const report = msg.json<DriverReport>();
+        if (report.type !== "output") reports.push(report);
       },
     });
     await nc!.flush();
