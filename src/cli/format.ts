@@ -70,3 +70,12 @@ export function operatorRates(before: JobStatus, after: JobStatus): Map<string, 
   }
   return rates;
 }
+
+/** Where a distributed job's remote parts ran (`remote: Embed on w1, w2; service vectors on w2`), or undefined for a job with none. */
+export function placementLine(status: JobStatus): string | undefined {
+  const parts = [
+    ...status.operators.filter((op) => op.workers?.length).map((op) => `${printable(op.name)} on ${op.workers!.map(printable).join(", ")}`),
+    ...(status.serviceDetails ?? []).filter((s) => s.worker !== undefined).map((s) => `service ${printable(s.name)} on ${printable(s.worker!)}`),
+  ];
+  return parts.length > 0 ? `remote: ${parts.join("; ")}` : undefined;
+}

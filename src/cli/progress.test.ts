@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { JobHandle } from "../api/types.js";
-import { formatDuration, jobHeadline, operatorLines } from "./format.js";
+import { formatDuration, jobHeadline, operatorLines, placementLine } from "./format.js";
 import { createProgressDisplay } from "./progress.js";
 import { fakeTerminal, jobStatus } from "../../test/support/job-status.js";
 
@@ -42,5 +42,21 @@ describe("sage run - progress display", () => {
       "  Embed    map×4      in 1,200       out 1,100       errors 2",
       "  Save     sink       in 1,100",
     ]);
+  });
+});
+
+describe("placementLine", () => {
+  it("says where a distributed job's remote operators and services ran, and nothing for a local job", () => {
+    const local = jobStatus();
+    expect(placementLine(local)).toBeUndefined();
+    const distributed = {
+      ...local,
+      operators: [
+        { name: "batch#0", kind: "batch", parallelism: 1, recordsIn: 0, recordsOut: 3, errors: 0 },
+        { name: "Embed", kind: "map", parallelism: 2, recordsIn: 3, recordsOut: 3, errors: 0, workers: ["w1", "w2"] },
+      ],
+      serviceDetails: [{ name: "vectors", state: "stopped" as const, remote: true, calls: 3, worker: "w\u001b[31m2" }],
+    };
+    expect(placementLine(distributed)).toBe("remote: Embed on w1, w2; service vectors on w\\x1b[31m2");
   });
 });

@@ -1,5 +1,5 @@
 import type { JobHandle, JobStatus } from "../api/types.js";
-import { jobHeadline, operatorLines, operatorRates } from "./format.js";
+import { jobHeadline, operatorLines, operatorRates, placementLine } from "./format.js";
 import { LiveBlock } from "./live-block.js";
 import { TERMINAL_STATES } from "../api/job-state.js";
 
@@ -66,6 +66,8 @@ class LiveDisplay implements ProgressDisplay {
     for (const { status } of this.#jobs.values()) {
       this.#write(`${jobHeadline(status)}\n`);
       for (const line of operatorLines(status, undefined, this.#block.width - 2)) this.#write(`  ${line}\n`);
+      const placement = placementLine(status);
+      if (placement) this.#write(`  ${placement}\n`);
     }
   }
 
@@ -126,5 +128,7 @@ class LogDisplay implements ProgressDisplay {
     this.#reported.add(status.id);
     this.out.write(`[sage] ${jobHeadline(status)}\n`);
     for (const line of operatorLines(status)) this.out.write(`[sage]   ${line}\n`);
+    const placement = placementLine(status);
+    if (placement) this.out.write(`[sage]   ${placement}\n`);
   }
 }

@@ -21,6 +21,20 @@ class Numbers extends BatchFunction<number> {
 }
 
 describe("buildLogicalGraph", () => {
+  it("runs a key selector where its input runs: after a remote stage it is remote too, unless it says otherwise", () => {
+    const env = new LocalEnvironment("remote-keys");
+    const remoteStage = env.fromBatch([1, 2]).map((x: number) => x, { remote: true, parallelism: 2 });
+    remoteStage.keyBy((x: number) => x).sink(() => {});
+    remoteStage.keyBy((x: number) => x, { remote: false }).sink(() => {});
+    env.fromBatch([3]).keyBy((x: number) => x).sink(() => {});
+    const keyBys = buildLogicalGraph(env.pipeline).operators.filter((op) => op.kind === "keyBy");
+    expect(keyBys.map((op) => [op.remote, op.parallelism])).toEqual([
+      [true, 2],
+      [false, 2],
+      [false, 1],
+    ]);
+  });
+
   it("records one operator per declared transformation with its kind, options and input count", () => {
     const env = new LocalEnvironment("ops");
     const source = env.fromBatch([1, 2, 3], { name: "Nums" });

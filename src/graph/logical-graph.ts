@@ -27,17 +27,22 @@ export function buildLogicalGraph(pipeline: readonly Transformation[]): LogicalG
   const parallelism = new Map<number, number>();
   const operators: OperatorSpec[] = [];
   const edges: LogicalEdge[] = [];
+  const remote = new Map<number, boolean>();
   for (const t of real) {
     const inputs = t.inputs.map((input) => resolveFuture(input, t));
     const p = operatorParallelism(t, inputs, parallelism);
     parallelism.set(t.id, p);
+    // A key selector runs where its input runs (as for its parallelism): a remote stage's keys are
+    // computed on its worker, not after a trip to the driver.
+    const isRemote = t.kind === "keyBy" && t.options.remote === undefined ? (remote.get(inputs[0]!.source.id) ?? false) : t.options.remote === true;
+    remote.set(t.id, isRemote);
     operators.push({
       fnRef: t.id,
       name: t.name,
       kind: t.kind as OperatorKind,
       parallelism: p,
       concurrency: t.options.concurrency ?? 1,
-      remote: t.options.remote === true,
+      remote: isRemote,
       inputCount: t.inputs.length,
     });
     inputs.forEach(({ source, feedback }, inputIndex) => {
