@@ -1,0 +1,10 @@
+/** `sage/llm` is a subpath export of the package (needs `npm run build`, as the examples do). */
+import { describe, expect, it } from "vitest";
+
+describe("sage/llm", () => {
+  it("is importable by its package name with the toolkit's helpers", async () => {
+    const llm = await import("sage/llm");
+    expect(typeof llm.chunkText).toBe("function");
+    expect(new llm.HashingEmbedder({ dimensions: 8 }).embedOne("hello world")).toHaveLength(8);
+  });
+});
