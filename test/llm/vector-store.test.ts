@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { LocalEnvironment } from "../../src/index.js";
+import { HashingEmbedder } from "../../src/llm/hashing-embedder.js";
+import { VectorStore, type VectorMatch } from "../../src/llm/vector-store.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const docs = [
+  { id: "cats", text: "cats sleep all day on the sofa", lang: "en" },
+  { id: "dogs", text: "dogs love long walks in the park", lang: "en" },
+  { id: "katzen", text: "katzen schlafen den ganzen tag", lang: "de" },
+];
+const embedder = new HashingEmbedder({ dimensions: 64 });
+
+/** Indexes `docs` (when given) and answers `query` through a VectorStore service in a pipeline. */
+async function run(options: { path?: string }, index: typeof docs, query: string, filter?: Record<string, unknown>): Promise<VectorMatch[]> {
+  const env = new LocalEnvironment("vectors", { logLevel: "warn" });
+  env.registerService("vectors", VectorStore, { args: [options] });
+  const found: VectorMatch[][] = [];
+  env
+    .fromBatch([{ index, query }])
+    .map((job, ctx) => {
+      const vectors = ctx.service<VectorStore>("vectors");
+      if (job.index.length > 0) vectors.add(job.index.map((d) => ({ id: d.id, vector: embedder.embedOne(d.text), text: d.text, metadata: { lang: d.lang } })));
+      return vectors.search(embedder.embedOne(job.query), 2, { filter });
+    })
+    .sink((matches) => void found.push(matches as VectorMatch[]));
+  await env.submit({ autostop: true });
+  return found[0]!;
+}
+
+describe("VectorStore", () => {
+  it("finds the most similar entries first, with their text and metadata, and filters by metadata", async () => {
+    const matches = await run({}, docs, "where do cats sleep all day");
+    expect(matches.map((m) => m.id)).toEqual(["cats", expect.any(String)]);
+    expect(matches[0]).toMatchObject({ text: docs[0]!.text, metadata: { lang: "en" } });
+    expect(matches[0]!.score).toBeGreaterThan(matches[1]!.score);
+    const german = await run({}, docs, "cats sleep", { lang: "de" });
+    expect(german.map((m) => m.id)).toEqual(["katzen"]);
+  });
+
+  it("keeps its entries in the file given as path, for the next job", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sage-vectors-"));
+    dirs.push(dir);
+    const path = join(dir, "vectors.db");
+    await run({ path }, docs, "dogs");
+    const again = await run({ path }, [], "dogs walk in the park");
+    expect(again[0]).toMatchObject({ id: "dogs", text: docs[1]!.text, metadata: { lang: "en" } });
+  });
+
+  it("refuses entries and queries of the wrong shape, saying what is expected", () => {
+    const store = new VectorStore();
+    store.add([{ id: "a", vector: [1, 0] }]);
+    expect(() => store.add([{ id: "b", vector: [1, 0, 0] }])).toThrow("entry 'b' has 3 numbers, the store's vectors have 2");
+    expect(() => store.add([{ id: "c", vector: [Number.NaN, 1] }])).toThrow("a vector of finite numbers");
+    expect(() => store.search([1, 0, 0])).toThrow("needs a vector of 2 numbers, not 3");
+    expect(store.search([0, 1], 5)).toEqual([{ id: "a", score: 0 }]);
+  });
+});
