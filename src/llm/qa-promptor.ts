@@ -1,0 +1,65 @@
+import { decode, encode } from "gpt-tokenizer";
+import { MapFunction } from "../api/functions.js";
+
+/** A chat message as OpenAI-compatible endpoints take it. */
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+/** What a QAPromptor reads: the question and the passages retrieved for it, best first. */
+export interface QAInput {
+  question: string;
+  /** Passages as strings, or search matches with a `text`. */
+  contexts: ReadonlyArray<string | { text?: string }>;
+}
+
+/** Options of a QAPromptor. */
+export interface QAPromptorOptions {
+  /** The system prompt; `{context}` is replaced by the passages (numbered), `{question}` by the question. */
+  template?: string;
+  /** How many tokens (o200k) the passages may take together, best first (default 2000). */
+  contextTokens?: number;
+}
+
+const DEFAULT_TEMPLATE =
+  "Answer the question using only the context below. If the context does not contain the answer, say that you do not know.\n\nContext:\n{context}";
+
+/**
+ * Builds the chat messages of a retrieval-augmented question: a system prompt holding as many of
+ * the passages as fit in the token budget (best first; the first that does not fit is cut to the
+ * tokens left), and the question as the user's message.
+ */
+export class QAPromptor extends MapFunction<QAInput, ChatMessage[]> {
+  readonly #template: string;
+  readonly #budget: number;
+
+  constructor(options: QAPromptorOptions = {}) {
+    super();
+    this.#template = options.template ?? DEFAULT_TEMPLATE;
+    this.#budget = options.contextTokens ?? 2000;
+    if (!Number.isInteger(this.#budget) || this.#budget < 0) throw new RangeError(`QAPromptor: contextTokens must be a whole number of 0 or more, not ${this.#budget}`);
+  }
+
+  execute(input: QAInput): ChatMessage[] {
+    if (input === null || typeof input !== "object" || typeof input.question !== "string" || !Array.isArray(input.contexts)) {
+      throw new TypeError("QAPromptor takes { question: string, contexts: (string | { text })[] }");
+    }
+    const passages: string[] = [];
+    let left = this.#budget;
+    for (const context of input.contexts) {
+      if (left <= 0) break;
+      const text = typeof context === "string" ? context : (context?.text ?? "");
+      if (text === "") continue;
+      const tokens = encode(text);
+      passages.push(tokens.length <= left ? text : decode(tokens.slice(0, left)));
+      left -= Math.min(left, tokens.length);
+    }
+    const context = passages.map((p, i) => `[${i + 1}] ${p}`).join("\n");
+    const system = this.#template.replaceAll("{context}", context).replaceAll("{question}", input.question);
+    return [
+      { role: "system", content: system },
+      { role: "user", content: input.question },
+    ];
+  }
+}
