@@ -26,6 +26,7 @@ import { listWorkers } from "../../src/cluster/worker-registry.js";
 import { Checksum } from "../lib/checksum.js";
 import { median, percentile } from "../lib/stats.js";
 import { RunningSum, w1Filter, w1Map } from "../workloads/w1.js";
+import { endChild } from "../../src/cluster/end-child.js";
 
 const { values } = parseArgs({
   options: {
@@ -94,20 +95,7 @@ async function startWorkers(broker: NatsServerProcess, nc: NatsConnection): Prom
 }
 
 function stopWorkers(children: ChildProcess[]): Promise<void[]> {
-  return Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-          child.once("exit", () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          child.kill("SIGTERM");
-        }),
-    ),
-  );
+  return Promise.all(children.map((child) => endChild(child)));
 }
 
 /** The checksum W1 must produce: the running sums of the filtered records. */

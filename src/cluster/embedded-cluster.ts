@@ -6,6 +6,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { closeConnection, connectCluster } from "./connect.js";
 import { startNatsServer, type NatsServerProcess } from "./nats-server-process.js";
 import type { WorkerEntry } from "./protocol.js";
+import { endChild } from "./end-child.js";
 import { reapWithThisProcess } from "./reaper.js";
 import { listWorkers } from "./worker-registry.js";
 
@@ -48,20 +49,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
   let cancelReaper: (() => void) | undefined;
   let nc: NatsConnection | undefined;
   const stop = async () => {
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-            child.once("exit", () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            child.kill("SIGTERM");
-          }),
-      ),
-    );
+    await Promise.all(children.map((child) => endChild(child)));
     if (nc) await closeConnection(nc);
     await broker.stop();
     cancelReaper?.();

@@ -2,16 +2,14 @@
  * Bad input to distributed mode (issue 7, "What must hold" 7): each fails with a clear error
  * within a bounded time, not a hang, and leaves nothing behind.
  */
-import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runCli } from "../support/cluster.js";
 import { tagged } from "../support/driver.js";
 import { faultHarness, LEASE_MS, type FaultJobFailure, type FaultJobResult } from "../support/faults.js";
 import { startTestBroker, stopTestBroker } from "../support/nats.js";
 
 const { setUp, driver, expectNothingLeft, expectNoJobLeft } = faultHarness();
-const SAGE_BIN = fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
 
 /** A loopback port nothing listens on (it was free a moment ago). */
 async function deadPort(): Promise<number> {
@@ -22,21 +20,6 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
-/** Runs the sage CLI to its end (killed after `timeoutMs`). */
-function runCli(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [SAGE_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  return new Promise((resolve) =>
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-}
 
 /** Runs a driver to its end (bounded) and answers its failure. */
 async function failureOf(run: ReturnType<typeof driver>, withinMs: number): Promise<FaultJobFailure> {

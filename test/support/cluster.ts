@@ -8,6 +8,7 @@ import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { readdirSync, readFileSync } from "node:fs";
+import { endChild } from "../../src/cluster/end-child.js";
 import { connectTo, discoverServices, processAlive, startTestBroker, stopTestBroker, type NatsServerProcess } from "./nats.js";
 
 const SAGE_BIN = fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
@@ -91,15 +92,7 @@ export async function startTestCluster(options: { workers?: number; slots?: numb
 
 /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
 export function endProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill(signal);
-  });
+  return endChild(child, 5000, signal);
 }
 
 /** Pids of the job's host processes on any worker, and what they started (their SAGE_JOB_ID marker is `<job>@<worker>`). */
@@ -119,19 +112,29 @@ export function hostProcessesOf(jobId: string): number[] {
 
 const FIXTURES = fileURLToPath(new URL("../cluster/fixtures/", import.meta.url));
 
-/** Runs a fixture script of test/cluster/fixtures as a driver process; resolves with its exit code and output. */
-export function runDriver(script: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+/** Runs `node <args>` to its exit (SIGKILL after `timeoutMs`); resolves with its exit code and output. */
+export function runNode(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
-  const child = spawn(process.execPath, ["--import", "tsx", FIXTURES + script, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   return new Promise((resolve) =>
-    child.once("exit", (code) => {
+    child.once("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr, ms: Date.now() - started });
     }),
   );
+}
+
+/** Runs the sage CLI of this checkout to its exit. */
+export function runCli(args: string[], timeoutMs = 60_000): ReturnType<typeof runNode> {
+  return runNode([SAGE_BIN, ...args], {}, timeoutMs);
+}
+
+/** Runs a fixture script of test/cluster/fixtures as a driver process; resolves with its exit code and output. */
+export function runDriver(script: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000, args: string[] = []): ReturnType<typeof runNode> {
+  return runNode(["--import", "tsx", FIXTURES + script, ...args], env, timeoutMs);
 }
