@@ -31,56 +31,44 @@ function overlap(a: string[], b: string[]): number {
   return common;
 }
 
+// The best score of the answer's words against any reference's words.
+function best(answer: string, references: string | readonly string[], score: (predicted: string[], expected: string[]) => number): number {
+  const predicted = words(answer);
+  return Math.max(0, ...asList(references).map((ref) => score(predicted, words(ref))));
+}
+
+// The F-measure of `common` shared items out of `predicted` and `expected` ones.
+function fMeasure(common: number, predicted: number, expected: number): number {
+  if (common === 0) return 0;
+  const precision = common / predicted;
+  const recall = common / expected;
+  return (2 * precision * recall) / (precision + recall);
+}
+
 /** Word-level F1 of the answer against the best-matching reference (SQuAD's metric), from 0 to 1. */
 export function f1Score(answer: string, references: string | readonly string[]): number {
-  const predicted = words(answer);
-  let best = 0;
-  for (const ref of asList(references)) {
-    const expected = words(ref);
-    if (predicted.length === 0 || expected.length === 0) {
-      best = Math.max(best, predicted.length === expected.length ? 1 : 0);
-      continue;
-    }
-    const common = overlap(predicted, expected);
-    if (common === 0) continue;
-    const precision = common / predicted.length;
-    const recall = common / expected.length;
-    best = Math.max(best, (2 * precision * recall) / (precision + recall));
-  }
-  return best;
+  return best(answer, references, (predicted, expected) =>
+    predicted.length === 0 || expected.length === 0 ? (predicted.length === expected.length ? 1 : 0) : fMeasure(overlap(predicted, expected), predicted.length, expected.length),
+  );
 }
 
 /** The share of the reference's words the answer contains (best reference), from 0 to 1. */
 export function recallScore(answer: string, references: string | readonly string[]): number {
-  const predicted = words(answer);
-  let best = 0;
-  for (const ref of asList(references)) {
-    const expected = words(ref);
-    best = Math.max(best, expected.length === 0 ? 1 : overlap(expected, predicted) / expected.length);
-  }
-  return best;
+  return best(answer, references, (predicted, expected) => (expected.length === 0 ? 1 : overlap(expected, predicted) / expected.length));
 }
 
 /** ROUGE-L F-measure: the longest common subsequence of words, against the best reference, from 0 to 1. */
 export function rougeL(answer: string, references: string | readonly string[]): number {
-  const predicted = words(answer);
-  let best = 0;
-  for (const ref of asList(references)) {
-    const expected = words(ref);
-    if (predicted.length === 0 || expected.length === 0) continue;
+  return best(answer, references, (predicted, expected) => {
+    if (predicted.length === 0 || expected.length === 0) return 0;
     let previous = new Array<number>(expected.length + 1).fill(0);
     for (const p of predicted) {
       const row = new Array<number>(expected.length + 1).fill(0);
       for (let j = 1; j <= expected.length; j++) row[j] = p === expected[j - 1] ? previous[j - 1]! + 1 : Math.max(previous[j]!, row[j - 1]!);
       previous = row;
     }
-    const lcs = previous[expected.length]!;
-    if (lcs === 0) continue;
-    const precision = lcs / predicted.length;
-    const recall = lcs / expected.length;
-    best = Math.max(best, (2 * precision * recall) / (precision + recall));
-  }
-  return best;
+    return fMeasure(previous[expected.length]!, predicted.length, expected.length);
+  });
 }
 
 /** The number of tokens of a text for GPT-4o-class models (the o200k tokenizer). */
