@@ -25,12 +25,13 @@ export function tieToWorker(
   const marker = process.env[JOB_MARKER];
   const worker = process.ppid;
   if (marker) process.on("exit", () => (process.ppid === worker ? killDescendants(process.pid) : killJobProcesses(process.pid, marker)));
-  const leave = (why: string, graceMs: number | undefined) => {
-    if (!ending()) log(`sage job host: ${why}: ending the job here`);
+  const leave = (why: string | undefined, graceMs: number | undefined) => {
+    if (why !== undefined && !ending()) log(`sage job host: ${why}: ending the job here`);
     if (graceMs !== undefined) setTimeout(() => process.exit(1), graceMs).unref();
     void end().finally(() => process.exit(0));
   };
-  process.once("SIGTERM", () => leave("the worker asked (SIGTERM)", undefined));
+  // SIGTERM is how a worker ends a host (the job's end, its lease, the worker leaving): the worker says why, not the host.
+  process.once("SIGTERM", () => leave(undefined, undefined));
   if (!stdinIsPipe()) return;
   process.stdin.on("data", () => undefined);
   process.stdin.on("error", () => undefined);
