@@ -26,6 +26,8 @@ export abstract class BaseService {
     return this.ctx.service<S>(serviceName, options);
   }
 
+  // A subclass may declare `static serviceOptions: ServiceOptions`: defaults of registerService's
+  // options for it (e.g. a client of an HTTP API that should take many calls at once).
   // Lifecycle hooks are not declared here, so subclasses need no `override`: define `setup()`
   // (awaited before any record flows) and/or `cleanup()` (awaited when the job ends, under a timeout).
 }
@@ -52,16 +54,21 @@ export interface ServiceOptions {
 
 /** Builds the instance of one registered service. */
 export class ServiceFactory {
+  /** The registration's options over the definition's own defaults (its static `serviceOptions`). */
+  readonly options: ServiceOptions;
+
   constructor(
     readonly name: string,
     readonly definition: ServiceDefinition,
-    readonly options: ServiceOptions = {},
+    options: ServiceOptions = {},
   ) {
     if (!name || typeof name !== "string") throw new TypeError("a service needs a non-empty name");
     if (typeof definition !== "function") {
       throw new TypeError(`service '${name}' must be a class or a factory function, got ${typeof definition}`);
     }
     validateServiceOptions(options, name);
+    const defaults = (definition as { serviceOptions?: ServiceOptions }).serviceOptions;
+    this.options = defaults === undefined ? options : { ...defaults, ...withoutUndefined(options) };
   }
 
   /** Whether the service is placed on a cluster worker. */
@@ -80,6 +87,11 @@ export class ServiceFactory {
     }
     return instance;
   }
+}
+
+// `{ maxConcurrency: undefined }` keeps the definition's default rather than erasing it.
+function withoutUndefined(options: ServiceOptions): ServiceOptions {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as ServiceOptions;
 }
 
 /** Whether `fn` is a class (to be constructed) rather than a plain function (to be called). */

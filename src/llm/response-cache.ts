@@ -1,0 +1,71 @@
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Database } from "better-sqlite3";
+
+/** Where answers are kept between identical requests. */
+export interface ResponseCache {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+  /** Entries held. */
+  readonly size: number;
+  close(): void;
+}
+
+/** The cache key of a request: a SHA-256 of its JSON with keys sorted (so field order does not matter). */
+export function cacheKey(request: unknown): string {
+  return createHash("sha256").update(stableJSON(request)).digest("hex");
+}
+
+/** An in-memory cache (lives as long as the service). */
+export function memoryCache(): ResponseCache {
+  const entries = new Map<string, string>();
+  return {
+    get: (key) => {
+      const text = entries.get(key);
+      return text === undefined ? undefined : JSON.parse(text);
+    },
+    // Stored as JSON text so a caller that changes an answer cannot change the cached one.
+    set: (key, value) => void entries.set(key, JSON.stringify(value)),
+    get size() {
+      return entries.size;
+    },
+    close: () => entries.clear(),
+  };
+}
+
+/** A cache in a SQLite file (created with its folder when missing), kept across runs and processes. */
+export async function sqliteCache(path: string): Promise<ResponseCache> {
+  const { default: Sqlite } = await import("better-sqlite3");
+  mkdirSync(dirname(path), { recursive: true });
+  const db: Database = new Sqlite(path);
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma("busy_timeout = 5000");
+    db.exec("CREATE TABLE IF NOT EXISTS llm_responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, created_at INTEGER NOT NULL)");
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  const select = db.prepare<[string], { value: string }>("SELECT value FROM llm_responses WHERE key = ?");
+  const insert = db.prepare("INSERT OR REPLACE INTO llm_responses (key, value, created_at) VALUES (?, ?, ?)");
+  const count = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM llm_responses");
+  return {
+    get: (key) => {
+      const row = select.get(key);
+      return row === undefined ? undefined : JSON.parse(row.value);
+    },
+    set: (key, value) => void insert.run(key, JSON.stringify(value), Date.now()),
+    get size() {
+      return count.get()!.n;
+    },
+    close: () => db.close(),
+  };
+}
+
+function stableJSON(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : stableJSON(v))).join(",")}]`;
+  const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJSON((value as Record<string, unknown>)[k])}`).join(",")}}`;
+}
