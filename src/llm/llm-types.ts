@@ -17,7 +17,7 @@ export interface LLMServiceOptions {
   tokensPerMinute?: number;
   /** Retries of a 429, 5xx, timeout or connection error (default 3). */
   maxRetries?: number;
-  /** Per attempt: the wait for the answer's headers, and each pause of its body, ms (default 120 000). */
+  /** Per attempt: the wait for the answer's headers, and each pause of its body, ms (default 120 000; checked on undici's clock, about every half second). */
   timeoutMs?: number;
   /**
    * Response cache: a file path (SQLite, kept across runs), `true` (in memory), or off (default).

@@ -127,12 +127,17 @@ class TestServer implements OpenAIServer {
   readonly #queued: Fault[] = [];
   readonly #http = createServer((req, res) => void this.#handle(req, res));
   #ids = 0;
+  readonly #open = new Set<Socket>();
 
   constructor(options: OpenAIServerOptions) {
     this.#options = options;
     this.#http.on("connection", (socket: Socket) => {
       this.sockets.opened++;
-      socket.on("close", () => this.sockets.closed++);
+      this.#open.add(socket);
+      socket.on("close", () => {
+        this.sockets.closed++;
+        this.#open.delete(socket);
+      });
     });
   }
 
@@ -158,11 +163,12 @@ class TestServer implements OpenAIServer {
     this.maxInFlight = this.inFlight;
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#http.close(() => resolve());
-      this.#http.closeAllConnections();
-    });
+  /** Resolves once the listener and every connection are closed. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    const sockets = [...this.#open].map((socket) => new Promise((resolve) => socket.once("close", resolve)));
+    for (const socket of this.#open) socket.destroy();
+    await Promise.all([closed, ...sockets]);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -232,17 +238,19 @@ class TestServer implements OpenAIServer {
   async #stream(res: ServerResponse, record: RecordedRequest, chunks: object[]): Promise<void> {
     record.status = 200;
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+    res.flushHeaders();
     const dropAfter = record.fault?.dropAfterChunks;
     let content = 0;
     for (const chunk of chunks) {
       if (content > 0 && !(await pause(this.#options.chunkDelayMs ?? 0, res))) return;
       if (res.destroyed) return;
-      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
-      if ("choices" in chunk && (chunk.choices as Array<{ delta?: { content?: string } }>)[0]?.delta?.content) content++;
       if (dropAfter !== undefined && content >= dropAfter) {
-        res.destroy();
+        // Closed once what was written is sent: the client gets those chunks, then a cut stream.
+        res.socket?.end();
         return;
       }
+      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      if ("choices" in chunk && (chunk.choices as Array<{ delta?: { content?: string } }>)[0]?.delta?.content) content++;
     }
     res.end("data: [DONE]\n\n");
   }

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { RateLimiter } from "./rate-limiter.js";
+
+async function admitAll(limiter: RateLimiter, count: number, tokens = 0): Promise<number[]> {
+  const times: number[] = [];
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      await limiter.acquire(1, tokens);
+      times.push(performance.now());
+    }),
+  );
+  return times.sort((a, b) => a - b);
+}
+
+describe("RateLimiter", () => {
+  it("admits at once, without a promise, when no limit is set", () => {
+    const limiter = new RateLimiter();
+    for (let i = 0; i < 1000; i++) expect(limiter.acquire(1, 100)).toBeUndefined();
+  });
+
+  it("spaces requests smoothly at the requests-per-minute limit", async () => {
+    const limiter = new RateLimiter({ requestsPerMinute: 6000 }); // one per 10 ms
+    const times = await admitAll(limiter, 41);
+    const span = times.at(-1)! - times[0]!;
+    // 40 intervals of 10 ms, less the 20 ms a caller may run ahead of the schedule
+    expect(span).toBeGreaterThanOrEqual(400 - 20 - 1);
+    expect(span).toBeLessThan(400 + 150);
+    // never ahead of the schedule by more than the burst allowance
+    for (let k = 1; k < times.length; k++) expect(times[k]! - times[0]!).toBeGreaterThanOrEqual(k * 10 - 20 - 1);
+  });
+
+  it("charges tokens and follows the corrections of the real counts", async () => {
+    const limiter = new RateLimiter({ tokensPerMinute: 60_000 }); // 1 token per ms
+    // Estimated 100 tokens each, corrected to 10 at once: the schedule follows the 10.
+    const times: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      await limiter.acquire(1, 100);
+      times.push(performance.now());
+      limiter.adjustTokens(-90);
+    }
+    const span = times.at(-1)! - times[0]!;
+    expect(span).toBeLessThan(10 * 100 * 0.5); // far below the 1000 ms the estimates alone would take
+    expect(span).toBeGreaterThanOrEqual(10 * 10 - 20 - 1);
+  });
+
+  it("lets a request of more tokens than a minute's budget through, then holds the next ones", async () => {
+    const limiter = new RateLimiter({ tokensPerMinute: 600 }); // 10 tokens per s
+    expect(limiter.acquire(1, 1000)).toBeUndefined();
+    const next = limiter.acquire(1, 1);
+    expect(next).toBeInstanceOf(Promise);
+    expect(limiter.waiting).toBe(1);
+    limiter.close(new Error("closed"));
+    await expect(next).rejects.toThrow("closed");
+  });
+
+  it("admits waiters in arrival order across both limits", async () => {
+    const limiter = new RateLimiter({ requestsPerMinute: 60_000, tokensPerMinute: 600_000 });
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        await limiter.acquire(1, i % 2 === 0 ? 50 : 1);
+        order.push(i);
+      }),
+    );
+    expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it("drops a waiter whose signal fires and lets the next one go", async () => {
+    const limiter = new RateLimiter({ requestsPerMinute: 600 }); // one per 100 ms
+    limiter.acquire(1, 0);
+    const controller = new AbortController();
+    const aborted = limiter.acquire(1, 0, controller.signal)!;
+    const third = limiter.acquire(1, 0)!;
+    controller.abort(new Error("cancelled"));
+    await expect(aborted).rejects.toThrow("cancelled");
+    const started = performance.now();
+    await third;
+    // the third takes the aborted one's slot: one interval after the first, not two
+    expect(performance.now() - started).toBeLessThan(150);
+  });
+
+  it("holds everyone during a pause", async () => {
+    const limiter = new RateLimiter();
+    const started = performance.now();
+    limiter.pauseUntil(started + 120);
+    await Promise.all([limiter.acquire(1, 0), limiter.acquire(1, 0)]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(119);
+  });
+});
