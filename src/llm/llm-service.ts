@@ -111,7 +111,7 @@ export class LLMService extends BaseService {
   async chat(input: ChatInput, options: ChatOptions = {}): Promise<ChatResult> {
     const messages = toMessages(input, options.system);
     const body = this.#chatBody(messages, options);
-    const cache = options.cache === false ? undefined : await this.#cacheOf();
+    const cache = this.#cacheFor(options) ? await this.#cacheOf() : undefined;
     if (!cache) return this.#chatRequest(body, messages, options);
     const key = cacheKey(body);
     const hit = cache.get(key) as ChatResult | undefined;
@@ -132,7 +132,7 @@ export class LLMService extends BaseService {
   async chatStream(input: ChatInput, options: ChatOptions = {}): Promise<AsyncIterable<ChatStreamEvent>> {
     const messages = toMessages(input, options.system);
     const body = this.#chatBody(messages, options);
-    const cache = options.cache === false ? undefined : await this.#cacheOf();
+    const cache = this.#cacheFor(options) ? await this.#cacheOf() : undefined;
     const key = cache ? cacheKey(body) : undefined;
     const hit = key === undefined ? undefined : (cache!.get(key) as ChatResult | undefined);
     if (hit !== undefined) {
@@ -170,7 +170,7 @@ export class LLMService extends BaseService {
       if (this.#countTokens) this.#limiter.adjustTokens(tokens - estimate);
       return vectorsOf(answer, input.length);
     };
-    const cache = options.cache === false ? undefined : await this.#cacheOf();
+    const cache = this.#cacheFor(options) ? await this.#cacheOf() : undefined;
     if (!cache) return request();
     const key = cacheKey(body);
     const hit = cache.get(key) as number[][] | undefined;
@@ -311,6 +311,11 @@ export class LLMService extends BaseService {
 
   #httpPath(): OpenAIHttp {
     return (this.#http ??= new OpenAIHttp({ baseURL: this.#options.baseURL, apiKey: this.#options.apiKey, connections: this.#options.maxConcurrency, headers: this.#options.headers }));
+  }
+
+  /** Whether a call uses the response cache (checked before awaiting it, so calls without one never wait). */
+  #cacheFor(options: CallOptions): boolean {
+    return this.#options.cache !== false && options.cache !== false;
   }
 
   #cacheOf(): Promise<ResponseCache | undefined> {

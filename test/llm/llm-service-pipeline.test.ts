@@ -8,7 +8,7 @@ import { encode, encodeChat } from "gpt-tokenizer";
 import { afterEach, describe, expect, it } from "vitest";
 import { JobTimeoutError, LocalEnvironment, SinkFunction } from "../../src/index.js";
 import { LLMService, type ChatResult, type ChatStreamEvent, type LLMServiceOptions } from "../../src/llm/index.js";
-import { startOpenAIServer, until, type OpenAIServer, type OpenAIServerOptions, type RecordedRequest } from "../support/openai-server.js";
+import { startOpenAIServer, until, type OpenAIServer, type RecordedRequest } from "../support/openai-server.js";
 
 let server: OpenAIServer | undefined;
 const dirs: string[] = [];

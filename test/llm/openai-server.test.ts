@@ -1,6 +1,9 @@
 /** The OpenAI-protocol test server, checked with the official `openai` client (what the service must match). */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
 import { encode, encodeChat } from "gpt-tokenizer";
-import OpenAI from "openai";
+import OpenAI, { type APIError } from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import { startOpenAIServer, until, type OpenAIServer } from "../support/openai-server.js";
 
@@ -87,14 +90,14 @@ describe("OpenAI-protocol test server", () => {
     server.fail({ status: 429, retryAfter: 2 }, { status: 429, retryAfter: date, retryAfterMs: 1500 }, { status: 503 }, { status: 400, message: "'temperature' is too high", code: "invalid_value" });
     const client = clientOf(server);
     const ask = () => client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] }).then(() => undefined, (error: unknown) => error);
-    const first = (await ask()) as OpenAI.APIError;
+    const first = (await ask()) as APIError;
     expect(first).toBeInstanceOf(OpenAI.RateLimitError);
     expect(first.headers?.get("retry-after")).toBe("2");
-    const second = (await ask()) as OpenAI.APIError;
+    const second = (await ask()) as APIError;
     expect(second.headers?.get("retry-after")).toBe(date);
     expect(second.headers?.get("retry-after-ms")).toBe("1500");
     expect(await ask()).toBeInstanceOf(OpenAI.InternalServerError);
-    const bad = (await ask()) as OpenAI.APIError;
+    const bad = (await ask()) as APIError;
     expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
     expect(bad.message).toBe("400 'temperature' is too high");
     expect(bad.code).toBe("invalid_value");
@@ -134,5 +137,26 @@ describe("OpenAI-protocol test server", () => {
     const missing = await fetch(`${server.url}/nothing`, { method: "POST", headers: { authorization: "Bearer right" } });
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { message: string } }).error.message).toContain("/v1/nothing");
+  });
+
+  it("runs as a process of its own: prints its URL, serves, and exits on SIGTERM", async () => {
+    const main = fileURLToPath(new URL("../../src/llm/testing/openai-server-main.ts", import.meta.url));
+    const child = spawn(process.execPath, ["--import", "tsx", main, "--latency-ms", "20"], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      let out = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+      await until(() => out.includes("\n"), "the server's URL line", 15_000);
+      const url = /^OPENAI_BASE_URL=(http:\/\/127\.0\.0\.1:\d+\/v1)$/m.exec(out)?.[1];
+      expect(url).toBeDefined();
+      const started = performance.now();
+      const completion = await new OpenAI({ baseURL: url, apiKey: "any", maxRetries: 0 }).chat.completions.create({ model: "m", messages: [{ role: "user", content: "ping" }] });
+      expect(completion.choices[0]!.message.content).toBe("echo: ping");
+      expect(performance.now() - started).toBeGreaterThanOrEqual(19);
+      child.kill("SIGTERM");
+      const [code] = await once(child, "exit");
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
   });
 });

@@ -7,4 +7,16 @@ describe("sage/llm", () => {
     expect(typeof llm.chunkText).toBe("function");
     expect(new llm.HashingEmbedder({ dimensions: 8 }).embedOne("hello world")).toHaveLength(8);
   });
+
+  it("ships the LLM service and the OpenAI-protocol test server an example starts", async () => {
+    const { LLMService, startOpenAIServer } = await import("sage/llm");
+    const server = await startOpenAIServer();
+    const service = new LLMService({ baseURL: server.url, model: "m" });
+    try {
+      expect((await service.chat("hi")).text).toBe("echo: hi");
+    } finally {
+      await service.cleanup();
+      await server.close();
+    }
+  });
 });
