@@ -98,7 +98,8 @@ export const PEERS: Record<string, Peer> = {
       const { default: OpenAI } = await import("openai");
       const { Agent, fetch } = await import("undici");
       const agent = new Agent({ connections: ctx.concurrency });
-      const client = new OpenAI({ baseURL: ctx.baseURL, apiKey: API_KEY, maxRetries: 0, fetch: fetch as unknown as typeof globalThis.fetch, fetchOptions: { dispatcher: agent } as unknown as Record<string, never> });
+      // Casts: undici's own types and the copy bundled with Node's fetch types differ in detail.
+      const client = new OpenAI({ baseURL: ctx.baseURL, apiKey: API_KEY, maxRetries: 0, fetch: fetch as unknown as typeof globalThis.fetch, fetchOptions: { dispatcher: agent } as never });
       return {
         run: (prompts) =>
           inFlight(prompts, ctx.concurrency, async (prompt) => (await client.chat.completions.create({ model: ctx.model, messages: messagesOf(prompt), max_tokens: MAX_TOKENS })).choices[0]!.message.content ?? ""),

@@ -107,8 +107,12 @@ export class LLMService extends BaseService {
     return { ...this.#counters };
   }
 
+  // Options are declared optional rather than defaulted: a method's declared parameter count is
+  // what a service proxy's fast path matches the call against, and calls usually pass options.
+
   /** Asks the chat model: a prompt (the user's message) or messages; resolves with the answer's text and usage. */
-  async chat(input: ChatInput, options: ChatOptions = {}): Promise<ChatResult> {
+  async chat(input: ChatInput, options?: ChatOptions): Promise<ChatResult> {
+    options ??= {};
     const messages = toMessages(input, options.system);
     const body = this.#chatBody(messages, options);
     const cache = this.#cacheFor(options) ? await this.#cacheOf() : undefined;
@@ -129,7 +133,8 @@ export class LLMService extends BaseService {
    * @remarks Through a service proxy, await the call, then iterate; in-process only (an iterator
    * cannot travel to a remote caller).
    */
-  async chatStream(input: ChatInput, options: ChatOptions = {}): Promise<AsyncIterable<ChatStreamEvent>> {
+  async chatStream(input: ChatInput, options?: ChatOptions): Promise<AsyncIterable<ChatStreamEvent>> {
+    options ??= {};
     const messages = toMessages(input, options.system);
     const body = this.#chatBody(messages, options);
     const cache = this.#cacheFor(options) ? await this.#cacheOf() : undefined;
@@ -148,7 +153,8 @@ export class LLMService extends BaseService {
   }
 
   /** The embedding vectors of `texts`, in order (batched by `embeddingBatchSize`). */
-  async embed(texts: string | readonly string[], options: EmbedOptions = {}): Promise<number[][]> {
+  async embed(texts: string | readonly string[], options?: EmbedOptions): Promise<number[][]> {
+    options ??= {};
     const inputs = typeof texts === "string" ? [texts] : texts;
     if (!Array.isArray(inputs) || inputs.some((t) => typeof t !== "string")) throw new TypeError("LLMService.embed takes a string or an array of strings");
     const size = this.#options.embeddingBatchSize;
