@@ -14,7 +14,7 @@ async function main(): Promise<void> {
       url: { type: "string" },
       requests: { type: "string", default: "2000" },
       concurrency: { type: "string", default: "64" },
-      warmup: { type: "string", default: "256" },
+      warmup: { type: "string", default: "2000" },
       rpm: { type: "string" },
       model: { type: "string", default: "sage-echo" },
     },
@@ -28,12 +28,12 @@ async function main(): Promise<void> {
     ...(values.rpm !== undefined && { requestsPerMinute: Number(values.rpm) }),
   });
   const warmup = Number(values.warmup);
-  if (warmup > 0) await prepared.run(promptsOf(warmup).map((p) => `warm-up ${p}`));
+  if (warmup > 0) await prepared.run(promptsOf(warmup).map((p) => `warm-up ${p}`), false);
   const prompts = promptsOf(Number(values.requests));
   const startedAt = performance.timeOrigin + performance.now();
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const answers = await prepared.run(prompts);
+  const answers = await prepared.run(prompts, true);
   const wallMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
   await prepared.dispose?.();

@@ -14,9 +14,9 @@ export interface PeerContext {
   requestsPerMinute?: number;
 }
 
-/** A peer made ready: `run` sends every prompt and returns the answers. */
+/** A peer made ready: `run` sends every prompt and returns the answers (`measured`: false for the warm-up). */
 export interface PreparedPeer {
-  run(prompts: string[]): Promise<string[]>;
+  run(prompts: string[], measured: boolean): Promise<string[]>;
   dispose?(): Promise<void> | void;
 }
 
@@ -48,11 +48,12 @@ const messagesOf = (prompt: string) => [{ role: "user" as const, content: prompt
 
 function sagePipeline(withLimit: boolean): Peer["prepare"] {
   return async (ctx) => ({
-    async run(prompts) {
+    async run(prompts, measured) {
       const answers: string[] = new Array(prompts.length);
       const env = new LocalEnvironment("bench-llm", { logLevel: "warn" });
+      // The warm-up runs the same code without the limit, so that it takes no longer than the others'.
       env.registerService("llm", LLMService, {
-        args: [{ baseURL: ctx.baseURL, apiKey: API_KEY, model: ctx.model, maxRetries: 0, ...(withLimit && { requestsPerMinute: ctx.requestsPerMinute }) }],
+        args: [{ baseURL: ctx.baseURL, apiKey: API_KEY, model: ctx.model, maxRetries: 0, ...(withLimit && measured && { requestsPerMinute: ctx.requestsPerMinute }) }],
       });
       env
         .fromBatch(prompts.map((prompt, index) => ({ prompt, index })))

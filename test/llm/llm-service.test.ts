@@ -91,6 +91,18 @@ describe("LLMService.chat", () => {
     expect(gap(server, 1)).toBeLessThan(700);
   });
 
+  it("holds every caller while a server's Retry-After runs, not only the one that got the 429", async () => {
+    const { server, llm } = await start();
+    server.fail({ status: 429, retryAfterMs: 500 });
+    const first = llm.chat("first");
+    await until(() => server.requests.length === 1 && server.requests[0]!.status === 429, "the 429");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await Promise.all([first, llm.chat("second")]);
+    const refusedAt = server.requests[0]!.at;
+    expect(server.requests).toHaveLength(3);
+    for (const request of server.requests.slice(1)) expect(request.at - refusedAt).toBeGreaterThanOrEqual(495);
+  });
+
   it("honours Retry-After as an HTTP date", async () => {
     const { server, llm } = await start();
     const at = Math.ceil((Date.now() + 1500) / 1000) * 1000; // HTTP dates have whole seconds
