@@ -63,6 +63,7 @@ export class LLMService extends BaseService {
   readonly #stop = new AbortController();
   #http: OpenAIHttp | undefined;
   #cache: Promise<ResponseCache | undefined> | undefined;
+  #cacheFailed = false;
   /** Answers of cacheable requests in flight, so identical ones share a request. */
   readonly #pending = new Map<string, Promise<unknown>>();
   readonly #counters: LLMCounters = { requests: 0, retries: 0, rateLimited: 0, promptTokens: 0, completionTokens: 0, cacheHits: 0, errors: 0, rateLimitWaitMs: 0, inFlight: 0 };
@@ -123,7 +124,7 @@ export class LLMService extends BaseService {
       this.#counters.cacheHits++;
       return { ...hit, cached: true };
     }
-    return this.#shared(key, options, () => this.#chatRequest(body, messages, options).then((result) => (cache.set(key, result), result)));
+    return this.#shared(key, options, () => this.#chatRequest(body, messages, options).then((result) => this.#store(cache, key, result)));
   }
 
   /**
@@ -184,7 +185,7 @@ export class LLMService extends BaseService {
       this.#counters.cacheHits++;
       return hit;
     }
-    return this.#shared(key, options, () => request().then((vectors) => (cache.set(key, vectors), vectors)));
+    return this.#shared(key, options, () => request().then((vectors) => this.#store(cache, key, vectors)));
   }
 
   async #chatRequest(body: ChatBody, messages: readonly ChatInputMessage[], options: ChatOptions): Promise<ChatResult> {
@@ -228,7 +229,7 @@ export class LLMService extends BaseService {
     const counted = usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } : { promptTokens: countChatTokens(messages), completionTokens: countTokens(text) };
     this.#account(counted.promptTokens + counted.completionTokens - estimate, counted.promptTokens, counted.completionTokens);
     const result: ChatResult = { text, usage: counted, model: answeredBy ?? model, finishReason };
-    if (cache && key !== undefined) cache.set(key, result);
+    if (cache && key !== undefined) this.#store(cache, key, result);
     yield { type: "done", ...result };
   }
 
@@ -269,6 +270,17 @@ export class LLMService extends BaseService {
         this.#counters.inFlight--;
       }
     }
+  }
+
+  // An answer that cannot be cached (a full disk, say) is still an answer: say so once, go on.
+  #store<T>(cache: ResponseCache, key: string, value: T): T {
+    try {
+      cache.set(key, value);
+    } catch (error) {
+      if (!this.#cacheFailed) this.logger.warn("the response cache could not store an answer (not warned again): %s", (error as Error).message);
+      this.#cacheFailed = true;
+    }
+    return value;
   }
 
   #account(tokenCorrection: number, promptTokens: number, completionTokens: number): void {
