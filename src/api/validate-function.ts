@@ -36,9 +36,16 @@ function validateCallable(fn: unknown, name: string, method: string, kind?: Tran
   }
   const base = isClass(fn) ? functionBase(fn) : undefined;
   const expected = kind && EXPECTED_BASE[kind];
-  if (base && expected && base !== expected) {
+  if (base && expected && base !== expected && !declaresKind(fn, kind)) {
     throw new PipelineDefinitionError(`operator '${name}': ${kind} needs a ${expected} class (or a plain function), but ${fn.name} is a ${base}`);
   }
+}
+
+// A class made for several operator kinds (a generator usable as map, or as flatMap when it
+// streams) lists them in a static `operatorKinds`.
+function declaresKind(fn: Function, kind: TransformationKind): boolean {
+  const kinds = (fn as { operatorKinds?: unknown }).operatorKinds;
+  return Array.isArray(kinds) && kinds.includes(kind);
 }
 
 const EXPECTED_BASE: Partial<Record<TransformationKind, string>> = {
