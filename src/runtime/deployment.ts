@@ -16,6 +16,8 @@ export interface ServiceInstance {
   readonly calls: number;
   /** Where it runs, when not in this process. */
   readonly worker?: string;
+  /** The counters it publishes (its `metrics()`), sampled for a status; the last ones once it is gone. */
+  sampleMetrics(): Record<string, number> | undefined;
   /** Creates the instance and awaits its setup() under `timeoutMs`. */
   setup(timeoutMs: number): Promise<void>;
   /** Awaits cleanup() under `timeoutMs`; stopped afterwards whatever happened. */

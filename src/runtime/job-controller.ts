@@ -168,13 +168,18 @@ export class JobController implements RunningJob {
         const workers = this.#deployment.operatorWorkers?.(op.name);
         return { name: op.name, kind: op.kind, parallelism: op.parallelism, recordsIn, recordsOut, errors, ...(workers && { workers }) };
       }),
-      serviceDetails: this.#hosts.map((h) => ({
-        name: h.name,
-        state: h.state,
-        remote: h.worker !== undefined,
-        calls: h.calls,
-        ...(h.worker !== undefined && { worker: h.worker }),
-      })),
+      serviceDetails: this.#hosts.map((h) => {
+        const metrics = h.sampleMetrics();
+        return {
+          name: h.name,
+          state: h.state,
+          remote: h.worker !== undefined,
+          calls: h.calls,
+          ...(h.worker !== undefined && { worker: h.worker }),
+          // A copy: a status is the caller's to change, the last values are kept for the next one.
+          ...(metrics !== undefined && { metrics: { ...metrics } }),
+        };
+      }),
     };
   }
 

@@ -2,6 +2,7 @@ import { ServiceCallError, ServiceCallTimeoutError, ServiceNotFoundError, messag
 import type { ServiceFactory } from "../api/service.js";
 import type { ServiceContext, ServiceStatus } from "../api/types.js";
 import { compileFactory } from "./codegen.js";
+import { MetricsSampler, type ServiceMetrics } from "./service-metrics.js";
 import { createProxyBase } from "./service-proxy.js";
 import { isThenable, timerMs } from "./thenable.js";
 
@@ -44,12 +45,22 @@ export class ServiceHost {
   /** One per proxy: what its compiled callers read and bump, kept flat for the fastest access. */
   readonly #callerStates: CallerState[] = [];
   readonly #maxConcurrency: number;
+  readonly #metrics: MetricsSampler;
 
   constructor(
     readonly factory: ServiceFactory,
     private readonly ctx: ServiceContext,
   ) {
     this.#maxConcurrency = Math.max(1, factory.options.maxConcurrency ?? 1);
+    this.#metrics = new MetricsSampler(ctx.logger);
+  }
+
+  /**
+   * The counters the service publishes, sampled now while it runs (outside its mailbox: reading
+   * counters needs no turn); before and after, the last values sampled, kept once it is gone.
+   */
+  sampleMetrics(): ServiceMetrics | undefined {
+    return this.state === "running" && this.#instance ? this.#metrics.sample(this.#instance) : this.#metrics.last;
   }
 
   /** Calls made so far. */
@@ -206,13 +217,19 @@ export class ServiceHost {
       call.reject(new ServiceCallError(this.name, call.name, new Error("service stopped")));
     }
     if (!instance || !wasRunning) return;
+    // Sampled as it stops serving, and again once cleanup() ran (which may count a last flush):
+    // the job's final status keeps these values.
+    this.#metrics.sample(instance);
     const cleanup = instance.cleanup;
-    if (typeof cleanup !== "function") return;
     try {
-      await withTimeout(Promise.resolve().then(() => cleanup.call(instance)), timeoutMs, () => new Error(`cleanup() did not finish within ${timeoutMs} ms`));
+      if (typeof cleanup === "function") {
+        await withTimeout(Promise.resolve().then(() => cleanup.call(instance)), timeoutMs, () => new Error(`cleanup() did not finish within ${timeoutMs} ms`));
+      }
     } catch (error) {
       this.state = "failed";
       throw new Error(`service '${this.name}' cleanup failed: ${messageOf(error)}`, { cause: error });
+    } finally {
+      await this.#metrics.sampleFinal(instance);
     }
   }
 

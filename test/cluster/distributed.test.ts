@@ -38,6 +38,23 @@ describe("distributed mode", () => {
     expect((await discoverServices(cluster.nc)).filter((s) => s.metadata?.sage_job === status.id)).toEqual([]);
   });
 
+  it("shows a remote service's counters, sampled on its worker, during the run and after its cleanup", async () => {
+    const run = await runDriver("service-metrics-job.ts", { SAGE_TEST_CLUSTER: cluster.url });
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { during: Array<Record<string, number> | null>; status: JobStatus };
+    // 60 calls of 10 ms over the cluster, reported about every 100 ms: growing values on the way.
+    const requests = out.during.map((m) => m?.requests ?? 0);
+    expect(requests.some((n) => n > 0 && n < 60), JSON.stringify(out.during)).toBe(true);
+    expect(requests).toEqual([...requests].sort((a, b) => a - b));
+    // The final values come from the sample after cleanup() on the worker (the flush it counted).
+    expect(out.status).toMatchObject({ state: "finished", platform: "distributed", services: 0 });
+    expect(out.status.serviceDetails).toEqual([
+      { name: "embedder", state: "stopped", remote: true, calls: 60, worker: expect.stringMatching(/^w[12]$/), metrics: { requests: 60, flushes: 1, chars: 6 * 55 } },
+      { name: "tally", state: "stopped", remote: false, calls: 60, metrics: { added: 60 } },
+    ]);
+    expect(hostProcessesOf(out.status.id)).toEqual([]);
+  });
+
   it("fails a job whose record cannot travel to a remote operator, saying why", async () => {
     const run = await runDriver("unsendable-record.ts", { SAGE_TEST_CLUSTER: cluster.url });
     expect(run.stdout, run.stderr).toMatch(/FAILED .*a record cannot be sent over the cluster \(records travel by structured clone/);
