@@ -2,7 +2,7 @@ import { DataStream } from "./datastream.js";
 import { JobFailedError, JobTimeoutError, PipelineDefinitionError } from "./errors.js";
 import { announceJob, claimPipelineIndex, executorFor, type RunningJob } from "./executor.js";
 import type { BatchSource, UnboundedSource } from "./function-types.js";
-import { declarePipelineService, isPipelineServiceFactory, type FromServiceOptions, type ServiceRequest } from "./pipeline-service.js";
+import { declarePipelineService, isPipelineServiceFactory, replySpecOf, type FromServiceOptions, type ServiceRequest } from "./pipeline-service.js";
 import { ServiceFactory, type ServiceDefinition, type ServiceOptions } from "./service.js";
 import type { Transformation, TransformationKind } from "./transformation.js";
 import { TERMINAL_STATES } from "./job-state.js";
@@ -214,6 +214,8 @@ async function isTerminal(job: RunningJob): Promise<boolean> {
 // A function's own name when it reads as one (a class, a named or assigned function), else the
 // operator's kind and position: an inline lambda has no name, and a bound or generated one an odd one.
 function defaultName(kind: TransformationKind, fn: unknown, index: number): string {
+  const reply = replySpecOf(fn);
+  if (reply) return `replyTo(${reply.service})`;
   const fnName = typeof fn === "function" ? fn.name.replace(/^(bound )+/, "") : "";
   return IDENTIFIER.test(fnName) && fnName !== "anonymous" ? fnName : `${kind}#${index}`;
 }
