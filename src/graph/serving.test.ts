@@ -3,6 +3,7 @@ import { LocalEnvironment, PipelineDefinitionError, replyTo, type ServiceRequest
 import { compile } from "./compile.js";
 
 const id = <T>(x: T): T => x;
+const same = (request: ServiceRequest): ServiceRequest => request;
 const drop = (): void => undefined;
 
 function definitionError(build: (env: LocalEnvironment) => void): PipelineDefinitionError {
@@ -48,7 +49,7 @@ describe("compile - pipelines served as services", () => {
   it.each<{ title: string; build: (env: LocalEnvironment) => void; message: RegExp }>([
     {
       title: "a served pipeline nobody answers",
-      build: (env) => env.fromService("orders").map(id).sink(drop),
+      build: (env) => env.fromService("orders").map(same).sink(drop),
       message: /fromService\('orders'\) is never answered: end its pipeline with \.sink\(replyTo\('orders'\)\)/,
     },
     {
@@ -63,13 +64,13 @@ describe("compile - pipelines served as services", () => {
       title: "a reply that does not follow the requests it answers",
       build: (env) => {
         env.fromService("a").sink(replyTo("a"));
-        env.fromService("b").map(id).sink(replyTo("a"), { name: "Misplaced" }).sink(replyTo("b"));
+        env.fromService("b").map(same).sink(replyTo("a"), { name: "Misplaced" }).sink(replyTo("b"));
       },
       message: /replyTo\('a'\) in operator 'Misplaced' is not downstream of fromService\('a'\)/,
     },
     {
       title: "a remote operator inside a served pipeline",
-      build: (env) => env.fromService("orders").map(id, { remote: true, name: "Score" }).sink(replyTo("orders")),
+      build: (env) => env.fromService("orders").map(same, { remote: true, name: "Score" }).sink(replyTo("orders")),
       message: /operator 'Score' is part of the pipeline serving 'orders' and cannot run with remote: true/,
     },
   ])("rejects $title", ({ build, message }) => {
