@@ -349,7 +349,7 @@ export class JobController implements RunningJob {
     this.#ending = reason;
     clearTimeout(this.#graceTimer);
     // Callers waiting for a served pipeline's answer learn at once that none will come.
-    this.#serving?.abort(new Error(reason === "fail" ? `the job failed${this.#error?.operator ? ` in operator '${this.#error.operator}'` : ""}: ${this.#error?.message}` : "the job was stopped"));
+    this.#serving?.abort(this.#endedBecause(reason));
     this.#stop.abort();
     this.#abort.abort();
     await this.#deployment.transport.close();
@@ -365,6 +365,12 @@ export class JobController implements RunningJob {
     await this.#cleanupServices();
     await this.#closeDeployment();
     this.#finish(this.#ending === "fail" ? "failed" : "stopped");
+  }
+
+  #endedBecause(reason: "abort" | "fail"): Error {
+    if (reason === "abort") return new Error("the job was stopped");
+    const where = this.#error?.operator ? ` in operator '${this.#error.operator}'` : "";
+    return new Error(`the job failed${where}: ${this.#error?.message ?? "unknown error"}`);
   }
 
   // Kept services still need the deployment (a distributed one keeps their workers): release() closes it then.
