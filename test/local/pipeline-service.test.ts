@@ -188,6 +188,26 @@ describe("local mode - pipelines served as services", () => {
     expect((await job.status()).state).toBe("finished");
   });
 
+  it("times calls out after the service's own timeoutMs when the caller sets none", async () => {
+    const env = new LocalEnvironment("service-timeout", quiet);
+    env
+      .fromService<number>("slow", { timeoutMs: 50 })
+      .map(async (request: ServiceRequest<number>) => {
+        await sleep(150);
+        return request;
+      })
+      .sink(replyTo("slow"));
+    const outcomes: string[] = [];
+    env
+      .fromBatch([1])
+      .map((n: number, ctx: FunctionContext) => Promise.resolve(ctx.callService<number>("slow", "process", n)).then(String, (error: Error) => error.message))
+      .sink((x) => void outcomes.push(x));
+
+    await env.submit({ autostop: true });
+
+    expect(outcomes).toEqual(["call to slow.process() timed out after 50 ms"]);
+  });
+
   it("fails the job when processing a request throws, naming the operator, and its waiting callers get the error at once", async () => {
     const env = new LocalEnvironment("failing", quiet);
     env
