@@ -1,4 +1,5 @@
 import { PipelineDefinitionError } from "./errors.js";
+import { replySpecOf, serviceSourceOf } from "./pipeline-service.js";
 import { isClass } from "./service.js";
 import type { Transformation, TransformationKind } from "./transformation.js";
 
@@ -9,6 +10,7 @@ export function validateFunction(kind: TransformationKind, fn: unknown, inputs: 
       return;
     case "batch":
     case "source":
+      if (kind === "source" && serviceSourceOf(fn)) return; // fromService: the runtime reads the requests
       return validateSource(kind, fn, name);
     case "coMap":
       return validateCoMap(fn, inputs.length, name);
@@ -23,6 +25,9 @@ export function validateFunction(kind: TransformationKind, fn: unknown, inputs: 
       }
       return;
     default:
+      if (replySpecOf(fn) && kind !== "sink") {
+        throw new PipelineDefinitionError(`operator '${name}': replyTo('${replySpecOf(fn)!.service}') answers requests as a sink: use .sink(replyTo(...)), not .${kind}()`);
+      }
       return validateCallable(fn, name, "execute", kind);
   }
 }

@@ -28,6 +28,8 @@ export interface ServiceInstance {
 export interface TaskRunner {
   /** `<task name>#<index>`, for logs. */
   readonly name: string;
+  /** Part of a pipeline served as a service: it ends after the job's callers (see ServingHub). */
+  readonly serving?: boolean;
   /** Runs to the end of input (or until aborted); rejects with the operator's error. */
   run(): Promise<void>;
   /** Closes its functions once after an abort or failure, errors only logged. */

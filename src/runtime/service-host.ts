@@ -17,6 +17,12 @@ interface QueuedCall {
   timer: NodeJS.Timeout | undefined;
 }
 
+/**
+ * A promise a service method returns may carry a function under this key: the host calls it when
+ * the caller stops waiting (its call timed out), so the service can drop work nobody will read.
+ */
+export const CALL_ABANDONED: unique symbol = Symbol.for("sage.callAbandoned");
+
 /** Runs a promise-returning step under a time limit, clearing the timer either way. */
 export function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   if (!Number.isFinite(ms) || ms <= 0) return work;
@@ -177,7 +183,11 @@ export class ServiceHost {
         throw new ServiceCallError(this.name, name, error);
       },
     );
-    return withTimeout(settled, timeoutMs, () => new ServiceCallTimeoutError(this.name, name, timeoutMs));
+    return withTimeout(settled, timeoutMs, () => {
+      const abandoned = (result as { [CALL_ABANDONED]?: unknown })[CALL_ABANDONED];
+      if (typeof abandoned === "function") abandoned.call(result);
+      return new ServiceCallTimeoutError(this.name, name, timeoutMs);
+    });
   }
 
   // Idle = running, a free slot and nobody queued: then a call may run directly.

@@ -67,4 +67,14 @@ describe("distributed mode", () => {
     for (const x of [1, 2, 3]) expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^\\(w[12]\\) remote map saw ${x}$`)));
     expect(lines).toContain("DONE");
   });
+
+  it("serves a pipeline as a service in the driver to callers on the workers (operators and a service)", async () => {
+    const run = await runDriver("serving-job.ts", { SAGE_TEST_CLUSTER: cluster.url, RECORDS: "300" });
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { results: number; wrong: number; servedBy: string; callers: string; relay: string; status: JobStatus };
+    expect(out).toMatchObject({ results: 300, wrong: 0, servedBy: "driver", callers: "workers", relay: "workers" });
+    expect(out.status).toMatchObject({ state: "finished", platform: "distributed", tasks: 0, services: 0, isRunning: false });
+    expect(out.status.serviceDetails).toContainEqual({ name: "squares", state: "stopped", remote: false, calls: 600 });
+    expect(hostProcessesOf(out.status.id)).toEqual([]);
+  });
 });
