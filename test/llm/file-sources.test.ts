@@ -3,7 +3,7 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { JobFailedError, LocalEnvironment } from "../../src/index.js";
+import { JobFailedError, LocalEnvironment, type DataStream } from "../../src/index.js";
 import { JsonlSink } from "../../src/llm/jsonl-sink.js";
 import { JsonlSource } from "../../src/llm/jsonl-source.js";
 import { TextFileSource, type TextFile, type TextLine } from "../../src/llm/text-file-source.js";
@@ -19,10 +19,10 @@ function tempDir(): string {
   return dir;
 }
 
-async function collect<T>(build: (env: LocalEnvironment) => { sink(fn: (x: T) => void): unknown }): Promise<T[]> {
+async function collect<T>(build: (env: LocalEnvironment) => DataStream<any>): Promise<T[]> {
   const env = new LocalEnvironment("files", { logLevel: "warn" });
   const out: T[] = [];
-  build(env).sink((x) => void out.push(x));
+  build(env).sink((x: T) => void out.push(x));
   await env.submit({ autostop: true, timeoutMs: 20_000 });
   return out;
 }
