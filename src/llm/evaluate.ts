@@ -18,12 +18,15 @@ export interface EvaluateOptions {
   skipMissing?: boolean;
 }
 
+/** A record after an evaluator: its scores are in `scores` (unless renamed, or the record was skipped). */
+export type Scored<T> = T & { scores?: Record<string, number> };
+
 /**
  * Base of the evaluators: a map that adds its score to each record (`scores: { f1: 0.8 }`) and
  * keeps the aggregate of the run. At close() it logs one summary line and, when given a `report`
  * service, sends its aggregate there, where parallel and remote instances are merged.
  */
-export abstract class Evaluate<T extends object = Record<string, unknown>> extends MapFunction<T, T> {
+export abstract class Evaluate<T extends object = Record<string, unknown>> extends MapFunction<T, Scored<T>> {
   /** The score's name in records and reports. */
   readonly metric: string;
   protected readonly prediction: string;
@@ -50,7 +53,7 @@ export abstract class Evaluate<T extends object = Record<string, unknown>> exten
   /** What a record must hold, for error messages. */
   protected abstract get needs(): string;
 
-  execute(record: T): T {
+  execute(record: T): Scored<T> {
     requireObject(record, this.constructor.name, this.needs);
     let value: number;
     try {

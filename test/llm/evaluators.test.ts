@@ -50,7 +50,7 @@ describe("evaluators", () => {
       .map(RougeLEvaluate, { args: [report] })
       .map(TokenCountEvaluate, { args: [report] })
       .map(ContextRecallEvaluate, { args: [{ ...report, references: "facts" }] })
-      .sink((record: Scored) => void out.push(record));
+      .sink((record) => void out.push(record as Scored));
     await env.submit({ autostop: true });
 
     expect(out.map((r) => r.id)).toEqual([1, 2, 3]);
@@ -95,7 +95,7 @@ describe("evaluators", () => {
         return r;
       })
       .map(LatencyEvaluate, { args: [{ report: "evaluation" }] })
-      .sink((r: Scored) => void out.push(r));
+      .sink((r) => void out.push(r as Scored));
     await env.submit({ autostop: true });
     const latencies = out.map((r) => r.scores.latencyMs!);
     expect(latencies.slice(0, 9).every((ms) => ms >= 29 && ms < 400)).toBe(true);
