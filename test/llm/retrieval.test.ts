@@ -6,7 +6,7 @@ import { BaseService, JobFailedError, LocalEnvironment } from "../../src/index.j
 import { chunkText } from "../../src/llm/chunk-text.js";
 import { EmbeddingMap } from "../../src/llm/embedding-map.js";
 import { HashingEmbedder } from "../../src/llm/hashing-embedder.js";
-import { QAPromptor, type ChatMessage } from "../../src/llm/qa-promptor.js";
+import { QAPromptor, type ChatMessage, type QAInput } from "../../src/llm/qa-promptor.js";
 import { VectorIndexer } from "../../src/llm/vector-indexer.js";
 import { VectorRetriever, type Passage } from "../../src/llm/vector-retriever.js";
 import { VectorStore } from "../../src/llm/vector-store.js";
@@ -139,6 +139,7 @@ describe("retrieval operators", () => {
     env
       .fromBatch([{ question: "what is the capital of Italy" }])
       .map(VectorRetriever, { args: [{ embedder, query: "question", output: "contexts", topK: 2 }] })
+      .map((record) => record as unknown as QAInput) // the retriever's records are untyped
       .map(QAPromptor, { args: [{ contextTokens: 200 }] })
       .sink((m) => void out.push(m));
     await env.submit({ autostop: true });
