@@ -40,6 +40,7 @@ export {
 } from "./api/functions.js";
 export { BaseService, ServiceFactory, type ServiceDefinition, type ServiceOptions } from "./api/service.js";
 export { END_OF_STREAM, type EndOfStream } from "./api/end-of-stream.js";
+export { replyTo, type ServiceRequest, type PipelineService, type FromServiceOptions } from "./api/pipeline-service.js";
 
 // --- errors ---
 export {

@@ -2,6 +2,7 @@ import { DataStream } from "./datastream.js";
 import { JobFailedError, JobTimeoutError, PipelineDefinitionError } from "./errors.js";
 import { announceJob, claimPipelineIndex, executorFor, type RunningJob } from "./executor.js";
 import type { BatchSource, UnboundedSource } from "./function-types.js";
+import { declarePipelineService, isPipelineServiceFactory, replySpecOf, type FromServiceOptions, type ServiceRequest } from "./pipeline-service.js";
 import { ServiceFactory, type ServiceDefinition, type ServiceOptions } from "./service.js";
 import type { Transformation, TransformationKind } from "./transformation.js";
 import { TERMINAL_STATES } from "./job-state.js";
@@ -42,6 +43,10 @@ export abstract class BaseEnvironment {
   /** Registers a prepared factory; registering a name again replaces it. */
   registerServiceFactory(name: string, factory: ServiceFactory): ServiceFactory {
     if (!(factory instanceof ServiceFactory)) throw new TypeError(`registerServiceFactory('${name}') needs a ServiceFactory`);
+    const existing = this.serviceFactories.get(name);
+    if (existing && isPipelineServiceFactory(existing)) {
+      throw new PipelineDefinitionError(`service '${name}' is already served by a pipeline (fromService('${name}')); give this service another name`);
+    }
     this.serviceFactories.set(name, factory.name === name ? factory : new ServiceFactory(name, factory.definition, factory.options));
     return this.serviceFactories.get(name)!;
   }
@@ -67,6 +72,26 @@ export abstract class BaseEnvironment {
    */
   fromSource<T>(source: UnboundedSource<T>, options: SourceOptions = {}): DataStream<T> {
     return this._streamOf<T>(this._addTransformation("source", source, [], options));
+  }
+
+  /**
+   * A pipeline served as the service `name`: registers the service, and returns the stream of
+   * its requests. Callers anywhere in the job send one with `ctx.service(name).process(payload)`
+   * and get the answer a `replyTo(name)` sink gives that request. With autostop, the source ends
+   * once every other part of the job has finished and no request is left; in a job with no other
+   * pipeline it serves until the job is stopped (or the service's `close()` is called).
+   * @example
+   * env.fromService<Order>("orders").map(score).sink(replyTo("orders"));
+   * env.fromBatch(orders).map((o, ctx) => ctx.service("orders").process(o)).print();
+   */
+  fromService<T = unknown>(name: string, options: FromServiceOptions = {}): DataStream<ServiceRequest<T>> {
+    if (this.serviceFactories.has(name)) {
+      throw new PipelineDefinitionError(`fromService('${name}'): a service named '${name}' is already registered; a served pipeline needs a name of its own`);
+    }
+    const { source, factory } = declarePipelineService(name, options);
+    const stream = this._streamOf<ServiceRequest<T>>(this._addTransformation("source", source, [], { name: options.name ?? name }));
+    this.serviceFactories.set(name, factory);
+    return stream;
   }
 
   /** A placeholder stream, closed later by `stream.fillFuture(future)` into a feedback loop. */
@@ -189,6 +214,8 @@ async function isTerminal(job: RunningJob): Promise<boolean> {
 // A function's own name when it reads as one (a class, a named or assigned function), else the
 // operator's kind and position: an inline lambda has no name, and a bound or generated one an odd one.
 function defaultName(kind: TransformationKind, fn: unknown, index: number): string {
+  const reply = replySpecOf(fn);
+  if (reply) return `replyTo(${reply.service})`;
   const fnName = typeof fn === "function" ? fn.name.replace(/^(bound )+/, "") : "";
   return IDENTIFIER.test(fnName) && fnName !== "anonymous" ? fnName : `${kind}#${index}`;
 }

@@ -2,6 +2,13 @@ import { adoptContext, constructWithContext } from "./context.js";
 import type { Logger, ServiceCallOptions, ServiceContext, ServiceProxy } from "./types.js";
 import { validateServiceOptions } from "./validate-options.js";
 
+/**
+ * Where BaseService keeps what `incrementMetric()`/`setMetric()` counted, read by the runtime's
+ * metrics sampler. A registered symbol: a job's bundle carries its own copy of this package, and
+ * the sampler of one copy must read the counters of a service built on another.
+ */
+export const METRIC_COUNTERS: unique symbol = Symbol.for("sage.serviceMetricCounters") as never;
+
 /** Base of user services: any method is callable from functions; `setup()`/`cleanup()` bracket the job. */
 export abstract class BaseService {
   /** The service's context (name, jobId, logger, signal, calls to other services). */
@@ -26,10 +33,30 @@ export abstract class BaseService {
     return this.ctx.service<S>(serviceName, options);
   }
 
+  /**
+   * Adds `by` (default 1) to this service's metric `name` (`incrementMetric(name, 0)` shows it at
+   * 0 from the start). Metrics appear in the job's status as `serviceDetails[].metrics`, next to
+   * what a `metrics(): Record<string, number>` method of the service returns (which wins on a
+   * shared name). Sampled only when a status is taken: counting costs a Map update.
+   */
+  protected incrementMetric(name: string, by = 1): void {
+    const counters = (this[METRIC_COUNTERS] ??= new Map());
+    counters.set(name, (counters.get(name) ?? 0) + by);
+  }
+
+  /** Sets this service's metric `name` to `value`: a level (items held, say) rather than a count. */
+  protected setMetric(name: string, value: number): void {
+    (this[METRIC_COUNTERS] ??= new Map()).set(name, value);
+  }
+
+  /** @internal What incrementMetric() and setMetric() recorded (created on first use). */
+  declare [METRIC_COUNTERS]?: Map<string, number>;
+
   // A subclass may declare `static serviceOptions: ServiceOptions`: defaults of registerService's
   // options for it (e.g. a client of an HTTP API that should take many calls at once).
   // Lifecycle hooks are not declared here, so subclasses need no `override`: define `setup()`
   // (awaited before any record flows) and/or `cleanup()` (awaited when the job ends, under a timeout).
+  // Nor is `metrics()`, for the same reason: the runtime calls it when a service defines it.
 }
 
 /** A service class (constructed with `args`) or a factory function returning the service object. */

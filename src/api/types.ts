@@ -24,6 +24,11 @@ export interface ServiceStatus {
   calls: number;
   /** Distributed mode: the worker it runs on. */
   worker?: string;
+  /**
+   * The counters the service publishes: what its `metrics()` method returns (and what BaseService's
+   * `incrementMetric()` counted), sampled with the status; absent while it publishes none.
+   */
+  metrics?: Record<string, number>;
 }
 
 /** A snapshot of a job; plain JSON. */

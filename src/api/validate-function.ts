@@ -1,4 +1,5 @@
 import { PipelineDefinitionError } from "./errors.js";
+import { replySpecOf, serviceSourceOf } from "./pipeline-service.js";
 import { isClass } from "./service.js";
 import type { Transformation, TransformationKind } from "./transformation.js";
 
@@ -9,6 +10,7 @@ export function validateFunction(kind: TransformationKind, fn: unknown, inputs: 
       return;
     case "batch":
     case "source":
+      if (kind === "source" && serviceSourceOf(fn)) return; // fromService: the runtime reads the requests
       return validateSource(kind, fn, name);
     case "coMap":
       return validateCoMap(fn, inputs.length, name);
@@ -23,6 +25,9 @@ export function validateFunction(kind: TransformationKind, fn: unknown, inputs: 
       }
       return;
     default:
+      if (replySpecOf(fn) && kind !== "sink") {
+        throw new PipelineDefinitionError(`operator '${name}': replyTo('${replySpecOf(fn)!.service}') answers requests as a sink: use .sink(replyTo(...)), not .${kind}()`);
+      }
       return validateCallable(fn, name, "execute", kind);
   }
 }
@@ -36,9 +41,16 @@ function validateCallable(fn: unknown, name: string, method: string, kind?: Tran
   }
   const base = isClass(fn) ? functionBase(fn) : undefined;
   const expected = kind && EXPECTED_BASE[kind];
-  if (base && expected && base !== expected) {
+  if (base && expected && base !== expected && !declaresKind(fn, kind)) {
     throw new PipelineDefinitionError(`operator '${name}': ${kind} needs a ${expected} class (or a plain function), but ${fn.name} is a ${base}`);
   }
+}
+
+// A class made for several operator kinds (a generator usable as map, or as flatMap when it
+// streams) lists them in a static `operatorKinds`.
+function declaresKind(fn: Function, kind: TransformationKind): boolean {
+  const kinds = (fn as { operatorKinds?: unknown }).operatorKinds;
+  return Array.isArray(kinds) && kinds.includes(kind);
 }
 
 const EXPECTED_BASE: Partial<Record<TransformationKind, string>> = {

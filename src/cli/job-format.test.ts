@@ -36,6 +36,30 @@ describe("sage job show", () => {
     expect(text).not.toContain("\u001b");
   });
 
+  it("prints each service's counters under it, wrapped, names as plain text and fractions rounded", () => {
+    const llm = { requests: 12, retries: 1, rateLimited: 0, promptTokens: 3400, completionTokens: 1200, cacheHits: 5, meanLatencyMs: 0.1 + 0.2 };
+    const many = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`counter${i}`, i * 1000]));
+    const text = jobDetails({
+      ...base,
+      serviceDetails: [
+        { name: "llm", state: "stopped", remote: true, calls: 12, worker: "w1", metrics: llm },
+        { name: "cache", state: "stopped", remote: false, calls: 3 },
+        { name: "wide", state: "stopped", remote: false, calls: 0, metrics: { ...many, "bad\u001b[2Jname": 1 } },
+      ],
+    });
+    const lines = text.split("\n");
+    const at = lines.findIndex((line) => line.startsWith("  llm "));
+    expect(lines[at]).toMatch(/^ {2}llm\s+stopped\s+calls 12\s+on w1$/);
+    expect(lines[at + 1]).toBe("    requests 12  retries 1  rateLimited 0  promptTokens 3400  completionTokens 1200  cacheHits 5");
+    expect(lines[at + 2]).toBe("    meanLatencyMs 0.3");
+    expect(lines[at + 3]).toMatch(/^ {2}cache\s+stopped\s+calls 3$/);
+    const wide = lines.slice(lines.findIndex((line) => line.startsWith("  wide ")) + 1).filter((line) => line.startsWith("    "));
+    expect(wide.length).toBeGreaterThan(1);
+    for (const line of wide) expect(line.length).toBeLessThanOrEqual(100);
+    expect(wide.join(" ")).toContain("counter11 11000");
+    expect(text).not.toContain("\u001b");
+  });
+
   it("leaves a job without workers as it was", () => {
     const text = jobDetails({ ...base, platform: "remote", operators: [base.operators[0]!], serviceDetails: [{ name: "s", state: "running", remote: false, calls: 0 }] });
     expect(text).not.toContain(" on ");

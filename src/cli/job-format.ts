@@ -40,9 +40,34 @@ export function jobDetails(job: JobStatus): string {
   if (job.operators.length > 0) lines.push("operators:", ...withWorkers(operatorLines(job), job.operators.map((op) => op.workers)).map((line) => `  ${line}`));
   if (job.serviceDetails?.length) {
     const services = job.serviceDetails.map((s) => `${printable(s.name).padEnd(12)} ${printable(s.state).padEnd(8)} calls ${s.calls}${s.remote && !s.worker ? " (remote)" : ""}`);
-    lines.push("services:", ...withWorkers(services, job.serviceDetails.map((s) => (s.worker ? [s.worker] : undefined))).map((line) => `  ${line}`));
+    const rows = withWorkers(services, job.serviceDetails.map((s) => (s.worker ? [s.worker] : undefined)));
+    lines.push("services:", ...rows.flatMap((line, i) => [`  ${line}`, ...metricLines(job.serviceDetails![i]!.metrics).map((m) => `    ${m}`)]));
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** Widest a line of a service's metrics gets before it wraps. */
+const METRICS_WIDTH = 96;
+
+// A service's counters as `name value` pairs, in the order it published them, wrapped.
+function metricLines(metrics: Record<string, number> | undefined): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const [name, value] of Object.entries(metrics ?? {})) {
+    const pair = `${printable(name)} ${metricValue(value)}`;
+    if (line !== "" && displayWidth(line) + 2 + displayWidth(pair) > METRICS_WIDTH) {
+      lines.push(line);
+      line = "";
+    }
+    line = line === "" ? pair : `${line}  ${pair}`;
+  }
+  if (line !== "") lines.push(line);
+  return lines;
+}
+
+// Whole numbers as they are; fractions to 6 significant digits (0.1 + 0.2 reads 0.3).
+function metricValue(value: number): string {
+  return typeof value !== "number" ? printable(String(value)) : Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
 }
 
 // Each line followed by `on w1, w2` where its workers are known (distributed mode), in one column.

@@ -9,6 +9,7 @@ import type { JobDeployment, ServiceInstance, TaskRunner } from "../runtime/depl
 import { LocalServiceTransport } from "../runtime/local-service-transport.js";
 import { newCounters } from "../runtime/metrics.js";
 import { ServiceHost } from "../runtime/service-host.js";
+import { cleanMetrics } from "../runtime/service-metrics.js";
 import { NatsServiceTransport } from "./nats-service-transport.js";
 import { deleteJobStream, ensureJobStream } from "./job-stream.js";
 import { NatsTransport } from "./nats-transport.js";
@@ -340,6 +341,12 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
         for (const [name, calls] of Object.entries(report.serviceCalls)) {
           const service = this.#remoteServices.get(name);
           if (service?.worker === report.worker) service.calls = Math.max(service.calls, (this.#serviceCallBase.get(name) ?? 0) + calls);
+        }
+        // Metrics are whatever the instance publishes (counters or levels): the latest report of
+        // its current worker holds, nothing is summed over re-placements. Bounded here as there.
+        for (const [name, metrics] of Object.entries(report.serviceMetrics ?? {})) {
+          const service = this.#remoteServices.get(name);
+          if (service?.worker === report.worker) service.metrics = cleanMetrics(metrics).metrics;
         }
         return;
       case "output":

@@ -293,7 +293,7 @@ export class HostedJob {
     } catch (cause) {
       error = messageOf(cause);
     }
-    // Its last call count goes out before it is forgotten.
+    // Its last call count and metrics (sampled after its cleanup()) go out before it is forgotten.
     this.#publishMetrics();
     this.#hostedServices.delete(name);
     this.#report({ type: "service-cleaned", worker, service: name, ...(error !== undefined && { error }) });
@@ -312,8 +312,15 @@ export class HostedJob {
       }
     }
     const serviceCalls: Record<string, number> = {};
-    for (const [name, hosted] of this.#hostedServices) serviceCalls[name] = hosted.host.calls;
-    if (counters.length > 0 || Object.keys(serviceCalls).length > 0) this.#report({ type: "metrics", worker: this.#options.worker, counters, serviceCalls });
+    const serviceMetrics: Record<string, Record<string, number>> = {};
+    for (const [name, hosted] of this.#hostedServices) {
+      serviceCalls[name] = hosted.host.calls;
+      const metrics = hosted.host.sampleMetrics();
+      if (metrics !== undefined) serviceMetrics[name] = metrics;
+    }
+    if (counters.length > 0 || Object.keys(serviceCalls).length > 0) {
+      this.#report({ type: "metrics", worker: this.#options.worker, counters, serviceCalls, ...(Object.keys(serviceMetrics).length > 0 && { serviceMetrics }) });
+    }
   }
 
   /** Tears the job down here: aborts its instances, cleans up its services, leaves the cluster. */

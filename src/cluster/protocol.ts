@@ -100,7 +100,14 @@ export type DriverReport =
   | { type: "service-ready"; worker: string; service: string }
   | { type: "service-failed"; worker: string; service: string; error: string; stack?: string }
   | { type: "service-cleaned"; worker: string; service: string; error?: string }
-  | { type: "metrics"; worker: string; counters: InstanceCounters[]; serviceCalls: Record<string, number> }
+  | {
+      type: "metrics";
+      worker: string;
+      counters: InstanceCounters[];
+      serviceCalls: Record<string, number>;
+      /** What each service hosted there publishes (its metrics(), sampled there), when it does. */
+      serviceMetrics?: Record<string, Record<string, number>>;
+    }
   | { type: "log"; worker: string; level: string; message: string }
   /** A line the job's code printed on the worker (forwarded by the worker, bounded). */
   | { type: "output"; worker: string; stream: "out" | "err"; line: string };

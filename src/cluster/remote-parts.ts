@@ -80,6 +80,8 @@ export class RemoteTask implements TaskRunner {
 export class RemoteService implements ServiceInstance {
   state: ServiceStatus["state"] = "starting";
   calls = 0;
+  /** The counters its worker sampled last (a re-placed instance's own, from its first report on). */
+  metrics: Record<string, number> | undefined;
   worker: string;
   #ready: { resolve(): void; reject(error: unknown): void } | undefined;
   #cleaned: { resolve(): void; reject(error: unknown): void } | undefined;
@@ -94,6 +96,10 @@ export class RemoteService implements ServiceInstance {
 
   get name(): string {
     return this.factory.name;
+  }
+
+  sampleMetrics(): Record<string, number> | undefined {
+    return this.metrics;
   }
 
   /** Places it on its worker and waits for its setup() there. */

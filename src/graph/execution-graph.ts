@@ -17,6 +17,10 @@ export interface OperatorSpec {
   remote: boolean;
   /** Number of logical inputs (connected streams). */
   inputCount: number;
+  /** A `fromService` source: the service whose requests it emits. */
+  serves?: string;
+  /** A `replyTo` sink: the service whose requests it answers. */
+  replies?: string;
 }
 
 /** A fused chain of forward-connected operators, run as one task per parallel instance. */
@@ -49,6 +53,17 @@ export interface LoopSpec {
   tasks: TaskId[];
 }
 
+/**
+ * A pipeline served as a service: its `fromService` source task and every task downstream of it
+ * (the region whose in-flight work tells when a request was dropped and when the service is idle).
+ */
+export interface ServingSpec {
+  service: string;
+  source: TaskId;
+  /** The source task first, then every task reachable from it. */
+  tasks: TaskId[];
+}
+
 /** A registered service as the graph records it. */
 export interface ServiceSpec {
   name: string;
@@ -64,4 +79,6 @@ export interface ExecutionGraph {
   edges: EdgeSpec[];
   loops: LoopSpec[];
   services: ServiceSpec[];
+  /** Pipelines served as services (absent when there are none). */
+  serving?: ServingSpec[];
 }

@@ -1,4 +1,5 @@
 import { PipelineDefinitionError } from "../api/errors.js";
+import { replySpecOf, serviceSourceOf } from "../api/pipeline-service.js";
 import { isClass } from "../api/service.js";
 import type { Transformation } from "../api/transformation.js";
 import type { OperatorKind, OperatorSpec, PartitionKind } from "./execution-graph.js";
@@ -22,7 +23,7 @@ export interface LogicalGraph {
 export function buildLogicalGraph(pipeline: readonly Transformation[]): LogicalGraph {
   const real = pipeline.filter((t) => t.kind !== "future");
   if (!real.some((t) => t.kind === "batch" || t.kind === "source")) {
-    throw new PipelineDefinitionError("the pipeline has no source: start it with fromBatch(), fromCollection() or fromSource()");
+    throw new PipelineDefinitionError("the pipeline has no source: start it with fromBatch(), fromCollection(), fromSource() or fromService()");
   }
   const parallelism = new Map<number, number>();
   const operators: OperatorSpec[] = [];
@@ -44,6 +45,7 @@ export function buildLogicalGraph(pipeline: readonly Transformation[]): LogicalG
       concurrency: t.options.concurrency ?? 1,
       remote: isRemote,
       inputCount: t.inputs.length,
+      ...servingRole(t),
     });
     inputs.forEach(({ source, feedback }, inputIndex) => {
       edges.push({ from: source.id, to: t.id, inputIndex, feedback, partition: "forward" });
@@ -58,6 +60,14 @@ export function buildLogicalGraph(pipeline: readonly Transformation[]): LogicalG
     edge.partition = source.kind === "keyBy" ? "hash" : pFrom === pTo ? "forward" : "rebalance";
   }
   return { operators, edges };
+}
+
+// The part an operator plays in a pipeline served as a service, if any.
+function servingRole(t: Transformation): Pick<OperatorSpec, "serves" | "replies"> {
+  const served = t.kind === "source" ? serviceSourceOf(t.fn) : undefined;
+  if (served) return { serves: served.service };
+  const reply = t.kind === "sink" ? replySpecOf(t.fn) : undefined;
+  return reply ? { replies: reply.service } : {};
 }
 
 function resolveFuture(input: Transformation, consumer: Transformation): { source: Transformation; feedback: boolean } {

@@ -39,15 +39,26 @@ async function refreshJobs() {
 function operatorRow(o) {
   return '<tr><td>' + esc(o.name) + '</td><td>' + esc(o.kind) + '</td><td>' + num(o.parallelism) + '</td><td>' + num(o.recordsIn) + '</td><td>' + num(o.recordsOut) + '</td><td>' + num(o.errors) + '</td></tr>';
 }
+// A service's published counters (its metrics()), names and values escaped like every other field.
+function metricPairs(metrics) {
+  if (typeof metrics !== "object" || metrics === null || Array.isArray(metrics)) return "";
+  return Object.entries(metrics).map(([name, value]) => esc(name) + " " + num(value)).join(" · ");
+}
+function serviceItem(s) {
+  const metrics = metricPairs(s.metrics);
+  return '<li>' + esc(s.name) + " (" + esc(s.state) + ", " + num(s.calls) + " calls" + (s.worker ? ", on " + esc(s.worker) : "") + ")" +
+    (metrics ? '<br><small class="metrics">' + metrics + '</small>' : "") + '</li>';
+}
 function renderDetail(status) {
-  const services = list(status.serviceDetails).map((s) => esc(s.name) + " (" + esc(s.state) + ", " + num(s.calls) + " calls" + (s.worker ? ", on " + esc(s.worker) : "") + ")").join(", ") || "none";
+  const items = list(status.serviceDetails).map(serviceItem).join("");
+  const services = items ? '<p>Services:</p><ul class="services">' + items + '</ul>' : '<p>Services: none</p>';
   const live = status.state === "running" || status.state === "created" || status.state === "finishing";
   $("detail").innerHTML = '<h3>' + esc(status.name) + ' <small>' + esc(status.id) + '</small></h3>' +
     '<p><span class="state ' + esc(status.state) + '">' + esc(status.state) + '</span> · ' + ms(status.runtimeMs) + ' · tasks ' + num(status.tasks) + ' · services ' + num(status.services) + ' · ' + esc(status.platform) +
     (live ? ' <button id="stop">Stop</button>' : "") + '</p>' +
     (status.error ? '<p class="error">' + (status.error.operator ? esc(status.error.operator) + ": " : "") + esc(status.error.message) + '</p>' : "") +
     '<table><thead><tr><th>Operator</th><th>Kind</th><th>Parallelism</th><th>In</th><th>Out</th><th>Errors</th></tr></thead><tbody>' + list(status.operators).map(operatorRow).join("") + '</tbody></table>' +
-    '<p>Services: ' + services + '</p><h4>Log</h4><pre id="log">' + esc(logLines.join("\\n")) + '</pre>';
+    services + '<h4>Log</h4><pre id="log">' + esc(logLines.join("\\n")) + '</pre>';
   if (live) $("stop").addEventListener("click", () => api(jobPath(status.id) + "/stop", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }));
 }
 async function select(id) {

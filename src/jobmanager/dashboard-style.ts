@@ -14,6 +14,7 @@ tr.job { cursor: pointer; } tr.job:hover, tr.job.selected { background: #eef3ff;
 .failed { color: #c5221f; } .stopped { color: #b06000; } .created { color: #5f6368; }
 pre { background: #11151c; color: #d7dde8; padding: 10px; border-radius: 6px; max-height: 320px; overflow: auto; font-size: 12px; }
 .error { color: #c5221f; white-space: pre-wrap; }
+ul.services { margin: 4px 0; padding-left: 20px; } .metrics { color: #5f6368; }
 button { font: inherit; padding: 4px 10px; }
 #login { max-width: 420px; margin: 80px auto; }
 #login input { width: 100%; padding: 8px; margin: 8px 0; box-sizing: border-box; }

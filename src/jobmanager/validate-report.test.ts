@@ -68,6 +68,31 @@ describe("checkReport", () => {
       expect(checkReport({ type: "event", event: { type: "metrics", status: status(overrides) } }, ID, 100)).toMatchObject({ ok: false, problem: expect.stringMatching(problem) });
     }
   });
+
+  it("keeps a service's metrics (finite numbers, bounded names and count) and refuses what the job's sampler never sends", () => {
+    const counters = { requests: 12, promptTokens: 340, ratio: -0.25 };
+    const good = status({ serviceDetails: [{ name: "llm", state: "running", remote: false, calls: 12, metrics: counters }, { name: "plain", state: "running", remote: false, calls: 0 }] });
+    const checked = checkReport({ type: "event", event: { type: "metrics", status: good } }, ID, 100);
+    const rebuilt = (checked as { message: { event: { status: JobStatus } } }).message.event.status;
+    expect(rebuilt.serviceDetails![0]!.metrics).toEqual(counters);
+    expect(rebuilt.serviceDetails![1]).not.toHaveProperty("metrics");
+    const service = (metrics: unknown) => status({ serviceDetails: [{ name: "llm", state: "running", remote: false, calls: 1, metrics }] });
+    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`m${i}`, i]));
+    for (const [metrics, problem] of [
+      ["12", /serviceDetails\[0\].metrics is not an object/],
+      [[1, 2], /serviceDetails\[0\].metrics is not an object/],
+      [{ requests: "<b>12</b>" }, /serviceDetails\[0\].metrics.requests must be a finite number, got "<b>12<\/b>"/],
+      [{ requests: null }, /metrics.requests must be a finite number, got null/],
+      [{ ["x".repeat(65)]: 1 }, /the metric name "x{40}" has 65 characters \(1 to 64\)/],
+      [{ "": 1 }, /the metric name "" has 0 characters/],
+      [JSON.parse('{"__proto__": 1}'), /may not name a metric __proto__/],
+      [many, /serviceDetails\[0\].metrics has 65 entries \(at most 64\)/],
+    ] as const) {
+      expect(checkReport({ type: "event", event: { type: "metrics", status: service(metrics) } }, ID, 100), JSON.stringify(metrics)).toMatchObject({ ok: false, problem: expect.stringMatching(problem) });
+    }
+    // A NaN or an infinity cannot travel in JSON: it arrives as null, refused above.
+    expect(JSON.parse(JSON.stringify({ n: NaN, i: Infinity }))).toEqual({ n: null, i: null });
+  });
 });
 
 describe("job ids and retention", () => {

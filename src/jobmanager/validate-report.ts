@@ -2,6 +2,7 @@ import type { JobEvent, JobState, JobStatus, LogLevel, OperatorStatus, ServiceSt
 import { cutUtf8 } from "../cluster/line-splitter.js";
 import type { JobProcessMessage } from "./protocol.js";
 import { MAX_PARALLELISM } from "../api/validate-options.js";
+import { isMetricName, MAX_METRIC_NAME, MAX_SERVICE_METRICS } from "../runtime/service-metrics.js";
 
 /**
  * A job process runs user code, so what it reports over its report channel is untrusted input: every message is
@@ -119,7 +120,25 @@ function service(raw: unknown, what: string): ServiceStatus {
     remote: bool(s.remote, `${what}.remote`),
     calls: count(s.calls, `${what}.calls`),
     ...optional("worker", s.worker, MAX_NAME),
+    ...(s.metrics !== undefined && { metrics: metrics(s.metrics, `${what}.metrics`) }),
   };
+}
+
+// The same bounds as the sampler in the job applies: a report beyond them did not come from it.
+function metrics(raw: unknown, what: string): Record<string, number> {
+  const m = record(raw, what);
+  const names = Object.keys(m);
+  if (names.length > MAX_SERVICE_METRICS) throw new Malformed(`${what} has ${names.length} entries (at most ${MAX_SERVICE_METRICS})`);
+  const rebuilt: Record<string, number> = {};
+  for (const name of names) {
+    if (!isMetricName(name)) {
+      throw new Malformed(name === "__proto__" ? `${what} may not name a metric __proto__` : `${what}: the metric name ${short(name)} has ${name.length} characters (1 to ${MAX_METRIC_NAME})`);
+    }
+    const value = m[name];
+    if (typeof value !== "number" || !Number.isFinite(value)) throw new Malformed(`${what}.${name.slice(0, MAX_METRIC_NAME)} must be a finite number, got ${short(value)}`);
+    rebuilt[name] = value;
+  }
+  return rebuilt;
 }
 
 function record(raw: unknown, what: string): Record<string, unknown> {

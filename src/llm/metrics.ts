@@ -1,7 +1,7 @@
 import { encode } from "gpt-tokenizer";
 
-// SQuAD-style normalization: lower case, no punctuation, no articles, single spaces.
-function words(text: string): string[] {
+/** The words of a text as the answer metrics compare them (SQuAD style): lower case, no punctuation, no articles. */
+export function normalizedWords(text: string): string[] {
   return text
     .toLowerCase()
     .replace(/[^\p{L}\p{N}\s]/gu, " ")
@@ -13,8 +13,8 @@ const asList = (references: string | readonly string[]): readonly string[] => (t
 
 /** 1 when the answer equals one of the references after normalization (case, punctuation, articles), else 0. */
 export function exactMatch(answer: string, references: string | readonly string[]): number {
-  const normalized = words(answer).join(" ");
-  return asList(references).some((ref) => words(ref).join(" ") === normalized) ? 1 : 0;
+  const normalized = normalizedWords(answer).join(" ");
+  return asList(references).some((ref) => normalizedWords(ref).join(" ") === normalized) ? 1 : 0;
 }
 
 function overlap(a: string[], b: string[]): number {
@@ -33,8 +33,8 @@ function overlap(a: string[], b: string[]): number {
 
 // The best score of the answer's words against any reference's words.
 function best(answer: string, references: string | readonly string[], score: (predicted: string[], expected: string[]) => number): number {
-  const predicted = words(answer);
-  return Math.max(0, ...asList(references).map((ref) => score(predicted, words(ref))));
+  const predicted = normalizedWords(answer);
+  return Math.max(0, ...asList(references).map((ref) => score(predicted, normalizedWords(ref))));
 }
 
 // The F-measure of `common` shared items out of `predicted` and `expected` ones.

@@ -1,5 +1,6 @@
 import type { BaseEnvironment } from "../api/environment.js";
 import { OperatorError, messageOf } from "../api/errors.js";
+import { replySpecOf } from "../api/pipeline-service.js";
 import type { FunctionContext } from "../api/types.js";
 import type { EdgeSpec, ExecutionGraph, OperatorSpec, TaskSpec } from "../graph/execution-graph.js";
 import { UnhashableKeyError } from "./hash.js";
@@ -20,6 +21,9 @@ import { TERMINAL_STAGE, type FusableParts, type Stage, type StageEnv } from "./
 import { ChannelTask, SourceTask, type ClosableStage, type TaskEnv, type TaskInstance } from "./task.js";
 import type { ChannelSender, Transport } from "./transport.js";
 import { closeOnce, entryPoint, instantiate, type FunctionHooks } from "./user-function.js";
+import { combinedWork, releasingHead } from "./serving/region-work.js";
+import { replyFunction } from "./serving/reply.js";
+import type { ServingHub } from "./serving/serving-hub.js";
 
 /** Everything needed to build the task instances of one job. */
 export interface BuildContext {
@@ -38,6 +42,8 @@ export interface BuildContext {
    * acknowledge input whose outputs are still to come asks for it); none by default.
    */
   workOf?(task: TaskSpec, index: number): WorkCounter | undefined;
+  /** The job's pipelines served as services, when it has any. */
+  serving?: ServingHub;
 }
 
 /**
@@ -66,8 +72,12 @@ function buildInstance(build: BuildContext, task: TaskSpec, index: number, track
   const { graph, transport } = build;
   const loopId = graph.edges.find((e) => e.loop !== undefined && (e.from === task.id || e.to === task.id))?.loop;
   const tracker = loopId === undefined ? undefined : trackers.get(loopId);
-  const work: WorkCounter = tracker ?? build.workOf?.(task, index) ?? NO_WORK_TRACKING;
-  const outputs = graph.edges.filter((e) => e.from === task.id).map((e) => routerOutput(build, e, index, tracker));
+  const base: WorkCounter = tracker ?? build.workOf?.(task, index) ?? NO_WORK_TRACKING;
+  // Part of a served pipeline: its in-flight work also counts for that pipeline (see RequestEndpoint).
+  const regions = build.serving?.regionsOf(task.id) ?? [];
+  const regionWork = regions.length > 0 ? combinedWork(regions) : undefined;
+  const work = regionWork ? combinedWork([base, regionWork]) : base;
+  const outputs = graph.edges.filter((e) => e.from === task.id).map((e) => routerOutput(build, e, index, tracker, regionWork));
   let next: Stage = outputs.length > 0 ? new RouterStage(outputs) : TERMINAL_STAGE;
   const closables: ClosableStage[] = [];
   const [head, ...rest] = task.operators;
@@ -93,18 +103,44 @@ function buildInstance(build: BuildContext, task: TaskSpec, index: number, track
   }
   closeRun();
   const name = `${task.name}#${index}`;
+  let instance: TaskInstance;
   if (isSource) {
     const op = head!;
     const ctx = functionContext(build.scope, op.name, index, op.parallelism);
     const transformation = build.env.pipeline[op.fnRef]!;
-    const reader = guard(op, () => new SourceReader(op.kind as "batch" | "source", transformation.fn, transformation.options.args, ctx, build.taskEnv.stopSignal));
+    const served = op.serves === undefined ? undefined : servingOf(build).endpoint(op.serves);
+    // A served pipeline's source reads its requests until the job decides it is over (see
+    // ServingHub): a drain stops the callers' sources, not this one, so in-flight calls are answered.
+    const taskEnv: TaskEnv = served ? { ...build.taskEnv, stopSignal: build.taskEnv.abortSignal } : build.taskEnv;
+    const definition = served ? served.requests() : transformation.fn;
+    const reader = guard(op, () => new SourceReader(op.kind as "batch" | "source", definition, transformation.options.args, ctx, taskEnv.stopSignal));
     const counters = countersFor(build, op);
     closables.unshift(closableOf(op, reader.hooks));
-    const fusedPull = next instanceof FusedRun ? next.sourceLoop(reader, counters, (error) => new OperatorError(op.name, error)) : undefined;
-    return new SourceTask(name, next, closables, build.taskEnv, reader, counters, build.batchSize, fusedPull);
+    const fusedPull = !served && next instanceof FusedRun ? next.sourceLoop(reader, counters, (error) => new OperatorError(op.name, error)) : undefined;
+    instance = new SourceTask(name, served ? releasingHead(next, served) : next, closables, taskEnv, reader, counters, build.batchSize, fusedPull);
+  } else {
+    const inbox = transport.inbox(task.id, index);
+    instance = new ChannelTask(name, next, closables, build.taskEnv, inbox, expectedEnds(graph, task, index), base, tracker, regionInputs(build, task));
   }
-  const inbox = transport.inbox(task.id, index);
-  return new ChannelTask(name, next, closables, build.taskEnv, inbox, expectedEnds(graph, task, index), work, tracker);
+  instance.serving = regions.length > 0;
+  return instance;
+}
+
+function servingOf(build: BuildContext): ServingHub {
+  if (!build.serving) throw new Error("internal: a served pipeline is built without the job's serving hub");
+  return build.serving;
+}
+
+// Per input of a served pipeline's task: the work its batches carry (that of the sending task's pipelines).
+function regionInputs(build: BuildContext, task: TaskSpec): Map<number, WorkCounter> | undefined {
+  if (!build.serving || build.serving.regionsOf(task.id).length === 0) return undefined;
+  const inputs = new Map<number, WorkCounter>();
+  for (const edge of build.graph.edges) {
+    if (edge.to !== task.id) continue;
+    const from = build.serving.regionsOf(edge.from);
+    if (from.length > 0) inputs.set(edge.inputIndex, combinedWork(from));
+  }
+  return inputs;
 }
 
 // Every channel into an instance ends once; a loop head also waits for the loop's own closing marker.
@@ -149,12 +185,15 @@ function closeMarker(transport: Transport, head: TaskSpec, index: number): void 
   void transport.sender(pseudo, index, index).end();
 }
 
-function routerOutput(build: BuildContext, edge: EdgeSpec, index: number, tracker: LoopTracker | undefined): RouterOutput {
+function routerOutput(build: BuildContext, edge: EdgeSpec, index: number, tracker: LoopTracker | undefined, regionWork: WorkCounter | undefined): RouterOutput {
   const target = build.graph.tasks.find((t) => t.id === edge.to)!;
   const targets = edge.partition === "forward" ? [index] : Array.from({ length: target.parallelism }, (_, i) => i);
   const senders = targets.map((to) => {
-    const sender = build.transport.sender(edge, index, to);
-    return edge.loop !== undefined && tracker ? trackedSender(sender, tracker) : sender;
+    let sender = build.transport.sender(edge, index, to);
+    if (edge.loop !== undefined && tracker) sender = trackedSender(sender, tracker);
+    // Every task downstream of a served pipeline's task is part of it: each batch is work in flight.
+    if (regionWork) sender = trackedSender(sender, regionWork);
+    return sender;
   });
   if (edge.partition !== "hash") return { partition: edge.partition, senders };
   return { partition: edge.partition, senders, keyError: keyErrorOf(build, edge, index) };
@@ -172,8 +211,8 @@ function keyErrorOf(build: BuildContext, edge: EdgeSpec, index: number): (error:
   };
 }
 
-// Counts batches sent inside a loop as in-flight work until the receiver has processed them.
-function trackedSender(sender: ChannelSender, tracker: LoopTracker): ChannelSender {
+// Counts batches sent inside a loop (or a served pipeline) as in-flight work until the receiver has processed them.
+function trackedSender(sender: ChannelSender, tracker: WorkCounter): ChannelSender {
   return {
     send(records, keys) {
       tracker.acquire();
@@ -201,7 +240,8 @@ function createStage(build: BuildContext, op: OperatorSpec, index: number, next:
   };
   return guard(op, () => {
     if (op.kind === "coMap") return coMapStage(env, next, transformation.fn, transformation.options.args, ctx, op.inputCount);
-    const fn = instantiate(transformation.fn, transformation.options.args, ctx);
+    const reply = op.replies === undefined ? undefined : replySpecOf(transformation.fn);
+    const fn = reply ? { instance: undefined, plain: replyFunction(servingOf(build).endpoint(reply.service), reply) } : instantiate(transformation.fn, transformation.options.args, ctx);
     const call = entryPoint(fn) as (...args: any[]) => unknown;
     const hooks = fn.instance;
     const stage = ((): Stage & { close(): Promise<void> } => {

@@ -16,6 +16,8 @@ export interface ServiceInstance {
   readonly calls: number;
   /** Where it runs, when not in this process. */
   readonly worker?: string;
+  /** The counters it publishes (its `metrics()`), sampled for a status; the last ones once it is gone. */
+  sampleMetrics(): Record<string, number> | undefined;
   /** Creates the instance and awaits its setup() under `timeoutMs`. */
   setup(timeoutMs: number): Promise<void>;
   /** Awaits cleanup() under `timeoutMs`; stopped afterwards whatever happened. */
@@ -26,6 +28,8 @@ export interface ServiceInstance {
 export interface TaskRunner {
   /** `<task name>#<index>`, for logs. */
   readonly name: string;
+  /** Part of a pipeline served as a service: it ends after the job's callers (see ServingHub). */
+  readonly serving?: boolean;
   /** Runs to the end of input (or until aborted); rejects with the operator's error. */
   run(): Promise<void>;
   /** Closes its functions once after an abort or failure, errors only logged. */

@@ -11,6 +11,7 @@ import { serviceContext, type JobScope } from "./job-context.js";
 import { LocalDeployment, type JobDeployment, type ServiceInstance, type TaskRunner } from "./deployment.js";
 import type { OperatorCounters } from "./metrics.js";
 import { ServiceProxyCache } from "./service-proxy.js";
+import { ServingHub } from "./serving/serving-hub.js";
 import { delay, timerMs } from "./thenable.js";
 import { TERMINAL_STATES } from "../api/job-state.js";
 
@@ -62,6 +63,10 @@ export class JobController implements RunningJob {
   #error: JobStatus["error"];
   #tasks: TaskRunner[] = [];
   #liveTasks = 0;
+  /** Live task instances that are not part of a pipeline served as a service: the job's callers. */
+  #liveCallers = 0;
+  /** The pipelines served as services, when the job has any: they end after the callers. */
+  readonly #serving: ServingHub | undefined;
   /** The setup of the service being started, while one is (an abort waits for it to clean up). */
   #settingUp: Promise<unknown> | undefined;
   /** Service instances created and not yet cleaned up. */
@@ -84,6 +89,7 @@ export class JobController implements RunningJob {
     this.#logSink = options.logSink ?? stderrLogSink;
     this.#logger = createLogger(`job ${env.name}`, this.#logLevel, this.#logSink);
     this.#deployment = options.deployment ?? new LocalDeployment(this.#config("channelCapacity"));
+    this.#serving = graph.serving?.length ? new ServingHub(env, graph, this.#logger) : undefined;
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
@@ -114,6 +120,7 @@ export class JobController implements RunningJob {
         batchSize: this.#config("batchSize"),
         counters: this.#counters,
         fail: (error) => void this.#fail(error),
+        ...(this.#serving && { serving: this.#serving }),
       });
     } catch (error) {
       await this.#fail(error);
@@ -122,11 +129,13 @@ export class JobController implements RunningJob {
     this.#startedAt = new Date();
     this.#keepAlive = setInterval(() => {}, 1 << 30);
     this.#liveTasks = tasks.length;
+    // With no caller at all, a served pipeline serves until the job is stopped (like an unbounded source).
+    this.#liveCallers = tasks.filter((task) => !task.serving).length;
     this.#tasks = tasks;
     this.#setState("running");
     tasks.forEach((task) =>
       void task.run().then(
-        () => this.#taskEnded(),
+        () => this.#taskEnded(task),
         (error) => this.#taskFailed(task, error),
       ),
     );
@@ -168,13 +177,18 @@ export class JobController implements RunningJob {
         const workers = this.#deployment.operatorWorkers?.(op.name);
         return { name: op.name, kind: op.kind, parallelism: op.parallelism, recordsIn, recordsOut, errors, ...(workers && { workers }) };
       }),
-      serviceDetails: this.#hosts.map((h) => ({
-        name: h.name,
-        state: h.state,
-        remote: h.worker !== undefined,
-        calls: h.calls,
-        ...(h.worker !== undefined && { worker: h.worker }),
-      })),
+      serviceDetails: this.#hosts.map((h) => {
+        const metrics = h.sampleMetrics();
+        return {
+          name: h.name,
+          state: h.state,
+          remote: h.worker !== undefined,
+          calls: h.calls,
+          ...(h.worker !== undefined && { worker: h.worker }),
+          // A copy: a status is the caller's to change, the last values are kept for the next one.
+          ...(metrics !== undefined && { metrics: { ...metrics } }),
+        };
+      }),
     };
   }
 
@@ -209,6 +223,8 @@ export class JobController implements RunningJob {
       this.#ending = "drain";
       this.#logger.debug("draining: sources stop, in-flight records complete");
       this.#stop.abort();
+      // Served pipelines keep answering while the callers drain; with no caller left they end now.
+      if (this.#liveCallers === 0) this.#serving?.callersDone();
       const graceMs = options.graceMs ?? JOB_DEFAULTS.drainGraceMs;
       this.#graceTimer = setTimeout(() => {
         this.#logger.warn("drain did not finish within %d ms; aborting", graceMs);
@@ -251,7 +267,7 @@ export class JobController implements RunningJob {
   async #startServices(scope: JobScope): Promise<void> {
     for (const factory of this.#env.serviceFactories.values()) {
       if (this.#ending !== undefined) return;
-      const host = this.#deployment.createService(factory, serviceContext(scope, factory.name));
+      const host = this.#deployment.createService(this.#serving?.factoryFor(factory) ?? factory, serviceContext(scope, factory.name));
       this.#hosts.push(host);
       this.#liveHosts.add(host);
       const setup = host.setup(factory.options.setupTimeoutMs ?? this.#config("serviceSetupTimeoutMs"));
@@ -278,10 +294,12 @@ export class JobController implements RunningJob {
     }
   }
 
-  #taskEnded(): void {
+  #taskEnded(task: TaskRunner): void {
     // After an abort gave up waiting, abandoned tasks that end late are no longer counted.
     if (this.#liveTasks === 0) return;
     this.#liveTasks--;
+    // The last caller ended: the served pipelines end once no request is left in any of them.
+    if (!task.serving && --this.#liveCallers === 0) this.#serving?.callersDone();
     if (this.#liveTasks === 0 && (this.#ending === undefined || this.#ending === "drain")) void this.#complete();
   }
 
@@ -335,6 +353,8 @@ export class JobController implements RunningJob {
     if (TERMINAL_STATES.has(this.#state) || this.#state === "finishing") return;
     this.#ending = reason;
     clearTimeout(this.#graceTimer);
+    // Callers waiting for a served pipeline's answer learn at once that none will come.
+    this.#serving?.abort(this.#endedBecause(reason));
     this.#stop.abort();
     this.#abort.abort();
     await this.#deployment.transport.close();
@@ -350,6 +370,12 @@ export class JobController implements RunningJob {
     await this.#cleanupServices();
     await this.#closeDeployment();
     this.#finish(this.#ending === "fail" ? "failed" : "stopped");
+  }
+
+  #endedBecause(reason: "abort" | "fail"): Error {
+    if (reason === "abort") return new Error("the job was stopped");
+    const where = this.#error?.operator ? ` in operator '${this.#error.operator}'` : "";
+    return new Error(`the job failed${where}: ${this.#error?.message ?? "unknown error"}`);
   }
 
   // Kept services still need the deployment (a distributed one keeps their workers): release() closes it then.

@@ -2,6 +2,7 @@ import { ServiceCallError, ServiceCallTimeoutError, ServiceNotFoundError, messag
 import type { ServiceFactory } from "../api/service.js";
 import type { ServiceContext, ServiceStatus } from "../api/types.js";
 import { compileFactory } from "./codegen.js";
+import { MetricsSampler, type ServiceMetrics } from "./service-metrics.js";
 import { createProxyBase } from "./service-proxy.js";
 import { isThenable, timerMs } from "./thenable.js";
 
@@ -15,6 +16,12 @@ interface QueuedCall {
   reject(error: unknown): void;
   timer: NodeJS.Timeout | undefined;
 }
+
+/**
+ * A promise a service method returns may carry a function under this key: the host calls it when
+ * the caller stops waiting (its call timed out), so the service can drop work nobody will read.
+ */
+export const CALL_ABANDONED: unique symbol = Symbol.for("sage.callAbandoned");
 
 /** Runs a promise-returning step under a time limit, clearing the timer either way. */
 export function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
@@ -44,12 +51,22 @@ export class ServiceHost {
   /** One per proxy: what its compiled callers read and bump, kept flat for the fastest access. */
   readonly #callerStates: CallerState[] = [];
   readonly #maxConcurrency: number;
+  readonly #metrics: MetricsSampler;
 
   constructor(
     readonly factory: ServiceFactory,
     private readonly ctx: ServiceContext,
   ) {
     this.#maxConcurrency = Math.max(1, factory.options.maxConcurrency ?? 1);
+    this.#metrics = new MetricsSampler(ctx.logger);
+  }
+
+  /**
+   * The counters the service publishes, sampled now while it runs (outside its mailbox: reading
+   * counters needs no turn); before and after, the last values sampled, kept once it is gone.
+   */
+  sampleMetrics(): ServiceMetrics | undefined {
+    return this.state === "running" && this.#instance ? this.#metrics.sample(this.#instance) : this.#metrics.last;
   }
 
   /** Calls made so far. */
@@ -166,7 +183,11 @@ export class ServiceHost {
         throw new ServiceCallError(this.name, name, error);
       },
     );
-    return withTimeout(settled, timeoutMs, () => new ServiceCallTimeoutError(this.name, name, timeoutMs));
+    return withTimeout(settled, timeoutMs, () => {
+      const abandoned = (result as { [CALL_ABANDONED]?: unknown })[CALL_ABANDONED];
+      if (typeof abandoned === "function") abandoned.call(result);
+      return new ServiceCallTimeoutError(this.name, name, timeoutMs);
+    });
   }
 
   // Idle = running, a free slot and nobody queued: then a call may run directly.
@@ -206,13 +227,19 @@ export class ServiceHost {
       call.reject(new ServiceCallError(this.name, call.name, new Error("service stopped")));
     }
     if (!instance || !wasRunning) return;
+    // Sampled as it stops serving, and again once cleanup() ran (which may count a last flush):
+    // the job's final status keeps these values.
+    this.#metrics.sample(instance);
     const cleanup = instance.cleanup;
-    if (typeof cleanup !== "function") return;
     try {
-      await withTimeout(Promise.resolve().then(() => cleanup.call(instance)), timeoutMs, () => new Error(`cleanup() did not finish within ${timeoutMs} ms`));
+      if (typeof cleanup === "function") {
+        await withTimeout(Promise.resolve().then(() => cleanup.call(instance)), timeoutMs, () => new Error(`cleanup() did not finish within ${timeoutMs} ms`));
+      }
     } catch (error) {
       this.state = "failed";
       throw new Error(`service '${this.name}' cleanup failed: ${messageOf(error)}`, { cause: error });
+    } finally {
+      await this.#metrics.sampleFinal(instance);
     }
   }
 

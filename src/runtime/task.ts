@@ -37,6 +37,8 @@ export abstract class TaskInstance {
   ) {}
 
   #closing: Promise<void> | undefined;
+  /** Part of a pipeline served as a service (not one of the job's callers). */
+  serving = false;
 
   /** Runs to the end of input (or until aborted); rejects with the operator's error. */
   async run(): Promise<void> {
@@ -87,6 +89,8 @@ export class ChannelTask extends TaskInstance {
     private readonly expectedEnds: number,
     private readonly work: WorkCounter,
     private readonly loop_: LoopTracker | undefined,
+    /** In a served pipeline: per input from inside it, the work its batches count for. */
+    private readonly regionInputs?: ReadonlyMap<number, WorkCounter>,
   ) {
     super(name, head, stages, env);
   }
@@ -111,6 +115,7 @@ export class ChannelTask extends TaskInstance {
       const pending = head.push(message.records, message.keys, message.input);
       if (pending) await pending;
       if (message.loop) work.release();
+      this.regionInputs?.get(message.input)?.release();
     }
     if (!aborted.aborted) await head.end();
   }

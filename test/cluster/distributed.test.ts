@@ -38,6 +38,23 @@ describe("distributed mode", () => {
     expect((await discoverServices(cluster.nc)).filter((s) => s.metadata?.sage_job === status.id)).toEqual([]);
   });
 
+  it("shows a remote service's counters, sampled on its worker, during the run and after its cleanup", async () => {
+    const run = await runDriver("service-metrics-job.ts", { SAGE_TEST_CLUSTER: cluster.url });
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { during: Array<Record<string, number> | null>; status: JobStatus };
+    // 60 calls of 10 ms over the cluster, reported about every 100 ms: growing values on the way.
+    const requests = out.during.map((m) => m?.requests ?? 0);
+    expect(requests.some((n) => n > 0 && n < 60), JSON.stringify(out.during)).toBe(true);
+    expect(requests).toEqual([...requests].sort((a, b) => a - b));
+    // The final values come from the sample after cleanup() on the worker (the flush it counted).
+    expect(out.status).toMatchObject({ state: "finished", platform: "distributed", services: 0 });
+    expect(out.status.serviceDetails).toEqual([
+      { name: "embedder", state: "stopped", remote: true, calls: 60, worker: expect.stringMatching(/^w[12]$/), metrics: { requests: 60, flushes: 1, chars: 6 * 55 } },
+      { name: "tally", state: "stopped", remote: false, calls: 60, metrics: { added: 60 } },
+    ]);
+    expect(hostProcessesOf(out.status.id)).toEqual([]);
+  });
+
   it("fails a job whose record cannot travel to a remote operator, saying why", async () => {
     const run = await runDriver("unsendable-record.ts", { SAGE_TEST_CLUSTER: cluster.url });
     expect(run.stdout, run.stderr).toMatch(/FAILED .*a record cannot be sent over the cluster \(records travel by structured clone/);
@@ -49,5 +66,15 @@ describe("distributed mode", () => {
     const lines = run.stdout.trim().split("\n");
     for (const x of [1, 2, 3]) expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^\\(w[12]\\) remote map saw ${x}$`)));
     expect(lines).toContain("DONE");
+  });
+
+  it("serves a pipeline as a service in the driver to callers on the workers (operators and a service)", async () => {
+    const run = await runDriver("serving-job.ts", { SAGE_TEST_CLUSTER: cluster.url, RECORDS: "300" });
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { results: number; wrong: number; servedBy: string; callers: string; relay: string; status: JobStatus };
+    expect(out).toMatchObject({ results: 300, wrong: 0, servedBy: "driver", callers: "workers", relay: "workers" });
+    expect(out.status).toMatchObject({ state: "finished", platform: "distributed", tasks: 0, services: 0, isRunning: false });
+    expect(out.status.serviceDetails).toContainEqual({ name: "squares", state: "stopped", remote: false, calls: 600 });
+    expect(hostProcessesOf(out.status.id)).toEqual([]);
   });
 });

@@ -6,6 +6,10 @@ describe("sage/llm", () => {
     const llm = await import("sage/llm");
     expect(typeof llm.chunkText).toBe("function");
     expect(new llm.HashingEmbedder({ dimensions: 8 }).embedOne("hello world")).toHaveLength(8);
+    // The RAG building blocks: sources, sink, retrieval, reranking, evaluation.
+    for (const name of ["JsonlSource", "TextFileSource", "JsonlSink", "EmbeddingMap", "VectorIndexer", "VectorRetriever", "LLMReranker", "F1Evaluate", "LatencyEvaluate", "ContextRecallEvaluate", "EvaluationReport"] as const) {
+      expect(typeof llm[name], name).toBe("function");
+    }
   });
 
   it("ships the LLM service and the OpenAI-protocol test server an example starts", async () => {

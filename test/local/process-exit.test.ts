@@ -2,10 +2,10 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
-const fixture = fileURLToPath(new URL("../fixtures/exits-after-autostop.ts", import.meta.url));
+const fixtureUrl = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
 /** Runs the fixture and reports how it ended; kills it (and says so) if it does not exit in time. */
-function runFixture(scenario: string): Promise<{ code: number | null; stdout: string; killed: boolean }> {
+function runFixture(scenario: string, fixture = fixtureUrl("exits-after-autostop.ts")): Promise<{ code: number | null; stdout: string; killed: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", fixture, scenario], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -33,6 +33,20 @@ describe("local mode - the process exits by itself after autostop", () => {
     ["timeout", "rejected JobTimeoutError stopped tasks=0 services=0"],
   ])("after %s", async (scenario, line) => {
     const result = await runFixture(scenario);
+    expect(result.killed).toBe(false);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(line);
+  });
+});
+
+describe("local mode - the process exits by itself after a job with a pipeline served as a service", () => {
+  it.each([
+    ["answered", "resolved finished tasks=0 services=0 answers=1,4,9"],
+    ["timed-out", "resolved finished tasks=0 services=0 answers=ServiceCallTimeoutError,ServiceCallTimeoutError,ServiceCallTimeoutError"],
+    ["failed", "rejected JobFailedError failed tasks=0 services=0"],
+    ["stopped", "stopped stopped tasks=0 services=0"],
+  ])("after %s", async (scenario, line) => {
+    const result = await runFixture(scenario, fixtureUrl("pipeline-service-exits.ts"));
     expect(result.killed).toBe(false);
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe(line);

@@ -53,7 +53,7 @@ describe("remote mode - the dashboard escapes what it shows and runs no inline s
       tasks: XSS,
       services: XSS,
       operators: [{ name: XSS, kind: XSS, parallelism: XSS, recordsIn: XSS, recordsOut: XSS, errors: XSS }],
-      serviceDetails: [{ name: XSS, state: XSS, calls: XSS }],
+      serviceDetails: [{ name: XSS, state: XSS, calls: XSS, metrics: { [XSS]: XSS, requests: 3 } }],
       error: { operator: XSS, message: XSS },
     };
     const page = await loadDashboard(server, (path) => {
@@ -88,6 +88,26 @@ describe("remote mode - the dashboard escapes what it shows and runs no inline s
     // textContent: the browser shows it as text, markup included.
     expect(page.element("server").textContent).toBe(`v1 · 127.0.0.1:${server.port} · cluster nats://***@h:4222 · w1 1/4, ${XSS} 0/2`);
     expect(page.element("detail").innerHTML).toContain("vectors (stopped, 2 calls, on &lt;img");
+    page.stop();
+  });
+
+  it("shows a service's counters under it, live from the event stream", async () => {
+    const service = { name: "llm", state: "running", remote: false, calls: 3, metrics: { requests: 3, promptTokens: 120 } };
+    const job = { id: "abcd5678", name: "m", state: "running", platform: "remote", runtimeMs: 1, tasks: 1, services: 1, operators: [], serviceDetails: [service, { name: "plain", state: "running", remote: false, calls: 0 }] };
+    const page = await loadDashboard(server, (path) => {
+      if (path === "/api/info") return { version: "1", host: "127.0.0.1", port: server.port };
+      if (path === "/api/jobs") return [job];
+      if (path.endsWith("/logs")) return { lines: [], next: 0 };
+      return job;
+    });
+    await waitUntil(() => page.element("detail").innerHTML.includes("Services") && page.sockets.length > 0, 5000, "the dashboard to render the job");
+    expect(page.element("detail").innerHTML).toContain('<li>llm (running, 3 calls)<br><small class="metrics">requests 3 · promptTokens 120</small></li><li>plain (running, 0 calls)</li>');
+    const later = { ...job, serviceDetails: [{ ...service, calls: 9, metrics: { requests: 9, promptTokens: 360, cacheHits: 2 } }] };
+    page.sockets[0]!.emit("message", { data: JSON.stringify({ type: "metrics", jobId: job.id, status: later }) });
+    expect(page.element("detail").innerHTML).toContain("requests 9 · promptTokens 360 · cacheHits 2");
+    // A forged metrics field that is not an object shows nothing rather than breaking the page.
+    page.sockets[0]!.emit("message", { data: JSON.stringify({ type: "metrics", jobId: job.id, status: { ...job, serviceDetails: [{ ...service, metrics: "<b>x</b>" }] } }) });
+    expect(page.element("detail").innerHTML).toContain("<li>llm (running, 3 calls)</li>");
     page.stop();
   });
 });

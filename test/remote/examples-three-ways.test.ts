@@ -3,8 +3,8 @@
  * script with LocalEnvironment swapped for RemoteEnvironment: remote mode behaves like a local run,
  * several pipelines per module included. Needs `npm run build` first (the examples import "sage").
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sageDone } from "../cli/sage-cli.js";
 import { expected } from "../examples-expected.js";
@@ -20,6 +20,15 @@ function asRemoteScript(file: string, port: number): string {
     .replace(/new LocalEnvironment\(("[^"]*")\)/g, `new RemoteEnvironment($1, { port: ${port} })`);
   expect(swapped).not.toMatch(/LocalEnvironment/);
   return swapped;
+}
+
+/** Copies the modules an example in a folder shares with its siblings (those that are no example themselves). */
+function copySharedModules(file: string, to: string): void {
+  const folder = dirname(file);
+  if (folder === ".") return;
+  for (const name of readdirSync(join(repoRoot, "examples", folder))) {
+    if (name.endsWith(".ts") && !(`${folder}/${name}` in expected)) copyFileSync(join(repoRoot, "examples", folder, name), join(to, name));
+  }
 }
 
 describe("examples - the same output locally, submitted, and with RemoteEnvironment", () => {
@@ -45,7 +54,9 @@ describe("examples - the same output locally, submitted, and with RemoteEnvironm
       expect(submitted.stdout).toBe(output);
 
       const script = join(dir, file);
+      mkdirSync(dirname(script), { recursive: true });
       writeFileSync(script, asRemoteScript(file, server.port));
+      copySharedModules(file, dirname(script));
       const remote = await runScript(script, { SAGE_TOKEN: server.token });
       expect(remote.code, remote.stderr).toBe(0);
       expect(remote.stdout).toBe(output);

@@ -16,15 +16,3 @@ export function expandInto(value: unknown, out: unknown[]): void {
 export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return value !== null && typeof value === "object" && Symbol.asyncIterator in value;
 }
-
-/** Reads an async iterable into an array; stops asking it for more once `signal` fired. */
-export async function collectAsync(iterable: AsyncIterable<unknown>, signal?: AbortSignal): Promise<unknown[]> {
-  const items: unknown[] = [];
-  const iterator = iterable[Symbol.asyncIterator]();
-  while (!signal?.aborted) {
-    const step = await iterator.next();
-    if (step.done) break;
-    items.push(step.value);
-  }
-  return items;
-}

@@ -2,13 +2,15 @@ import type { Collector } from "../../api/functions.js";
 import type { FunctionContext } from "../../api/types.js";
 import { isThenable } from "../thenable.js";
 import type { FunctionHooks } from "../user-function.js";
-import { collectAsync, expandInto, isAsyncIterable } from "./expand.js";
+import { expandInto, isAsyncIterable } from "./expand.js";
 import { FunctionStage } from "./function-stage.js";
 import type { Stage, StageEnv } from "./stage.js";
+import { StreamedResult } from "./streamed-result.js";
 
 /**
  * `flatMap`: a plain function gets `(data, ctx)` and returns an iterable; a FlatMapFunction
  * gets `(data, collector)` and may collect and/or return an iterable (collected records first).
+ * An async iterable's items go downstream as they come (see StreamedResult).
  */
 export class FlatMapStage extends FunctionStage {
   // The fast path's collector writes straight into the batch being built.
@@ -65,7 +67,7 @@ export class FlatMapStage extends FunctionStage {
   // Turns any result into an array (or a promise of one) that starts with the collected records.
   #settle(result: unknown, collected: unknown[]): unknown {
     if (isThenable(result)) return Promise.resolve(result).then((value) => this.#settle(value, collected));
-    if (isAsyncIterable(result)) return collectAsync(result, this.env.abortSignal).then((items) => collected.concat(items));
+    if (isAsyncIterable(result)) return new StreamedResult(result, collected);
     expandInto(result, collected);
     return collected;
   }

@@ -1,10 +1,13 @@
 import { isThenable } from "../thenable.js";
 import type { WorkCounter } from "../metrics.js";
+import { StreamedResult } from "./streamed-result.js";
 
 interface Slot {
   record: unknown;
   value: unknown;
   done: boolean;
+  /** Items of a streamed result that arrived and were not emitted yet. */
+  items?: unknown[];
 }
 
 interface Waiter {
@@ -17,6 +20,8 @@ interface Waiter {
  * order as soon as the oldest are ready. A slot frees only when its result was emitted, so a
  * slow downstream also slows the calls (backpressure). Once `signal` fired (the job was aborted)
  * nothing more is emitted: results that arrive later are dropped, and waiters are left waiting.
+ * A {@link StreamedResult} is emitted item by item as it arrives while its record is the oldest
+ * in the window (later records' items wait their turn), so streams keep input order too.
  */
 export class OrderedWindow {
   #slots: Slot[] = [];
@@ -50,11 +55,15 @@ export class OrderedWindow {
     const slot: Slot = { record, value: result, done: !isThenable(result) };
     this.#slots.push(slot);
     this.work.acquire();
-    if (slot.done) {
+    if (result instanceof StreamedResult) {
+      slot.done = false;
+      void this.#stream(slot, result);
+    } else if (slot.done) {
       void this.#pump();
     } else {
       (result as PromiseLike<unknown>).then(
         (value) => {
+          if (value instanceof StreamedResult) return void this.#stream(slot, value);
           slot.value = value;
           slot.done = true;
           void this.#pump();
@@ -76,17 +85,47 @@ export class OrderedWindow {
     return new Promise((resolve, reject) => (this.#drained = { resolve, reject }));
   }
 
+  // Reads a streamed result into its slot; the slot is done when the iterable ends.
+  async #stream(slot: Slot, result: StreamedResult): Promise<void> {
+    const items = (slot.items = result.first.slice());
+    const iterator = result.iterable[Symbol.asyncIterator]();
+    try {
+      if (items.length > 0) void this.#pump();
+      for (;;) {
+        if (this.#failed || this.signal?.aborted) {
+          // Nobody reads the rest: let the iterable release what it holds (an HTTP stream, say).
+          await iterator.return?.();
+          return;
+        }
+        const step = await iterator.next();
+        if (step.done) break;
+        slot.items!.push(step.value);
+        void this.#pump();
+      }
+      slot.value = slot.items;
+      slot.items = undefined;
+      slot.done = true;
+      void this.#pump();
+    } catch (error) {
+      this.#failWith(error);
+    }
+  }
+
   async #pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      while (this.#head < this.#slots.length && this.#slots[this.#head]!.done && !this.#failed && !this.signal?.aborted) {
+      while (this.#head < this.#slots.length && !this.#failed && !this.signal?.aborted) {
         const out: unknown[] = [];
         const first = this.#head;
         while (this.#head < this.#slots.length && this.#slots[this.#head]!.done) {
           const slot = this.#slots[this.#head++]!;
           this.collect(slot.record, slot.value, out);
         }
+        // The oldest record still streaming: what it produced so far goes now, the rest later.
+        const streaming = this.#slots[this.#head];
+        if (streaming?.items?.length) out.push(...streaming.items.splice(0));
+        else if (this.#head === first) break;
         const emitted = this.#head - first;
         // Until downstream took them, these results still occupy the window: the stage must not
         // push anything else downstream meanwhile, and drain() must wait for them.
