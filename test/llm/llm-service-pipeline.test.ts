@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { encode, encodeChat } from "gpt-tokenizer";
 import { afterEach, describe, expect, it } from "vitest";
 import { JobTimeoutError, LocalEnvironment, SinkFunction } from "../../src/index.js";
-import { LLMService, type ChatResult, type ChatStreamEvent, type LLMServiceOptions } from "../../src/llm/index.js";
+import { EmbeddingMap, HashingEmbedder, LLMReranker, LLMService, type ChatResult, type ChatStreamEvent, type LLMServiceOptions } from "../../src/llm/index.js";
 import { startOpenAIServer, until, type OpenAIServer, type RecordedRequest } from "../support/openai-server.js";
 
 let server: OpenAIServer | undefined;
@@ -25,6 +25,8 @@ afterEach(async () => {
 interface Run {
   answers: ChatResult[];
   metrics: Record<string, number>;
+  /** The service's counters in the job's final status. */
+  statusMetrics: Record<string, number> | undefined;
   ms: number;
 }
 
@@ -43,7 +45,7 @@ class MetricsSink extends SinkFunction<{ index: number; result: ChatResult }> {
 
 /** Runs `prompts` through `fromBatch -> map(chat, { concurrency }) -> sink` with one LLMService. */
 async function runPipeline(prompts: string[], options: LLMServiceOptions, chat: { maxTokens?: number } = {}, concurrency = 16): Promise<Run> {
-  const run: Run = { answers: [], metrics: {}, ms: 0 };
+  const run: Run = { answers: [], metrics: {}, statusMetrics: undefined, ms: 0 };
   const env = new LocalEnvironment("llm-pipeline", { logLevel: "warn" });
   // Registered as the issue's contract shows, with no maxConcurrency: the service's own defaults apply.
   env.registerService("llm", LLMService, { args: [{ baseURL: server!.url, apiKey: "k", model: "pipeline-model", ...options }] });
@@ -52,8 +54,9 @@ async function runPipeline(prompts: string[], options: LLMServiceOptions, chat: 
     .map(async (item, ctx) => ({ index: item.index, result: await ctx.service<LLMService>("llm").chat(item.prompt, chat) }), { concurrency })
     .sink(MetricsSink, { args: [run] });
   const started = performance.now();
-  await env.submit({ autostop: true });
+  const job = await env.submit({ autostop: true });
   run.ms = performance.now() - started;
+  run.statusMetrics = (await job.status()).serviceDetails?.find((s) => s.name === "llm")?.metrics;
   await env.close();
   return run;
 }
@@ -79,6 +82,8 @@ describe("LLMService in a pipeline", () => {
     const completionTokens = asked.reduce((sum, p) => sum + encode(`echo: ${p}`).length, 0);
     expect(run.metrics).toMatchObject({ requests: 64, retries: 0, rateLimited: 0, cacheHits: 0, errors: 0, promptTokens, completionTokens });
     expect(run.answers.reduce((sum, a) => sum + a.usage.promptTokens, 0)).toBe(promptTokens);
+    // the runtime samples metrics() into the job's status
+    expect(run.statusMetrics).toMatchObject({ requests: 64, promptTokens, completionTokens, cacheHits: 0, inFlight: 0 });
   });
 
   it("holds requestsPerMinute across every caller: the server sees the limit's rate, smoothly", async () => {
@@ -165,17 +170,17 @@ describe("LLMService in a pipeline", () => {
     await env.close();
   });
 
-  it("streams token deltas as records, each item's deltas followed by its final record", async () => {
-    server = await startOpenAIServer();
+  it("streams token deltas as records as they are generated, each item's deltas followed by its final record", async () => {
+    server = await startOpenAIServer({ chunkDelayMs: 25 });
     const env = new LocalEnvironment("llm-stream", { logLevel: "warn" });
     env.registerService("llm", LLMService, { args: [{ baseURL: server.url, apiKey: "k", model: "m" }] });
-    const records: Array<ChatStreamEvent & { prompt: string }> = [];
+    const records: Array<ChatStreamEvent & { prompt: string; seenAt: number }> = [];
     env
       .fromBatch(["first prompt here", "second one"])
       .flatMap(async function* (prompt: string, ctx) {
         for await (const event of await ctx.service<LLMService>("llm").chatStream(prompt)) yield { ...event, prompt };
       })
-      .sink((record) => void records.push(record));
+      .sink((record) => void records.push({ ...record, seenAt: performance.now() }));
     await env.submit({ autostop: true });
     await env.close();
     for (const prompt of ["first prompt here", "second one"]) {
@@ -185,6 +190,8 @@ describe("LLMService in a pipeline", () => {
       expect(deltas.every((r) => r.type === "delta")).toBe(true);
       expect(own.at(-1)).toMatchObject({ type: "done", text: `echo: ${prompt}`, usage: { completionTokens: deltas.length } });
       expect(deltas.map((r) => (r as { text: string }).text).join("")).toBe(`echo: ${prompt}`);
+      // the sink saw the first delta while the answer was still being generated (25 ms per token)
+      expect(own.at(-1)!.seenAt - own[0]!.seenAt).toBeGreaterThanOrEqual((deltas.length - 1) * 25 * 0.8);
     }
   });
 
@@ -207,6 +214,26 @@ describe("LLMService in a pipeline", () => {
     const other = await runPipeline(asked.slice(0, 3), { cache, model: "another-model" });
     expect(server.requests).toHaveLength(15); // the model is part of the key
     expect(other.metrics.cacheHits).toBe(0);
+  });
+
+  it("serves the toolkit's operators: EmbeddingMap embeds and LLMReranker reorders through it", async () => {
+    // The model ranks the passages in reverse, as the test server is told to answer.
+    server = await startOpenAIServer({ embeddingDimensions: 16, answer: () => "3, 2, 1" });
+    const env = new LocalEnvironment("llm-rag-ops", { logLevel: "warn" });
+    env.registerService("llm", LLMService, { args: [{ baseURL: server.url, apiKey: "k", model: "m", embeddingModel: "e" }] });
+    const out: Array<Record<string, unknown>> = [];
+    env
+      .fromBatch([{ query: "which one?", text: "which one?", passages: ["first", "second", "third"] }])
+      .map(EmbeddingMap)
+      .map(LLMReranker, { args: [{ topN: 2 }] })
+      .sink((record: Record<string, unknown>) => void out.push(record));
+    await env.submit({ autostop: true });
+    await env.close();
+    expect(out).toHaveLength(1);
+    expect(out[0]!.vector).toEqual(new HashingEmbedder({ dimensions: 16 }).embedOne("which one?"));
+    expect(out[0]!.passages).toEqual(["third", "second"]);
+    expect(server.requests.map((r) => r.path)).toEqual(["/v1/embeddings", "/v1/chat/completions"]);
+    expect(server.requests[1]!.body).toMatchObject({ max_tokens: 50, temperature: 0 });
   });
 
   it("lets the process exit by itself after autostop, and after an aborting timeout", async () => {
