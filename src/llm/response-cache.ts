@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Database } from "better-sqlite3";
+import { requireNative } from "./native-module.js";
 
 /** Where answers are kept between identical requests. */
 export interface ResponseCache {
@@ -36,7 +37,8 @@ export function memoryCache(): ResponseCache {
 
 /** A cache in a SQLite file (created with its folder when missing), kept across runs and processes. */
 export async function sqliteCache(path: string): Promise<ResponseCache> {
-  const { default: Sqlite } = await import("better-sqlite3");
+  // Loaded where a bundled job can find it (see requireNative), not next to the bundle.
+  const Sqlite = requireNative<typeof import("better-sqlite3")>("better-sqlite3");
   mkdirSync(dirname(path), { recursive: true });
   const db: Database = new Sqlite(path);
   try {
