@@ -20,6 +20,15 @@ export interface QAPromptorOptions {
   template?: string;
   /** How many tokens (o200k) the passages may take together, best first (default 2000). */
   contextTokens?: number;
+  /** Field of the question (default `question`; `query` is read when it is absent, as VectorRetriever writes it). */
+  question?: string;
+  /** Field of the passages (default `contexts`, else `passages`, as VectorRetriever writes them). */
+  contexts?: string;
+  /**
+   * Keep the record and put the messages in this field (e.g. `messages`, which OpenAIGenerator
+   * reads), so that references and ids reach the evaluators; without it the messages are the record.
+   */
+  output?: string;
 }
 
 const DEFAULT_TEMPLATE =
@@ -30,24 +39,34 @@ const DEFAULT_TEMPLATE =
  * the passages as fit in the token budget (best first; the first that does not fit is cut to the
  * tokens left), and the question as the user's message.
  */
-export class QAPromptor extends MapFunction<QAInput, ChatMessage[]> {
+export class QAPromptor extends MapFunction<QAInput | Record<string, unknown>, ChatMessage[] | Record<string, unknown>> {
   readonly #template: string;
   readonly #budget: number;
+  readonly #question: string | undefined;
+  readonly #contexts: string | undefined;
+  readonly #output: string | undefined;
 
   constructor(options: QAPromptorOptions = {}) {
     super();
     this.#template = options.template ?? DEFAULT_TEMPLATE;
     this.#budget = options.contextTokens ?? 2000;
     if (!Number.isInteger(this.#budget) || this.#budget < 0) throw new RangeError(`QAPromptor: contextTokens must be a whole number of 0 or more, not ${this.#budget}`);
+    this.#question = options.question;
+    this.#contexts = options.contexts;
+    this.#output = options.output;
   }
 
-  execute(input: QAInput): ChatMessage[] {
-    if (input === null || typeof input !== "object" || typeof input.question !== "string" || !Array.isArray(input.contexts)) {
-      throw new TypeError("QAPromptor takes { question: string, contexts: (string | { text })[] }");
+  execute(input: QAInput | Record<string, unknown>): ChatMessage[] | Record<string, unknown> {
+    const record = input as Record<string, unknown> | null;
+    const question = record === null || typeof record !== "object" ? undefined : this.#question !== undefined ? record[this.#question] : (record.question ?? record.query);
+    const contexts = record === null || typeof record !== "object" ? undefined : this.#contexts !== undefined ? record[this.#contexts] : (record.contexts ?? record.passages);
+    if (typeof question !== "string" || !Array.isArray(contexts)) {
+      const names = `${this.#question ?? "question (or query)"}: string, ${this.#contexts ?? "contexts (or passages)"}: (string | { text })[]`;
+      throw new TypeError(`QAPromptor takes { ${names} }`);
     }
     const passages: string[] = [];
     let left = this.#budget;
-    for (const context of input.contexts) {
+    for (const context of contexts as ReadonlyArray<string | { text?: string }>) {
       if (left <= 0) break;
       const text = typeof context === "string" ? context : (context?.text ?? "");
       if (text === "") continue;
@@ -56,10 +75,11 @@ export class QAPromptor extends MapFunction<QAInput, ChatMessage[]> {
       left -= Math.min(left, tokens.length);
     }
     const context = passages.map((p, i) => `[${i + 1}] ${p}`).join("\n");
-    const system = this.#template.replaceAll("{context}", context).replaceAll("{question}", input.question);
-    return [
+    const system = this.#template.replaceAll("{context}", context).replaceAll("{question}", question);
+    const messages: ChatMessage[] = [
       { role: "system", content: system },
-      { role: "user", content: input.question },
+      { role: "user", content: question },
     ];
+    return this.#output === undefined ? messages : { ...record, [this.#output]: messages };
   }
 }

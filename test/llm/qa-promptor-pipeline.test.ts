@@ -9,7 +9,7 @@ describe("QAPromptor in a pipeline", () => {
     env
       .fromBatch([{ question: "What is SAGE?", contexts: ["SAGE is a dataflow framework."] }])
       .map(QAPromptor, { args: [{ contextTokens: 100 }] })
-      .sink((messages) => void out.push(messages));
+      .sink((messages) => void out.push(messages as ChatMessage[]));
     await env.submit({ autostop: true });
     expect(out).toHaveLength(1);
     expect(out[0]![0]!.content).toContain("[1] SAGE is a dataflow framework.");

@@ -141,7 +141,7 @@ describe("retrieval operators", () => {
       .map(VectorRetriever, { args: [{ embedder, query: "question", output: "contexts", topK: 2 }] })
       .map((record) => record as unknown as QAInput) // the retriever's records are untyped
       .map(QAPromptor, { args: [{ contextTokens: 200 }] })
-      .sink((m) => void out.push(m));
+      .sink((m) => void out.push(m as ChatMessage[]));
     await env.submit({ autostop: true });
     expect(out[0]![0]!.content).toContain("Context:\n[1] fountain. Rome is the capital of Italy.\n[2] ");
     expect(out[0]![1]).toEqual({ role: "user", content: "what is the capital of Italy" });
