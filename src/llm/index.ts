@@ -37,6 +37,7 @@ export type { CallOptions, ChatInput, ChatInputMessage, ChatOptions, ChatResult,
 export { countChatTokens } from "./chat-tokens.js";
 export { startOpenAIServer, type Fault, type OpenAIServer, type OpenAIServerOptions, type RecordedRequest, type SocketCounts } from "./testing/openai-server.js";
 export { echoAnswer, type AnswerFunction } from "./testing/openai-answers.js";
+export { extractiveAnswer } from "./testing/extractive-answer.js";
 
 // Generation
 export { OpenAIGenerator, isGenerationDelta, type OpenAIGeneratorOptions, type Generated, type GenerationDelta } from "./openai-generator.js";
