@@ -1,4 +1,6 @@
 import type { Database } from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { BaseService } from "../api/service.js";
 import { AnnIndex, type AnnOptions } from "./ann-index.js";
@@ -99,6 +101,7 @@ export class VectorStore extends BaseService {
   async setup(): Promise<void> {
     if (this.#path === undefined) return;
     const Database = requireNative<typeof import("better-sqlite3")>("better-sqlite3");
+    mkdirSync(dirname(this.#path), { recursive: true });
     const db = new Database(this.#path);
     db.pragma("journal_mode = WAL");
     db.exec("CREATE TABLE IF NOT EXISTS vectors (id TEXT PRIMARY KEY, vector BLOB NOT NULL, text TEXT, metadata TEXT)");

@@ -48,7 +48,7 @@ describe("VectorStore", () => {
   it("keeps its entries in the file given as path, for the next job", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sage-vectors-"));
     dirs.push(dir);
-    const path = join(dir, "vectors.db");
+    const path = join(dir, "not", "yet", "vectors.db"); // folders are created
     await run({ path }, docs, "dogs");
     const again = await run({ path }, [], "dogs walk in the park");
     expect(again[0]).toMatchObject({ id: "dogs", text: docs[1]!.text, metadata: { lang: "en" } });
