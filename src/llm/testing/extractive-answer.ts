@@ -9,8 +9,9 @@ const STOP_WORDS = new Set(
 
 /**
  * An offline stand-in for a model answering a RAG prompt: it answers with the sentence of the
- * system prompt's context that shares the most content words with the question (the earliest on a
- * tie), or "I do not know" when none shares any. Deterministic, so examples and tests can check
+ * system prompt's context that shares the most content words with the question (on a tie the
+ * longest, since chunk overlaps repeat sentences cut short, then the earliest), or "I do not
+ * know" when none shares any. Deterministic, so examples and tests can check
  * exact answers and scores with no model.
  */
 export function extractiveAnswer(request: ChatCompletionCreateParams): string {
@@ -24,7 +25,7 @@ export function extractiveAnswer(request: ChatCompletionCreateParams): string {
   let bestScore = 0;
   for (const sentence of sentencesOf(context)) {
     const score = new Set(normalizedWords(sentence).filter((w) => wanted.has(w))).size;
-    if (score > bestScore) [best, bestScore] = [sentence, score];
+    if (score > bestScore || (score === bestScore && score > 0 && sentence.length > best.length)) [best, bestScore] = [sentence, score];
   }
   return bestScore > 0 ? best : "I do not know.";
 }
