@@ -17,6 +17,8 @@ export async function bundleEntry(entry: string): Promise<string> {
       write: false,
       logLevel: "silent",
       sourcemap: "inline",
+      // Positions are enough for stack traces; the sources themselves would double the bundle.
+      sourcesContent: false,
       // CommonJS dependencies call require(); an ES module has none, so give it one.
       banner: { js: "import { createRequire as __sageCreateRequire } from 'node:module'; const require = __sageCreateRequire(import.meta.url);" },
       external: ["esbuild", "better-sqlite3", "bufferutil", "utf-8-validate", "fsevents"],
