@@ -3,8 +3,8 @@
  * script with LocalEnvironment swapped for RemoteEnvironment: remote mode behaves like a local run,
  * several pipelines per module included. Needs `npm run build` first (the examples import "sage").
  */
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sageDone } from "../cli/sage-cli.js";
 import { expected } from "../examples-expected.js";
@@ -17,18 +17,27 @@ function asRemoteScript(file: string, port: number): string {
   const source = readFileSync(join(repoRoot, "examples", file), "utf8");
   const swapped = source
     .replace(/\bLocalEnvironment\b(?=[^"]*\}\s*from "sage")/, "RemoteEnvironment")
-    .replace(/new LocalEnvironment\(("[^"]*")\)/g, `new RemoteEnvironment($1, { port: ${port} })`);
+    .replace(/new LocalEnvironment\(("[^"]*")(?:, (\{[^}]*\}))?\)/g, (_, name: string, config?: string) => `new RemoteEnvironment(${name}, { port: ${port}${config ? `, config: ${config}` : ""} })`);
   expect(swapped).not.toMatch(/LocalEnvironment/);
   return swapped;
 }
 
-/** Copies the modules an example in a folder shares with its siblings (those that are no example themselves). */
+/** Copies the modules an example imports by relative path (and theirs), keeping their places beside it. */
 function copySharedModules(file: string, to: string): void {
-  const folder = dirname(file);
-  if (folder === ".") return;
-  for (const name of readdirSync(join(repoRoot, "examples", folder))) {
-    if (name.endsWith(".ts") && !(`${folder}/${name}` in expected)) copyFileSync(join(repoRoot, "examples", folder, name), join(to, name));
-  }
+  const seen = new Set<string>();
+  const visit = (module: string): void => {
+    const source = readFileSync(join(repoRoot, "examples", module), "utf8");
+    for (const [, specifier] of source.matchAll(/from "(\.\.?\/[^"]+)\.js"/g)) {
+      const imported = join(dirname(module), `${specifier}.ts`);
+      if (seen.has(imported)) continue;
+      seen.add(imported);
+      const target = join(to, relative(dirname(file), imported));
+      mkdirSync(dirname(target), { recursive: true });
+      copyFileSync(join(repoRoot, "examples", imported), target);
+      visit(imported);
+    }
+  };
+  visit(file);
 }
 
 describe("examples - the same output locally, submitted, and with RemoteEnvironment", () => {
@@ -57,9 +66,9 @@ describe("examples - the same output locally, submitted, and with RemoteEnvironm
       mkdirSync(dirname(script), { recursive: true });
       writeFileSync(script, asRemoteScript(file, server.port));
       copySharedModules(file, dirname(script));
-      const remote = await runScript(script, { SAGE_TOKEN: server.token });
+      const remote = await runScript(script, { SAGE_TOKEN: server.token }, 60_000);
       expect(remote.code, remote.stderr).toBe(0);
       expect(remote.stdout).toBe(output);
-    });
+    }, 90_000); // the LLM examples bundle the tokenizer: a few MB per job
   }
 });
