@@ -8,30 +8,11 @@
  * Offline by default (a local OpenAI-protocol server answers from the prompt's context); set
  * OPENAI_BASE_URL (and OPENAI_API_KEY, OPENAI_MODEL) to ask a real endpoint.
  */
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { LocalEnvironment } from "sage";
-import {
-  chunkText,
-  ContextRecallEvaluate,
-  EmbeddingMap,
-  EvaluationReport,
-  F1Evaluate,
-  HashingEmbedder,
-  OpenAIGenerator,
-  QAPromptor,
-  VectorIndexer,
-  VectorRetriever,
-  VectorStore,
-  type EvaluationSummary,
-} from "sage/llm";
-import { DOCUMENTS, QUESTIONS, type Document } from "./rag/corpus.js";
+import { ContextRecallEvaluate, EvaluationReport, F1Evaluate, OpenAIGenerator, QAPromptor, VectorRetriever, VectorStore, type EvaluationSummary } from "sage/llm";
+import { QUESTIONS } from "./rag/corpus.js";
+import { buildIndex, embedder, INDEX } from "./rag/index.js";
 import { registerLLM } from "./rag/llm.js";
-
-// A file both jobs open (and every re-run reuses: chunks are added by id, so indexing again
-// replaces them); in remote mode the jobs run on the JobManager's machine, so it lives there.
-const INDEX = join(tmpdir(), "sage-examples", "rag_qa.index.sqlite");
-const embedder = new HashingEmbedder({ dimensions: 512 });
 
 interface Answered {
   id: string;
@@ -40,25 +21,12 @@ interface Answered {
   scores: { f1: number; contextRecall: number };
 }
 
-/** The chunks of a document, as vector-store entries to be. */
-function chunksOf(doc: Document) {
-  return chunkText(doc.text, { size: 320, overlap: 160 }).map((text, i) => ({ id: `${doc.id}#${i}`, text, metadata: { source: doc.id, title: doc.title } }));
-}
-
 function printSummary(summary: EvaluationSummary): void {
   for (const [metric, s] of Object.entries(summary)) console.log(`${metric}: mean ${s.mean.toFixed(3)} over ${s.count} questions`);
 }
 
 // 1. Index the corpus.
-const indexing = new LocalEnvironment("rag_index", { logLevel: "warn" });
-indexing.registerService("vectors", VectorStore, { args: [{ path: INDEX }] });
-indexing
-  .fromBatch(DOCUMENTS, { name: "Documents" })
-  .flatMap(chunksOf, { name: "Chunk" })
-  .map(EmbeddingMap, { args: [{ embedder }] })
-  .sink(VectorIndexer);
-await indexing.submit({ autostop: true });
-console.log(`indexed ${DOCUMENTS.length} documents`);
+await buildIndex(new LocalEnvironment("rag_index", { logLevel: "warn" }));
 
 // 2. Answer the questions from the index.
 const qa = new LocalEnvironment("rag_qa", { logLevel: "warn" });

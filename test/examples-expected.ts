@@ -141,6 +141,17 @@ export const expected: Record<string, string> = {
     "[Pipeline] Decided 4 orders: auto_approve=4",
     "Multi client example finished",
   ),
+  "pipeline_as_service/qa.ts": lines(
+    "indexed 6 documents",
+    "> How many calls does a service handle at a time by default?",
+    "  A service handles one call at a time, like an actor, unless it is registered with a maxConcurrency greater than one.",
+    "> Which responses are retried?",
+    "  Responses with status 429 or 5xx are retried with exponential backoff and jitter, and a Retry-After header sets the earliest time of the next attempt.",
+    "> What happens to the parts of a worker that dies?",
+    "  When a worker dies, its parts are placed again on the remaining workers and unacknowledged batches are delivered once more.",
+    "bye bye",
+    "QA pipeline as a service example finished",
+  ),
   "rag_qa.ts": lines(
     "indexed 6 documents",
     "q1: When does submit return with autostop?",

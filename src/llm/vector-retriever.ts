@@ -31,7 +31,7 @@ export interface VectorRetrieverOptions extends EmbedderOptions {
  * query (local embedder or `llm` service) and adds `passages: [{ id, text, score, metadata }]`.
  * @example questions.map(VectorRetriever, { args: [{ embedder, topK: 5 }] }).map(LLMReranker, { args: [{ topN: 3 }] })
  */
-export class VectorRetriever extends MapFunction<string | Record<string, unknown>, Record<string, unknown>> {
+export class VectorRetriever extends MapFunction<string | object, Record<string, unknown>> {
   readonly #service: string;
   readonly #query: string;
   readonly #output: string;
@@ -50,8 +50,8 @@ export class VectorRetriever extends MapFunction<string | Record<string, unknown
     this.#embed = embedderOf(options, this, "VectorRetriever");
   }
 
-  async execute(input: string | Record<string, unknown>): Promise<Record<string, unknown>> {
-    const record = typeof input === "string" ? { [this.#query]: input } : input;
+  async execute(input: string | object): Promise<Record<string, unknown>> {
+    const record = (typeof input === "string" ? { [this.#query]: input } : input) as Record<string, unknown>;
     let query: string;
     try {
       query = textField(record, this.#query);
