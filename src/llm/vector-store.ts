@@ -168,6 +168,9 @@ export class VectorStore extends BaseService {
     if (!Array.isArray(vector) || (rows !== undefined && vector.length !== rows.dimensions)) {
       throw new TypeError(`VectorStore.search needs a vector of ${rows?.dimensions ?? "the store's"} numbers${Array.isArray(vector) ? `, not ${vector.length}` : ""}`);
     }
+    if (!vector.every(Number.isFinite)) throw new TypeError("VectorStore.search needs a vector of finite numbers (it has NaN or Infinity)");
+    // A bad k must fail here: NaN reaches the native index as a size and ends the process.
+    if (!Number.isInteger(k) || k < 0) throw new RangeError(`VectorStore.search: k must be a whole number of 0 or more, not ${k}`);
     this.#counters.searches++;
     if (rows === undefined || k < 1) return [];
     const query = normalized(vector);

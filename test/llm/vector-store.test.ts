@@ -63,3 +63,25 @@ describe("VectorStore", () => {
     expect(store.search([0, 1], 5)).toEqual([{ id: "a", score: 0 }]);
   });
 });
+
+describe("VectorStore.search with bad input", () => {
+  for (const approximate of [false, true]) {
+    it(`refuses a k that is not a whole number and a query with NaN or Infinity (${approximate ? "approximate" : "exact"})`, async () => {
+      const store = new VectorStore({ approximate });
+      await store.setup();
+      store.add([{ id: "a", vector: [1, 0, 0] }, { id: "b", vector: [0, 1, 0] }, { id: "c", vector: [0, 0, 1] }]);
+      await store.waitUntilIndexed();
+      // NaN used to reach the native index as a size and end the process; 1.5 answered every entry.
+      expect(() => store.search([1, 0, 0], Number.NaN)).toThrow(/k must be a whole number/);
+      expect(() => store.search([1, 0, 0], 1.5)).toThrow(RangeError);
+      expect(() => store.search([1, 0, 0], -1)).toThrow(RangeError);
+      expect(() => store.search([Number.NaN, 1, 0], 2)).toThrow(/finite numbers/);
+      expect(() => store.search([Infinity, 0, 0], 2)).toThrow(TypeError);
+      expect(store.search([1, 0, 0], 0)).toEqual([]);
+      const two = store.search([1, 0, 0], 2);
+      expect(two).toHaveLength(2);
+      expect(two[0]!.id).toBe("a");
+      await store.cleanup();
+    });
+  }
+});
