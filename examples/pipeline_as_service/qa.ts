@@ -7,7 +7,7 @@
  * Port of SAGE's service/pipeline_as_service/qa_pipeline_as_service.py, whose terminal client
  * reads the questions from stdin; here the session is scripted so the output is the same on every run.
  */
-import { LocalEnvironment, replyTo, type PipelineService, type ServiceRequest } from "sage";
+import { LocalEnvironment, replyTo, type PipelineService } from "sage";
 import { OpenAIGenerator, QAPromptor, VectorRetriever, VectorStore } from "sage/llm";
 import { buildIndex, embedder, INDEX } from "../rag/index.js";
 import { registerLLM } from "../rag/llm.js";
@@ -27,7 +27,7 @@ env
   .map(VectorRetriever, { args: [{ embedder, query: "payload", topK: 3 }] })
   .map(QAPromptor, { args: [{ question: "payload", contexts: "passages", output: "messages" }] })
   .map(OpenAIGenerator, { args: [{ maxTokens: 80, temperature: 0 }], concurrency: 4 })
-  .map((r) => ({ id: (r as unknown as ServiceRequest<string>).id, payload: r.generated }), { name: "Answer" })
+  .map((r) => ({ id: r.id as string, payload: r.generated }), { name: "Answer" })
   .sink(replyTo("qa"));
 
 // The terminal session: questions until "bye bye", each sent to the QA service and answered in turn.

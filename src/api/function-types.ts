@@ -19,10 +19,13 @@ export type ClassOf<F> = new (...args: any[]) => F;
 export type MapArg<T, U> = ((data: T, ctx: FunctionContext) => U | Promise<U>) | ClassOf<MapFunction<T, U>>;
 /** `filter` accepts a predicate or a FilterFunction class. */
 export type FilterArg<T> = ((data: T, ctx: FunctionContext) => unknown) | ClassOf<FilterFunction<T>>;
-/** `flatMap` accepts a function returning an iterable or a FlatMapFunction class. */
+/** A function class made for several operator kinds, listed in its static `operatorKinds` (a generator that streams, say). */
+export type MultiKindClassOf<F> = ClassOf<F> & { readonly operatorKinds: readonly string[] };
+/** `flatMap` accepts a function returning an iterable, a FlatMapFunction class, or a class that lists `flatMap` among its `operatorKinds`. */
 export type FlatMapArg<T, U> =
   | ((data: T, ctx: FunctionContext) => Iterable<U> | AsyncIterable<U> | Promise<Iterable<U>> | null | undefined)
-  | ClassOf<FlatMapFunction<T, U>>;
+  | ClassOf<FlatMapFunction<T, U>>
+  | MultiKindClassOf<MapFunction<T, unknown>>;
 /** `keyBy` accepts a key selector or a KeyByFunction class. */
 export type KeyByArg<T, K> = ((data: T, ctx: FunctionContext) => K) | ClassOf<KeyByFunction<T, K>>;
 /** `sink` accepts a consumer or a SinkFunction class. */

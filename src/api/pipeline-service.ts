@@ -71,7 +71,9 @@ export interface ReplySpec {
  * @example
  * env.fromService<Order>("orders").map(score).sink(replyTo("orders"));
  */
-export function replyTo<T extends { readonly id: string }>(
+// The record type comes from the stream (a request envelope, or a toolkit record whose fields the
+// types cannot list); the request id is checked when the record arrives.
+export function replyTo<T extends object = any>(
   service: string,
   answer?: (record: T, ctx: FunctionContext) => unknown,
 ): (record: T, ctx: FunctionContext) => void {

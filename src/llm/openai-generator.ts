@@ -20,8 +20,13 @@ export interface OpenAIGeneratorOptions extends Omit<ChatOptions, "signal"> {
   stream?: boolean;
 }
 
-/** What a generator emits for an object record: the record with the answer, its usage and duration. */
-export type Generated<T> = T & { generated: string; usage: Usage; generationMs: number; cached?: boolean };
+/** What a generator emits: the record (an object; a prompt or messages as `{ input }`) with the answer, its usage and duration. */
+export type Generated<T> = (unknown extends T ? Record<string, any> : T extends readonly unknown[] | string ? { input: T } : T) & {
+  generated: string;
+  usage: Usage;
+  generationMs: number;
+  cached?: boolean;
+};
 
 /** One piece of an answer being generated, emitted by a streaming OpenAIGenerator before the final record. */
 export interface GenerationDelta {
@@ -30,8 +35,11 @@ export interface GenerationDelta {
   readonly text: string;
   /** Position of this delta in its answer, from 0. */
   readonly index: number;
-  /** The input record's `id`, when it has one, so interleaved streams can be told apart. */
-  readonly id?: unknown;
+  /**
+   * The input record's `id`, when it has one, so interleaved streams can be told apart (not named
+   * `id` itself: a delta is not the record, e.g. not the answer to a served pipeline's request).
+   */
+  readonly of?: unknown;
 }
 
 /** Whether a record is a streaming generator's delta (and not the answer's final record). */
@@ -48,7 +56,7 @@ export function isGenerationDelta(record: unknown): record is GenerationDelta {
  * @example stream.map(OpenAIGenerator, { args: [{ maxTokens: 256 }], concurrency: 16 })
  * @example stream.flatMap(OpenAIGenerator, { args: [{ stream: true }] }).filter((r) => !isGenerationDelta(r))
  */
-export class OpenAIGenerator<T = unknown> extends MapFunction<T, Generated<object>> {
+export class OpenAIGenerator<T = unknown> extends MapFunction<T, Generated<T>> {
   /** A map (one answer per record), and a flatMap when it streams. */
   static readonly operatorKinds = ["map", "flatMap"];
 
@@ -70,9 +78,9 @@ export class OpenAIGenerator<T = unknown> extends MapFunction<T, Generated<objec
   }
 
   /** Generates the answer of `record`; as a streaming flatMap, its deltas and then the answer. */
-  execute(record: T): Promise<Generated<object>>;
-  execute(record: T, collector: Collector<unknown>): Promise<Generated<object>> | AsyncIterable<unknown>;
-  execute(record: T, second?: unknown): Promise<Generated<object>> | AsyncIterable<unknown> {
+  execute(record: T): Promise<Generated<T>>;
+  execute(record: T, collector: Collector<unknown>): Promise<Generated<T>> | AsyncIterable<unknown>;
+  execute(record: T, second?: unknown): Promise<Generated<T>> | AsyncIterable<unknown> {
     const streaming = typeof (second as Collector<unknown> | undefined)?.collect === "function";
     if (this.#stream && !streaming) {
       throw new TypeError("OpenAIGenerator with stream: true emits several records per input: use it in flatMap(OpenAIGenerator, ...), not map");
@@ -94,7 +102,7 @@ export class OpenAIGenerator<T = unknown> extends MapFunction<T, Generated<objec
     for await (const event of events) {
       if (event.type === "delta") {
         if (event.text === "") continue;
-        const delta: GenerationDelta = id === undefined ? { kind: "delta", text: event.text, index } : { kind: "delta", text: event.text, index, id };
+        const delta: GenerationDelta = id === undefined ? { kind: "delta", text: event.text, index } : { kind: "delta", text: event.text, index, of: id };
         index++;
         yield delta;
       } else {
@@ -104,7 +112,7 @@ export class OpenAIGenerator<T = unknown> extends MapFunction<T, Generated<objec
     }
   }
 
-  #result(record: T, input: ChatInput, answer: ChatResult, started: number): Generated<object> {
+  #result(record: T, input: ChatInput, answer: ChatResult, started: number): Generated<T> {
     const base = record !== null && typeof record === "object" && !Array.isArray(record) ? (record as object) : { input };
     return {
       ...base,
@@ -112,7 +120,7 @@ export class OpenAIGenerator<T = unknown> extends MapFunction<T, Generated<objec
       usage: answer.usage,
       generationMs: Math.round((wallClockMs() - started) * 1000) / 1000,
       ...(answer.cached && { cached: true }),
-    } as Generated<object>;
+    } as Generated<T>;
   }
 
   #promptOf(record: T): ChatInput {

@@ -12,6 +12,9 @@ afterEach(async () => {
   server = undefined;
 });
 
+/** The input record a generator's output belongs to: a delta's `of`, the final record's `id`. */
+const ownerOf = (record: unknown): unknown => (isGenerationDelta(record) ? record.of : (record as { id?: unknown }).id);
+
 function llmEnv(name: string): LocalEnvironment {
   const env = new LocalEnvironment(name, { logLevel: "warn" });
   env.registerService("llm", LLMService, { args: [{ baseURL: server!.url, apiKey: "k", model: "gen-model" }] });
@@ -63,12 +66,12 @@ describe("OpenAIGenerator", () => {
     const started = performance.now();
     env
       .fromBatch([{ id: "a", prompt: "p" }, { id: "b", prompt: "q" }])
-      .flatMap(OpenAIGenerator as never, { args: [{ stream: true }] })
+      .flatMap(OpenAIGenerator, { args: [{ stream: true }] })
       .sink((record: any) => void seen.push({ record, at: performance.now() - started }));
     await env.submit({ autostop: true });
     await env.close();
     for (const id of ["a", "b"]) {
-      const mine = seen.filter((s) => (s.record as { id?: unknown }).id === id);
+      const mine = seen.filter((s) => ownerOf(s.record) === id);
       const deltas = mine.filter((s) => isGenerationDelta(s.record)).map((s) => s.record as GenerationDelta);
       const last = mine.at(-1)!.record as { generated: string };
       expect(isGenerationDelta(last)).toBe(false);
@@ -77,7 +80,9 @@ describe("OpenAIGenerator", () => {
       expect(deltas.map((d) => d.index)).toEqual(deltas.map((_, i) => i));
     }
     // Input order is kept, and the first delta reached the sink long before the answer was complete.
-    expect(seen.findIndex((s) => (s.record as { id: string }).id === "b")).toBeGreaterThan(seen.findLastIndex((s) => (s.record as { id: string }).id === "a"));
+    expect(seen.findIndex((s) => ownerOf(s.record) === "b")).toBeGreaterThan(seen.findLastIndex((s) => ownerOf(s.record) === "a"));
+    // A delta names its record in `of`, not `id`: it is not the record (nor a served request's answer).
+    expect(seen.filter((s) => isGenerationDelta(s.record)).every((s) => !("id" in (s.record as object)))).toBe(true);
     const firstFinal = seen.find((s) => !isGenerationDelta(s.record))!;
     expect(firstFinal.at - seen[0]!.at).toBeGreaterThan(75);
   });
