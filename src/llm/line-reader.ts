@@ -64,8 +64,13 @@ export class LineReader {
         if (text !== "") this.#lines = [stripCr(text)];
         break;
       }
-      text = this.#rest + this.#decoder.write(this.#buffer.subarray(0, bytesRead));
-      const lines = text.split("\n");
+      const chunk = this.#decoder.write(this.#buffer.subarray(0, bytesRead));
+      // Only the new chunk is searched: re-splitting a growing line on every chunk is quadratic.
+      if (!chunk.includes("\n")) {
+        this.#rest += chunk;
+        continue;
+      }
+      const lines = (this.#rest + chunk).split("\n");
       this.#rest = lines.pop()!;
       this.#lines = lines.map(stripCr);
     }
