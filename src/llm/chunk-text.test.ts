@@ -32,4 +32,13 @@ describe("chunkText", () => {
     expect(() => chunkText("x", { size: 4, overlap: 4 })).toThrow("overlap must be a whole number from 0 to size - 1 (3), not 4");
     expect(() => chunkText("x", { by: "words" as "tokens" })).toThrow("by must be 'characters' or 'tokens'");
   });
+
+  it("never cuts a character outside the BMP (an emoji) into lone surrogates", () => {
+    const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+    for (const overlap of [0, 1, 2]) {
+      const chunks = chunkText("😀".repeat(10), { size: 3, overlap });
+      expect(chunks.filter((c) => lone.test(c))).toEqual([]);
+      if (overlap === 0) expect(chunks.join("")).toBe("😀".repeat(10));
+    }
+  });
 });

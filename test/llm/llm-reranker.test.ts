@@ -94,6 +94,9 @@ describe("parseRanking", () => {
     ["10, 2", 3, [1, 0, 2]],
     ["none of them", 3, undefined],
     ["0", 3, undefined],
+    ["1. [3]\n2. [1]\n3. [2]", 3, [2, 0, 1]],
+    ["1. Passage 3\n2) Passage 1\n3. Passage 2", 3, [2, 0, 1]],
+    ["3.\n1.\n2.", 3, [2, 0, 1]],
   ])("%s (of %i passages) -> %j", (answer, count, expected) => {
     expect(parseRanking(answer, count)).toEqual(expected);
   });
