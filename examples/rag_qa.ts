@@ -22,7 +22,9 @@ interface Answered {
 }
 
 function printSummary(summary: EvaluationSummary): void {
-  for (const [metric, s] of Object.entries(summary)) console.log(`${metric}: mean ${s.mean.toFixed(3)} over ${s.count} questions`);
+  for (const [metric, s] of Object.entries(summary)) {
+    console.log(s.count === 0 ? `${metric}: no question scored` : `${metric}: mean ${s.mean.toFixed(3)} over ${s.count} questions`);
+  }
 }
 
 // 1. Index the corpus.

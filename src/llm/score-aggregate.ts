@@ -96,6 +96,8 @@ export class ScoreAggregate {
 /** One line of a metric's summary, as the logs show it. */
 export function formatSummary(metric: string, s: MetricSummary): string {
   const n = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(4));
+  // No record scored (the job failed first, say): a mean of 0 would read as a score.
+  if (s.count === 0) return `${metric}: no records scored${s.skipped > 0 ? ` (${s.skipped} skipped)` : ""}`;
   const percentiles = s.p50 === undefined ? "" : `, p50 ${n(s.p50)}, p90 ${n(s.p90!)}, p99 ${n(s.p99!)}`;
   return `${metric}: mean ${n(s.mean)} over ${s.count} records (min ${n(s.min)}, max ${n(s.max)}${percentiles})${s.skipped > 0 ? `, ${s.skipped} skipped` : ""}`;
 }
