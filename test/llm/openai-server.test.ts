@@ -1,5 +1,5 @@
 /** The OpenAI-protocol test server, checked with the official `openai` client (what the service must match). */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { encode, encodeChat } from "gpt-tokenizer";
@@ -159,4 +159,34 @@ describe("OpenAI-protocol test server", () => {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
   });
+
+  it("as a process: --help explains the options, an unknown option is refused with them, --answer picks the answers", async () => {
+    const main = fileURLToPath(new URL("../../src/llm/testing/openai-server-main.ts", import.meta.url));
+    const help = spawnSync(process.execPath, ["--import", "tsx", main, "--help"], { encoding: "utf8", timeout: 20_000 });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("--answer KIND");
+    const bad = spawnSync(process.execPath, ["--import", "tsx", main, "--bogus"], { encoding: "utf8", timeout: 20_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/Unknown option '--bogus'[\s\S]*Usage:/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    const child = spawn(process.execPath, ["--import", "tsx", main, "--answer", "extractive"], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      let out = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+      await until(() => out.includes("\n"), "the server's URL line", 15_000);
+      const url = /^OPENAI_BASE_URL=(\S+)$/m.exec(out)![1];
+      const completion = await new OpenAI({ baseURL: url, apiKey: "any", maxRetries: 0 }).chat.completions.create({
+        model: "m",
+        messages: [
+          { role: "system", content: "Context:\n[1] Cats sleep on sofas. Dogs sleep in baskets." },
+          { role: "user", content: "Where do dogs sleep?" },
+        ],
+      });
+      expect(completion.choices[0]!.message.content).toBe("Dogs sleep in baskets.");
+    } finally {
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    }
+  });
 });
+
