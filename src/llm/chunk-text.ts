@@ -51,6 +51,7 @@ function byCharacters(text: string, size: number, overlap: number): string[] {
       const space = text.lastIndexOf(" ", end);
       const boundary = Math.max(space, text.lastIndexOf("\n", end));
       if (boundary > start + overlap) end = boundary;
+      else if (isLowSurrogate(text, end) && end - 1 > start) end--; // never cut a character in two
     }
     chunks.push(text.slice(start, end).trim());
     if (end >= text.length) break;
@@ -61,7 +62,14 @@ function byCharacters(text: string, size: number, overlap: number): string[] {
       const word = text.slice(next, end).search(/\s\S/);
       next = word >= 0 ? next + word + 1 : end;
     }
-    start = Math.max(next, start + 1);
+    if (isLowSurrogate(text, next)) next--;
+    start = Math.max(next, start + (isLowSurrogate(text, start + 1) ? 2 : 1));
   }
   return chunks.filter((chunk) => chunk.length > 0);
+}
+
+// Whether the UTF-16 unit at `i` is the second half of a character outside the BMP (an emoji, say).
+function isLowSurrogate(text: string, i: number): boolean {
+  const unit = text.charCodeAt(i);
+  return unit >= 0xdc00 && unit <= 0xdfff;
 }
