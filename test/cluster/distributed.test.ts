@@ -74,7 +74,9 @@ describe("distributed mode", () => {
     const out = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { results: number; wrong: number; servedBy: string; callers: string; relay: string; status: JobStatus };
     expect(out).toMatchObject({ results: 300, wrong: 0, servedBy: "driver", callers: "workers", relay: "workers" });
     expect(out.status).toMatchObject({ state: "finished", platform: "distributed", tasks: 0, services: 0, isRunning: false });
-    expect(out.status.serviceDetails).toContainEqual({ name: "squares", state: "stopped", remote: false, calls: 600 });
+    expect(out.status.serviceDetails).toContainEqual({
+      name: "squares", state: "stopped", remote: false, calls: 600, metrics: { requests: 600, answered: 600, dropped: 0, timedOut: 0, pending: 0, waiting: 0 },
+    });
     expect(hostProcessesOf(out.status.id)).toEqual([]);
   });
 });
