@@ -80,6 +80,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
   #fail: ((error: unknown) => void) | undefined;
   #pendingFailure: Error | undefined;
   #closed = false;
+  #aborted = false;
   #connected = true;
   #outages = 0;
   #reconnectedAt = 0;
@@ -192,12 +193,24 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     await this.#hostRequest(part.worker, { type: "cleanup-service", service: part.name, timeoutMs }, timeoutMs + 1000);
   }
 
+  /**
+   * The job aborts: every job host fires its ctx.signal now, so its services' and operators'
+   * work in flight is cancelled before the services' cleanup, as in local mode. Hosts that are
+   * still starting are told once they are ready.
+   */
+  abort(): void {
+    if (this.#aborted || this.#closed) return;
+    this.#aborted = true;
+    for (const h of this.#hosts.values()) if (h.live) this.#tell(h.worker, { type: "abort" });
+  }
+
   /** Ends every job host and removes the job's stream; idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#statuses?.stop();
-    await Promise.allSettled(this.#endpoints.map((e) => e.stop()));
+    // An aborted job's calls were cancelled (ctx.signal): one that ignores it is not waited for.
+    await Promise.allSettled(this.#endpoints.map((e) => (this.#aborted ? e.stop(0) : e.stop())));
     // Without the broker nobody would answer: the hosts and workers end the job by its lease, and
     // the workers remove its stream.
     const hosts = this.#connected ? [...this.#hosts.values()] : [];
@@ -296,6 +309,8 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     const host = this.#hosts.get(report.worker);
     switch (report.type) {
       case "host-ready":
+        // Before any placement reaches it: a host of an aborted job starts nothing un-aborted.
+        if (this.#aborted) this.#tell(report.worker, { type: "abort" });
         host?.settleReady.resolve();
         return;
       case "host-failed": {
@@ -380,7 +395,8 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     void this.#watchConnection();
     let checking = false;
     const timer = setInterval(() => {
-      if (checking || this.#closed) return;
+      // An aborted job places nothing again: its parts are ending.
+      if (checking || this.#closed || this.#aborted) return;
       checking = true;
       void this.#checkWorkers().finally(() => (checking = false));
     }, 1000);

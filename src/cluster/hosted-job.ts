@@ -288,7 +288,8 @@ export class HostedJob {
     }
     let error: string | undefined;
     try {
-      await hosted.endpoint?.stop();
+      // Aborted, its calls in flight were cancelled (ctx.signal): one that ignores it is not waited for.
+      await (this.#abort.signal.aborted ? hosted.endpoint?.stop(0) : hosted.endpoint?.stop());
       await hosted.host.cleanup(timeoutMs);
     } catch (cause) {
       error = messageOf(cause);
@@ -332,7 +333,8 @@ export class HostedJob {
       await Promise.race([Promise.allSettled([...this.#tasks.values()].map((t) => t.instance.closeQuietly())), new Promise((resolve) => setTimeout(resolve, this.#config("abortGraceMs")))]);
       for (const name of [...this.#hostedServices.keys()].reverse()) {
         const hosted = this.#hostedServices.get(name)!;
-        await hosted.endpoint?.stop().catch(() => undefined);
+        // The job is aborted here (above): calls in flight are cancelled, not waited for.
+        await hosted.endpoint?.stop(0).catch(() => undefined);
         await hosted.host.cleanup(hosted.host.factory.options.cleanupTimeoutMs ?? this.#config("serviceCleanupTimeoutMs")).catch((error) => this.#logger.warn("%s", messageOf(error)));
       }
       this.#hostedServices.clear();

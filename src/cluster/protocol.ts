@@ -65,7 +65,7 @@ export type Placement = { kind: "task"; task: string; index: number } | { kind: 
 export type HostRequest =
   /** Starts the given instances here (they start consuming at once; services set up first). */
   | { type: "place"; placements: Placement[] }
-  /** Sources stopped: nothing to do on hosts (task instances end by their markers); kept for symmetry. */
+  /** The job aborts: the host fires its ctx.signal (work in flight is cancelled) and stops its instances; no reply awaited. */
   | { type: "abort" }
   /** What became of the instances placed here (reports travel on core NATS and can be lost). */
   | { type: "state" }

@@ -53,6 +53,11 @@ export interface JobDeployment {
   createTasks(build: BuildContext): TaskRunner[];
   /** Extra status of operator `name`: where its instances run. */
   operatorWorkers?(name: string): string[] | undefined;
+  /**
+   * The job is being aborted (stop, timeout or failure): parts running elsewhere must see their
+   * ctx.signal fire now, not when close() ends them after the services' cleanup.
+   */
+  abort?(): void;
   /** Instances started again elsewhere after their worker died (the status's restartCount). */
   readonly restarts?: number;
   /** Releases what the deployment holds, once the job has ended (or failed to start). */

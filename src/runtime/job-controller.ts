@@ -357,6 +357,7 @@ export class JobController implements RunningJob {
     this.#serving?.abort(this.#endedBecause(reason));
     this.#stop.abort();
     this.#abort.abort();
+    this.#deployment.abort?.();
     await this.#deployment.transport.close();
     // A service still in setup cleans itself up once its setup settles (ServiceHost.setup).
     await this.#settingUp;
