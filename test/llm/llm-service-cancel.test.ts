@@ -50,7 +50,7 @@ describe("LLMService: a caller that gives up", () => {
         async (p: string, ctx) => {
           const llm = ctx.service<LLMService>("llm", { timeoutMs: 200 });
           if (p === "slow") return (await ctx.service<LLMService>("llm").chat(p)).text; // keeps the job running
-          const error = (await llm.chat(p).catch((e: unknown) => e)) as Error;
+          const error = (await Promise.resolve(llm.chat(p)).catch((e: unknown) => e)) as Error;
           await until(() => server!.requests[0]!.closedEarly, "the abandoned request's connection closed", 800);
           await sleep(300); // time for a retry, were there one
           seen.push({ error: error.name, closedEarly: server!.requests[0]!.closedEarly, requests: server!.requests.filter((r) => r.body && (r.body as { messages: Array<{ content: string }> }).messages[0]!.content === "hang").length });
