@@ -1,10 +1,10 @@
-import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { countTokens } from "gpt-tokenizer";
 import { APIError, APIUserAbortError } from "openai/core/error";
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
 import type { CreateEmbeddingResponse } from "openai/resources/embeddings";
 import { BaseService, type ServiceOptions } from "../api/service.js";
+import { abandonable, abortReason, CallControl, untilAborted } from "./call-control.js";
 import { countChatTokens } from "./chat-tokens.js";
 import { resolveLLMOptions, type ResolvedLLMOptions } from "./llm-options.js";
 import type { CallOptions, ChatInput, ChatInputMessage, ChatOptions, ChatResult, ChatStreamEvent, EmbedOptions, LLMServiceOptions } from "./llm-types.js";
@@ -25,20 +25,27 @@ export interface LLMCounters {
   completionTokens: number;
   /** Calls answered from the response cache (or by an identical request already in flight). */
   cacheHits: number;
-  /** Calls that failed (after their retries). */
+  /** Calls that failed (after their retries), were cancelled or abandoned. */
   errors: number;
+  /** Calls whose caller stopped waiting (its service call timed out): their requests were aborted. */
+  abandoned: number;
   /** Time callers spent waiting for the rate limits, summed over callers, ms. */
   rateLimitWaitMs: number;
-  /** HTTP requests in flight now. */
+  /** HTTP requests on the wire now (sent, answer not yet read). */
   inFlight: number;
+  /** Calls waiting now for their turn under the rate limits. */
+  waiting: number;
+  /** Calls sleeping now before a retry (backoff or the server's Retry-After). */
+  backoff: number;
 }
 
 /**
  * Chat completions and embeddings from any OpenAI-compatible API (OpenAI, vLLM, Ollama,
  * llama.cpp's server, ...), shared by every operator of a job: requests and tokens per minute held
  * across all callers, retries of 429 and 5xx answers with backoff that honours `Retry-After`,
- * cancellation of in-flight requests when the job aborts, and a response cache that makes a re-run
- * free. Errors are the `openai` package's classes.
+ * cancellation of in-flight requests when the job aborts or a call's caller stops waiting (its
+ * proxy's `timeoutMs`), and a response cache that makes a re-run free. Errors are the `openai`
+ * package's classes.
  * @example
  * env.registerService("llm", LLMService, { args: [{ model: "gpt-4o-mini", requestsPerMinute: 500, cache: "cache/llm.sqlite" }] });
  * const { text } = await ctx.service<LLMService>("llm").chat("Say hi", { maxTokens: 20 });
@@ -59,14 +66,18 @@ export class LLMService extends BaseService {
   readonly #policy: RetryPolicy;
   readonly #limiter: RateLimiter;
   readonly #countTokens: boolean;
-  /** Fires at the job's abort or this service's cleanup, whichever comes first. */
-  readonly #stop = new AbortController();
+  /** The endpoint (origin and path, no query) that answers: part of every cache key. */
+  readonly #endpoint: string;
+  /** Set at the job's abort or this service's cleanup, whichever comes first. */
+  #stopped = false;
+  /** The calls running now, cancelled when the service stops. */
+  readonly #live = new Set<CallControl>();
   #http: OpenAIHttp | undefined;
   #cache: Promise<ResponseCache | undefined> | undefined;
   #cacheFailed = false;
-  /** Answers of cacheable requests in flight, so identical ones share a request. */
-  readonly #pending = new Map<string, Promise<unknown>>();
-  readonly #counters: LLMCounters = { requests: 0, retries: 0, rateLimited: 0, promptTokens: 0, completionTokens: 0, cacheHits: 0, errors: 0, rateLimitWaitMs: 0, inFlight: 0 };
+  /** Cacheable requests in flight, so identical ones share a request. */
+  readonly #pending = new Map<string, SharedRequest>();
+  readonly #counters = { requests: 0, retries: 0, rateLimited: 0, promptTokens: 0, completionTokens: 0, cacheHits: 0, errors: 0, abandoned: 0, rateLimitWaitMs: 0, inFlight: 0, backoff: 0 };
 
   constructor(options: LLMServiceOptions = {}) {
     super();
@@ -76,8 +87,7 @@ export class LLMService extends BaseService {
     this.#policy = { maxRetries: this.#options.maxRetries, baseMs: this.#options.retryBaseMs, maxMs: this.#options.retryMaxMs, maxRetryAfterMs: 60_000 };
     this.#limiter = new RateLimiter({ requestsPerMinute: this.#options.requestsPerMinute, tokensPerMinute: this.#options.tokensPerMinute });
     this.#countTokens = this.#options.tokensPerMinute !== undefined;
-    // Waits (rate limits, backoff) of every caller listen to it at once.
-    setMaxListeners(0, this.#stop.signal);
+    this.#endpoint = endpointOf(this.#options.baseURL);
     this.ctx.signal.addEventListener("abort", () => void this.#halt(), { once: true });
   }
 
@@ -97,34 +107,65 @@ export class LLMService extends BaseService {
   // The job aborted or the service stops: every request in flight is aborted (its connection
   // closed), every wait ends, and later calls fail at once.
   async #halt(): Promise<void> {
-    if (this.#stop.signal.aborted) return;
-    this.#stop.abort(new APIUserAbortError({ message: "the LLM service stopped" }));
-    this.#limiter.close(new APIUserAbortError({ message: "the LLM service stopped" }));
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const call of this.#live) call.abort(stoppedError());
+    this.#live.clear();
+    this.#limiter.close(stoppedError());
     await this.#http?.abortAll();
   }
 
   /** The service's counters (sampled into the job's status). */
   metrics(): Record<string, number> {
-    return { ...this.#counters };
+    return { ...this.#counters, waiting: this.#limiter.waiting } satisfies LLMCounters;
+  }
+
+  /**
+   * Runs one call under its own CallControl; the promise it returns tells the service host how
+   * to abandon it. `keep`: the call outlives its promise (a stream), and ends the control itself.
+   */
+  #call<T>(options: CallOptions | undefined, body: (control: CallControl) => Promise<T>, keep = false): Promise<T> {
+    if (this.#stopped) return Promise.reject(stoppedError());
+    const control = new CallControl(options?.signal);
+    this.#live.add(control);
+    const work = body(control);
+    const promise = keep ? work.catch((error: unknown) => this.#end(control, error)) : work.finally(() => this.#live.delete(control));
+    return abandonable(promise, () => this.#abandon(control));
+  }
+
+  #end(control: CallControl, error: unknown): never {
+    this.#live.delete(control);
+    throw error;
+  }
+
+  // Nobody will read the answer: abort its request (the server sees the connection closed) and
+  // any wait or retry of it.
+  #abandon(control: CallControl): void {
+    if (!this.#live.has(control) || control.signal.aborted) return;
+    this.#counters.abandoned++;
+    control.abort(new APIUserAbortError({ message: "the caller stopped waiting for this call (its service call timed out)" }));
   }
 
   // Options are declared optional rather than defaulted: a method's declared parameter count is
   // what a service proxy's fast path matches the call against, and calls usually pass options.
 
   /** Asks the chat model: a prompt (the user's message) or messages; resolves with the answer's text and usage. */
-  async chat(input: ChatInput, options?: ChatOptions): Promise<ChatResult> {
-    options ??= {};
+  chat(input: ChatInput, options?: ChatOptions): Promise<ChatResult> {
+    return this.#call(options, (control) => this.#chat(input, options ?? {}, control.signal));
+  }
+
+  async #chat(input: ChatInput, options: ChatOptions, signal: AbortSignal): Promise<ChatResult> {
     const messages = toMessages(input, options.system);
     const body = this.#chatBody(messages, options);
     const cache = this.#cacheFor(options) ? await this.#cacheOf() : undefined;
-    if (!cache) return this.#chatRequest(body, messages, options);
-    const key = cacheKey(body);
+    if (!cache) return this.#chatRequest(body, messages, options, signal);
+    const key = this.#keyOf("/chat/completions", body);
     const hit = cache.get(key) as ChatResult | undefined;
     if (hit !== undefined) {
       this.#counters.cacheHits++;
       return { ...hit, cached: true };
     }
-    return this.#shared(key, options, () => this.#chatRequest(body, messages, options).then((result) => this.#store(cache, key, result)));
+    return this.#shared(key, signal, (shared) => this.#chatRequest(body, messages, options, shared).then((result) => this.#store(cache, key, result)));
   }
 
   /**
@@ -134,43 +175,48 @@ export class LLMService extends BaseService {
    * @remarks Through a service proxy, await the call, then iterate; in-process only (an iterator
    * cannot travel to a remote caller).
    */
-  async chatStream(input: ChatInput, options?: ChatOptions): Promise<AsyncIterable<ChatStreamEvent>> {
-    options ??= {};
+  chatStream(input: ChatInput, options?: ChatOptions): Promise<AsyncIterable<ChatStreamEvent>> {
+    return this.#call(options, (control) => this.#chatStream(input, options ?? {}, control), true);
+  }
+
+  async #chatStream(input: ChatInput, options: ChatOptions, control: CallControl): Promise<AsyncIterable<ChatStreamEvent>> {
     const messages = toMessages(input, options.system);
     const body = this.#chatBody(messages, options);
     const cache = this.#cacheFor(options) ? await this.#cacheOf() : undefined;
-    const key = cache ? cacheKey(body) : undefined;
+    const key = cache ? this.#keyOf("/chat/completions", body) : undefined;
     const hit = key === undefined ? undefined : (cache!.get(key) as ChatResult | undefined);
     if (hit !== undefined) {
+      this.#live.delete(control);
       this.#counters.cacheHits++;
       return replay(hit);
     }
     const estimate = this.#countTokens ? countChatTokens(messages) + (options.maxTokens ?? this.#options.completionTokensEstimate) : 0;
     const streamBody = { ...body, stream: true, stream_options: { include_usage: true } };
-    const signal = this.#signalOf(options);
-    const send = this.#sendOptions(options);
-    const chunks = await this.#attempts(estimate, signal, () => this.#httpPath().postStream("/chat/completions", streamBody, send));
-    return this.#readStream(chunks as AsyncGenerator<ChatCompletionChunk>, messages, body.model, estimate, cache, key);
+    const send = this.#sendOptions(options, control.signal);
+    const chunks = await this.#attempts(estimate, control.signal, () => this.#httpPath().postStream("/chat/completions", streamBody, send));
+    return this.#readStream(chunks as AsyncGenerator<ChatCompletionChunk>, messages, body.model, estimate, cache, key, control);
   }
 
   /** The embedding vectors of `texts`, in order (batched by `embeddingBatchSize`). */
-  async embed(texts: string | readonly string[], options?: EmbedOptions): Promise<number[][]> {
-    options ??= {};
+  embed(texts: string | readonly string[], options?: EmbedOptions): Promise<number[][]> {
+    return this.#call(options, (control) => this.#embed(texts, options ?? {}, control.signal));
+  }
+
+  async #embed(texts: string | readonly string[], options: EmbedOptions, signal: AbortSignal): Promise<number[][]> {
     const inputs = typeof texts === "string" ? [texts] : texts;
     if (!Array.isArray(inputs) || inputs.some((t) => typeof t !== "string")) throw new TypeError("LLMService.embed takes a string or an array of strings");
     const size = this.#options.embeddingBatchSize;
     const batches: Array<Promise<number[][]>> = [];
-    for (let i = 0; i < inputs.length; i += size) batches.push(this.#embedBatch(inputs.slice(i, i + size), options));
+    for (let i = 0; i < inputs.length; i += size) batches.push(this.#embedBatch(inputs.slice(i, i + size), options, signal));
     return (await Promise.all(batches)).flat();
   }
 
-  async #embedBatch(input: string[], options: EmbedOptions): Promise<number[][]> {
+  async #embedBatch(input: string[], options: EmbedOptions, callSignal: AbortSignal): Promise<number[][]> {
     const body: Record<string, unknown> = { model: options.model ?? this.embeddingModel, input, encoding_format: "float" };
     if (options.dimensions !== undefined) body.dimensions = options.dimensions;
-    const request = async (): Promise<number[][]> => {
+    const request = async (signal: AbortSignal): Promise<number[][]> => {
       const estimate = this.#countTokens ? input.reduce((sum, text) => sum + countTokens(text), 0) : 0;
-      const signal = this.#signalOf(options);
-      const send = this.#sendOptions(options);
+      const send = this.#sendOptions(options, signal);
       const answer = await this.#attempts(estimate, signal, () => this.#httpPath().postJSON<CreateEmbeddingResponse>("/embeddings", body, send));
       const tokens = answer.usage?.prompt_tokens ?? estimate;
       this.#counters.promptTokens += tokens;
@@ -178,20 +224,19 @@ export class LLMService extends BaseService {
       return vectorsOf(answer, input.length);
     };
     const cache = this.#cacheFor(options) ? await this.#cacheOf() : undefined;
-    if (!cache) return request();
-    const key = cacheKey(body);
+    if (!cache) return request(callSignal);
+    const key = this.#keyOf("/embeddings", body);
     const hit = cache.get(key) as number[][] | undefined;
     if (hit !== undefined) {
       this.#counters.cacheHits++;
       return hit;
     }
-    return this.#shared(key, options, () => request().then((vectors) => this.#store(cache, key, vectors)));
+    return this.#shared(key, callSignal, (signal) => request(signal).then((vectors) => this.#store(cache, key, vectors)));
   }
 
-  async #chatRequest(body: ChatBody, messages: readonly ChatInputMessage[], options: ChatOptions): Promise<ChatResult> {
+  async #chatRequest(body: ChatBody, messages: readonly ChatInputMessage[], options: ChatOptions, signal: AbortSignal): Promise<ChatResult> {
     const estimate = this.#countTokens ? countChatTokens(messages) + (options.maxTokens ?? this.#options.completionTokensEstimate) : 0;
-    const signal = this.#signalOf(options);
-    const send = this.#sendOptions(options);
+    const send = this.#sendOptions(options, signal);
     const completion = await this.#attempts(estimate, signal, () => this.#httpPath().postJSON<ChatCompletion>("/chat/completions", body, send));
     const choice = completion.choices?.[0];
     const text = choice?.message?.content ?? "";
@@ -202,7 +247,7 @@ export class LLMService extends BaseService {
     return { text, usage, model: completion.model ?? body.model, finishReason: choice?.finish_reason ?? null };
   }
 
-  async *#readStream(chunks: AsyncGenerator<ChatCompletionChunk>, messages: readonly ChatInputMessage[], model: string, estimate: number, cache: ResponseCache | undefined, key: string | undefined): AsyncGenerator<ChatStreamEvent> {
+  async *#readStream(chunks: AsyncGenerator<ChatCompletionChunk>, messages: readonly ChatInputMessage[], model: string, estimate: number, cache: ResponseCache | undefined, key: string | undefined, control: CallControl): AsyncGenerator<ChatStreamEvent> {
     let text = "";
     let finishReason: string | null = null;
     let answeredBy: string | undefined;
@@ -222,9 +267,10 @@ export class LLMService extends BaseService {
       }
     } catch (error) {
       this.#counters.errors++;
-      throw error;
+      throw control.signal.aborted ? abortReason(control.signal) : error;
     } finally {
       this.#counters.inFlight--;
+      this.#live.delete(control);
     }
     const counted = usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } : { promptTokens: countChatTokens(messages), completionTokens: countTokens(text) };
     this.#account(counted.promptTokens + counted.completionTokens - estimate, counted.promptTokens, counted.completionTokens);
@@ -245,29 +291,34 @@ export class LLMService extends BaseService {
       }
       this.#counters.requests++;
       this.#counters.inFlight++;
+      let failure: unknown;
       try {
         return await attempt();
       } catch (error) {
-        if (error instanceof APIError && error.status === 429) this.#counters.rateLimited++;
-        if (retry >= this.#policy.maxRetries || !isRetryable(error) || signal.aborted) {
-          this.#counters.errors++;
-          // The API counts no tokens for a request it refused: give the estimate back.
-          if (estimate > 0) this.#limiter.adjustTokens(-estimate);
-          throw signal.aborted ? abortError(error, signal) : error;
-        }
-        this.#counters.retries++;
-        const delay = retryDelayMs(error, retry + 1, this.#policy);
-        // A server that names its wait is out of capacity for every caller, not only this one.
-        if (delay.fromServer) this.#limiter.pauseUntil(performance.now() + delay.ms);
-        this.logger.debug("%s; retry %d of %d in %d ms", (error as Error).message, retry + 1, this.#policy.maxRetries, Math.round(delay.ms));
-        try {
-          await sleep(delay.ms, undefined, { signal });
-        } catch (abort) {
-          this.#counters.errors++;
-          throw abortError(abort, signal);
-        }
+        failure = error;
       } finally {
         this.#counters.inFlight--;
+      }
+      if (failure instanceof APIError && failure.status === 429) this.#counters.rateLimited++;
+      if (retry >= this.#policy.maxRetries || !isRetryable(failure) || signal.aborted) {
+        this.#counters.errors++;
+        // The API counts no tokens for a request it refused: give the estimate back.
+        if (estimate > 0) this.#limiter.adjustTokens(-estimate);
+        throw abortError(failure, signal);
+      }
+      this.#counters.retries++;
+      const delay = retryDelayMs(failure, retry + 1, this.#policy);
+      // A server that names its wait is out of capacity for every caller, not only this one.
+      if (delay.fromServer) this.#limiter.pauseUntil(performance.now() + delay.ms);
+      this.logger.debug("%s; retry %d of %d in %d ms", (failure as Error).message, retry + 1, this.#policy.maxRetries, Math.round(delay.ms));
+      this.#counters.backoff++;
+      try {
+        await sleep(delay.ms, undefined, { signal });
+      } catch (abort) {
+        this.#counters.errors++;
+        throw abortError(abort, signal);
+      } finally {
+        this.#counters.backoff--;
       }
     }
   }
@@ -289,18 +340,35 @@ export class LLMService extends BaseService {
     if (this.#countTokens) this.#limiter.adjustTokens(tokenCorrection);
   }
 
-  // Identical cacheable requests in flight share one; a call with its own signal goes alone, so
-  // that its cancellation cannot fail the others.
-  #shared<T>(key: string, options: CallOptions, request: () => Promise<T>): Promise<T> {
-    if (options.signal) return request();
-    const pending = this.#pending.get(key) as Promise<T> | undefined;
-    if (pending) {
-      this.#counters.cacheHits++;
-      return pending.then((value) => (isResult(value) ? ({ ...value, cached: true } as T) : value));
+  // Identical cacheable requests in flight share one. It runs under its own signal, cancelled
+  // only when every call waiting for it was (each caller that gives up stops waiting at once).
+  #shared<T>(key: string, signal: AbortSignal, request: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    let shared = this.#pending.get(key);
+    const joined = shared !== undefined;
+    if (shared) this.#counters.cacheHits++;
+    else {
+      const controller = new AbortController();
+      const entry: SharedRequest = { promise: undefined as unknown as Promise<unknown>, controller, callers: 0 };
+      entry.promise = request(controller.signal).finally(() => {
+        if (this.#pending.get(key) === entry) this.#pending.delete(key);
+      });
+      this.#pending.set(key, (shared = entry));
     }
-    const promise = request().finally(() => this.#pending.delete(key));
-    this.#pending.set(key, promise);
-    return promise;
+    const entry = shared;
+    entry.callers++;
+    const leave = () => {
+      if (--entry.callers > 0) return;
+      if (this.#pending.get(key) === entry) this.#pending.delete(key);
+      entry.controller.abort(abortReason(signal));
+    };
+    signal.addEventListener("abort", leave, { once: true });
+    const settled = untilAborted(entry.promise as Promise<T>, signal).finally(() => signal.removeEventListener("abort", leave));
+    return joined ? settled.then((value) => (isResult(value) ? ({ ...value, cached: true } as T) : value)) : settled;
+  }
+
+  /** The cache key of a request: the endpoint and API path that answer it, and its body. */
+  #keyOf(path: string, body: object): string {
+    return cacheKey({ url: this.#endpoint + path, body });
   }
 
   #chatBody(messages: readonly ChatInputMessage[], options: ChatOptions): ChatBody {
@@ -314,17 +382,10 @@ export class LLMService extends BaseService {
     return options.extra ? { ...body, ...options.extra } : body;
   }
 
-  /** What ends a call's waits: the service stopping, or the call's own signal. */
-  #signalOf(options: CallOptions): AbortSignal {
-    if (this.#stop.signal.aborted) throw new APIUserAbortError({ message: "the LLM service stopped" });
-    return options.signal ? AbortSignal.any([this.#stop.signal, options.signal]) : this.#stop.signal;
-  }
-
-  // A request gets only the call's own signal: the job's abort reaches every request at once
-  // through abortAll(), with no listener per request.
-  #sendOptions(options: CallOptions): SendOptions {
-    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
-    return options.signal ? { signal: options.signal, timeoutMs } : { timeoutMs };
+  // A request gets its call's signal (the caller's own, its caller giving up, the service
+  // stopping); the job's abort also closes every connection at once through abortAll().
+  #sendOptions(options: CallOptions, signal: AbortSignal): SendOptions {
+    return { signal, timeoutMs: options.timeoutMs ?? this.#options.timeoutMs };
   }
 
   #httpPath(): OpenAIHttp {
@@ -341,6 +402,14 @@ export class LLMService extends BaseService {
     if (option === false) return NO_CACHE;
     return (this.#cache ??= option === true ? Promise.resolve(memoryCache()) : sqliteCache(option));
   }
+}
+
+/** One request shared by identical cacheable calls in flight. */
+interface SharedRequest {
+  promise: Promise<unknown>;
+  /** Cancels the request once no caller waits for it. */
+  controller: AbortController;
+  callers: number;
 }
 
 interface ChatBody {
@@ -381,6 +450,16 @@ function isResult(value: unknown): value is ChatResult {
 }
 
 function abortError(error: unknown, signal: AbortSignal): unknown {
-  return signal.aborted ? new APIUserAbortError() : error;
+  return signal.aborted ? abortReason(signal) : error;
+}
+
+function stoppedError(): APIUserAbortError {
+  return new APIUserAbortError({ message: "the LLM service stopped" });
+}
+
+/** The URL requests go below, for cache keys: origin and path (credentials and query left out). */
+function endpointOf(baseURL: string): string {
+  const url = new URL(baseURL);
+  return url.origin + url.pathname.replace(/\/+$/, "");
 }
 

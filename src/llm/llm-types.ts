@@ -3,7 +3,7 @@ import type { ChatCompletionMessageParam } from "openai/resources/chat/completio
 
 /** Options of an LLMService (constructor arguments of `registerService("llm", LLMService, { args: [options] })`). */
 export interface LLMServiceOptions {
-  /** The API's base URL (default OPENAI_BASE_URL, else `https://api.openai.com/v1`); any OpenAI-compatible server. */
+  /** The API's base URL (default OPENAI_BASE_URL, else `https://api.openai.com/v1`); any OpenAI-compatible server. A query (Azure's `?api-version=`) goes with every request. */
   baseURL?: string;
   /** Sent as a bearer token (default OPENAI_API_KEY; none when empty, as local servers need). */
   apiKey?: string;
@@ -21,7 +21,8 @@ export interface LLMServiceOptions {
   timeoutMs?: number;
   /**
    * Response cache: a file path (SQLite, kept across runs), `true` (in memory), or off (default).
-   * Keyed by the model and the full request, so a re-run of a batch job sends nothing.
+   * Keyed by the endpoint (origin and path), the model and the full request, so a re-run of a
+   * batch job sends nothing and two servers never share answers.
    */
   cache?: string | boolean;
   /** HTTP requests in flight at once, over as many keep-alive connections (default 64). */

@@ -1,9 +1,11 @@
 import { MapFunction, type Collector } from "../api/functions.js";
 import type { ServiceProxy } from "../api/types.js";
+import { isInProcessProxy } from "../runtime/service-host.js";
 import { wallClockMs } from "./latency-evaluate.js";
 import type { LLMService } from "./llm-service.js";
 import type { ChatInput, ChatOptions, ChatResult, ChatStreamEvent, Usage } from "./llm-types.js";
 import { fieldOf } from "./record-fields.js";
+import { wholeAnswerStreams } from "./whole-answer-stream.js";
 
 /** Options of an OpenAIGenerator. */
 export interface OpenAIGeneratorOptions extends Omit<ChatOptions, "signal"> {
@@ -66,6 +68,7 @@ export class OpenAIGenerator<T = unknown> extends MapFunction<T, Generated<T>> {
   readonly #stream: boolean;
   readonly #options: ChatOptions;
   #llm: ServiceProxy<LLMService> | undefined;
+  #whole: ServiceProxy<LLMService> | undefined;
 
   constructor(options: OpenAIGeneratorOptions = {}) {
     super();
@@ -92,7 +95,7 @@ export class OpenAIGenerator<T = unknown> extends MapFunction<T, Generated<T>> {
     const options = this.#options;
     const started = wallClockMs();
     if (!this.#stream) return Promise.resolve(llm.chat(input, options)).then((answer) => this.#result(record, input, answer, started));
-    return this.#deltas(record, input, llm, options, started);
+    return this.#deltas(record, input, isInProcessProxy(llm) ? llm : this.#wholeAnswers(llm), options, started);
   }
 
   async *#deltas(record: T, input: ChatInput, llm: ServiceProxy<LLMService>, options: ChatOptions, started: number): AsyncIterable<unknown> {
@@ -110,6 +113,16 @@ export class OpenAIGenerator<T = unknown> extends MapFunction<T, Generated<T>> {
         yield this.#result(record, input, answer, started);
       }
     }
+  }
+
+  // A stream cannot come from a service in another process (registered with remote: true): each
+  // answer comes whole, as one delta before the final record. Said once per instance.
+  #wholeAnswers(llm: ServiceProxy<LLMService>): ServiceProxy<LLMService> {
+    if (!this.#whole) {
+      this.logger.warn("OpenAIGenerator stream: true: service '%s' runs in another process, so each answer arrives whole, as one delta (register it without remote: true to stream)", this.#service);
+      this.#whole = wholeAnswerStreams(llm);
+    }
+    return this.#whole;
   }
 
   #result(record: T, input: ChatInput, answer: ChatResult, started: number): Generated<T> {

@@ -4,7 +4,7 @@ import { serverSentEvents } from "./sse.js";
 
 /** Where and how the HTTP path sends. */
 export interface OpenAIHttpOptions {
-  /** The API's base URL, e.g. `https://api.openai.com/v1`. */
+  /** The API's base URL, e.g. `https://api.openai.com/v1`; its query (Azure's `?api-version=`) goes with every request. */
   baseURL: string;
   /** Sent as `Authorization: Bearer <apiKey>` when not empty. */
   apiKey?: string;
@@ -33,6 +33,8 @@ export interface SendOptions {
 export class OpenAIHttp {
   readonly #pool: Pool;
   readonly #prefix: string;
+  /** The base URL's query, `?...` or empty. */
+  readonly #query: string;
   readonly #jsonHeaders: Record<string, string>;
   readonly #streamHeaders: Record<string, string>;
   #closed = false;
@@ -42,6 +44,7 @@ export class OpenAIHttp {
     const url = new URL(options.baseURL);
     if (url.protocol !== "http:" && url.protocol !== "https:") throw new TypeError(`LLMService: baseURL must be an http or https URL, not '${options.baseURL}'`);
     this.#prefix = url.pathname.replace(/\/+$/, "");
+    this.#query = url.search;
     this.#pool = new Pool(url.origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000 });
     const common: Record<string, string> = { "content-type": "application/json", "user-agent": "sage-llm", ...options.headers };
     if (options.apiKey) common.authorization = `Bearer ${options.apiKey}`;
@@ -106,7 +109,7 @@ export class OpenAIHttp {
     try {
       return await this.#pool.request({
         method: "POST",
-        path: this.#prefix + path,
+        path: this.#prefix + path + this.#query,
         headers,
         body: JSON.stringify(body),
         signal: send.signal,

@@ -86,4 +86,63 @@ describe("RateLimiter", () => {
     await Promise.all([limiter.acquire(1, 0), limiter.acquire(1, 0)]);
     expect(performance.now() - started).toBeGreaterThanOrEqual(119);
   });
+
+  it("keeps the limit's rate when its timers fire late: the event loop blocked 40 ms of every 60 ms", async () => {
+    const rpm = 30_000; // one per 2 ms
+    const limiter = new RateLimiter({ requestsPerMinute: rpm });
+    let stalling = true;
+    const stalls = (async () => {
+      while (stalling) {
+        const until = performance.now() + 40;
+        while (performance.now() < until);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const n = 1000;
+    let admitted = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (admitted < n) {
+          admitted++;
+          await limiter.acquire(1, 0);
+        }
+      }),
+    );
+    const achieved = (n / (performance.now() - started)) * 60_000;
+    stalling = false;
+    await stalls;
+    // Without catching up, each stall's turns were lost: about 0.65 of the limit.
+    expect(achieved / rpm).toBeGreaterThan(0.95);
+    expect(achieved / rpm).toBeLessThan(1.05);
+  }, 20_000);
+
+  it("catches up at most catchUpMs of missed turns at once; idle time and a pause earn nothing", async () => {
+    const limiter = new RateLimiter({ requestsPerMinute: 6000 }); // one per 10 ms; burst 20 ms, catch-up 100 ms
+    // Idle for a while first: a free schedule admits the burst allowance only (3), not saved-up turns.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const times: number[] = [];
+    const calls = Array.from({ length: 40 }, () => Promise.resolve(limiter.acquire(1, 0)).then(() => times.push(performance.now())));
+    expect(limiter.waiting).toBe(37);
+    // The loop is blocked 300 ms: every queued turn is due when the timer finally fires.
+    const stalled = performance.now() + 300;
+    while (performance.now() < stalled);
+    await Promise.all(calls);
+    const atOnce = times.filter((t) => t < stalled + 5).length;
+    // 3 before the stall, then 100 ms of missed turns plus the 20 ms burst at once: 12.
+    expect(atOnce).toBeGreaterThanOrEqual(3 + 10);
+    expect(atOnce).toBeLessThanOrEqual(3 + 13);
+    // The rest keep the schedule again: one per 10 ms (less the 20 ms burst allowance).
+    expect(times.at(-1)! - stalled).toBeGreaterThanOrEqual((40 - atOnce) * 10 - 20 - 5);
+
+    const paused = new RateLimiter({ requestsPerMinute: 6000 });
+    for (let i = 0; i < 3; i++) expect(paused.acquire(1, 0)).toBeUndefined();
+    const pausedUntil = performance.now() + 200;
+    paused.pauseUntil(pausedUntil);
+    const after: number[] = [];
+    await Promise.all(Array.from({ length: 10 }, () => paused.acquire(1, 0)!.then(() => after.push(performance.now()))));
+    // After a server's Retry-After the schedule starts afresh: 3 at once, then one per 10 ms.
+    expect(after.filter((t) => t < after[0]! + 5).length).toBeLessThanOrEqual(3);
+    expect(after.at(-1)! - pausedUntil).toBeGreaterThanOrEqual(7 * 10 - 5);
+  });
 });

@@ -3,11 +3,19 @@ export interface RateLimits {
   requestsPerMinute?: number;
   tokensPerMinute?: number;
   /**
-   * How far a caller may run ahead of the smooth schedule, ms (default 20): it absorbs timers that
-   * fire late without letting a burst past the limit; the achieved rate stays within
-   * `burstMs / run length` of the limit.
+   * How far a caller may run ahead of the smooth schedule, ms (default 20): request k of a run is
+   * never admitted before `k x interval - burstMs`.
    */
   burstMs?: number;
+  /**
+   * How far the schedule may fall behind while callers wait, ms (default 100). A timer that fires
+   * late (a busy event loop, a GC pause) delays turns that were due: up to this much of that
+   * delay is caught up at once rather than lost, so the long-run rate stays at the limit. Idle
+   * time earns nothing (GCRA as usual), so a burst is at most `burstMs + catchUpMs` worth of
+   * requests, and only after turns were missed: a tenth of a second's capacity by default, well
+   * inside the per-second windows some providers enforce a per-minute limit with.
+   */
+  catchUpMs?: number;
 }
 
 interface Waiter {
@@ -30,6 +38,7 @@ export class RateLimiter {
   readonly #requestMs: number;
   readonly #tokenMs: number;
   readonly #burstMs: number;
+  readonly #catchUpMs: number;
   /** Theoretical arrival times (performance.now() ms): when the schedule is next free. */
   #requestTat = 0;
   #tokenTat = 0;
@@ -41,6 +50,7 @@ export class RateLimiter {
     this.#requestMs = limits.requestsPerMinute ? 60_000 / limits.requestsPerMinute : 0;
     this.#tokenMs = limits.tokensPerMinute ? 60_000 / limits.tokensPerMinute : 0;
     this.#burstMs = limits.burstMs ?? 20;
+    this.#catchUpMs = limits.catchUpMs ?? 100;
   }
 
   /** Callers waiting for their turn. */
@@ -103,9 +113,14 @@ export class RateLimiter {
     return now >= this.#pausedUntil && now >= this.#requestTat - this.#burstMs && (tokens === 0 || now >= this.#tokenTat - this.#burstMs);
   }
 
-  #charge(now: number, requests: number, tokens: number): void {
-    if (this.#requestMs > 0) this.#requestTat = Math.max(this.#requestTat, now) + requests * this.#requestMs;
-    if (this.#tokenMs > 0 && tokens > 0) this.#tokenTat = Math.max(this.#tokenTat, now) + tokens * this.#tokenMs;
+  /**
+   * Books a request on the schedules from `since` (or from where they stand, if later): `now` for
+   * a caller that found the schedule free (unused capacity is not saved up); for a waiter, the
+   * moment it could have gone, so the turn a late timer delayed is not lost.
+   */
+  #charge(since: number, requests: number, tokens: number): void {
+    if (this.#requestMs > 0) this.#requestTat = Math.max(this.#requestTat, since) + requests * this.#requestMs;
+    if (this.#tokenMs > 0 && tokens > 0) this.#tokenTat = Math.max(this.#tokenTat, since) + tokens * this.#tokenMs;
   }
 
   // Admits waiters in order while they fit; otherwise sleeps until the head's turn.
@@ -122,7 +137,8 @@ export class RateLimiter {
       }
       this.#queue.shift();
       if (head.onAbort) head.signal?.removeEventListener("abort", head.onAbort);
-      this.#charge(now, head.requests, head.tokens);
+      // Nothing before it arrived or before a pause ended counts, and at most catchUpMs of lateness.
+      this.#charge(Math.max(head.enqueuedAt, this.#pausedUntil, now - this.#catchUpMs), head.requests, head.tokens);
       head.resolve(now - head.enqueuedAt);
     }
   }

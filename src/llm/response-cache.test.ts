@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -45,5 +45,28 @@ describe("response cache", () => {
     expect(second.get("missing")).toBeUndefined();
     expect(second.size).toBe(2);
     second.close();
+  });
+
+  it("names a file that is not a SQLite database and says to delete it; works again once it is gone", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sage-cache-"));
+    dirs.push(dir);
+    const path = join(dir, "damaged.sqlite");
+    writeFileSync(path, "this is not a database ".repeat(200));
+    const error = (await sqliteCache(path).catch((e: unknown) => e)) as Error;
+    expect(error.message).toBe(`the response cache '${path}' cannot be opened (file is not a database): it is not a readable SQLite database (damaged, or another kind of file): delete it (the cache is rebuilt from new answers) or name another file`);
+    expect((error.cause as { code?: string }).code).toBe("SQLITE_NOTADB");
+    rmSync(path);
+    const cache = await sqliteCache(path);
+    cache.set("k", 1);
+    expect(cache.get("k")).toBe(1);
+    cache.close();
+  });
+
+  it("names a path it cannot open at all (a folder)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sage-cache-"));
+    dirs.push(dir);
+    const path = join(dir, "a-folder");
+    mkdirSync(path);
+    await expect(sqliteCache(path)).rejects.toThrow(`the response cache '${path}' cannot be opened (`);
   });
 });

@@ -39,15 +39,16 @@ export function memoryCache(): ResponseCache {
 export async function sqliteCache(path: string): Promise<ResponseCache> {
   // Loaded where a bundled job can find it (see requireNative), not next to the bundle.
   const Sqlite = requireNative<typeof import("better-sqlite3")>("better-sqlite3");
-  mkdirSync(dirname(path), { recursive: true });
-  const db: Database = new Sqlite(path);
+  let db: Database | undefined;
   try {
+    mkdirSync(dirname(path), { recursive: true });
+    db = new Sqlite(path);
     db.pragma("journal_mode = WAL");
     db.pragma("busy_timeout = 5000");
     db.exec("CREATE TABLE IF NOT EXISTS llm_responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, created_at INTEGER NOT NULL)");
   } catch (error) {
-    db.close();
-    throw error;
+    db?.close();
+    throw cacheFileError(path, error);
   }
   const select = db.prepare<[string], { value: string }>("SELECT value FROM llm_responses WHERE key = ?");
   const insert = db.prepare("INSERT OR REPLACE INTO llm_responses (key, value, created_at) VALUES (?, ?, ?)");
@@ -63,6 +64,18 @@ export async function sqliteCache(path: string): Promise<ResponseCache> {
     },
     close: () => db.close(),
   };
+}
+
+const DAMAGED = new Set(["SQLITE_NOTADB", "SQLITE_CORRUPT"]);
+
+// The cache is only a copy of answers: a damaged file is safe to delete, and the message says so.
+function cacheFileError(path: string, error: unknown): Error {
+  const code = (error as { code?: unknown })?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  const advice = typeof code === "string" && DAMAGED.has(code)
+    ? "it is not a readable SQLite database (damaged, or another kind of file): delete it (the cache is rebuilt from new answers) or name another file"
+    : "check that the path names a file whose folder can be written";
+  return new Error(`the response cache '${path}' cannot be opened (${message}): ${advice}`, { cause: error });
 }
 
 function stableJSON(value: unknown): string {

@@ -8,7 +8,8 @@ import {
   type ServiceContext,
   type ServiceOptions,
 } from "../index.js";
-import { ServiceHost } from "./service-host.js";
+import { CALL_ABANDONED, isInProcessProxy, ServiceHost } from "./service-host.js";
+import { createProxyBase } from "./service-proxy.js";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -283,6 +284,34 @@ describe("ServiceHost", () => {
     expect(error).toBeInstanceOf(ServiceCallTimeoutError);
     expect(error).toMatchObject({ service: "gate", method: "work" });
     openGate(gate);
+  });
+
+  it("tells a method's promise when its caller gave up (CALL_ABANDONED), through a proxy and when queued; never once it answered", async () => {
+    const told: string[] = [];
+    class Marked extends BaseService {
+      call(label: string, ms: number): Promise<string> {
+        const answer = new Promise<string>((resolve) => setTimeout(() => resolve(label), ms));
+        Object.defineProperty(answer, CALL_ABANDONED, { value: () => told.push(label) });
+        return answer;
+      }
+    }
+    const host = await startHost("marked", Marked, { maxConcurrency: 1 });
+    const proxy = host.createProxy(30) as { call(label: string, ms: number): Promise<string> };
+    const direct = proxy.call("direct", 200).catch((e: unknown) => e); // the fast path
+    const queued = proxy.call("queued", 10).catch((e: unknown) => e); // waits behind it, then runs
+    expect(await direct).toBeInstanceOf(ServiceCallTimeoutError);
+    expect(told).toEqual(["direct"]);
+    expect(await queued).toBeInstanceOf(ServiceCallTimeoutError); // its limit ran out in the queue
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await (host.call("call", ["in time", 1], 1000) as Promise<string>)).toBe("in time");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(told).toEqual(["direct"]); // a queued call that never ran has nothing to abandon
+  });
+
+  it("says whether a proxy reaches its instance in this process", async () => {
+    const host = await startHost("calc", Calculator);
+    expect(isInProcessProxy(host.createProxy(1000))).toBe(true);
+    expect(isInProcessProxy(createProxyBase("elsewhere", () => undefined))).toBe(false);
   });
 
   it("throws ServiceNotFoundError naming an unknown method and the known ones", async () => {

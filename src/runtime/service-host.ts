@@ -280,6 +280,14 @@ interface CallerState {
 
 const CALLER_STATE = Symbol("callerState");
 
+/**
+ * Whether `proxy` (from `ctx.service(name)`) reaches an instance in this process, whose methods
+ * may return what cannot be copied to another process (an iterator, a function, a live object).
+ */
+export function isInProcessProxy(proxy: object): boolean {
+  return CALLER_STATE in proxy;
+}
+
 function detached(name: string): Error {
   return new TypeError(`service method ${name}() was called without its proxy: call it as proxy.${name}(...)`);
 }

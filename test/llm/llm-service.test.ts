@@ -63,6 +63,19 @@ describe("LLMService.chat", () => {
     expect(result).toMatchObject({ text: "alpha beta", finishReason: "length", model: "other", usage: { completionTokens: 2 } });
   });
 
+  it("keeps the base URL's query (Azure's api-version) on every request: chat, stream and embeddings", async () => {
+    server = await startOpenAIServer();
+    llm = new LLMService({ baseURL: `${server.url}/?api-version=2024-10-21&x=a%20b`, model: "m" });
+    await llm.chat("hi");
+    for await (const _ of await llm.chatStream("hi")) void _;
+    await llm.embed(["hi"]);
+    expect(server.requests.map((r) => `${r.path}?${r.query}`)).toEqual([
+      "/v1/chat/completions?api-version=2024-10-21&x=a%20b",
+      "/v1/chat/completions?api-version=2024-10-21&x=a%20b",
+      "/v1/embeddings?api-version=2024-10-21&x=a%20b",
+    ]);
+  });
+
   it("fails at once on a 400 with the server's message, without retrying", async () => {
     const { server, llm } = await start({}, { maxRetries: 3 });
     server.fail({ status: 400, message: "Invalid 'messages[0].content': string too long." });

@@ -40,7 +40,10 @@ export interface RecordedRequest {
   /** When its answer finished or its connection closed. */
   endedAt?: number;
   method: string;
+  /** The URL's path, without its query. */
   path: string;
+  /** The URL's query without the `?` (empty when none). */
+  query: string;
   headers: IncomingHttpHeaders;
   /** The parsed JSON body (the raw text when it was not JSON). */
   body: unknown;
@@ -172,8 +175,8 @@ class TestServer implements OpenAIServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? "/").split("?")[0]!;
-    const record: RecordedRequest = { index: this.requests.length, at: now(), method: req.method ?? "GET", path, headers: req.headers, body: undefined, closedEarly: false };
+    const [path = "/", query = ""] = (req.url ?? "/").split(/\?(.*)/s);
+    const record: RecordedRequest = { index: this.requests.length, at: now(), method: req.method ?? "GET", path, query, headers: req.headers, body: undefined, closedEarly: false };
     this.requests.push(record);
     this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
     res.on("close", () => {
