@@ -31,11 +31,11 @@ describe("OpenAIGenerator with the LLM service on a worker", () => {
     const { out, status } = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { out: Array<Record<string, unknown>>; status: JobStatus };
     expect(status).toMatchObject({ state: "finished", platform: "distributed" });
     expect(status.serviceDetails?.find((s) => s.name === "llm")).toMatchObject({ remote: true, metrics: { requests: 2, errors: 0 } });
-    const byId = (id: string) => out.filter((r) => r.id === id || (r as { input?: unknown }).input === id);
+    const byId = (id: string) => out.filter((r) => r.id === id || r.of === id || (r as { input?: unknown }).input === id);
     for (const [id, text] of [["a", "echo: alpha"], ["b", "echo: beta gamma"]] as const) {
       const records = byId(id);
       expect(records).toHaveLength(2);
-      expect(records[0]).toMatchObject({ kind: "delta", text, index: 0, id });
+      expect(records[0]).toMatchObject({ kind: "delta", text, index: 0, of: id });
       expect(records[1]).toMatchObject({ id, prompt: id === "a" ? "alpha" : "beta gamma", generated: text });
     }
     // Plain chat requests: no stream was asked for.
