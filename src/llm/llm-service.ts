@@ -129,12 +129,17 @@ export class LLMService extends BaseService {
     const control = new CallControl(options?.signal);
     this.#live.add(control);
     const work = body(control);
-    const promise = keep ? work.catch((error: unknown) => this.#end(control, error)) : work.finally(() => this.#live.delete(control));
+    const promise = keep ? work.catch((error: unknown) => this.#fail(control, error)) : work.finally(() => this.#end(control));
     return abandonable(promise, () => this.#abandon(control));
   }
 
-  #end(control: CallControl, error: unknown): never {
+  #end(control: CallControl): void {
     this.#live.delete(control);
+    control.release();
+  }
+
+  #fail(control: CallControl, error: unknown): never {
+    this.#end(control);
     throw error;
   }
 
@@ -186,7 +191,7 @@ export class LLMService extends BaseService {
     const key = cache ? this.#keyOf("/chat/completions", body) : undefined;
     const hit = key === undefined ? undefined : (cache!.get(key) as ChatResult | undefined);
     if (hit !== undefined) {
-      this.#live.delete(control);
+      this.#end(control);
       this.#counters.cacheHits++;
       return replay(hit);
     }
@@ -270,7 +275,7 @@ export class LLMService extends BaseService {
       throw control.signal.aborted ? abortReason(control.signal) : error;
     } finally {
       this.#counters.inFlight--;
-      this.#live.delete(control);
+      this.#end(control);
     }
     const counted = usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } : { promptTokens: countChatTokens(messages), completionTokens: countTokens(text) };
     this.#account(counted.promptTokens + counted.completionTokens - estimate, counted.promptTokens, counted.completionTokens);
@@ -347,7 +352,7 @@ export class LLMService extends BaseService {
     const joined = shared !== undefined;
     if (shared) this.#counters.cacheHits++;
     else {
-      const controller = new AbortController();
+      const controller = new CallControl();
       const entry: SharedRequest = { promise: undefined as unknown as Promise<unknown>, controller, callers: 0 };
       entry.promise = request(controller.signal).finally(() => {
         if (this.#pending.get(key) === entry) this.#pending.delete(key);
@@ -408,7 +413,7 @@ export class LLMService extends BaseService {
 interface SharedRequest {
   promise: Promise<unknown>;
   /** Cancels the request once no caller waits for it. */
-  controller: AbortController;
+  controller: CallControl;
   callers: number;
 }
 
