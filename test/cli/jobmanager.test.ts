@@ -1,4 +1,6 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { dataPaths } from "../../src/jobmanager/paths.js";
@@ -60,6 +62,17 @@ describe("sage jobmanager", () => {
     expect(status.stdout).toContain(`  dashboard  ${login}\n`);
     const json = JSON.parse((await sageDone(["jobmanager", "status", "--json", ...s.options])).stdout);
     expect(json).toMatchObject({ running: true, pid, jobs: { running: 0, finished: 0 } });
+
+    // Another data dir at the same address: not this server's pid file, so stop says how to reach it.
+    const elsewhere = mkdtempSync(join(tmpdir(), "sage-jm-other-"));
+    try {
+      const wrongDir = await sageDone(["jobmanager", "stop", "--port", String(s.port), "--data-dir", elsewhere]);
+      expect(wrongDir.code).toBe(1);
+      expect(wrongDir.stdout).toContain(`a JobManager answers at http://127.0.0.1:${s.port}, but not from data dir ${elsewhere}: pass its --data-dir`);
+      expect(isAlive(pid)).toBe(true);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
 
     const restarted = await sageDone(["jobmanager", "restart", ...s.options]);
     expect(restarted.code).toBe(0);
