@@ -1,11 +1,8 @@
 /** examples/rag_qa.ts against an endpoint given by OPENAI_BASE_URL (here the test server, standing in for a real one). */
-import { spawn } from "node:child_process";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { runNode } from "../support/cluster.js";
 import { startOpenAIServer, type OpenAIServer } from "../support/openai-server.js";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 let server: OpenAIServer | undefined;
 
 afterEach(async () => {
@@ -13,25 +10,10 @@ afterEach(async () => {
   server = undefined;
 });
 
-function runExample(file: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ["--import", "tsx", file], { cwd: repoRoot, env: { ...process.env, ...env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 25_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
-
 describe("examples/rag_qa.ts with OPENAI_BASE_URL set", () => {
   it("asks that endpoint, with the key and model given, and starts no model of its own", async () => {
     server = await startOpenAIServer({ apiKey: "sk-test", answer: () => "from the endpoint" });
-    const run = await runExample("examples/rag_qa.ts", { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: "sk-test", OPENAI_MODEL: "endpoint-model" });
+    const run = await runNode(["--import", "tsx", "examples/rag_qa.ts"], { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: "sk-test", OPENAI_MODEL: "endpoint-model", NO_COLOR: "1" }, 25_000);
     expect(run.code, run.stderr).toBe(0);
     const chats = server.requests.filter((r) => r.path.endsWith("/chat/completions"));
     expect(chats).toHaveLength(8);
