@@ -1,5 +1,6 @@
 import { decode, encode } from "gpt-tokenizer";
 import { MapFunction } from "../api/functions.js";
+import { fieldOf } from "./record-fields.js";
 
 /** A chat message as OpenAI-compatible endpoints take it. */
 export interface ChatMessage {
@@ -20,7 +21,7 @@ export interface QAPromptorOptions {
   template?: string;
   /** How many tokens (o200k) the passages may take together, best first (default 2000). */
   contextTokens?: number;
-  /** Field of the question (default `question`; `query` is read when it is absent, as VectorRetriever writes it). */
+  /** Field (dotted path) of the question (default `question`; `query` is read when it is absent, as VectorRetriever writes it). */
   question?: string;
   /** Field of the passages (default `contexts`, else `passages`, as VectorRetriever writes them). */
   contexts?: string;
@@ -57,9 +58,8 @@ export class QAPromptor extends MapFunction<QAInput | Record<string, unknown>, C
   }
 
   execute(input: QAInput | Record<string, unknown>): ChatMessage[] | Record<string, unknown> {
-    const record = input as Record<string, unknown> | null;
-    const question = record === null || typeof record !== "object" ? undefined : this.#question !== undefined ? record[this.#question] : (record.question ?? record.query);
-    const contexts = record === null || typeof record !== "object" ? undefined : this.#contexts !== undefined ? record[this.#contexts] : (record.contexts ?? record.passages);
+    const question = this.#question !== undefined ? fieldOf(input, this.#question) : (fieldOf(input, "question") ?? fieldOf(input, "query"));
+    const contexts = this.#contexts !== undefined ? fieldOf(input, this.#contexts) : (fieldOf(input, "contexts") ?? fieldOf(input, "passages"));
     if (typeof question !== "string" || !Array.isArray(contexts)) {
       const names = `${this.#question ?? "question (or query)"}: string, ${this.#contexts ?? "contexts (or passages)"}: (string | { text })[]`;
       throw new TypeError(`QAPromptor takes { ${names} }`);
@@ -80,6 +80,6 @@ export class QAPromptor extends MapFunction<QAInput | Record<string, unknown>, C
       { role: "system", content: system },
       { role: "user", content: question },
     ];
-    return this.#output === undefined ? messages : { ...record, [this.#output]: messages };
+    return this.#output === undefined ? messages : { ...input, [this.#output]: messages };
   }
 }
