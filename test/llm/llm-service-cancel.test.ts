@@ -3,31 +3,15 @@
  * answer and its HTTP request (and any wait or retry of it) ends; and what the gauges count.
  */
 import { APIUserAbortError } from "openai/core/error";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LocalEnvironment, ServiceCallTimeoutError } from "../../src/index.js";
-import { LLMService, type LLMServiceOptions } from "../../src/llm/index.js";
+import { LLMService } from "../../src/llm/index.js";
 import { CALL_ABANDONED } from "../../src/runtime/service-host.js";
-import { startOpenAIServer, until, type OpenAIServer, type OpenAIServerOptions } from "../support/openai-server.js";
+import { llmTestbed, until } from "../support/openai-server.js";
 
-let server: OpenAIServer | undefined;
-let llm: LLMService | undefined;
-
-afterEach(async () => {
-  await llm?.cleanup();
-  if (server) await until(() => server!.sockets.open === 0, "the service's connections closed");
-  await server?.close();
-  server = undefined;
-  llm = undefined;
-});
+const { start, serve } = llmTestbed({ model: "m", retryBaseMs: 20, retryMaxMs: 50 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function start(serverOptions: OpenAIServerOptions, options: LLMServiceOptions = {}): Promise<{ server: OpenAIServer; llm: LLMService }> {
-  server = await startOpenAIServer(serverOptions);
-  llm = new LLMService({ baseURL: server.url, model: "m", retryBaseMs: 20, retryMaxMs: 50, ...options });
-  await llm.setup();
-  return { server, llm };
-}
 
 /** What the service host does when a call's time limit expires. */
 function abandon(call: Promise<unknown>): void {
@@ -38,7 +22,7 @@ function abandon(call: Promise<unknown>): void {
 
 describe("LLMService: a caller that gives up", () => {
   it("in a pipeline: a proxy's timeoutMs aborts the request (the server sees it closed) and nothing is retried", async () => {
-    server = await startOpenAIServer({ faults: (r) => (r.index === 0 ? { hang: true } : { delayMs: 1200 }) });
+    const server = await serve({ faults: (r) => (r.index === 0 ? { hang: true } : { delayMs: 1200 }) });
     const env = new LocalEnvironment("caller-timeout", { logLevel: "silent" });
     // Default retries (3) and timeout (120 s): without the abort the request would stay open.
     env.registerService("llm", LLMService, { args: [{ baseURL: server.url, model: "m", retryBaseMs: 1, retryMaxMs: 1 }] });
@@ -51,9 +35,9 @@ describe("LLMService: a caller that gives up", () => {
           const llm = ctx.service<LLMService>("llm", { timeoutMs: 200 });
           if (p === "slow") return (await ctx.service<LLMService>("llm").chat(p)).text; // keeps the job running
           const error = (await Promise.resolve(llm.chat(p)).catch((e: unknown) => e)) as Error;
-          await until(() => server!.requests[0]!.closedEarly, "the abandoned request's connection closed", 800);
+          await until(() => server.requests[0]!.closedEarly, "the abandoned request's connection closed", 800);
           await sleep(300); // time for a retry, were there one
-          seen.push({ error: error.name, closedEarly: server!.requests[0]!.closedEarly, requests: server!.requests.filter((r) => r.body && (r.body as { messages: Array<{ content: string }> }).messages[0]!.content === "hang").length });
+          seen.push({ error: error.name, closedEarly: server.requests[0]!.closedEarly, requests: server.requests.filter((r) => r.body && (r.body as { messages: Array<{ content: string }> }).messages[0]!.content === "hang").length });
           metrics = await ctx.service<LLMService>("llm").metrics();
           return "gave up";
         },

@@ -1,31 +1,14 @@
 /** LLMService called directly (outside a pipeline) against the OpenAI-protocol test server. */
 import { encode, encodeChat } from "gpt-tokenizer";
 import { APIConnectionError, APIConnectionTimeoutError, APIUserAbortError, BadRequestError, InternalServerError, RateLimitError } from "openai/core/error";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HashingEmbedder } from "../../src/llm/hashing-embedder.js";
 import { LLMService, type ChatStreamEvent, type LLMServiceOptions } from "../../src/llm/index.js";
 import { resolveLLMOptions } from "../../src/llm/llm-options.js";
-import { startOpenAIServer, until, type OpenAIServer, type OpenAIServerOptions } from "../support/openai-server.js";
+import { llmTestbed, until, type OpenAIServer } from "../support/openai-server.js";
 
-let server: OpenAIServer | undefined;
-let llm: LLMService | undefined;
-
-async function start(serverOptions: OpenAIServerOptions = {}, options: LLMServiceOptions = {}): Promise<{ server: OpenAIServer; llm: LLMService }> {
-  server = await startOpenAIServer(serverOptions);
-  llm = new LLMService({ baseURL: server.url, apiKey: "k", model: "test-model", retryBaseMs: 20, retryMaxMs: 100, ...options });
-  await llm.setup();
-  return { server, llm };
-}
-
-afterEach(async () => {
-  await llm?.cleanup();
-  // The service's cleanup closed its connections itself: the server sees every socket closed
-  // before it closes anything.
-  if (server) await until(() => server!.sockets.open === 0, "the service's connections closed");
-  await server?.close();
-  server = undefined;
-  llm = undefined;
-});
+// The service's cleanup closes its connections itself: the server sees every socket closed before it closes anything.
+const { start } = llmTestbed({ apiKey: "k", model: "test-model", retryBaseMs: 20, retryMaxMs: 100 });
 
 const gap = (s: OpenAIServer, i: number) => s.requests[i]!.at - s.requests[i - 1]!.at;
 
@@ -64,8 +47,7 @@ describe("LLMService.chat", () => {
   });
 
   it("keeps the base URL's query (Azure's api-version) on every request: chat, stream and embeddings", async () => {
-    server = await startOpenAIServer();
-    llm = new LLMService({ baseURL: `${server.url}/?api-version=2024-10-21&x=a%20b`, model: "m" });
+    const { server, llm } = await start({}, (url) => ({ baseURL: `${url}/?api-version=2024-10-21&x=a%20b`, model: "m" }));
     await llm.chat("hi");
     for await (const _ of await llm.chatStream("hi")) void _;
     await llm.embed(["hi"]);
