@@ -19,6 +19,7 @@ import type { Retention } from "./retention.js";
 import { TERMINAL_STATES } from "../api/job-state.js";
 import type { ClusterAddress } from "../cluster/connect.js";
 import { CLUSTER_ENV_NAMES, openClusterLink } from "./cluster-link.js";
+import { createJobManagerMetrics } from "./prometheus-metrics.js";
 
 /** Settings of a JobManager server. */
 export interface JobManagerServerOptions {
@@ -91,6 +92,11 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const stopHeartbeat = startHeartbeat(sockets, options.heartbeatMs ?? 5000);
   let address = { host, port: options.port ?? 19001 };
+  const metrics = createJobManagerMetrics({
+    jobs: () => supervisor.list(),
+    processes: () => supervisor.processes().length,
+    uptimeSeconds: () => (Date.now() - startedAt) / 1000,
+  });
 
   const routes: Route[] = [
     ...DASHBOARD_FILES.map((file) =>
@@ -111,6 +117,12 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
       processes: supervisor.processes(),
       ...(cluster && { cluster: cluster.info() }),
     })),
+    route("GET", /^\/metrics$/, async (_request, response) => {
+      const body = await metrics.scrape();
+      response.writeHead(200, { "content-type": metrics.contentType, "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+      response.end(body);
+      return RESPONDED;
+    }),
     route("POST", /^\/api\/jobs$/, async (request, response) => {
       const submit = validateSubmit(await readJsonObject(request, maxBody));
       if (cluster) refuseClusterOverride(submit.options?.env ?? {});

@@ -1,0 +1,85 @@
+/** The `/metrics` exposition over job statuses: parsed by a real Prometheus text parser; ended jobs drop out after their time. */
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { describe, expect, it } from "vitest";
+import type { JobStatus } from "../api/types.js";
+import { createJobManagerMetrics } from "./prometheus-metrics.js";
+
+interface ParsedFamily {
+  name: string;
+  type: string;
+  metrics: Array<{ value: string; labels?: Record<string, string> }>;
+}
+
+const parse = (text: string) => new Map((parsePrometheusTextFormat(text) as ParsedFamily[]).map((family) => [family.name, family]));
+
+function job(id: string, overrides: Partial<JobStatus> = {}): JobStatus {
+  return {
+    id,
+    name: `name-${id}`,
+    state: "running",
+    autostop: true,
+    platform: "remote",
+    submittedAt: "2026-12-02T10:00:00.000Z",
+    startedAt: "2026-12-02T10:00:01.000Z",
+    runtimeMs: 2500,
+    restartCount: 0,
+    tasks: 3,
+    services: 1,
+    isRunning: true,
+    operators: [
+      { name: "Source", kind: "source", parallelism: 1, recordsIn: 0, recordsOut: 40, errors: 0 },
+      { name: "map#1", kind: "map", parallelism: 2, recordsIn: 40, recordsOut: 38, errors: 2 },
+    ],
+    serviceDetails: [{ name: "llm", state: "running", remote: false, calls: 38, metrics: { promptTokens: 1234, inFlight: 3 } }],
+    ...overrides,
+  };
+}
+
+describe("JobManager Prometheus metrics", () => {
+  it("exposes jobs by state, per operator and per service, named and labelled as Prometheus expects", async () => {
+    const jobs = [job("a"), job("b", { state: "finished", isRunning: false, endedAt: "2026-12-02T10:00:05.000Z", tasks: 0 })];
+    const metrics = createJobManagerMetrics({ jobs: () => jobs, processes: () => 1, uptimeSeconds: () => 42 }, { now: () => Date.parse("2026-12-02T10:01:00.000Z") });
+    const families = parse(await metrics.scrape());
+    expect(metrics.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    const values = (name: string) => families.get(name)!.metrics.map((m) => [m.labels ?? {}, Number(m.value)]);
+    expect(values("sage_jobs")).toEqual(expect.arrayContaining([[{ state: "running" }, 1], [{ state: "finished" }, 1], [{ state: "failed" }, 0]]));
+    expect(values("sage_job_processes")).toEqual([[{}, 1]]);
+    expect(values("sage_jobmanager_uptime_seconds")).toEqual([[{}, 42]]);
+    expect(families.get("sage_operator_records_in_total")!.type).toBe("COUNTER");
+    expect(values("sage_operator_records_out_total")).toContainEqual([{ job: "a", job_name: "name-a", operator: "map#1", kind: "map" }, 38]);
+    expect(values("sage_operator_errors_total")).toContainEqual([{ job: "b", job_name: "name-b", operator: "map#1", kind: "map" }, 2]);
+    expect(values("sage_operator_parallelism")).toContainEqual([{ job: "a", job_name: "name-a", operator: "map#1", kind: "map" }, 2]);
+    expect(values("sage_job_runtime_seconds")).toContainEqual([{ job: "a", job_name: "name-a" }, 2.5]);
+    expect(values("sage_job_state")).toEqual([[{ job: "a", job_name: "name-a", state: "running" }, 1], [{ job: "b", job_name: "name-b", state: "finished" }, 1]]);
+    expect(values("sage_service_calls_total")).toContainEqual([{ job: "a", job_name: "name-a", service: "llm", worker: "" }, 38]);
+    expect(values("sage_service_metric")).toContainEqual([{ job: "a", job_name: "name-a", service: "llm", worker: "", metric: "promptTokens" }, 1234]);
+    expect(values("sage_service_up")).toContainEqual([{ job: "a", job_name: "name-a", service: "llm", worker: "" }, 1]);
+  });
+
+  it("drops an ended job's series after keepEndedMs, so the series count stays bounded", async () => {
+    let clock = Date.parse("2026-12-02T10:00:06.000Z");
+    const jobs = [job("old", { state: "finished", isRunning: false, endedAt: "2026-12-02T10:00:05.000Z" }), job("live")];
+    const metrics = createJobManagerMetrics({ jobs: () => jobs, processes: () => 1, uptimeSeconds: () => 1 }, { keepEndedMs: 60_000, now: () => clock });
+    const jobsIn = async () => new Set(parse(await metrics.scrape()).get("sage_operator_records_in_total")!.metrics.map((m) => m.labels!.job));
+    expect(await jobsIn()).toEqual(new Set(["old", "live"]));
+    clock += 61_000;
+    expect(await jobsIn()).toEqual(new Set(["live"]));
+    // the count by state still includes it: it is still a job of the server until retention removes it
+    expect(parse(await metrics.scrape()).get("sage_jobs")!.metrics.find((m) => m.labels!.state === "finished")!.value).toBe("1");
+  });
+
+  it("reflects the statuses of each scrape, not the first", async () => {
+    const status = job("a");
+    const metrics = createJobManagerMetrics({ jobs: () => [status], processes: () => 0, uptimeSeconds: () => 0 });
+    await metrics.scrape();
+    status.operators[1]!.recordsIn = 400;
+    const families = parse(await metrics.scrape());
+    expect(families.get("sage_operator_records_in_total")!.metrics.find((m) => m.labels!.operator === "map#1")!.value).toBe("400");
+  });
+
+  it("skips values that are not finite numbers instead of failing the scrape", async () => {
+    const metrics = createJobManagerMetrics({ jobs: () => [job("a", { serviceDetails: [{ name: "s", state: "running", remote: false, calls: 1, metrics: { bad: Number.NaN, good: 2 } }] })], processes: () => 0, uptimeSeconds: () => 0 });
+    const names = parse(await metrics.scrape()).get("sage_service_metric")!.metrics.map((m) => m.labels!.metric);
+    expect(names).toEqual(["good"]);
+  });
+});
