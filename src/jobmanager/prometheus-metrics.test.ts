@@ -1,16 +1,8 @@
 /** The `/metrics` exposition over job statuses: parsed by a real Prometheus text parser; ended jobs drop out after their time. */
-import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import type { JobStatus } from "../api/types.js";
+import { parsePrometheus as parse } from "../../test/support/prometheus.js";
 import { createJobManagerMetrics } from "./prometheus-metrics.js";
-
-interface ParsedFamily {
-  name: string;
-  type: string;
-  metrics: Array<{ value: string; labels?: Record<string, string> }>;
-}
-
-const parse = (text: string) => new Map((parsePrometheusTextFormat(text) as ParsedFamily[]).map((family) => [family.name, family]));
 
 function job(id: string, overrides: Partial<JobStatus> = {}): JobStatus {
   return {

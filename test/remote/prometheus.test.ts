@@ -1,12 +1,7 @@
 /** Remote mode - `GET /metrics`: Prometheus text behind the bearer token, agreeing with the job's status. */
-import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parsePrometheus } from "../support/prometheus.js";
 import { bundleSource, closeTestServer, makeRepoTmpDir, request, SAGE_IMPORT, startTestServer, untilJobProcessEnded, type TestServer } from "./helpers.js";
-
-interface ParsedFamily {
-  name: string;
-  metrics: Array<{ value: string; labels?: Record<string, string> }>;
-}
 
 describe("remote mode - Prometheus metrics", () => {
   let server: TestServer | undefined;
@@ -51,7 +46,7 @@ await env.submit({ autostop: true });
     const response = await fetch(`${server!.baseUrl}/metrics`, { headers: { authorization: `Bearer ${server!.token}` } });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
-    const families = new Map((parsePrometheusTextFormat(await response.text()) as ParsedFamily[]).map((f) => [f.name, f]));
+    const families = parsePrometheus(await response.text());
     const series = (name: string) => families.get(name)!.metrics.filter((m) => m.labels?.job === id);
     for (const operator of status.operators) {
       const of = (name: string) => Number(series(name).find((m) => m.labels!.operator === operator.name)!.value);

@@ -1,7 +1,7 @@
 /** Types for parse-prometheus-text-format, which ships none: the parsed metric families. */
 declare module "parse-prometheus-text-format" {
   /** One parsed metric family: counters and gauges carry `value`, histograms `buckets`. */
-  interface MetricFamily {
+  export interface MetricFamily {
     name: string;
     help: string;
     type: "COUNTER" | "GAUGE" | "HISTOGRAM" | "SUMMARY" | "UNTYPED";
