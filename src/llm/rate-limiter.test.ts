@@ -1,12 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { RateLimiter } from "./rate-limiter.js";
 
+/**
+ * Admission times of `count` concurrent callers, in ms since just before the first acquire. The
+ * limiter's guarantees are stated from that moment: timing from the first admission instead would
+ * count any pause of the process between the calls (a loaded machine deschedules it) as limiter time.
+ */
 async function admitAll(limiter: RateLimiter, count: number, tokens = 0): Promise<number[]> {
   const times: number[] = [];
+  const start = performance.now();
   await Promise.all(
     Array.from({ length: count }, async () => {
       await limiter.acquire(1, tokens);
-      times.push(performance.now());
+      times.push(performance.now() - start);
     }),
   );
   return times.sort((a, b) => a - b);
@@ -21,24 +27,24 @@ describe("RateLimiter", () => {
   it("spaces requests smoothly at the requests-per-minute limit", async () => {
     const limiter = new RateLimiter({ requestsPerMinute: 6000 }); // one per 10 ms
     const times = await admitAll(limiter, 41);
-    const span = times.at(-1)! - times[0]!;
     // 40 intervals of 10 ms, less the 20 ms a caller may run ahead of the schedule
-    expect(span).toBeGreaterThanOrEqual(400 - 20 - 1);
-    expect(span).toBeLessThan(400 + 150);
+    expect(times.at(-1)!).toBeGreaterThanOrEqual(400 - 20);
+    expect(times.at(-1)!).toBeLessThan(400 + 150);
     // never ahead of the schedule by more than the burst allowance
-    for (let k = 1; k < times.length; k++) expect(times[k]! - times[0]!).toBeGreaterThanOrEqual(k * 10 - 20 - 1);
+    for (let k = 1; k < times.length; k++) expect(times[k]!).toBeGreaterThanOrEqual(k * 10 - 20);
   });
 
   it("charges tokens and follows the corrections of the real counts", async () => {
     const limiter = new RateLimiter({ tokensPerMinute: 60_000 }); // 1 token per ms
     // Estimated 100 tokens each, corrected to 10 at once: the schedule follows the 10.
     const times: number[] = [];
+    const start = performance.now();
     for (let i = 0; i < 11; i++) {
       await limiter.acquire(1, 100);
       times.push(performance.now());
       limiter.adjustTokens(-90);
     }
-    const span = times.at(-1)! - times[0]!;
+    const span = times.at(-1)! - start;
     expect(span).toBeLessThan(10 * 100 * 0.5); // far below the 1000 ms the estimates alone would take
     expect(span).toBeGreaterThanOrEqual(10 * 10 - 20 - 1);
   });
