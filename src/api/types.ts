@@ -4,6 +4,54 @@ export type JobState = "created" | "running" | "finishing" | "finished" | "stopp
 /** Where a job runs. */
 export type Platform = "local" | "remote" | "distributed";
 
+/** Latency of calls or records, in ms, from a log-linear histogram (percentiles within about 1.6%). */
+export interface LatencySummary {
+  count: number;
+  meanMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/**
+ * Live numbers of one parallel instance of an operator. Rates and "ms per second" are over the last
+ * few seconds (like Flink's `busyTimeMsPerSecond`); time shares and the backlog are those of the
+ * task instance the operator runs in (operators chained in one task share them).
+ */
+export interface InstanceStatus {
+  index: number;
+  recordsIn: number;
+  recordsOut: number;
+  errors: number;
+  recordsInPerSecond: number;
+  recordsOutPerSecond: number;
+  /** Async calls of the user function in flight now. */
+  inFlight: number;
+  /** Batches waiting in the task instance's inbox. */
+  backlog: number;
+  /** `backlog` over the inbox's capacity (0 empty, 1 full: senders wait). */
+  backlogFill: number;
+  /** ms per second spent waiting to send downstream (backpressure). */
+  backPressuredMsPerSecond: number;
+  /** ms per second spent working (neither waiting for input nor backpressured). */
+  busyMsPerSecond: number;
+  /** ms per second spent waiting for input. */
+  idleMsPerSecond: number;
+  /** Per-record latency of an async user function (call to result), when it made async calls. */
+  latency?: LatencySummary;
+  /** Distributed mode: the worker it runs on. */
+  worker?: string;
+}
+
+/** How far a source has read, when it knows its size (an array, a file). */
+export interface SourceProgress {
+  done: number;
+  total: number;
+  /** What `done` and `total` count. */
+  unit: "records" | "bytes";
+}
+
 /** Per-operator counters, summed over the operator's parallel instances. */
 export interface OperatorStatus {
   name: string;
@@ -14,6 +62,20 @@ export interface OperatorStatus {
   errors: number;
   /** Distributed mode: the workers its instances run on. */
   workers?: string[];
+  /** Summed over instances. */
+  recordsInPerSecond?: number;
+  recordsOutPerSecond?: number;
+  inFlight?: number;
+  backlog?: number;
+  /** The highest of its instances: the worst one decides whether it is a bottleneck. */
+  backPressuredMsPerSecond?: number;
+  busyMsPerSecond?: number;
+  /** Merged over instances. */
+  latency?: LatencySummary;
+  /** Sources that know their size. */
+  progress?: SourceProgress;
+  /** Each parallel instance, in index order. */
+  instances?: InstanceStatus[];
 }
 
 /** One service of a job as the status reports it. */
@@ -29,6 +91,14 @@ export interface ServiceStatus {
    * `incrementMetric()` counted), sampled with the status; absent while it publishes none.
    */
   metrics?: Record<string, number>;
+  /** Calls that threw or rejected (timeouts included). */
+  errors?: number;
+  /** Calls running now. */
+  inFlight?: number;
+  /** Calls waiting for a turn in the service's mailbox. */
+  queued?: number;
+  /** Call latency as callers see it (queueing included); sync answers are sampled 1 in 64. */
+  latency?: LatencySummary;
 }
 
 /** A snapshot of a job; plain JSON. */
