@@ -66,6 +66,7 @@ export type {
   StopOptions,
   OperatorOptions,
   OperatorStatus,
+  GraphEdge,
   InstanceStatus,
   LatencySummary,
   SourceProgress,

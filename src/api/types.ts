@@ -78,6 +78,20 @@ export interface OperatorStatus {
   instances?: InstanceStatus[];
 }
 
+/** One edge of a job's graph, between operators by name. */
+export interface GraphEdge {
+  from: string;
+  to: string;
+  /** How records spread over the target's instances. */
+  partition: "forward" | "rebalance" | "hash" | "broadcast";
+  /** Runs in the same task as `from` (a function call, no channel). */
+  chained?: boolean;
+  /** Closes a feedback loop. */
+  feedback?: boolean;
+  /** The target's input index, for operators with several inputs (connected streams, joins). */
+  input?: number;
+}
+
 /** One service of a job as the status reports it. */
 export interface ServiceStatus {
   name: string;
@@ -120,6 +134,8 @@ export interface JobStatus {
   isRunning: boolean;
   error?: { message: string; operator?: string; stack?: string };
   operators: OperatorStatus[];
+  /** The job's graph between its operators (every pipeline's, for a module of several). */
+  edges?: GraphEdge[];
   serviceDetails?: ServiceStatus[];
 }
 

@@ -221,6 +221,7 @@ export class ModuleRun implements JobProcessHook {
       isRunning: !terminal,
       error: terminal ? error : undefined,
       operators: [...earlier.flatMap((status) => status.operators), ...latest.operators],
+      edges: [...earlier.flatMap((status) => status.edges ?? []), ...(latest.edges ?? [])],
       serviceDetails: [...earlier.flatMap((status) => status.serviceDetails ?? []), ...(latest.serviceDetails ?? [])],
     };
   }

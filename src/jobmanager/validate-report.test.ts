@@ -32,6 +32,38 @@ describe("checkReport", () => {
     expect(checked).toMatchObject({ ok: false, problem: expect.stringMatching(problem) });
   });
 
+  it("keeps the runtime's numbers, instances, progress, latency and edges; refuses forged ones", () => {
+    const latency = { count: 3, meanMs: 1.5, p50Ms: 1, p90Ms: 2, p99Ms: 2, maxMs: 2, extra: 1 };
+    const instance = {
+      index: 0, recordsIn: 5, recordsOut: 5, errors: 0, recordsInPerSecond: 10, recordsOutPerSecond: 10, inFlight: 1,
+      backlog: 2, backlogFill: 0.125, backPressuredMsPerSecond: 0, busyMsPerSecond: 900, idleMsPerSecond: 100, latency, worker: "w1",
+    };
+    const op = {
+      name: "Ask", kind: "map", parallelism: 1, recordsIn: 5, recordsOut: 5, errors: 0, recordsInPerSecond: 10, recordsOutPerSecond: 10,
+      inFlight: 1, backlog: 2, backPressuredMsPerSecond: 0, busyMsPerSecond: 900, latency, instances: [instance],
+    };
+    const source = { name: "Src", kind: "batch", parallelism: 1, recordsIn: 0, recordsOut: 5, errors: 0, progress: { done: 5, total: 10, unit: "records" } };
+    const edges = [{ from: "Src", to: "Ask", partition: "forward", chained: true }];
+    const service = { name: "llm", state: "running", remote: false, calls: 4, errors: 1, inFlight: 2, queued: 3, latency };
+    const checked = checkReport({ type: "event", event: { type: "metrics", status: status({ operators: [source, op], edges, serviceDetails: [service] }) } }, ID, 100);
+    expect(checked.ok).toBe(true);
+    const kept = (checked as { message: { event: { status: JobStatus } } }).message.event.status;
+    const { extra: _, ...clean } = latency;
+    expect(kept.operators[1]).toEqual({ ...op, latency: clean, instances: [{ ...instance, latency: clean }] });
+    expect(kept.operators[0]!.progress).toEqual({ done: 5, total: 10, unit: "records" });
+    expect(kept.edges).toEqual(edges);
+    expect(kept.serviceDetails![0]).toEqual({ ...service, latency: clean });
+    const refuse = (overrides: Record<string, unknown>, problem: RegExp) =>
+      expect(checkReport({ type: "event", event: { type: "metrics", status: status(overrides) } }, ID, 100)).toMatchObject({ ok: false, problem: expect.stringMatching(problem) });
+    refuse({ operators: [{ ...op, busyMsPerSecond: "<img onerror=x>" }] }, /operators\[0\].busyMsPerSecond must be a finite number/);
+    refuse({ operators: [{ ...op, instances: [{ ...instance, backlogFill: -1 }] }] }, /instances\[0\].backlogFill/);
+    refuse({ operators: [{ ...op, latency: { ...latency, p99Ms: NaN } }] }, /latency.p99Ms/);
+    refuse({ operators: [{ ...source, progress: { done: 1, total: 2, unit: "furlongs" } }] }, /progress.unit "furlongs"/);
+    refuse({ edges: [{ from: "a", to: "b", partition: "teleport" }] }, /edges\[0\].partition "teleport"/);
+    refuse({ edges: [{ from: "a", to: { x: 1 }, partition: "hash" }] }, /edges\[0\].to must be a string/);
+    refuse({ serviceDetails: [{ ...service, queued: -3 }] }, /serviceDetails\[0\].queued/);
+  });
+
   it("cuts long strings and refuses unknown messages", () => {
     const long = checkReport({ type: "event", event: { type: "log", level: "info", message: "é".repeat(100) } }, ID, 10);
     expect((long as { message: { event: { message: string } } }).message.event.message).toBe("ééééé");

@@ -1,4 +1,4 @@
-import type { JobEvent, JobState, JobStatus, LogLevel, OperatorStatus, ServiceStatus } from "../api/types.js";
+import type { GraphEdge, InstanceStatus, JobEvent, JobState, JobStatus, LatencySummary, LogLevel, OperatorStatus, ServiceStatus, SourceProgress } from "../api/types.js";
 import { cutUtf8 } from "../cluster/line-splitter.js";
 import type { JobProcessMessage } from "./protocol.js";
 import { MAX_PARALLELISM } from "../api/validate-options.js";
@@ -14,10 +14,15 @@ export type Checked = { ok: true; message: JobProcessMessage } | { ok: false; pr
 const JOB_STATES: ReadonlySet<string> = new Set<JobState>(["created", "running", "finishing", "finished", "stopped", "failed"]);
 const LOG_LEVELS: ReadonlySet<string> = new Set<LogLevel>(["debug", "info", "warn", "error", "silent"]);
 const SERVICE_STATES: ReadonlySet<string> = new Set<ServiceStatus["state"]>(["starting", "running", "stopped", "failed"]);
+const PARTITIONS: ReadonlySet<string> = new Set<GraphEdge["partition"]>(["forward", "rebalance", "hash", "broadcast"]);
+const PROGRESS_UNITS: ReadonlySet<string> = new Set<SourceProgress["unit"]>(["records", "bytes"]);
+
 const MAX_NAME = 256;
 const MAX_MESSAGE = 16 * 1024;
 const MAX_STACK = 64 * 1024;
 const MAX_ENTRIES = 1000;
+// Edges of a job are at most a few per operator; a module's pipelines add theirs up.
+const MAX_EDGES = 4 * MAX_ENTRIES;
 // The workers of one operator are at most its instances; more are cut (the status is for display).
 const MAX_WORKERS = 256;
 
@@ -94,6 +99,7 @@ export function jobStatus(raw: unknown, jobId: string): JobStatus {
     const e = record(s.error, "status.error");
     status.error = { message: text(e.message, "status.error.message", MAX_MESSAGE), ...optional("operator", e.operator, MAX_NAME), ...optional("stack", e.stack, MAX_STACK) };
   }
+  if (s.edges !== undefined) status.edges = list(s.edges, "status.edges", edge, MAX_EDGES);
   if (s.serviceDetails !== undefined) status.serviceDetails = list(s.serviceDetails, "status.serviceDetails", service);
   return status;
 }
@@ -108,7 +114,64 @@ function operator(raw: unknown, what: string): OperatorStatus {
     recordsOut: count(o.recordsOut, `${what}.recordsOut`),
     errors: count(o.errors, `${what}.errors`),
     ...(o.workers !== undefined && { workers: names(o.workers, `${what}.workers`, MAX_WORKERS) }),
+    ...optionalCounts(o, what, ["recordsInPerSecond", "recordsOutPerSecond", "inFlight", "backlog", "backPressuredMsPerSecond", "busyMsPerSecond"]),
+    ...(o.latency !== undefined && { latency: latency(o.latency, `${what}.latency`) }),
+    ...(o.progress !== undefined && { progress: progress(o.progress, `${what}.progress`) }),
+    ...(o.instances !== undefined && { instances: list(o.instances, `${what}.instances`, instance, MAX_PARALLELISM) }),
   };
+}
+
+function instance(raw: unknown, what: string): InstanceStatus {
+  const i = record(raw, what);
+  const field = (name: keyof InstanceStatus) => count(i[name], `${what}.${name}`);
+  return {
+    index: atMost(field("index"), MAX_PARALLELISM, `${what}.index`),
+    recordsIn: field("recordsIn"),
+    recordsOut: field("recordsOut"),
+    errors: field("errors"),
+    recordsInPerSecond: field("recordsInPerSecond"),
+    recordsOutPerSecond: field("recordsOutPerSecond"),
+    inFlight: field("inFlight"),
+    backlog: field("backlog"),
+    backlogFill: field("backlogFill"),
+    backPressuredMsPerSecond: field("backPressuredMsPerSecond"),
+    busyMsPerSecond: field("busyMsPerSecond"),
+    idleMsPerSecond: field("idleMsPerSecond"),
+    ...(i.latency !== undefined && { latency: latency(i.latency, `${what}.latency`) }),
+    ...optional("worker", i.worker, MAX_NAME),
+  };
+}
+
+function latency(raw: unknown, what: string): LatencySummary {
+  const l = record(raw, what);
+  const field = (name: keyof LatencySummary) => count(l[name], `${what}.${name}`);
+  return { count: field("count"), meanMs: field("meanMs"), p50Ms: field("p50Ms"), p90Ms: field("p90Ms"), p99Ms: field("p99Ms"), maxMs: field("maxMs") };
+}
+
+function progress(raw: unknown, what: string): SourceProgress {
+  const p = record(raw, what);
+  if (typeof p.unit !== "string" || !PROGRESS_UNITS.has(p.unit)) throw new Malformed(`${what}.unit ${short(p.unit)} is not one of ${[...PROGRESS_UNITS].join(", ")}`);
+  return { done: count(p.done, `${what}.done`), total: count(p.total, `${what}.total`), unit: p.unit as SourceProgress["unit"] };
+}
+
+function edge(raw: unknown, what: string): GraphEdge {
+  const e = record(raw, what);
+  if (typeof e.partition !== "string" || !PARTITIONS.has(e.partition)) throw new Malformed(`${what}.partition ${short(e.partition)} is not one of ${[...PARTITIONS].join(", ")}`);
+  return {
+    from: text(e.from, `${what}.from`, MAX_NAME),
+    to: text(e.to, `${what}.to`, MAX_NAME),
+    partition: e.partition as GraphEdge["partition"],
+    ...(e.chained !== undefined && { chained: bool(e.chained, `${what}.chained`) }),
+    ...(e.feedback !== undefined && { feedback: bool(e.feedback, `${what}.feedback`) }),
+    ...(e.input !== undefined && { input: atMost(count(e.input, `${what}.input`), MAX_ENTRIES, `${what}.input`) }),
+  };
+}
+
+// Optional numeric fields: each, when present, a finite number >= 0.
+function optionalCounts<K extends string>(raw: Record<string, unknown>, what: string, keys: readonly K[]): Partial<Record<K, number>> {
+  const out: Partial<Record<K, number>> = {};
+  for (const key of keys) if (raw[key] !== undefined) out[key] = count(raw[key], `${what}.${key}`);
+  return out;
 }
 
 function service(raw: unknown, what: string): ServiceStatus {
@@ -121,6 +184,8 @@ function service(raw: unknown, what: string): ServiceStatus {
     calls: count(s.calls, `${what}.calls`),
     ...optional("worker", s.worker, MAX_NAME),
     ...(s.metrics !== undefined && { metrics: metrics(s.metrics, `${what}.metrics`) }),
+    ...optionalCounts(s, what, ["errors", "inFlight", "queued"]),
+    ...(s.latency !== undefined && { latency: latency(s.latency, `${what}.latency`) }),
   };
 }
 
@@ -146,9 +211,9 @@ function record(raw: unknown, what: string): Record<string, unknown> {
   return raw as Record<string, unknown>;
 }
 
-function list<T>(raw: unknown, what: string, item: (raw: unknown, what: string) => T): T[] {
+function list<T>(raw: unknown, what: string, item: (raw: unknown, what: string) => T, max = MAX_ENTRIES): T[] {
   if (!Array.isArray(raw)) throw new Malformed(`${what} is not an array`);
-  if (raw.length > MAX_ENTRIES) throw new Malformed(`${what} has ${raw.length} entries (at most ${MAX_ENTRIES})`);
+  if (raw.length > max) throw new Malformed(`${what} has ${raw.length} entries (at most ${max})`);
   return raw.map((entry, i) => item(entry, `${what}[${i}]`));
 }
 

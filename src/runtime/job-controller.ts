@@ -3,9 +3,10 @@ import type { BaseEnvironment } from "../api/environment.js";
 import { JobTimeoutError, OperatorError, messageOf } from "../api/errors.js";
 import type { RunningJob } from "../api/executor.js";
 import { createLogger, defaultLogLevel, stderrLogSink, type LogSink } from "../api/logger.js";
-import type { JobEvent, JobState, JobStatus, Logger, Platform, StopOptions, SubmitOptions } from "../api/types.js";
+import type { GraphEdge, JobEvent, JobState, JobStatus, Logger, Platform, StopOptions, SubmitOptions } from "../api/types.js";
 import { validateStopOptions, validateWaitOptions } from "../api/validate-options.js";
 import type { ExecutionGraph } from "../graph/execution-graph.js";
+import { graphEdges } from "../graph/graph-edges.js";
 import { EventStream } from "./event-stream.js";
 import { serviceContext, type JobScope } from "./job-context.js";
 import { LocalDeployment, type JobDeployment, type ServiceInstance, type TaskRunner } from "./deployment.js";
@@ -46,6 +47,7 @@ export class JobController implements RunningJob {
   readonly id: string;
   readonly #env: BaseEnvironment;
   readonly #graph: ExecutionGraph;
+  readonly #edges: GraphEdge[];
   readonly #options: JobControllerOptions;
   readonly #logger: Logger;
   readonly #logSink: LogSink;
@@ -85,6 +87,7 @@ export class JobController implements RunningJob {
     this.id = options.jobId ?? randomUUID();
     this.#env = env;
     this.#graph = graph;
+    this.#edges = graphEdges(graph);
     this.#options = options;
     this.#logSink = options.logSink ?? stderrLogSink;
     this.#logger = createLogger(`job ${env.name}`, this.#logLevel, this.#logSink);
@@ -177,6 +180,7 @@ export class JobController implements RunningJob {
         const workers = this.#deployment.operatorWorkers?.(op.name);
         return { name: op.name, kind: op.kind, parallelism: op.parallelism, recordsIn, recordsOut, errors, ...(workers && { workers }) };
       }),
+      edges: this.#edges.map((edge) => ({ ...edge })),
       serviceDetails: this.#hosts.map((h) => {
         const metrics = h.sampleMetrics();
         return {
