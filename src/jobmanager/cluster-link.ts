@@ -2,27 +2,9 @@ import { resolve } from "node:path";
 import { messageOf } from "../api/errors.js";
 import type { Logger } from "../api/types.js";
 import type { ClusterAddress } from "../cluster/connect.js";
+import type { ClusterInfo } from "./server-info.js";
 
-/** A live worker as `GET /api/info` lists it. */
-export interface ClusterWorkerInfo {
-  name: string;
-  host: string;
-  slots: number;
-  /** Slots its job hosts take now. */
-  used: number;
-  /** Ids of the jobs it hosts parts of. */
-  jobs: string[];
-  /** How long ago its last heartbeat was seen, in ms. */
-  lastBeatMs: number;
-}
-
-/** The cluster part of `GET /api/info`: where it is (password or token redacted) and its live workers. */
-export interface ClusterInfo {
-  url: string;
-  /** False while the connection to the broker is down (it reconnects by itself). */
-  connected: boolean;
-  workers: ClusterWorkerInfo[];
-}
+export type { ClusterInfo, ClusterWorkerInfo } from "./server-info.js";
 
 /** The JobManager's hold on its cluster: one connection and a watch of the worker registry. */
 export interface ClusterLink {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { JobState, JobStatus } from "../api/types.js";
 import { JobStore } from "./job-store.js";
+import { MetricsHistory } from "./metrics-history.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -72,5 +73,30 @@ describe("JobStore", () => {
     expect(store.get("d")).toBeUndefined();
     expect(store.list()).toEqual([]);
     store.close();
+  });
+
+  it("keeps a job's metrics history across a reopen, replaced by each save, and forgets it with the job", () => {
+    const file = tempDb();
+    const store = new JobStore(file);
+    store.save({ id: "h", name: "job-h", state: "running", options: {}, status: status("h", "running"), logTail: [] });
+    const history = new MetricsHistory({ intervalMs: 10 });
+    const sampled = (recordsOut: number) => ({ ...status("h", "running"), operators: [{ name: "map", kind: "map", parallelism: 1, recordsIn: 0, recordsOut, errors: 0 }] });
+    history.sample(sampled(0), 1000);
+    store.saveHistory("h", history.toJSON());
+    history.sample(sampled(50), 1010);
+    store.saveHistory("h", history.toJSON());
+    store.close();
+
+    const reopened = new JobStore(file);
+    expect(reopened.history("h")).toEqual(history.toJSON());
+    expect(reopened.history("h")!.operators[0]!.recordsOutPerSecond).toEqual([null, 5000]);
+    // Listing and reading jobs leave the history out (it is served on its own route).
+    expect(Object.keys(reopened.get("h")!)).not.toContain("history");
+    reopened.delete("h");
+    expect(reopened.history("h")).toBeUndefined();
+    reopened.close();
+    const again = new JobStore(file);
+    expect(again.history("h")).toBeUndefined();
+    again.close();
   });
 });

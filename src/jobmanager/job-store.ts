@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { JobState, JobStatus } from "../api/types.js";
+import type { JobHistory } from "./job-history.js";
 
 /** What the store keeps of a job. */
 export interface JobRecord {
@@ -41,6 +42,8 @@ export class JobStore {
     // Databases written before log_base existed get the column.
     const columns = (this.#db.prepare("PRAGMA table_info(jobs)").all() as Array<{ name: string }>).map((c) => c.name);
     if (!columns.includes("log_base")) this.#db.exec("ALTER TABLE jobs ADD COLUMN log_base INTEGER NOT NULL DEFAULT 0");
+    // A table of its own: reading or listing jobs never parses their histories.
+    this.#db.exec("CREATE TABLE IF NOT EXISTS job_history (id TEXT PRIMARY KEY, history TEXT NOT NULL)");
   }
 
   /** Inserts or replaces a job's record. */
@@ -74,9 +77,23 @@ export class JobStore {
     return rows.map(toRecord);
   }
 
-  /** Forgets a job. */
+  /** Keeps a job's metrics history (replacing the one kept before). */
+  saveHistory(id: string, history: JobHistory): void {
+    this.#db.prepare("INSERT INTO job_history (id, history) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET history = excluded.history").run(id, JSON.stringify(history));
+  }
+
+  /** A job's kept metrics history, or undefined. */
+  history(id: string): JobHistory | undefined {
+    const row = this.#db.prepare("SELECT history FROM job_history WHERE id = ?").get(id) as { history: string } | undefined;
+    return row && (JSON.parse(row.history) as JobHistory);
+  }
+
+  /** Forgets a job, its history with it. */
   delete(id: string): void {
-    this.#db.prepare("DELETE FROM jobs WHERE id = ?").run(id);
+    this.#db.transaction(() => {
+      this.#db.prepare("DELETE FROM jobs WHERE id = ?").run(id);
+      this.#db.prepare("DELETE FROM job_history WHERE id = ?").run(id);
+    })();
   }
 
   /** Marks jobs that were running when the server went down as failed; returns their ids. */

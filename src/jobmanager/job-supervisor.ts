@@ -8,8 +8,10 @@ import type { JobEvent, JobState, JobStatus, Logger, StopOptions } from "../api/
 import { timerMs } from "../runtime/thenable.js";
 import { BundleStore } from "./bundle-store.js";
 import { drainOutput, readOutput } from "./child-output.js";
+import type { JobHistory } from "./job-history.js";
 import { DEFAULT_LOG_LIMITS, JobLog, type LogLimits } from "./job-log.js";
 import type { JobStore } from "./job-store.js";
+import { emptyHistory, MetricsHistory } from "./metrics-history.js";
 import { dataPaths } from "./paths.js";
 import { killJobTree } from "../cluster/process-tree.js";
 import type { JobProcessMessage, RemoteSubmitOptions, SubmitJobRequest, SupervisorMessage } from "./protocol.js";
@@ -26,6 +28,9 @@ const ABORT_KILL_MS = 1_000;
 const OUTPUT_DRAIN_MS = 1_000;
 // Malformed or oversized reports a job gets a log line for; later ones are dropped silently.
 const REPORTED_PROBLEMS = 5;
+// A running job's history is written to the store every this many samples (and at its end), so a
+// JobManager that dies loses at most that stretch of it.
+const HISTORY_SAVE_EVERY = 15;
 
 /** Settings of a supervisor. */
 export interface SupervisorOptions {
@@ -42,6 +47,8 @@ export interface SupervisorOptions {
   maxReportBytes?: number;
   /** Variables every job process gets, over the job's own `env` (the JobManager's cluster: SAGE_CLUSTER, SAGE_CLUSTER_CREDS). */
   jobEnv?: Readonly<Record<string, string>>;
+  /** How often each job's metrics history takes a sample (default 2 s). */
+  historyIntervalMs?: number;
 }
 
 interface LiveJob {
@@ -50,6 +57,9 @@ interface LiveJob {
   options: RemoteSubmitOptions;
   status: JobStatus;
   log: JobLog;
+  history: MetricsHistory;
+  /** Samples taken since the history was last written to the store. */
+  unsavedSamples: number;
   listeners: Set<(event: JobEvent) => void>;
   child: ChildProcess;
   /** Where the supervisor's messages to the job process go. */
@@ -127,6 +137,8 @@ export class JobSupervisor {
       options,
       status,
       log: new JobLog(this.#logLimits),
+      history: new MetricsHistory({ intervalMs: this.#options.historyIntervalMs }),
+      unsavedSamples: 0,
       listeners: new Set(),
       child,
       control: new FrameWriter(child.stdio[CONTROL_FD] as Writable),
@@ -242,6 +254,14 @@ export class JobSupervisor {
     return { lines: record.logTail.slice(Math.max(0, since - base)), next: base + record.logTail.length };
   }
 
+  /** A job's metrics history: sampled live while it runs, kept in the store after. */
+  history(id: string): JobHistory | undefined {
+    const live = this.#live.get(id);
+    if (live) return live.history.toJSON();
+    if (!this.#options.store.get(id)) return undefined;
+    return this.#options.store.history(id) ?? emptyHistory(this.#options.historyIntervalMs);
+  }
+
   /** Whether the job's process is still running. */
   isLive(id: string): boolean {
     return this.#live.has(id);
@@ -354,6 +374,7 @@ export class JobSupervisor {
           job.status = { ...event.status, runtimeMs, name: job.name, submittedAt: job.status.submittedAt };
           const forwarded = { ...event, status: job.status };
           this.#publish(job, forwarded);
+          this.#sample(job, event.type === "state" && TERMINAL_STATES.has(event.state));
           if (event.type === "state") this.#save(job);
         } else {
           this.#publish(job, event);
@@ -391,6 +412,8 @@ export class JobSupervisor {
     const endedAt = status.endedAt ?? new Date().toISOString();
     job.status = { ...status, endedAt, runtimeMs: ranFor(status, endedAt), tasks: 0, services: 0, isRunning: false };
     this.#live.delete(job.id);
+    this.#sample(job, true);
+    this.#saveHistory(job);
     this.#save(job);
     this.#publish(job, { type: "state", jobId: job.id, state: job.status.state, at: endedAt, status: job.status });
     job.listeners.clear();
@@ -407,6 +430,17 @@ export class JobSupervisor {
   #appendLog(job: LiveJob, line: string): void {
     const number = job.log.append(line);
     this.#publish(job, { type: "log", jobId: job.id, at: new Date().toISOString(), level: "info", message: line, line: number });
+  }
+
+  // Takes a history sample of the job's status when one is due (`final`: the job's end, sooner).
+  #sample(job: LiveJob, final: boolean): void {
+    if (!job.history.sample(job.status, Date.now(), { final })) return;
+    if (++job.unsavedSamples >= HISTORY_SAVE_EVERY) this.#saveHistory(job);
+  }
+
+  #saveHistory(job: LiveJob): void {
+    job.unsavedSamples = 0;
+    this.#options.store.saveHistory(job.id, job.history.toJSON());
   }
 
   #publish(job: LiveJob, event: JobEvent): void {
