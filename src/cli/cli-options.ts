@@ -84,9 +84,9 @@ export function addressOf(options: Pick<ServerOptions, "host" | "port">): string
   return `${options.host.includes(":") ? `[${options.host}]` : options.host}:${options.port}`;
 }
 
-/** The dashboard's login link: the token rides in the fragment, which browsers never send to the server. */
-export function dashboardUrl(options: Pick<ServerOptions, "host" | "port">, token: string): string {
-  return `http://${addressOf(options)}/#token=${encodeURIComponent(token)}`;
+/** The dashboard's address. It carries no token: the login page asks for it, so no URL, history or log ever holds it. */
+export function dashboardUrl(options: Pick<ServerOptions, "host" | "port">): string {
+  return `http://${addressOf(options)}/`;
 }
 
 /** Whether `host` only accepts connections from this machine. */

@@ -85,7 +85,10 @@ export async function startInBackground(options: ServerOptions, out: NodeJS.Writ
   child.unref();
   // The server writes it too; writing it here means `start` returns with it in place.
   writePid(paths.pid, child.pid!, { host: options.host, port: options.port });
-  out.write(`JobManager started at http://${addressOf(options)} (pid ${child.pid})\n  dashboard: ${dashboardUrl(options, token)}\n  data dir:  ${options.dataDir}\n  log:       ${paths.log}\n${cluster ? `  cluster:   ${clusterSummary(cluster)}\n` : ""}`);
+  out.write(
+    `JobManager started at http://${addressOf(options)} (pid ${child.pid})\n  dashboard: ${dashboardUrl(options)}\n  token:     ${paths.token} (the dashboard's login asks for it)\n` +
+      `  data dir:  ${options.dataDir}\n  log:       ${paths.log}\n${cluster ? `  cluster:   ${clusterSummary(cluster)}\n` : ""}`,
+  );
   return 0;
 }
 

@@ -1,7 +1,8 @@
 import type { JobState } from "../api/types.js";
 import { messageOf } from "../api/errors.js";
 import type { ClusterInfo } from "../jobmanager/cluster-link.js";
-import { addressOf, clientFor, clientToken, dashboardUrl, type ServerOptions } from "./cli-options.js";
+import { dataPaths, readToken } from "../jobmanager/paths.js";
+import { addressOf, clientFor, dashboardUrl, type ServerOptions } from "./cli-options.js";
 import { formatDuration } from "./format.js";
 import { probeJobManager } from "./jobmanager-probe.js";
 import { printable } from "./safe-text.js";
@@ -17,8 +18,10 @@ export interface JobManagerStatusReport {
   jobs?: Record<JobState, number>;
   /** The cluster jobs place their remote parts on, when the server has one. */
   cluster?: ClusterInfo;
-  /** The dashboard's login link, when the token is known here. */
+  /** The dashboard's address (it carries no token). */
   dashboard?: string;
+  /** The file holding the token the dashboard's login asks for, when it is on this machine. */
+  tokenFile?: string;
   /** Why the details are missing (e.g. a wrong token), when the server answers health checks only. */
   note?: string;
 }
@@ -39,6 +42,7 @@ export async function jobManagerStatus(options: ServerOptions, json: boolean, ou
       ["jobs", report.jobs && jobCounts(report.jobs)],
       ["cluster", report.cluster && clusterSummary(report.cluster)],
       ["dashboard", report.dashboard],
+      ["token", report.tokenFile],
       ["data dir", report.dataDir],
       ["note", report.note],
     ];
@@ -54,11 +58,12 @@ async function collect(options: ServerOptions): Promise<JobManagerStatusReport> 
   if (!probe.healthy) return { running: false, ...base };
   try {
     const info = (await clientFor(options, undefined, 5000).info()) as { pid?: number; version?: string; uptimeMs?: number; jobs?: Record<JobState, number>; cluster?: ClusterInfo };
-    const token = clientToken(options);
+    const tokenFile = dataPaths(options.dataDir).token;
     return {
       running: true, ...base, pid: info.pid ?? probe.pid, version: info.version, uptimeMs: info.uptimeMs, jobs: info.jobs,
       ...(info.cluster && { cluster: info.cluster }),
-      ...(token && { dashboard: dashboardUrl(options, token) }),
+      dashboard: dashboardUrl(options),
+      ...(readToken(options.dataDir) !== undefined && { tokenFile }),
     };
   } catch (error) {
     return { running: true, ...base, version: probe.version, note: `details unavailable: ${messageOf(error)}` };

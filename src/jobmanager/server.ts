@@ -4,7 +4,7 @@ import { transform } from "esbuild";
 import { WebSocketServer, type WebSocket } from "ws";
 import { createLogger } from "../api/logger.js";
 import type { JobEvent, Logger } from "../api/types.js";
-import { DASHBOARD_FILES } from "./dashboard.js";
+import { DASHBOARD_MISSING, defaultDashboardDir, readDashboardFile } from "./dashboard-files.js";
 import { HttpError } from "./http-errors.js";
 import type { LogLimits } from "./job-log.js";
 import { JobStore } from "./job-store.js";
@@ -20,6 +20,8 @@ import { TERMINAL_STATES } from "../api/job-state.js";
 import type { ClusterAddress } from "../cluster/connect.js";
 import { CLUSTER_ENV_NAMES, openClusterLink } from "./cluster-link.js";
 import { createJobManagerMetrics } from "./prometheus-metrics.js";
+import type { ServerInfo } from "./server-info.js";
+import { chooseProtocol, protocolToken } from "./socket-auth.js";
 
 /** Settings of a JobManager server. */
 export interface JobManagerServerOptions {
@@ -46,6 +48,10 @@ export interface JobManagerServerOptions {
    * SAGE_CLUSTER_CREDS). The server connects to it first and does not start when it cannot.
    */
   cluster?: ClusterAddress;
+  /** How often each job's metrics history takes a sample (default 2 s). */
+  historyIntervalMs?: number;
+  /** The built dashboard's folder (default: the package's `dist/dashboard`). */
+  dashboardDir?: string;
   logger?: Logger;
 }
 
@@ -81,6 +87,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
       retention: options.retention,
       maxReportBytes: options.maxReportBytes,
       jobEnv: cluster?.jobEnv,
+      historyIntervalMs: options.historyIntervalMs,
     });
   } catch (error) {
     unlock();
@@ -89,7 +96,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
   }
   const startedAt = Date.now();
   const maxBody = options.maxBodyBytes ?? 32 * 1024 * 1024;
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, handleProtocols: chooseProtocol });
   const stopHeartbeat = startHeartbeat(sockets, options.heartbeatMs ?? 5000);
   let address = { host, port: options.port ?? 19001 };
   const metrics = createJobManagerMetrics({
@@ -98,16 +105,18 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
     uptimeSeconds: () => (Date.now() - startedAt) / 1000,
   });
 
+  const dashboardDir = options.dashboardDir ?? defaultDashboardDir();
   const routes: Route[] = [
-    ...DASHBOARD_FILES.map((file) =>
-      route("GET", file.path, async (_request, response) => {
-        response.writeHead(200, { ...file.headers, "content-length": Buffer.byteLength(file.body) });
-        response.end(file.body);
-        return RESPONDED;
-      }, { public: true }),
-    ),
+    // The dashboard's files are public like any page; the API behind them is not.
+    route("GET", /^\/(?:dashboard)?$/, async (_request, response) => {
+      const page = await readDashboardFile(dashboardDir, "index.html");
+      if (page) return sendFile(response, page.headers, page.body);
+      return sendFile(response, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff", "cache-control": "no-cache" }, Buffer.from(DASHBOARD_MISSING), 503);
+    }, { public: true }),
+    route("GET", /^\/(favicon\.svg)$/, async (_request, response, name) => sendDashboardFile(response, dashboardDir, name, false), { public: true }),
+    route("GET", /^\/assets\/([^/]+)$/, async (_request, response, name) => sendDashboardFile(response, dashboardDir, name, true), { public: true }),
     route("GET", /^\/api\/health$/, async () => ({ status: "ok", version: options.version }), { public: true }),
-    route("GET", /^\/api\/info$/, async () => ({
+    route("GET", /^\/api\/info$/, async (): Promise<ServerInfo> => ({
       version: options.version,
       uptimeMs: Date.now() - startedAt,
       host: address.host,
@@ -141,6 +150,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
       await supervisor.delete(resolved);
       return { deleted: resolved };
     }),
+    route("GET", /^\/api\/jobs\/([^/]+)\/history$/, async (_request, _response, id) => supervisor.history(jobId(supervisor, id))!),
     route("GET", /^\/api\/jobs\/([^/]+)\/logs$/, async (request, _response, id) => {
       const since = Number(new URL(request.url!, "http://x").searchParams.get("since") ?? 0);
       return supervisor.logs(jobId(supervisor, id), Number.isFinite(since) && since >= 0 ? since : 0)!;
@@ -149,7 +159,7 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
 
   const server = createServer((request, response) => {
     void handle(request, response).catch((error: unknown) => {
-      if (!(error instanceof HttpError)) logger.error("request %s %s failed: %s", request.method, request.url, error instanceof Error ? error.stack : error);
+      if (!(error instanceof HttpError)) logger.error("request %s %s failed: %s", request.method, loggablePath(request.url), error instanceof Error ? error.stack : error);
       sendError(response, error instanceof HttpError ? error : new HttpError(500, "E_INTERNAL", "internal error"));
     });
   });
@@ -178,7 +188,8 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
     const url = new URL(request.url ?? "/", "http://x");
     const match = /^\/api\/jobs\/([^/]+)\/events$/.exec(url.pathname);
     try {
-      authorize(request, options.token, url.searchParams.get("token") ?? undefined);
+      // The browser's event streams carry the token in a subprotocol (it cannot set headers).
+      authorize(request, options.token, protocolToken(request.headers["sec-websocket-protocol"]));
       if (!match) throw new HttpError(404, "E_NOT_FOUND", `no WebSocket route ${url.pathname}`);
       const id = jobId(supervisor, decodeParam(match[1]!));
       sockets.handleUpgrade(request, socket, head, (ws) => {
@@ -283,9 +294,9 @@ function allowedMethods(routes: Route[]): string {
   return [...methods].join(", ");
 }
 
-function authorize(request: IncomingMessage, token: string, queryToken?: string): void {
+function authorize(request: IncomingMessage, token: string, protocolToken?: string): void {
   const header = request.headers.authorization;
-  const given = header?.startsWith("Bearer ") ? header.slice(7) : queryToken;
+  const given = header?.startsWith("Bearer ") ? header.slice(7) : protocolToken;
   if (given === undefined) throw new HttpError(401, "E_UNAUTHORIZED", "missing bearer token (Authorization: Bearer <token>)");
   const a = Buffer.from(given);
   const b = Buffer.from(token);
@@ -340,6 +351,25 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   const text = JSON.stringify(body);
   response.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
   response.end(text);
+}
+
+// Sends a file of the built dashboard, or a 404 when it has no such file.
+async function sendDashboardFile(response: ServerResponse, dir: string, name: string, asset: boolean): Promise<typeof RESPONDED> {
+  const file = await readDashboardFile(dir, name, { asset });
+  if (!file) throw new HttpError(404, "E_NOT_FOUND", `the dashboard has no file ${asset ? "assets/" : ""}${name}`);
+  return sendFile(response, file.headers, file.body);
+}
+
+function sendFile(response: ServerResponse, headers: Record<string, string>, body: Buffer, status = 200): typeof RESPONDED {
+  response.writeHead(status, { ...headers, "content-length": String(body.length) });
+  response.end(body);
+  return RESPONDED;
+}
+
+// A request's path for the log: the query may carry what a client should not have put in a URL.
+function loggablePath(url: string | undefined): string {
+  const path = (url ?? "/").split("?")[0]!;
+  return path === url ? path : `${path}?…`;
 }
 
 function sendError(response: ServerResponse, error: HttpError): void {

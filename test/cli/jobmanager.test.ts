@@ -48,9 +48,10 @@ describe("sage jobmanager", () => {
     const token = readFileSync(paths.token, "utf8").trim();
     expect(token.length).toBeGreaterThanOrEqual(16);
     expect(readFileSync(paths.log, "utf8")).toContain(`listening on http://127.0.0.1:${s.port}`);
-    // The login link carries the token in the fragment, which the browser keeps to itself.
-    const login = `http://127.0.0.1:${s.port}/#token=${encodeURIComponent(token)}`;
-    expect(started.stdout).toContain(`  dashboard: ${login}\n`);
+    // The dashboard's address carries no token (its login asks for it): it says where the token is.
+    const login = `http://127.0.0.1:${s.port}/`;
+    expect(started.stdout).toContain(`  dashboard: ${login}\n  token:     ${paths.token} (the dashboard's login asks for it)\n`);
+    expect(started.stdout).not.toContain(token);
 
     const again = await sageDone(["jobmanager", "start", ...s.options]);
     expect(again.code).toBe(0);
@@ -59,7 +60,8 @@ describe("sage jobmanager", () => {
     const status = await sageDone(["jobmanager", "status", ...s.options]);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(new RegExp(`running at http://127.0.0.1:${s.port}\\n\\s+pid\\s+${pid}\\n\\s+version\\s+\\d+\\.\\d+\\.\\d+\\n\\s+uptime\\s+\\S+\\n\\s+jobs\\s+none`));
-    expect(status.stdout).toContain(`  dashboard  ${login}\n`);
+    expect(status.stdout).toContain(`  dashboard  ${login}\n  token      ${paths.token}\n`);
+    expect(status.stdout).not.toContain(token);
     const json = JSON.parse((await sageDone(["jobmanager", "status", "--json", ...s.options])).stdout);
     expect(json).toMatchObject({ running: true, pid, jobs: { running: 0, finished: 0 } });
 

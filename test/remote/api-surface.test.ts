@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "node:net";
+import { tokenProtocol } from "../../src/jobmanager/socket-auth.js";
 import { closeTestServer, request, startTestServer, untilJobProcessEnded, type TestServer } from "./helpers.js";
 
 // The HTTP surface refuses what it cannot use with a 4xx naming the problem, answers HEAD like
@@ -91,7 +92,9 @@ describe("remote mode - the API surface", () => {
 
     it("refuses a WebSocket upgrade without a token with 401, on any path", async () => {
       for (const path of ["/nowhere", `/api/jobs/${jobId}/events`]) expect(await upgradeStatus(server.port, path), path).toBe(401);
-      expect(await upgradeStatus(server.port, `/nowhere?token=${server.token}`)).toBe(404);
+      expect(await upgradeStatus(server.port, "/nowhere", { "sec-websocket-protocol": `sage.v1, ${tokenProtocol(server.token)}` })).toBe(404);
+      // A token in the URL is no way in: URLs end up in logs and histories.
+      expect(await upgradeStatus(server.port, `/nowhere?token=${server.token}`)).toBe(401);
     });
   });
 
@@ -109,11 +112,12 @@ describe("remote mode - the API surface", () => {
   });
 });
 
-// The status of a WebSocket upgrade request sent without a token.
-function upgradeStatus(port: number, path: string): Promise<number> {
+// The status of a WebSocket upgrade request sent without an Authorization header (with `headers` besides).
+function upgradeStatus(port: number, path: string, headers: Record<string, string> = {}): Promise<number> {
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("");
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1", () =>
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`),
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`),
     );
     let text = "";
     socket.on("data", (chunk) => {

@@ -43,6 +43,8 @@ export interface TestServerOptions {
   logLimits?: JobManagerServerOptions["logLimits"];
   retention?: JobManagerServerOptions["retention"];
   maxReportBytes?: number;
+  historyIntervalMs?: number;
+  dashboardDir?: string;
 }
 
 /** Starts a JobManager on a free loopback port with a temp data dir and a random token. */
@@ -62,6 +64,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logLimits: options.logLimits,
     retention: options.retention,
     maxReportBytes: options.maxReportBytes,
+    historyIntervalMs: options.historyIntervalMs,
+    dashboardDir: options.dashboardDir,
     logger: collectingLogger(logLines),
   });
   let closed: Promise<void> | undefined;
