@@ -123,7 +123,7 @@ function buildInstance(build: BuildContext, task: TaskSpec, index: number, track
     instance = new SourceTask(name, served ? releasingHead(next, served) : next, closables, taskEnv, reader, counters, build.batchSize, fusedPull, clock);
   } else {
     const inbox = transport.inbox(task.id, index);
-    if (inbox.fill) clock.inbox = inbox.fill;
+    clock.inbox = inbox;
     instance = new ChannelTask(name, next, closables, build.taskEnv, inbox, expectedEnds(graph, task, index), base, tracker, regionInputs(build, task), clock);
   }
   instance.serving = regions.length > 0;

@@ -30,8 +30,8 @@ export class TaskClock implements ClockSource {
   #backPressuredMs = 0;
   #idleSince = -1;
   #blockedSince = -1;
-  /** The task's inbox, when it reads channels. */
-  inbox: InboxFill | undefined;
+  /** The task's inbox, when it reads channels (read at each reading: its fill is live). */
+  inbox: { readonly fill?: InboxFill } | undefined;
 
   /** The task starts waiting for input. */
   idleStart(): void {
@@ -63,7 +63,8 @@ export class TaskClock implements ClockSource {
   read(now = performance.now()): ClockReading {
     const idle = this.#idleMs + (this.#idleSince >= 0 ? now - this.#idleSince : 0);
     const blocked = this.#backPressuredMs + (this.#blockedSince >= 0 ? now - this.#blockedSince : 0);
-    return { elapsedMs: now - this.#startedAt, idleMs: idle, backPressuredMs: blocked, backlog: this.inbox?.size ?? 0, capacity: this.inbox?.capacity ?? 0 };
+    const fill = this.inbox?.fill;
+    return { elapsedMs: now - this.#startedAt, idleMs: idle, backPressuredMs: blocked, backlog: fill?.size ?? 0, capacity: fill?.capacity ?? 0 };
   }
 }
 
