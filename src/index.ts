@@ -37,6 +37,7 @@ export {
   CoMapFunction,
   JoinFunction,
   type Collector,
+  type SourceProgressReport,
 } from "./api/functions.js";
 export { BaseService, ServiceFactory, type ServiceDefinition, type ServiceOptions } from "./api/service.js";
 export { END_OF_STREAM, type EndOfStream } from "./api/end-of-stream.js";

@@ -38,6 +38,15 @@ export abstract class BaseFunction {
 /** A bounded source: `execute()` returns the next record, or null/undefined when exhausted. */
 export abstract class BatchFunction<T = unknown> extends BaseFunction {
   abstract execute(): T | null | undefined | Promise<T | null | undefined>;
+  /** How far it has read, when it knows its size: shown as percent done and ETA (unit: records by default). */
+  progress?(): SourceProgressReport;
+}
+
+/** What a source's optional `progress()` answers. */
+export interface SourceProgressReport {
+  done: number;
+  total: number;
+  unit?: "records" | "bytes";
 }
 
 /**
@@ -46,6 +55,8 @@ export abstract class BatchFunction<T = unknown> extends BaseFunction {
  */
 export abstract class SourceFunction<T = unknown> extends BaseFunction {
   abstract execute(): T | undefined | EndOfStream | Promise<T | undefined | EndOfStream>;
+  /** How far it has read, when it knows its size (see BatchFunction.progress). */
+  progress?(): SourceProgressReport;
 }
 
 /** One record in, one record out (`undefined` emits nothing). */

@@ -111,7 +111,7 @@ export interface ServiceStatus {
   inFlight?: number;
   /** Calls waiting for a turn in the service's mailbox. */
   queued?: number;
-  /** Call latency as callers see it (queueing included); sync answers are sampled 1 in 64. */
+  /** Latency of answered calls as callers see them (queueing included); sync answers are sampled 1 in 64. */
   latency?: LatencySummary;
 }
 

@@ -7,7 +7,9 @@ import type { ExecutionGraph, TaskSpec } from "../graph/execution-graph.js";
 import { buildTasks, type BuildContext } from "../runtime/build-task.js";
 import type { JobDeployment, ServiceInstance, TaskRunner } from "../runtime/deployment.js";
 import { LocalServiceTransport } from "../runtime/local-service-transport.js";
-import { newCounters } from "../runtime/metrics.js";
+import { newCounters, type OperatorCounters } from "../runtime/metrics.js";
+import { LatencyHistogram } from "../runtime/latency-histogram.js";
+import { ReportedClock } from "../runtime/task-clock.js";
 import { ServiceHost } from "../runtime/service-host.js";
 import { cleanMetrics } from "../runtime/service-metrics.js";
 import { NatsServiceTransport } from "./nats-service-transport.js";
@@ -127,8 +129,9 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     const deployment = new ClusterDeployment(options, transport, services, local, reports, []);
     for (const task of remoteTasks) {
       for (let index = 0; index < task.parallelism; index++) {
-        const counters = new Map(task.operators.map((op) => [op.name, newCounters()] as const));
-        deployment.#tasks.push(new RemoteTask(task.id, index, task.name, workerOf.get(`${task.id}#${index}`)!, counters, deployment));
+        const worker = workerOf.get(`${task.id}#${index}`)!;
+        const counters = new Map(task.operators.map((op) => [op.name, remoteCounters(index, worker)] as const));
+        deployment.#tasks.push(new RemoteTask(task.id, index, task.name, worker, counters, deployment));
       }
     }
     for (const factory of remoteFactories) deployment.#remoteServices.set(factory.name, new RemoteService(factory, workerOf.get(`service '${factory.name}'`)!, deployment));
@@ -351,6 +354,11 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
             counters.recordsIn = Math.max(counters.recordsIn, (base?.recordsIn ?? 0) + c.recordsIn);
             counters.recordsOut = Math.max(counters.recordsOut, (base?.recordsOut ?? 0) + c.recordsOut);
             counters.errors = Math.max(counters.errors, (base?.errors ?? 0) + c.errors);
+            // Levels and the latency are the current placement's own, as last reported.
+            counters.worker = report.worker;
+            counters.inFlight = c.inFlight ?? 0;
+            if (c.clock) (counters.clock as ReportedClock).update(c.clock);
+            if (c.latency) counters.latency = LatencyHistogram.fromSnapshot(c.latency);
           }
         }
         for (const [name, calls] of Object.entries(report.serviceCalls)) {
@@ -362,6 +370,10 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
         for (const [name, metrics] of Object.entries(report.serviceMetrics ?? {})) {
           const service = this.#remoteServices.get(name);
           if (service?.worker === report.worker) service.metrics = cleanMetrics(metrics).metrics;
+        }
+        for (const [name, stats] of Object.entries(report.serviceStats ?? {})) {
+          const service = this.#remoteServices.get(name);
+          if (service?.worker === report.worker) service.reportCalls(stats);
         }
         return;
       case "output":
@@ -489,6 +501,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
           if (part instanceof RemoteTask) part.moved();
           if (part instanceof RemoteService) {
             this.#serviceCallBase.set(part.name, part.calls);
+            part.moved();
             part.state = "starting";
             this.services.instanceLost(part.name);
           }
@@ -501,4 +514,12 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
       this.#failJob(new Error(`worker '${dead}' stopped answering and its instances could not be placed elsewhere: ${messageOf(error)}`, { cause: error }));
     }
   }
+}
+
+// Counters of an instance on a worker: its reports fill them, its clock is the last one reported.
+function remoteCounters(index: number, worker: string): OperatorCounters {
+  const counters = newCounters(index);
+  counters.clock = new ReportedClock();
+  counters.worker = worker;
+  return counters;
 }

@@ -15,7 +15,7 @@ import type { TaskInstance } from "../runtime/task.js";
 import { closeConnection } from "./connect.js";
 import { NatsServiceTransport } from "./nats-service-transport.js";
 import { NatsTransport, natsChannelCapacity } from "./nats-transport.js";
-import { outageLimitMs, type DriverReport, type HostReply, type HostRequest, type InstanceCounters, type JobHostOptions, type Placement } from "./protocol.js";
+import { outageLimitMs, type DriverReport, type HostReply, type HostRequest, type InstanceCounters, type ServiceCallReport, type JobHostOptions, type Placement } from "./protocol.js";
 import { ServiceEndpoint } from "./service-endpoint.js";
 import { subjects } from "./subjects.js";
 
@@ -309,18 +309,32 @@ export class HostedJob {
     const counters: InstanceCounters[] = [];
     for (const task of this.#tasks.values()) {
       for (const [operator, list] of task.counters) {
-        for (const c of list) counters.push({ operator, index: task.index, recordsIn: c.recordsIn, recordsOut: c.recordsOut, errors: c.errors });
+        for (const c of list) {
+          counters.push({
+            operator,
+            index: task.index,
+            recordsIn: c.recordsIn,
+            recordsOut: c.recordsOut,
+            errors: c.errors,
+            inFlight: c.inFlight,
+            ...(c.clock && { clock: c.clock.read() }),
+            ...(c.latency && c.latency.count > 0 && { latency: c.latency.snapshot() }),
+          });
+        }
       }
     }
     const serviceCalls: Record<string, number> = {};
     const serviceMetrics: Record<string, Record<string, number>> = {};
+    const serviceStats: Record<string, ServiceCallReport> = {};
     for (const [name, hosted] of this.#hostedServices) {
       serviceCalls[name] = hosted.host.calls;
+      const stats = hosted.host.sampleCalls();
+      serviceStats[name] = { errors: stats.errors, inFlight: stats.inFlight, queued: stats.queued, ...(stats.latency && stats.latency.count > 0 && { latency: stats.latency.snapshot() }) };
       const metrics = hosted.host.sampleMetrics();
       if (metrics !== undefined) serviceMetrics[name] = metrics;
     }
     if (counters.length > 0 || Object.keys(serviceCalls).length > 0) {
-      this.#report({ type: "metrics", worker: this.#options.worker, counters, serviceCalls, ...(Object.keys(serviceMetrics).length > 0 && { serviceMetrics }) });
+      this.#report({ type: "metrics", worker: this.#options.worker, counters, serviceCalls, serviceStats, ...(Object.keys(serviceMetrics).length > 0 && { serviceMetrics }) });
     }
   }
 

@@ -23,6 +23,8 @@ export interface InboxHost {
   readonly ackWaitMs: number;
   /** Progress is reported at once after this many batches of a channel are taken (else once per turn of the event loop). */
   readonly creditStep: number;
+  /** Batches one channel may have in flight into an inbox: what its fill is measured against. */
+  readonly capacity: number;
   /** The publishes of this process: an input is acknowledged only after its outputs are persisted. */
   readonly tracker: PublishTracker;
   /** A failure no call can return (consumer setup, a bad message). */
@@ -111,6 +113,11 @@ export class NatsInbox implements Inbox {
     this.#creditSubject = subjects.credit(host.jobId, task, index);
     this.#askSub = host.nc.subscribe(subjects.creditAsk(host.jobId, task, index), { callback: () => this.#onAsk() });
     this.#opening = this.#open(undefined);
+  }
+
+  /** How full it is, for status: batches delivered and waiting for the task, against one channel's credit. */
+  get fill(): { size: number; capacity: number } {
+    return { size: this.#queue.length - this.#head, capacity: this.#host.capacity };
   }
 
   /** Resolves once the consumer delivers (tests and benchmarks wait for it; the task need not). */

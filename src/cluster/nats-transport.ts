@@ -117,6 +117,7 @@ export class NatsTransport implements Transport {
       jobId: options.jobId,
       ackWaitMs: this.#options.ackWaitMs,
       creditStep: Math.max(1, Math.floor(this.#options.capacity / 4)),
+      capacity: this.#options.capacity,
       tracker: this.#tracker,
       report: (error, what) => this.#report(error, what),
       released(task, index) {

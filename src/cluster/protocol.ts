@@ -3,6 +3,9 @@
  * the subjects of subjects.ts). Records and service calls travel with the codec, not as these.
  */
 
+import type { HistogramSnapshot } from "../runtime/latency-histogram.js";
+import type { ClockReading } from "../runtime/task-clock.js";
+
 /** A worker's entry in the registry bucket (key: token(name)), rewritten at every heartbeat. */
 export interface WorkerEntry {
   /** Unique in the cluster: a second worker with a taken name is refused. */
@@ -89,6 +92,20 @@ export interface InstanceCounters {
   recordsIn: number;
   recordsOut: number;
   errors: number;
+  /** Async calls in flight. */
+  inFlight?: number;
+  /** Where the instance's task spent its time, and its inbox. */
+  clock?: ClockReading;
+  /** Latency of its async calls. */
+  latency?: HistogramSnapshot;
+}
+
+/** How the calls of a service hosted on a worker go. */
+export interface ServiceCallReport {
+  errors: number;
+  inFlight: number;
+  queued: number;
+  latency?: HistogramSnapshot;
 }
 
 /** What job hosts tell the driver (published on subjects.driver(job)). */
@@ -107,6 +124,8 @@ export type DriverReport =
       serviceCalls: Record<string, number>;
       /** What each service hosted there publishes (its metrics(), sampled there), when it does. */
       serviceMetrics?: Record<string, Record<string, number>>;
+      /** How each hosted service's calls go. */
+      serviceStats?: Record<string, ServiceCallReport>;
     }
   | { type: "log"; worker: string; level: string; message: string }
   /** A line the job's code printed on the worker (forwarded by the worker, bounded). */

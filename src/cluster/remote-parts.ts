@@ -3,7 +3,9 @@ import type { ServiceFactory } from "../api/service.js";
 import type { ServiceStatus } from "../api/types.js";
 import type { ServiceInstance, TaskRunner } from "../runtime/deployment.js";
 import type { OperatorCounters } from "../runtime/metrics.js";
-import { withTimeout } from "../runtime/service-host.js";
+import { withTimeout, type ServiceCallStats } from "../runtime/service-host.js";
+import { LatencyHistogram } from "../runtime/latency-histogram.js";
+import type { ServiceCallReport } from "./protocol.js";
 
 /** What the remote stand-ins need from their deployment. */
 export interface RemotePartHost {
@@ -57,7 +59,11 @@ export class RemoteTask implements TaskRunner {
 
   /** It moves to another worker: its counts so far become the base the new instance's add to. */
   moved(): void {
-    for (const [operator, c] of this.counters) this.bases.set(operator, { ...c });
+    for (const [operator, c] of this.counters) {
+      this.bases.set(operator, { ...c });
+      c.worker = this.worker;
+      c.inFlight = 0;
+    }
   }
 
   /** The worker reported the instance's end. */
@@ -82,6 +88,8 @@ export class RemoteService implements ServiceInstance {
   calls = 0;
   /** The counters its worker sampled last (a re-placed instance's own, from its first report on). */
   metrics: Record<string, number> | undefined;
+  #calls: ServiceCallStats = { errors: 0, inFlight: 0, queued: 0, latency: undefined };
+  #errorBase = 0;
   worker: string;
   #ready: { resolve(): void; reject(error: unknown): void } | undefined;
   #cleaned: { resolve(): void; reject(error: unknown): void } | undefined;
@@ -100,6 +108,27 @@ export class RemoteService implements ServiceInstance {
 
   sampleMetrics(): Record<string, number> | undefined {
     return this.metrics;
+  }
+
+  /** How its calls go, as its worker reported last (errors summed over its placements). */
+  sampleCalls(): ServiceCallStats {
+    return this.#calls;
+  }
+
+  /** Takes its worker's report of how its calls go. */
+  reportCalls(report: ServiceCallReport): void {
+    this.#calls = {
+      errors: Math.max(this.#calls.errors, this.#errorBase + report.errors),
+      inFlight: report.inFlight,
+      queued: report.queued,
+      latency: report.latency ? LatencyHistogram.fromSnapshot(report.latency) : this.#calls.latency,
+    };
+  }
+
+  /** It is placed again elsewhere: its errors so far become the base the new instance's add to. */
+  moved(): void {
+    this.#errorBase = this.#calls.errors;
+    this.#calls = { ...this.#calls, inFlight: 0, queued: 0 };
   }
 
   /** Places it on its worker and waits for its setup() there. */

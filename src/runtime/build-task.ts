@@ -18,6 +18,7 @@ import { RouterStage, type RouterOutput } from "./stages/router-stage.js";
 import { SinkStage } from "./stages/sink-stage.js";
 import { FusedRun, isFusable } from "./stages/fused-run.js";
 import { TERMINAL_STAGE, type FusableParts, type Stage, type StageEnv } from "./stages/stage.js";
+import { TaskClock } from "./task-clock.js";
 import { ChannelTask, SourceTask, type ClosableStage, type TaskEnv, type TaskInstance } from "./task.js";
 import type { ChannelSender, Transport } from "./transport.js";
 import { closeOnce, entryPoint, instantiate, type FunctionHooks } from "./user-function.js";
@@ -77,8 +78,9 @@ function buildInstance(build: BuildContext, task: TaskSpec, index: number, track
   const regions = build.serving?.regionsOf(task.id) ?? [];
   const regionWork = regions.length > 0 ? combinedWork(regions) : undefined;
   const work = regionWork ? combinedWork([base, regionWork]) : base;
+  const clock = new TaskClock();
   const outputs = graph.edges.filter((e) => e.from === task.id).map((e) => routerOutput(build, e, index, tracker, regionWork));
-  let next: Stage = outputs.length > 0 ? new RouterStage(outputs) : TERMINAL_STAGE;
+  let next: Stage = outputs.length > 0 ? new RouterStage(outputs, clock) : TERMINAL_STAGE;
   const closables: ClosableStage[] = [];
   const [head, ...rest] = task.operators;
   const isSource = head!.kind === "batch" || head!.kind === "source";
@@ -91,7 +93,7 @@ function buildInstance(build: BuildContext, task: TaskSpec, index: number, track
     run = [];
   };
   for (const op of (isSource ? rest : task.operators).slice().reverse()) {
-    const built = createStage(build, op, index, run.length > 0 ? run[0]!.stage : next, work);
+    const built = createStage(build, op, index, run.length > 0 ? run[0]!.stage : next, work, clock);
     closables.unshift(built);
     if (isFusable(built.stage)) {
       if (run.length === 0) afterRun = next;
@@ -114,13 +116,15 @@ function buildInstance(build: BuildContext, task: TaskSpec, index: number, track
     const taskEnv: TaskEnv = served ? { ...build.taskEnv, stopSignal: build.taskEnv.abortSignal } : build.taskEnv;
     const definition = served ? served.requests() : transformation.fn;
     const reader = guard(op, () => new SourceReader(op.kind as "batch" | "source", definition, transformation.options.args, ctx, taskEnv.stopSignal));
-    const counters = countersFor(build, op);
+    const counters = countersFor(build, op, index, clock);
+    counters.progress = () => reader.progress(counters.recordsOut);
     closables.unshift(closableOf(op, reader.hooks));
     const fusedPull = !served && next instanceof FusedRun ? next.sourceLoop(reader, counters, (error) => new OperatorError(op.name, error)) : undefined;
-    instance = new SourceTask(name, served ? releasingHead(next, served) : next, closables, taskEnv, reader, counters, build.batchSize, fusedPull);
+    instance = new SourceTask(name, served ? releasingHead(next, served) : next, closables, taskEnv, reader, counters, build.batchSize, fusedPull, clock);
   } else {
     const inbox = transport.inbox(task.id, index);
-    instance = new ChannelTask(name, next, closables, build.taskEnv, inbox, expectedEnds(graph, task, index), base, tracker, regionInputs(build, task));
+    clock.inbox = inbox;
+    instance = new ChannelTask(name, next, closables, build.taskEnv, inbox, expectedEnds(graph, task, index), base, tracker, regionInputs(build, task), clock);
   }
   instance.serving = regions.length > 0;
   return instance;
@@ -226,10 +230,10 @@ interface BuiltStage extends ClosableStage {
   stage: Stage;
 }
 
-function createStage(build: BuildContext, op: OperatorSpec, index: number, next: Stage, work: WorkCounter): BuiltStage {
+function createStage(build: BuildContext, op: OperatorSpec, index: number, next: Stage, work: WorkCounter, clock: TaskClock): BuiltStage {
   const transformation = build.env.pipeline[op.fnRef]!;
   const ctx = functionContext(build.scope, op.name, index, op.parallelism);
-  const counters = countersFor(build, op);
+  const counters = countersFor(build, op, index, clock);
   const env: StageEnv = {
     operator: op.name,
     counters,
@@ -281,8 +285,9 @@ function closableOf(op: OperatorSpec, hooks: FunctionHooks | undefined): Closabl
   return { operator: op.name, hooks, close: closeOnce(op.name, hooks) };
 }
 
-function countersFor(build: BuildContext, op: OperatorSpec): OperatorCounters {
-  const counters = newCounters();
+function countersFor(build: BuildContext, op: OperatorSpec, index: number, clock: TaskClock): OperatorCounters {
+  const counters = newCounters(index);
+  counters.clock = clock;
   const list = build.counters.get(op.name) ?? [];
   list.push(counters);
   build.counters.set(op.name, list);

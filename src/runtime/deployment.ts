@@ -4,7 +4,7 @@ import type { BuildContext } from "./build-task.js";
 import { buildTasks } from "./build-task.js";
 import { LocalServiceTransport } from "./local-service-transport.js";
 import { LocalTransport } from "./local-transport.js";
-import { ServiceHost } from "./service-host.js";
+import { ServiceHost, type ServiceCallStats } from "./service-host.js";
 import type { ServiceTransport } from "./service-transport.js";
 import type { Transport } from "./transport.js";
 
@@ -18,6 +18,8 @@ export interface ServiceInstance {
   readonly worker?: string;
   /** The counters it publishes (its `metrics()`), sampled for a status; the last ones once it is gone. */
   sampleMetrics(): Record<string, number> | undefined;
+  /** How its calls go (failures, running, queued, latency), where it can tell. */
+  sampleCalls?(): ServiceCallStats;
   /** Creates the instance and awaits its setup() under `timeoutMs`. */
   setup(timeoutMs: number): Promise<void>;
   /** Awaits cleanup() under `timeoutMs`; stopped afterwards whatever happened. */

@@ -11,6 +11,7 @@ import { EventStream } from "./event-stream.js";
 import { serviceContext, type JobScope } from "./job-context.js";
 import { LocalDeployment, type JobDeployment, type ServiceInstance, type TaskRunner } from "./deployment.js";
 import type { OperatorCounters } from "./metrics.js";
+import { OperatorSampler } from "./operator-status.js";
 import { ServiceProxyCache } from "./service-proxy.js";
 import { ServingHub } from "./serving/serving-hub.js";
 import { delay, timerMs } from "./thenable.js";
@@ -48,6 +49,7 @@ export class JobController implements RunningJob {
   readonly #env: BaseEnvironment;
   readonly #graph: ExecutionGraph;
   readonly #edges: GraphEdge[];
+  readonly #operatorSampler = new OperatorSampler();
   readonly #options: JobControllerOptions;
   readonly #logger: Logger;
   readonly #logSink: LogSink;
@@ -152,6 +154,7 @@ export class JobController implements RunningJob {
   /** The current status, synchronously. */
   snapshot(): JobStatus {
     const now = this.#endedAt ?? new Date();
+    const live = this.#state === "running" || this.#state === "finishing";
     return {
       id: this.id,
       name: this.#env.name,
@@ -165,24 +168,16 @@ export class JobController implements RunningJob {
       restartCount: this.#deployment.restarts ?? 0,
       tasks: this.#liveTasks,
       services: this.#liveHosts.size,
-      isRunning: this.#state === "running" || this.#state === "finishing",
+      isRunning: live,
       error: this.#error,
-      operators: this.#graph.operators.map((op) => {
-        const instances = this.#counters.get(op.name) ?? [];
-        let recordsIn = 0;
-        let recordsOut = 0;
-        let errors = 0;
-        for (const c of instances) {
-          recordsIn += c.recordsIn;
-          recordsOut += c.recordsOut;
-          errors += c.errors;
-        }
-        const workers = this.#deployment.operatorWorkers?.(op.name);
-        return { name: op.name, kind: op.kind, parallelism: op.parallelism, recordsIn, recordsOut, errors, ...(workers && { workers }) };
-      }),
+      operators: this.#graph.operators.map((op) =>
+        this.#operatorSampler.sample(op, this.#counters.get(op.name) ?? [], live, this.#deployment.operatorWorkers?.(op.name)),
+      ),
       edges: this.#edges.map((edge) => ({ ...edge })),
       serviceDetails: this.#hosts.map((h) => {
         const metrics = h.sampleMetrics();
+        const calls = h.sampleCalls?.();
+        const running = h.state === "running";
         return {
           name: h.name,
           state: h.state,
@@ -191,6 +186,12 @@ export class JobController implements RunningJob {
           ...(h.worker !== undefined && { worker: h.worker }),
           // A copy: a status is the caller's to change, the last values are kept for the next one.
           ...(metrics !== undefined && { metrics: { ...metrics } }),
+          ...(calls && {
+            errors: calls.errors,
+            inFlight: running ? calls.inFlight : 0,
+            queued: running ? calls.queued : 0,
+            ...(calls.latency && calls.latency.count > 0 && { latency: calls.latency.summary() }),
+          }),
         };
       }),
     };

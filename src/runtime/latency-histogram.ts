@@ -1,3 +1,5 @@
+import type { LatencySummary } from "../api/types.js";
+
 /**
  * A log-linear latency histogram in the manner of HdrHistogram: values (whole microseconds)
  * below 32 are counted exactly, larger ones in 32 sub-buckets per power of two, so any
@@ -47,16 +49,6 @@ export interface HistogramSnapshot {
   slots: number[];
 }
 
-/** Percentiles of a histogram, in milliseconds, as status shows them. */
-export interface LatencySummary {
-  count: number;
-  meanMs: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
-
 /** Counts latencies and answers percentiles within 1.6%; merges with others of its kind. */
 export class LatencyHistogram {
   private readonly counts = new Uint32Array(HISTOGRAM_SLOTS);
@@ -65,19 +57,22 @@ export class LatencyHistogram {
   private min = Infinity;
   private max = 0;
 
-  /** Counts one latency of `micros` microseconds (negative and NaN count as 0; fractions are cut). */
-  record(micros: number): void {
+  /**
+   * Counts a latency of `micros` microseconds (negative and NaN count as 0; fractions are cut),
+   * `times` times: a sampled value stands for the records it was sampled from.
+   */
+  record(micros: number, times = 1): void {
     const value = micros > 0 ? (micros < MAX_VALUE ? Math.trunc(micros) : MAX_VALUE) : 0;
-    this.counts[slotOf(value)]!++;
-    this.total++;
-    this.sum += value;
+    this.counts[slotOf(value)]! += times;
+    this.total += times;
+    this.sum += value * times;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
   }
 
   /** Counts a latency given in milliseconds, as `performance.now()` differences are. */
-  recordMs(ms: number): void {
-    this.record(ms * 1000);
+  recordMs(ms: number, times = 1): void {
+    this.record(ms * 1000, times);
   }
 
   /** Records counted so far. */

@@ -53,6 +53,11 @@ export class LocalInbox implements Inbox {
 
   constructor(readonly capacity: number) {}
 
+  /** Itself: its size and capacity are what a status shows. */
+  get fill(): LocalInbox {
+    return this;
+  }
+
   /** Messages waiting. */
   get size(): number {
     return this.#queue.length - this.#head;

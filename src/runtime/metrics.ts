@@ -1,13 +1,32 @@
-/** Plain counters of one operator instance, bumped once per batch and sampled for status. */
+import type { SourceProgress } from "../api/types.js";
+import type { LatencyHistogram } from "./latency-histogram.js";
+import type { ClockSource } from "./task-clock.js";
+
+/**
+ * Plain counters of one operator instance, bumped once per batch (records) or per async call
+ * (in flight, latency) and sampled for status. Plain fields: the hot path reads and bumps them.
+ */
 export interface OperatorCounters {
+  /** The instance's index among the operator's parallel instances. */
+  readonly index: number;
   recordsIn: number;
   recordsOut: number;
   errors: number;
+  /** Async calls of the user function in flight. */
+  inFlight: number;
+  /** Per-record latency of async calls; made by the first async call. */
+  latency: LatencyHistogram | undefined;
+  /** Where the time of the task instance that runs this operator goes, with its inbox. */
+  clock: ClockSource | undefined;
+  /** How far a source has read, when it knows its size. */
+  progress: (() => SourceProgress | undefined) | undefined;
+  /** Distributed mode: the worker the instance runs on. */
+  worker: string | undefined;
 }
 
-/** Fresh zeroed counters. */
-export function newCounters(): OperatorCounters {
-  return { recordsIn: 0, recordsOut: 0, errors: 0 };
+/** Fresh zeroed counters of instance `index`. */
+export function newCounters(index = 0): OperatorCounters {
+  return { index, recordsIn: 0, recordsOut: 0, errors: 0, inFlight: 0, latency: undefined, clock: undefined, progress: undefined, worker: undefined };
 }
 
 /**

@@ -5,11 +5,14 @@ import { compileFactory } from "./codegen.js";
 import { MetricsSampler, type ServiceMetrics } from "./service-metrics.js";
 import { createProxyBase } from "./service-proxy.js";
 import { isThenable, timerMs } from "./thenable.js";
+import { LatencyHistogram } from "./latency-histogram.js";
 
 interface QueuedCall {
   method: (...args: unknown[]) => unknown;
   name: string;
   args: unknown[];
+  /** When the caller made it: its latency includes the wait for a turn. */
+  queuedAt: number;
   /** When the call's whole time limit ends (queueing included). */
   deadline: number;
   resolve(value: unknown): void;
@@ -52,6 +55,9 @@ export class ServiceHost {
   readonly #callerStates: CallerState[] = [];
   readonly #maxConcurrency: number;
   readonly #metrics: MetricsSampler;
+  #errors = 0;
+  /** Latency of calls as their callers see them; sync answers of the fast path are sampled. */
+  readonly #latency = new LatencyHistogram();
 
   constructor(
     readonly factory: ServiceFactory,
@@ -67,6 +73,11 @@ export class ServiceHost {
    */
   sampleMetrics(): ServiceMetrics | undefined {
     return this.state === "running" && this.#instance ? this.#metrics.sample(this.#instance) : this.#metrics.last;
+  }
+
+  /** How its calls go: failures, running and queued calls, and their latency. */
+  sampleCalls(): ServiceCallStats {
+    return { errors: this.#errors, inFlight: this.#active, queued: this.#queue.length, latency: this.#latency };
   }
 
   /** Calls made so far. */
@@ -125,19 +136,25 @@ export class ServiceHost {
     }
   }
 
-  /** Calls a method by name through the mailbox (the path of `callService`). */
-  call(name: string, args: unknown[], timeoutMs: number): unknown {
+  /**
+   * Calls a method by name through the mailbox (the path of `callService`); a sync answer's latency
+   * counts `weight` times (a sample of the fast path stands for the calls it was taken from).
+   */
+  call(name: string, args: unknown[], timeoutMs: number, weight = 1): unknown {
     const method = this.#methods.get(name);
     if (method === undefined) throw new ServiceNotFoundError(this.name, name, this.methodNames);
     if (!this.#idle) return this.enqueueCall(name, args, timeoutMs);
     this.#calls++;
+    const startedAt = performance.now();
     let result: unknown;
     try {
       result = method.apply(this.#instance, args);
     } catch (error) {
       throw this.callFailed(name, error);
     }
-    return isThenable(result) ? this.trackCall(result, name, timeoutMs) : result;
+    if (isThenable(result)) return this.trackCall(result, name, timeoutMs, startedAt);
+    this.#latency.recordMs(performance.now() - startedAt, weight);
+    return result;
   }
 
   /**
@@ -148,7 +165,7 @@ export class ServiceHost {
    */
   createProxy(timeoutMs: number): Record<string, unknown> {
     const proxy = createProxyBase(this.name, (method, args) => this.call(method, args, timeoutMs)) as Record<string | symbol, unknown>;
-    const state: CallerState = { instance: this.#instance!, idle: this.#idle, calls: 0, host: this, timeoutMs };
+    const state: CallerState = { instance: this.#instance!, idle: this.#idle, calls: 0, untilSample: SYNC_SAMPLE_EVERY, host: this, timeoutMs };
     this.#callerStates.push(state);
     proxy[CALLER_STATE] = state;
     for (const [name, method] of this.#methods) proxy[name] = methodCaller(name, method.length);
@@ -162,28 +179,32 @@ export class ServiceHost {
     return this.#enqueue(this.#methods.get(name)!, name, args, timeoutMs);
   }
 
-  /** @internal Wraps what a method threw. */
+  /** @internal Wraps what a method threw; counts it. */
   callFailed(name: string, error: unknown): ServiceCallError {
+    this.#errors++;
     return new ServiceCallError(this.name, name, error);
   }
 
   /** @internal An async result holds a mailbox slot until it settles; then queued calls may run. */
-  trackCall(result: PromiseLike<unknown>, name: string, timeoutMs: number): Promise<unknown> {
+  trackCall(result: PromiseLike<unknown>, name: string, timeoutMs: number, startedAt = performance.now()): Promise<unknown> {
     this.#active++;
     this.#refreshIdle();
     const settled = Promise.resolve(result).then(
       (value) => {
         this.#active--;
+        this.#latency.recordMs(performance.now() - startedAt);
         this.#dispatch();
         return value;
       },
       (error) => {
         this.#active--;
+        this.#errors++;
         this.#dispatch();
         throw new ServiceCallError(this.name, name, error);
       },
     );
     return withTimeout(settled, timeoutMs, () => {
+      this.#errors++;
       const abandoned = (result as { [CALL_ABANDONED]?: unknown })[CALL_ABANDONED];
       if (typeof abandoned === "function") abandoned.call(result);
       return new ServiceCallTimeoutError(this.name, name, timeoutMs);
@@ -202,11 +223,13 @@ export class ServiceHost {
 
   #enqueue(method: (...args: unknown[]) => unknown, name: string, args: unknown[], timeoutMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const call: QueuedCall = { method, name, args, deadline: performance.now() + timeoutMs, resolve, reject, timer: undefined };
+      const queuedAt = performance.now();
+      const call: QueuedCall = { method, name, args, queuedAt, deadline: queuedAt + timeoutMs, resolve, reject, timer: undefined };
       if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
         call.timer = setTimeout(() => {
           const at = this.#queue.indexOf(call);
           if (at >= 0) this.#queue.splice(at, 1);
+          this.#errors++;
           this.#refreshIdle();
           reject(new ServiceCallTimeoutError(this.name, name, timeoutMs));
         }, timeoutMs);
@@ -255,16 +278,29 @@ export class ServiceHost {
         try {
           result = call.method.apply(this.#instance, call.args);
         } catch (error) {
-          call.reject(new ServiceCallError(this.name, call.name, error));
+          call.reject(this.callFailed(call.name, error));
           continue;
         }
-        call.resolve(isThenable(result) ? this.trackCall(result, call.name, Math.max(1, call.deadline - performance.now())) : result);
+        if (isThenable(result)) {
+          call.resolve(this.trackCall(result, call.name, Math.max(1, call.deadline - performance.now()), call.queuedAt));
+        } else {
+          this.#latency.recordMs(performance.now() - call.queuedAt);
+          call.resolve(result);
+        }
       }
     } finally {
       this.#dispatching = false;
       this.#refreshIdle();
     }
   }
+}
+
+/** How a service's calls go, for its status. */
+export interface ServiceCallStats {
+  errors: number;
+  inFlight: number;
+  queued: number;
+  latency: LatencyHistogram | undefined;
 }
 
 /** What a proxy holds for its method callers; one shape for every proxy. */
@@ -274,11 +310,26 @@ interface CallerState {
   idle: boolean;
   /** Calls made through this proxy's fast path. */
   calls: number;
+  /** Fast-path calls left before one goes the timed general way (a sample of the sync latency). */
+  untilSample: number;
   host: ServiceHost;
   timeoutMs: number;
 }
 
 const CALLER_STATE = Symbol("callerState");
+
+/** One in this many fast-path calls is timed: a clock read per call would double a cheap call's cost. */
+const SYNC_SAMPLE_EVERY = 64;
+
+// The general path of a compiled caller: a busy service, an unusual arity, or the timed sample.
+function generalCall(s: CallerState, name: string, args: ArrayLike<unknown>): unknown {
+  let weight = 1;
+  if (s.untilSample <= 0) {
+    s.untilSample = SYNC_SAMPLE_EVERY;
+    weight = SYNC_SAMPLE_EVERY;
+  }
+  return s.host.call(name, Array.prototype.slice.call(args), s.timeoutMs, weight);
+}
 
 /**
  * Whether `proxy` (from `ctx.service(name)`) reaches an instance in this process, whose methods
@@ -308,7 +359,7 @@ function methodCaller(name: string, arity: number): (...args: unknown[]) => unkn
     return function callService(${params}) {
       const s = this === null || this === undefined ? undefined : this[STATE];
       if (s === undefined) throw detached(${literal});
-      if (!s.idle || arguments.length !== ${arity > 6 ? -1 : arity}) return s.host.call(${literal}, Array.prototype.slice.call(arguments), s.timeoutMs);
+      if (!s.idle || arguments.length !== ${arity > 6 ? -1 : arity} || --s.untilSample === 0) return sampled(s, ${literal}, arguments);
       s.calls++;
       let result;
       try {
@@ -320,7 +371,7 @@ function methodCaller(name: string, arity: number): (...args: unknown[]) => unkn
         ? s.host.trackCall(result, ${literal}, s.timeoutMs)
         : result;
     };`;
-  caller = compileFactory<(...args: unknown[]) => unknown>(["STATE", "detached"], source)(CALLER_STATE, detached);
+  caller = compileFactory<(...args: unknown[]) => unknown>(["STATE", "detached", "sampled"], source)(CALLER_STATE, detached, generalCall);
   callers.set(key, caller);
   return caller;
 }

@@ -1,5 +1,5 @@
 import { END_OF_STREAM } from "../api/end-of-stream.js";
-import type { FunctionContext } from "../api/types.js";
+import type { FunctionContext, SourceProgress } from "../api/types.js";
 import { isThenable } from "./thenable.js";
 import { entryPoint, instantiate, type FunctionHooks } from "./user-function.js";
 
@@ -96,6 +96,21 @@ export class SourceReader {
     const status = this.#fill(max, records);
     if (isThenable(status)) return this.#pullAsync(status, max, records);
     return { records, status: status as PullStatus };
+  }
+
+  /**
+   * How far the source has read, when it knows its size: an array's records (`emitted` of them
+   * sent on), or what a SourceFunction's own `progress()` method answers ({ done, total, unit }).
+   */
+  progress(emitted: number): SourceProgress | undefined {
+    if (this.#array) return { done: emitted, total: this.#array.length, unit: "records" };
+    const own = (this.hooks as { progress?: unknown } | undefined)?.progress;
+    if (typeof own !== "function") return undefined;
+    try {
+      return validProgress(own.call(this.hooks));
+    } catch {
+      return undefined; // a status must not fail for a report of progress
+    }
   }
 
   /** Lets an iterator-based source release what it holds (e.g. a generator's finally blocks). */
@@ -228,4 +243,13 @@ function iterableReader(iterable: unknown): {
     };
   }
   throw new TypeError(`a source function must return an iterable or async iterable, got ${iterable === null ? "null" : typeof iterable}`);
+}
+
+// What a source's progress() answered, if it is a progress at all.
+function validProgress(value: unknown): SourceProgress | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { done, total, unit = "records" } = value as Record<string, unknown>;
+  if (typeof done !== "number" || typeof total !== "number" || !(done >= 0) || !(total >= 0) || !Number.isFinite(done + total)) return undefined;
+  if (unit !== "records" && unit !== "bytes") return undefined;
+  return { done, total, unit };
 }

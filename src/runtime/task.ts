@@ -7,6 +7,7 @@ import { delay, isThenable, yieldToEventLoop } from "./thenable.js";
 import type { Inbox } from "./transport.js";
 import type { FunctionHooks } from "./user-function.js";
 import type { LoopTracker } from "./loop-tracker.js";
+import type { TaskClock } from "./task-clock.js";
 import { SOURCE_DONE, SOURCE_GENERIC, type SourcePull } from "./stages/fused-run.js";
 
 /** A stage function's hooks as a task opens and closes them. */
@@ -90,7 +91,9 @@ export class ChannelTask extends TaskInstance {
     private readonly work: WorkCounter,
     private readonly loop_: LoopTracker | undefined,
     /** In a served pipeline: per input from inside it, the work its batches count for. */
-    private readonly regionInputs?: ReadonlyMap<number, WorkCounter>,
+    private readonly regionInputs: ReadonlyMap<number, WorkCounter> | undefined,
+    /** Times the waits for input. */
+    private readonly clock: TaskClock,
   ) {
     super(name, head, stages, env);
   }
@@ -102,7 +105,9 @@ export class ChannelTask extends TaskInstance {
     while (open > 0) {
       let message = inbox.poll();
       if (message === undefined) {
+        this.clock.idleStart();
         message = await inbox.take();
+        this.clock.idleEnd();
         if (message === undefined) return; // aborted
       }
       if (aborted.aborted) return;
@@ -133,12 +138,14 @@ export class SourceTask extends TaskInstance {
     private readonly batchSize: number,
     /** Reads the source straight through a fused run, when both allow it. */
     private readonly fusedPull: SourcePull | undefined,
+    /** Times the waits for the source's records. */
+    private readonly clock: TaskClock,
   ) {
     super(name, head, stages, env);
   }
 
   protected async loop(): Promise<void> {
-    const { reader, head, counters, batchSize, fusedPull } = this;
+    const { reader, head, counters, batchSize, fusedPull, clock } = this;
     const stop = this.env.stopSignal;
     let idleMs = 1;
     let lastYield = performance.now();
@@ -149,7 +156,15 @@ export class SourceTask extends TaskInstance {
           let pulled: Pulled | Promise<Pulled>;
           try {
             pulled = reader.pull(batchSize);
-            if (isThenable(pulled)) pulled = await pulled;
+            if (isThenable(pulled)) {
+              // An async source's wait for its next records is waiting for input.
+              clock.idleStart();
+              try {
+                pulled = await pulled;
+              } finally {
+                clock.idleEnd();
+              }
+            }
           } catch (error) {
             if (this.env.abortSignal.aborted) break; // the job no longer listens
             counters.errors++;
@@ -165,12 +180,14 @@ export class SourceTask extends TaskInstance {
           }
           status = pulled.status;
         } else if (isThenable(status)) {
-          status = await status;
+          status = await status; // async work of the run, or downstream's backpressure (timed by the router)
         }
         if (status === DONE || status === SOURCE_DONE) break;
         if (status === IDLE) {
           // "No record now": back off up to 50 ms, so an idle source does not spin.
+          clock.idleStart();
           await delay(idleMs, stop);
+          clock.idleEnd();
           idleMs = Math.min(idleMs * 2, 50);
           lastYield = performance.now();
         } else if (performance.now() - lastYield > 4) {

@@ -1,3 +1,4 @@
+import type { InboxFill } from "./task-clock.js";
 import type { EdgeSpec, TaskId } from "../graph/execution-graph.js";
 
 /** One message on a channel into a task instance: a batch of records, or the channel's end-of-stream. */
@@ -29,6 +30,8 @@ export interface Inbox {
   take(): Promise<ChannelMessage | undefined>;
   /** Drops queued and future messages and wakes every waiter. */
   abort(): void;
+  /** How full it is, for status (batches queued and the capacity before senders wait), when it can tell. */
+  readonly fill?: InboxFill;
 }
 
 /**

@@ -32,7 +32,7 @@ describe("distributed mode", () => {
     expect(status).toMatchObject({ state: "finished", platform: "distributed", tasks: 0, services: 0, isRunning: false });
     expect(status.operators.find((o) => o.name === "Tag")).toMatchObject({ recordsIn: 2000, recordsOut: 2000 });
     expect([...(status.operators.find((o) => o.name === "Tag")!.workers ?? [])].sort()).toEqual(["w1", "w2"]);
-    expect(status.serviceDetails).toEqual([{ name: "counter", state: "stopped", remote: true, calls: 2000, worker: expect.stringMatching(/^w[12]$/) }]);
+    expect(status.serviceDetails).toMatchObject([{ name: "counter", state: "stopped", remote: true, calls: 2000, worker: expect.stringMatching(/^w[12]$/), errors: 0 }]);
     // Autostop returned after the cleanup: no host process and no service of the job is left.
     expect(hostProcessesOf(status.id)).toEqual([]);
     expect((await discoverServices(cluster.nc)).filter((s) => s.metadata?.sage_job === status.id)).toEqual([]);
@@ -48,10 +48,32 @@ describe("distributed mode", () => {
     expect(requests).toEqual([...requests].sort((a, b) => a - b));
     // The final values come from the sample after cleanup() on the worker (the flush it counted).
     expect(out.status).toMatchObject({ state: "finished", platform: "distributed", services: 0 });
-    expect(out.status.serviceDetails).toEqual([
+    expect(out.status.serviceDetails).toMatchObject([
       { name: "embedder", state: "stopped", remote: true, calls: 60, worker: expect.stringMatching(/^w[12]$/), metrics: { requests: 60, flushes: 1, chars: 6 * 55 } },
       { name: "tally", state: "stopped", remote: false, calls: 60, metrics: { added: 60 } },
     ]);
+    expect(hostProcessesOf(out.status.id)).toEqual([]);
+  });
+
+  it("shows the numbers of remote instances and a remote service, measured on their workers", async () => {
+    const run = await runDriver("runtime-metrics-job.ts", { SAGE_TEST_CLUSTER: cluster.url });
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { during: JobStatus[]; status: JobStatus };
+    const ask = (status: JobStatus) => status.operators.find((o) => o.name === "Ask")!;
+    const during = out.during.map(ask);
+    expect(Math.max(...during.map((o) => o.inFlight ?? 0))).toBeGreaterThan(0);
+    expect(Math.max(...during.map((o) => o.inFlight ?? 0))).toBeLessThanOrEqual(8);
+    expect(Math.max(...during.map((o) => o.recordsInPerSecond ?? 0))).toBeGreaterThan(0);
+    const final = ask(out.status);
+    expect(final.instances!.map((i) => [i.index, i.worker]).sort()).toEqual([[0, expect.stringMatching(/^w[12]$/)], [1, expect.stringMatching(/^w[12]$/)]]);
+    expect(new Set(final.instances!.map((i) => i.worker)).size).toBe(2);
+    // each of the 400 calls waited 10 ms, then a service call of 5 ms
+    expect(final.latency!.count).toBe(400);
+    expect(final.latency!.p50Ms).toBeGreaterThanOrEqual(15 * 0.98);
+    const lookup = out.status.serviceDetails!.find((s) => s.name === "lookup")!;
+    expect(lookup).toMatchObject({ remote: true, calls: 400, errors: 8, inFlight: 0, queued: 0 });
+    expect(lookup.latency!.count).toBe(392); // answered calls; the 8 failures are counted as errors
+    expect(lookup.latency!.p50Ms).toBeGreaterThanOrEqual(5 * 0.98);
     expect(hostProcessesOf(out.status.id)).toEqual([]);
   });
 
@@ -74,9 +96,9 @@ describe("distributed mode", () => {
     const out = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { results: number; wrong: number; servedBy: string; callers: string; relay: string; status: JobStatus };
     expect(out).toMatchObject({ results: 300, wrong: 0, servedBy: "driver", callers: "workers", relay: "workers" });
     expect(out.status).toMatchObject({ state: "finished", platform: "distributed", tasks: 0, services: 0, isRunning: false });
-    expect(out.status.serviceDetails).toContainEqual({
+    expect(out.status.serviceDetails).toContainEqual(expect.objectContaining({
       name: "squares", state: "stopped", remote: false, calls: 600, metrics: { requests: 600, answered: 600, dropped: 0, timedOut: 0, pending: 0, waiting: 0 },
-    });
+    }));
     expect(hostProcessesOf(out.status.id)).toEqual([]);
   });
 });

@@ -49,8 +49,8 @@ describe("local mode - pipelines served as services", () => {
     expect(answers).toEqual(range(200).map((n) => [n, n * n]));
     const status = await job.status();
     expect(status).toMatchObject({ state: "finished", tasks: 0, services: 0, isRunning: false });
-    expect(status.serviceDetails).toEqual([
-      { name: "squares", state: "stopped", remote: false, calls: 200, metrics: { requests: 200, answered: 200, dropped: 0, timedOut: 0, pending: 0, waiting: 0 } },
+    expect(status.serviceDetails).toMatchObject([
+      { name: "squares", state: "stopped", remote: false, calls: 200, metrics: { requests: 200, answered: 200, dropped: 0, timedOut: 0, pending: 0, waiting: 0 }, errors: 0, inFlight: 0, queued: 0 },
     ]);
     expect(status.operators.find((op) => op.name === "squares")).toMatchObject({ kind: "source", recordsOut: 200 });
     expect(status.operators.find((op) => op.name === "replyTo(squares)")).toMatchObject({ recordsIn: 200 });

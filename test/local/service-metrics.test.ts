@@ -59,7 +59,7 @@ describe("local mode - service metrics", () => {
     const expected = { requests: 20, chars: 210, flushes: 1 };
     expect(metricsOf(final)).toEqual(expected);
     expect(last?.type === "state" && metricsOf(last.status)).toEqual(expected);
-    expect(final.serviceDetails).toEqual([{ name: "tokens", state: "stopped", remote: false, calls: 20, metrics: expected }]);
+    expect(final.serviceDetails).toMatchObject([{ name: "tokens", state: "stopped", remote: false, calls: 20, metrics: expected, errors: 0, inFlight: 0, queued: 0 }]);
     expect(metricsOf(await job.status())).toEqual(expected);
   });
 
@@ -93,7 +93,7 @@ describe("local mode - service metrics", () => {
     expect(final.state).toBe("finished");
     expect(broken).toBeGreaterThan(3);
     // What it counted with incrementMetric() still shows; its own metrics() is left out.
-    expect(final.serviceDetails![0]).toEqual({ name: "broken", state: "stopped", remote: false, calls: 10, metrics: { pings: 10 } });
+    expect(final.serviceDetails![0]).toMatchObject({ name: "broken", state: "stopped", remote: false, calls: 10, metrics: { pings: 10 }, errors: 0 });
     const pings = statuses.map((s) => s.serviceDetails![0]!.metrics?.pings ?? 0);
     expect(pings.some((n) => n > 0 && n < 10)).toBe(true);
     const warnings = lines.filter((l) => l.includes("metrics()"));

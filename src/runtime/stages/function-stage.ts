@@ -32,6 +32,7 @@ export abstract class FunctionStage implements Stage {
         return tagged; // awaiting callers get it tagged, so wrap() does not count it again
       },
       env.abortSignal,
+      env.counters,
     );
   }
 

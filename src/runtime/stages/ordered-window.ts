@@ -1,5 +1,6 @@
 import { isThenable } from "../thenable.js";
-import type { WorkCounter } from "../metrics.js";
+import type { OperatorCounters, WorkCounter } from "../metrics.js";
+import { LatencyHistogram } from "../latency-histogram.js";
 import { StreamedResult } from "./streamed-result.js";
 
 interface Slot {
@@ -42,6 +43,8 @@ export class OrderedWindow {
     /** Reports the failure; what it returns (e.g. the error tagged with its operator) is what waiters and later calls get. */
     private readonly fail: (error: unknown) => unknown,
     private readonly signal?: AbortSignal,
+    /** Where the calls in flight and their latency are counted. */
+    private readonly counters?: OperatorCounters,
   ) {}
 
   /** Results not yet emitted, counting those being emitted right now. */
@@ -61,14 +64,20 @@ export class OrderedWindow {
     } else if (slot.done) {
       void this.#pump();
     } else {
+      const counters = this.counters;
+      const startedAt = counters ? callStarted(counters) : 0;
       (result as PromiseLike<unknown>).then(
         (value) => {
+          if (counters) callEnded(counters, startedAt);
           if (value instanceof StreamedResult) return void this.#stream(slot, value);
           slot.value = value;
           slot.done = true;
           void this.#pump();
         },
-        (error) => this.#failWith(error),
+        (error) => {
+          if (counters) counters.inFlight--;
+          this.#failWith(error);
+        },
       );
     }
     if (this.size >= this.limit && !this.#failed) {
@@ -177,4 +186,15 @@ export class OrderedWindow {
     this.#drained?.reject(this.#error);
     this.#space = this.#drained = undefined;
   }
+}
+
+// One async call of the user function: in flight until it settles, its latency counted when it answers.
+function callStarted(counters: OperatorCounters): number {
+  counters.inFlight++;
+  return performance.now();
+}
+
+function callEnded(counters: OperatorCounters, startedAt: number): void {
+  counters.inFlight--;
+  (counters.latency ??= new LatencyHistogram()).recordMs(performance.now() - startedAt);
 }

@@ -2,6 +2,7 @@ import type { PartitionKind } from "../../graph/execution-graph.js";
 import { partitionOf } from "../hash.js";
 import type { ChannelSender } from "../transport.js";
 import type { Stage } from "./stage.js";
+import type { TaskClock } from "../task-clock.js";
 
 /** One outgoing edge of a task instance: its partitioning and one sender per reachable target instance. */
 export interface RouterOutput {
@@ -16,7 +17,11 @@ export interface RouterOutput {
 export class RouterStage implements Stage {
   #roundRobin = 0;
 
-  constructor(private readonly outputs: readonly RouterOutput[]) {}
+  constructor(
+    private readonly outputs: readonly RouterOutput[],
+    /** Times the waits on full downstream inboxes (backpressure). */
+    private readonly clock?: TaskClock,
+  ) {}
 
   push(records: unknown[], keys: unknown[] | undefined): void | Promise<void> {
     let pending: Array<void | Promise<void>> | undefined;
@@ -42,7 +47,8 @@ export class RouterStage implements Stage {
       }
     }
     if (pending === undefined) return;
-    return pending.length === 1 ? pending[0] : Promise.all(pending).then(ignore);
+    const waiting = pending.length === 1 ? pending[0]! : Promise.all(pending).then(ignore);
+    return this.clock ? this.clock.blockedOn(waiting) : waiting;
   }
 
   /** Sends end-of-stream on every channel. */
