@@ -4,6 +4,8 @@ export type Series = Array<number | null>;
 /** One operator's numbers over time. */
 export interface OperatorSeries {
   name: string;
+  /** Records taken in per second over each sample's interval (from the recordsIn counter). */
+  recordsInPerSecond: Series;
   /** Records emitted per second over each sample's interval (from the recordsOut counter). */
   recordsOutPerSecond: Series;
   /** Batches waiting in its inboxes, summed over instances. */

@@ -28,11 +28,11 @@ describe("MetricsHistory", () => {
     expect(history.sample(status([{ name: "map", recordsOut: 0, backlog: 3, busyMsPerSecond: 250 }], [{ name: "llm", calls: 0 }]), T0)).toBe(true);
     // Too soon: not a sample.
     expect(history.sample(status([{ name: "map", recordsOut: 50 }]), T0 + 400)).toBe(false);
-    history.sample(status([{ name: "map", recordsOut: 200 }], [{ name: "llm", calls: 10, latency: { count: 10, meanMs: 5, p50Ms: 4, p90Ms: 8, p99Ms: 9.5, maxMs: 12 } }]), T0 + 2000);
+    history.sample(status([{ name: "map", recordsIn: 100, recordsOut: 200 }], [{ name: "llm", calls: 10, latency: { count: 10, meanMs: 5, p50Ms: 4, p90Ms: 8, p99Ms: 9.5, maxMs: 12 } }]), T0 + 2000);
     expect(history.toJSON()).toEqual({
       intervalMs: 1000,
       t: [T0, T0 + 2000],
-      operators: [{ name: "map", recordsOutPerSecond: [null, 100], backlog: [3, null], busyMsPerSecond: [250, null], backPressuredMsPerSecond: [null, null] }],
+      operators: [{ name: "map", recordsInPerSecond: [null, 50], recordsOutPerSecond: [null, 100], backlog: [3, null], busyMsPerSecond: [250, null], backPressuredMsPerSecond: [null, null] }],
       services: [{ name: "llm", callsPerSecond: [null, 5], latencyP50Ms: [null, 4], latencyP99Ms: [null, 9.5] }],
     });
   });
@@ -53,7 +53,7 @@ describe("MetricsHistory", () => {
     const { t, operators } = history.toJSON();
     expect(t).toHaveLength(3);
     expect(operators.map((o) => [o.name, o.backlog])).toEqual([["a", [1, 2, null]], ["b", [null, 5, 6]]]);
-    for (const o of operators) for (const column of [o.recordsOutPerSecond, o.busyMsPerSecond, o.backPressuredMsPerSecond]) expect(column).toHaveLength(3);
+    for (const o of operators) for (const column of [o.recordsInPerSecond, o.recordsOutPerSecond, o.busyMsPerSecond, o.backPressuredMsPerSecond]) expect(column).toHaveLength(3);
   });
 
   it("sums the instances' backlogs when the operator reports none of its own", () => {

@@ -24,7 +24,7 @@ type ServiceField = Exclude<keyof ServiceSeries, "name">;
 // How two neighbouring samples become one when the history thins: rates and levels average
 // (weighted by the time each covers), a tail latency keeps the worse of the two (a spike must not
 // vanish as the history ages).
-const OPERATOR_MERGE: Record<OperatorField, Merge> = { recordsOutPerSecond: mean, backlog: mean, busyMsPerSecond: mean, backPressuredMsPerSecond: mean };
+const OPERATOR_MERGE: Record<OperatorField, Merge> = { recordsInPerSecond: mean, recordsOutPerSecond: mean, backlog: mean, busyMsPerSecond: mean, backPressuredMsPerSecond: mean };
 const SERVICE_MERGE: Record<ServiceField, Merge> = { callsPerSecond: mean, latencyP50Ms: mean, latencyP99Ms: max };
 
 /** Samples a live job's status into a bounded {@link JobHistory}. */
@@ -37,7 +37,7 @@ export class MetricsHistory {
   readonly #operators = new Map<string, OperatorSeries>();
   readonly #services = new Map<string, ServiceSeries>();
   // The counters at the last sample, for rates over the interval since.
-  #last: { at: number; recordsOut: Map<string, number>; calls: Map<string, number> } | undefined;
+  #last: { at: number; recordsIn: Map<string, number>; recordsOut: Map<string, number>; calls: Map<string, number> } | undefined;
 
   constructor(options: MetricsHistoryOptions = {}) {
     this.intervalMs = options.intervalMs ?? DEFAULT_HISTORY_INTERVAL_MS;
@@ -62,13 +62,15 @@ export class MetricsHistory {
     const index = this.#t.length;
     this.#t.push(at);
     this.#covers.push(Number.isFinite(since) ? since : this.intervalMs);
+    const recordsIn = new Map<string, number>();
     const recordsOut = new Map<string, number>();
     for (const op of status.operators ?? []) {
       const series = this.#series(this.#operators, op.name, index, MAX_OPERATOR_SERIES, operatorSeries);
       if (!series || series.recordsOutPerSecond.length > index) continue; // a name listed twice counts once
+      recordsIn.set(op.name, op.recordsIn);
       recordsOut.set(op.name, op.recordsOut);
-      const previous = this.#last?.recordsOut.get(op.name);
-      series.recordsOutPerSecond.push(rate(op.recordsOut, previous, seconds) ?? value(op.recordsOutPerSecond));
+      series.recordsInPerSecond.push(rate(op.recordsIn, this.#last?.recordsIn.get(op.name), seconds) ?? value(op.recordsInPerSecond));
+      series.recordsOutPerSecond.push(rate(op.recordsOut, this.#last?.recordsOut.get(op.name), seconds) ?? value(op.recordsOutPerSecond));
       series.backlog.push(value(op.backlog ?? sum(op.instances?.map((i) => i.backlog))));
       series.busyMsPerSecond.push(value(op.busyMsPerSecond));
       series.backPressuredMsPerSecond.push(value(op.backPressuredMsPerSecond));
@@ -84,7 +86,7 @@ export class MetricsHistory {
     }
     // Series the status no longer mentions get a gap, so every column stays as long as `t`.
     for (const series of [...this.#operators.values(), ...this.#services.values()]) padTo(series, index + 1);
-    this.#last = { at, recordsOut, calls };
+    this.#last = { at, recordsIn, recordsOut, calls };
     return true;
   }
 
@@ -148,7 +150,7 @@ function max(a: number | null, b: number | null): number | null {
 }
 
 function operatorSeries(name: string): OperatorSeries {
-  return { name, recordsOutPerSecond: [], backlog: [], busyMsPerSecond: [], backPressuredMsPerSecond: [] };
+  return { name, recordsInPerSecond: [], recordsOutPerSecond: [], backlog: [], busyMsPerSecond: [], backPressuredMsPerSecond: [] };
 }
 
 function serviceSeries(name: string): ServiceSeries {

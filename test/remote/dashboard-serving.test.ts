@@ -236,7 +236,7 @@ describe("remote mode - a job's metrics history", () => {
     expect(history.t.length).toBeGreaterThanOrEqual(4);
     expect(history.operators.map((o) => o.name)).toEqual(["Numbers", "Slow", "Sink"]);
     const slow = history.operators[1]!;
-    for (const column of [slow.recordsOutPerSecond, slow.backlog, slow.busyMsPerSecond, slow.backPressuredMsPerSecond]) expect(column).toHaveLength(history.t.length);
+    for (const column of [slow.recordsInPerSecond, slow.recordsOutPerSecond, slow.backlog, slow.busyMsPerSecond, slow.backPressuredMsPerSecond]) expect(column).toHaveLength(history.t.length);
     // 30 records 30 ms apart: the rate is about 33/s while it runs.
     expect(slow.recordsOutPerSecond.some((v) => v !== null && v > 10 && v < 60), JSON.stringify(slow.recordsOutPerSecond)).toBe(true);
     expect((await request(server, "GET", `/api/jobs/${id}/history`, { token: null })).status).toBe(401);

@@ -28,8 +28,8 @@ export interface GraphLayout {
 }
 
 /** The size of an operator's box (its name, kind, rates and errors fit in it). */
-export const NODE_WIDTH = 210;
-export const NODE_HEIGHT = 96;
+export const NODE_WIDTH = 230;
+export const NODE_HEIGHT = 112;
 
 /** What an edge's label says: how records spread, and what else the link is. */
 export function edgeLabel(edge: GraphEdge): string {

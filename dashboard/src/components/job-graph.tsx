@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { count, decimal } from "../lib/format.js";
 import { backpressureLevel, busyStep } from "../lib/levels.js";
 import type { Rates } from "../lib/rates.js";
+import { operatorRoles } from "../lib/roles.js";
 import type { GraphEdge, OperatorStatus } from "../lib/types.js";
 import { layoutGraph, shapeKey, type EdgeRoute, type GraphLayout, type NodeBox } from "./graph-layout.js";
 
@@ -30,6 +31,7 @@ export function JobGraph(props: { operators: OperatorStatus[]; edges: GraphEdge[
   if (error) return <p class="error">{error}</p>;
   if (!layout) return <p class="muted">Laying out the graph…</p>;
   const byName = new Map(operators.map((o) => [o.name, o]));
+  const roles = operatorRoles(operators, edges);
   const { graph } = layout;
   return (
     <div class="graph-wrap">
@@ -46,7 +48,10 @@ export function JobGraph(props: { operators: OperatorStatus[]; edges: GraphEdge[
           ))}
           {graph.nodes.map((box) => {
             const op = byName.get(box.name) ?? operators[box.index]!;
-            return <Node key={box.index} box={box} op={op} rate={op.recordsOutPerSecond ?? (props.active ? props.rates.recordsOut.get(op.name) : undefined)} selected={props.selected === op.name} onSelect={() => props.onSelect(props.selected === op.name ? undefined : op.name)} />;
+            // A runtime that reports no rates of its own gets them from the statuses pushed.
+            const rates = props.active ? { in: op.recordsInPerSecond ?? props.rates.recordsIn.get(op.name), out: op.recordsOutPerSecond ?? props.rates.recordsOut.get(op.name) } : undefined;
+            const role = roles.sources.has(op.name) ? "source" : roles.sinks.has(op.name) ? "sink" : "inner";
+            return <Node key={box.index} box={box} op={op} role={role} rates={rates} selected={props.selected === op.name} onSelect={() => props.onSelect(props.selected === op.name ? undefined : op.name)} />;
           })}
         </svg>
       </div>
@@ -76,7 +81,7 @@ function Edge(props: { route: EdgeRoute }) {
   );
 }
 
-function Node(props: { box: NodeBox; op: OperatorStatus; rate: number | undefined; selected: boolean; onSelect(): void }) {
+function Node(props: { box: NodeBox; op: OperatorStatus; role: "source" | "sink" | "inner"; rates: { in: number | undefined; out: number | undefined } | undefined; selected: boolean; onSelect(): void }) {
   const { box, op } = props;
   const level = backpressureLevel(op.backPressuredMsPerSecond);
   const busy = busyStep(op.busyMsPerSecond);
@@ -107,10 +112,21 @@ function Node(props: { box: NodeBox; op: OperatorStatus; rate: number | undefine
       <text class="node-kind" x={16} y={39}>
         {clip(String(op.kind), 16)} · parallelism {count(op.parallelism)}
       </text>
-      <text class="node-rate" x={16} y={58}>
-        <tspan data-field="rate">{props.rate === undefined ? "–" : decimal(props.rate)}</tspan> rec/s · <tspan data-field="records-out">{count(op.recordsOut)}</tspan> out
+      <NodeRates role={props.role} rates={props.rates} />
+      <text class="node-totals" x={16} y={76}>
+        {props.role !== "source" && (
+          <>
+            <tspan data-field="records-in">{count(op.recordsIn)}</tspan> in
+          </>
+        )}
+        {props.role === "inner" && " · "}
+        {props.role !== "sink" && (
+          <>
+            <tspan data-field="records-out">{count(op.recordsOut)}</tspan> out
+          </>
+        )}
       </text>
-      <text class={`node-errors${errors > 0 ? " has-errors" : ""}`} x={16} y={76}>
+      <text class={`node-errors${errors > 0 ? " has-errors" : ""}`} x={16} y={94}>
         {count(errors)} error{errors === 1 ? "" : "s"}
         {op.backlog !== undefined ? ` · backlog ${count(op.backlog)}` : ""}
       </text>
@@ -121,6 +137,34 @@ function Node(props: { box: NodeBox; op: OperatorStatus; rate: number | undefine
         <rect class="bar busy" x={16} y={box.height - 12} width={barWidth * busyShare} height={4} rx={2} />
       )}
     </g>
+  );
+}
+
+// Records per second while the job runs: in and out (a source only reads out, a sink only takes in).
+function NodeRates(props: { role: "source" | "sink" | "inner"; rates: { in: number | undefined; out: number | undefined } | undefined }) {
+  const { rates, role } = props;
+  if (!rates) {
+    return (
+      <text class="node-rate muted-text" x={16} y={58}>
+        ended
+      </text>
+    );
+  }
+  const show = (v: number | undefined) => (v === undefined ? "–" : decimal(v));
+  return (
+    <text class="node-rate" x={16} y={58}>
+      {role !== "source" && (
+        <>
+          in <tspan data-field="rate-in">{show(rates.in)}</tspan>/s
+        </>
+      )}
+      {role === "inner" && " · "}
+      {role !== "sink" && (
+        <>
+          out <tspan data-field="rate-out">{show(rates.out)}</tspan>/s
+        </>
+      )}
+    </text>
   );
 }
 

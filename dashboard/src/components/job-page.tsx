@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { ApiClient } from "../lib/api.js";
 import { ACTIVE_STATES } from "../lib/levels.js";
 import { useRates } from "../lib/rates.js";
+import { operatorRoles } from "../lib/roles.js";
 import { useJob } from "../lib/use-job.js";
 import { useJobLog } from "../lib/use-job-log.js";
 import { usePoll } from "../lib/use-poll.js";
@@ -52,7 +53,7 @@ export function JobPage(props: { api: ApiClient; token: string; id: string }) {
       {op && <OperatorPanel op={op} onClose={() => setSelected(undefined)} />}
       <section class="card charts-card" aria-label="Charts">
         <h2>Over time</h2>
-        <Charts history={history.value} error={history.error} />
+        <Charts history={history.value} error={history.error} sources={operatorRoles(status.operators ?? [], status.edges).sources} />
       </section>
       <ServicesPanel services={Array.isArray(status.serviceDetails) ? status.serviceDetails : []} liveInstances={Number(status.services) || 0} callRates={rates.calls} active={active} />
       <LogPanel log={log.log} />

@@ -1,0 +1,296 @@
+/**
+ * Remote mode - the dashboard in a real headless Chromium (playwright-core, Debian's chromium or
+ * CHROMIUM_PATH) against a real JobManager: login, the job list and its filters, a running job's
+ * live graph, a node's instances, stop, reload, a finished job's charts, abort and delete. Any
+ * console error or CSP violation in the page fails the test. Screenshots of each page are saved
+ * in test-artifacts/dashboard/ (git-ignored).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { defaultDashboardDir } from "../../src/jobmanager/dashboard-files.js";
+import {
+  bundleSource,
+  closeTestServer,
+  makeRepoTmpDir,
+  remoteTestDir,
+  request,
+  SAGE_IMPORT,
+  startTestServer,
+  submitRaw,
+  untilJobProcessEnded,
+  waitUntil,
+  type TestServer,
+} from "./helpers.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+const ARTIFACTS = join(remoteTestDir, "..", "..", "test-artifacts", "dashboard");
+if (!HAS_CHROMIUM) console.warn(`[dashboard browser tests] skipped: no Chromium at ${CHROMIUM} (install the Debian package chromium, or set CHROMIUM_PATH)`);
+
+const STEP_MS = 60_000;
+
+describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () => {
+  let server: TestServer;
+  let tmp: string;
+  let profile: string;
+  let context: BrowserContext;
+  let page: Page;
+  // Console errors and CSP violations the page reported; each test must end with none.
+  let problems: string[] = [];
+  const jobs: Record<"live" | "aborted" | "finished", string> = { live: "", aborted: "", finished: "" };
+
+  beforeAll(async () => {
+    expect(existsSync(join(defaultDashboardDir(), "index.html")), "the dashboard is not built: run npm run build").toBe(true);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    tmp = makeRepoTmpDir();
+    server = await startTestServer({ historyIntervalMs: 250 });
+    for (const n of [1, 2, 3]) await submitRaw(server, `batch-${n}`, await bundleSource(tmp, `batch${n}`, QUICK_JOB));
+    jobs.finished = (await submitRaw(server, "rag-finished", await bundleSource(tmp, "finished", SERVICE_JOB))).id;
+    jobs.live = (await submitRaw(server, "ticks-live", await bundleSource(tmp, "live", ENDLESS_JOB))).id;
+    jobs.aborted = (await submitRaw(server, "ticks-to-abort", await bundleSource(tmp, "aborted", ENDLESS_JOB))).id;
+    for (const id of [jobs.live, jobs.aborted]) {
+      await waitUntil(async () => (await request(server, "GET", `/api/jobs/${id}`)).body.state === "running", 20_000, `job ${id} to run`);
+    }
+    profile = mkdtempSync(join(tmpdir(), "sage-dashboard-chromium-"));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      viewport: { width: 1280, height: 900 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    await page.exposeFunction("__reportCspViolation", (text: string) => problems.push(`CSP violation: ${text}`));
+    // Init scripts run through the DevTools protocol, outside the page's CSP.
+    await page.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (e) => {
+        (window as unknown as { __reportCspViolation(text: string): void }).__reportCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} (${e.sourceFile}:${e.lineNumber})`);
+      });
+    });
+    page.on("console", (message) => {
+      if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+    });
+    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+    console.log(`[dashboard browser tests] screenshots go to ${ARTIFACTS}`);
+  }, STEP_MS);
+
+  afterEach(() => {
+    const seen = problems;
+    problems = [];
+    expect(seen, "the page reported errors").toEqual([]);
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    const left = profile ? processesUsing(profile) : [];
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await closeTestServer(server, tmp);
+    expect(left, "browser processes left behind").toEqual([]);
+  }, STEP_MS);
+
+  const shot = async (name: string) => {
+    const file = join(ARTIFACTS, `${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    console.log(`[dashboard browser tests] screenshot ${file}`);
+  };
+  const stateOf = (id: string) => page.locator(`tr[data-job-id="${id}"] .badge`);
+
+  it("shows the login box alone, and says so clearly when the token is wrong", { timeout: STEP_MS }, async () => {
+    const response = await page.goto(server.baseUrl);
+    expect(response?.headers()["content-security-policy"]).toContain("script-src 'self'");
+    const form = page.locator('form[aria-label="Log in"]');
+    await form.waitFor();
+    // Nothing of the app behind it: no header, no job list, not even hidden.
+    expect(await page.locator(".app, .topbar, .job-list").count()).toBe(0);
+    expect(await page.locator("#token").isVisible()).toBe(true);
+    await shot("login");
+
+    await page.fill("#token", "not-the-token");
+    await page.click('button[type="submit"]');
+    await expect.poll(() => page.locator("#login-error").textContent()).toContain("Wrong token");
+    expect(await page.locator(".app").count()).toBe(0);
+    // The refused request is the one error the browser logs here, as it logs every 401.
+    expect(problems.length).toBeLessThanOrEqual(1);
+    for (const problem of problems) expect(problem).toMatch(/401/);
+    problems = [];
+  });
+
+  it("logs in with the token, kept out of the URL; the overview lists the jobs and the filters work", { timeout: STEP_MS }, async () => {
+    await page.fill("#token", server.token);
+    await page.click('button[type="submit"]');
+    await page.locator(".server-overview").waitFor();
+    expect(page.url()).not.toContain(server.token);
+    expect(await page.evaluate(() => sessionStorage.getItem("sage.jobmanager.token"))).toBe(server.token);
+    const rows = page.locator("table.jobs tbody tr");
+    await expect.poll(() => rows.count()).toBe(6);
+    // Newest first.
+    expect(await rows.first().locator(".job-link").textContent()).toBe("ticks-to-abort");
+    await expect.poll(() => page.locator('[data-testid="process-count"]').textContent()).not.toBe("0");
+
+    await page.fill('input[name="query"]', "batch");
+    await expect.poll(() => rows.count()).toBe(3);
+    expect(await rows.locator(".job-link").allTextContents()).toEqual(["batch-3", "batch-2", "batch-1"]);
+    expect(page.url()).toContain("q=batch");
+    await page.fill('input[name="query"]', "");
+    await page.selectOption('select[name="state"]', "running");
+    await expect.poll(async () => (await rows.locator(".job-link").allTextContents()).sort()).toEqual(["ticks-live", "ticks-to-abort"]);
+    await page.selectOption('select[name="state"]', "");
+    await expect.poll(() => rows.count()).toBe(6);
+    await shot("overview");
+  });
+
+  it("opens a running job: its graph shows operators and edges, counters move, a node opens its instances", { timeout: STEP_MS }, async () => {
+    await page.click(`tr[data-job-id="${jobs.live}"] .job-link`);
+    await page.waitForURL(`**/#/jobs/${jobs.live}`);
+    const nodes = page.locator("svg.graph g.node");
+    await expect.poll(() => nodes.count(), { timeout: 15_000 }).toBe(3);
+    expect(await nodes.evaluateAll((all) => all.map((n) => n.getAttribute("data-operator")))).toEqual(["Ticks", "Double", "Print"]);
+    const edges = page.locator("svg.graph g.edge");
+    expect(await edges.count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator("svg.graph .edge-label text").allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/rebalance|forward|hash|broadcast/)]));
+
+    const recordsOut = async () => Number((await page.locator('g.node[data-operator="Ticks"] [data-field="records-out"]').textContent())!.replace(/,/g, ""));
+    const first = await recordsOut();
+    await expect.poll(recordsOut, { timeout: 10_000 }).toBeGreaterThan(first);
+    await expect.poll(async () => page.locator('g.node[data-operator="Double"] [data-field="rate-out"]').textContent(), { timeout: 10_000 }).toMatch(/^[1-9]|^0\.[0-9]*[1-9]/);
+
+    await page.click('g.node[data-operator="Double"]');
+    const panel = page.locator(".operator-panel");
+    await panel.waitFor();
+    await expect.poll(() => panel.locator("tr[data-instance]").count(), { timeout: 10_000 }).toBe(2);
+    expect(await panel.locator("h3").textContent()).toContain("Double");
+    // The log follows the job's output.
+    await expect.poll(() => page.locator(".log-lines").textContent(), { timeout: 10_000 }).toContain("tick");
+    await shot("job-graph");
+  });
+
+  it("keeps the job's page on a reload (hash link, token kept for the tab)", { timeout: STEP_MS }, async () => {
+    await page.reload();
+    await page.locator('[data-testid="job-name"]').waitFor();
+    expect(page.url()).toContain(`#/jobs/${jobs.live}`);
+    expect(await page.locator('[data-testid="job-name"]').textContent()).toBe("ticks-live");
+    await expect.poll(() => page.locator("svg.graph g.node").count(), { timeout: 15_000 }).toBe(3);
+  });
+
+  it("stops the job with the stop button", { timeout: STEP_MS }, async () => {
+    await page.click('button[data-action="stop"]');
+    await expect.poll(() => page.locator(".job-header .badge").first().textContent(), { timeout: 30_000 }).toBe("stopped");
+    expect((await request(server, "GET", `/api/jobs/${jobs.live}`)).body.state).toBe("stopped");
+    // Ended: no stop or abort any more, delete instead.
+    await page.locator('button[data-action="delete"]').waitFor();
+    expect(await page.locator('button[data-action="stop"]').count()).toBe(0);
+  });
+
+  it("shows a finished job's charts drawn from its history, its services with their counters, and its log", { timeout: STEP_MS }, async () => {
+    await untilJobProcessEnded(server, jobs.finished, 30_000);
+    await page.goto(`${server.baseUrl}/#/jobs/${jobs.finished}`);
+    await page.locator('[data-testid="job-name"]').waitFor();
+    expect(await page.locator(".job-header .badge").first().textContent()).toBe("finished");
+    for (const chart of ["throughput", "backlog", "backpressure", "latency"]) {
+      const figure = page.locator(`figure[data-chart="${chart}"]`);
+      await figure.locator("canvas").waitFor();
+      expect(Number(await figure.getAttribute("data-points")), chart).toBeGreaterThanOrEqual(3);
+    }
+    // uPlot drew on its canvases: lines and axes, not a blank sheet.
+    const painted = await page.locator('figure[data-chart="throughput"] canvas').evaluate((canvas: HTMLCanvasElement) => {
+      const pixels = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let count = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) count++;
+      return count;
+    });
+    expect(painted).toBeGreaterThan(500);
+    expect(await page.locator('[data-testid="service-summary"]').textContent()).toBe("1 listed · 0 live instances");
+    const llm = page.locator('tr[data-service="llm"]');
+    expect(await llm.locator(".badge").textContent()).toBe("stopped");
+    expect(await llm.locator(".chips").textContent()).toContain("promptTokens");
+    // The log opens scrolled to its end.
+    const log = page.locator(".log-lines");
+    await expect.poll(() => log.textContent()).toContain("answered 40");
+    expect(await log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThanOrEqual(24);
+    await shot("job-finished-charts");
+
+    // A narrow window: everything still fits its width (wide tables and the graph scroll in their boxes).
+    await page.setViewportSize({ width: 400, height: 900 });
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+    await shot("job-finished-narrow");
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it("aborts a running job, then deletes it after a confirmation", { timeout: STEP_MS }, async () => {
+    await page.goto(`${server.baseUrl}/#/jobs/${jobs.aborted}`);
+    await page.locator('button[data-action="abort"]').click();
+    await expect.poll(() => page.locator(".job-header .badge").first().textContent(), { timeout: 30_000 }).toBe("stopped");
+    await untilJobProcessEnded(server, jobs.aborted);
+
+    await page.click('button[data-action="delete"]');
+    // Nothing is deleted before the confirmation; cancel leaves the job as it was.
+    await page.click('button[data-action="cancel-delete"]');
+    expect((await request(server, "GET", `/api/jobs/${jobs.aborted}`)).status).toBe(200);
+    await page.click('button[data-action="delete"]');
+    await page.click('button[data-action="confirm-delete"]');
+    await page.waitForURL((url) => url.hash === "#/");
+    await expect.poll(() => page.locator("table.jobs tbody tr").count()).toBe(5);
+    expect(await stateOf(jobs.aborted).count()).toBe(0);
+    expect((await request(server, "GET", `/api/jobs/${jobs.aborted}`)).status).toBe(404);
+  });
+});
+
+// The pids of processes whose command line names `dir` (the browser's profile): none may outlive the test.
+function processesUsing(dir: string): number[] {
+  if (!existsSync("/proc")) return [];
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(dir)) pids.push(Number(entry));
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return pids;
+}
+
+const QUICK_JOB = `import { LocalEnvironment } from ${JSON.stringify(SAGE_IMPORT)};
+const env = new LocalEnvironment("quick", { logLevel: "warn" });
+env.fromBatch([1, 2, 3], { name: "Numbers" }).sink(() => {}, { name: "Sink" });
+await env.submit({ autostop: true });
+`;
+
+// Runs until stopped: a tick every 10 ms through a map of parallelism 2.
+const ENDLESS_JOB = `import { LocalEnvironment } from ${JSON.stringify(SAGE_IMPORT)};
+const env = new LocalEnvironment("ticks", { logLevel: "warn", metricsIntervalMs: 250 });
+env
+  .fromSource(async function* () {
+    for (let i = 0; ; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      yield i;
+    }
+  }, { name: "Ticks" })
+  .map((i: number) => i * 2, { name: "Double", parallelism: 2 })
+  .sink((i: number) => { if (i % 50 === 0) console.log(\`tick \${i}\`); }, { name: "Print" });
+await env.submit({ autostop: true });
+`;
+
+// About two seconds of calls to a service that counts tokens, then done.
+const SERVICE_JOB = `import { BaseService, LocalEnvironment } from ${JSON.stringify(SAGE_IMPORT)};
+class FakeLlm extends BaseService {
+  #tokens = 0;
+  async chat(prompt: string): Promise<string> {
+    this.#tokens += prompt.length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return prompt.toUpperCase();
+  }
+  metrics() {
+    return { promptTokens: this.#tokens, cacheHits: 0 };
+  }
+}
+const env = new LocalEnvironment("rag", { logLevel: "warn", metricsIntervalMs: 200 });
+env.registerService("llm", FakeLlm);
+let answered = 0;
+env.fromBatch(Array.from({ length: 40 }, (_, i) => "question " + i), { name: "Questions" })
+  .map(async (q: string, ctx) => ctx.service<FakeLlm>("llm").chat(q), { name: "Ask" })
+  .sink(() => { answered++; if (answered % 10 === 0) console.log("answered " + answered); }, { name: "Collect" });
+await env.submit({ autostop: true });
+`;
