@@ -63,11 +63,10 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
     });
     page = context.pages()[0] ?? (await context.newPage());
     await page.exposeFunction("__reportCspViolation", (text: string) => problems.push(`CSP violation: ${text}`));
-    // Init scripts run through the DevTools protocol, outside the page's CSP.
-    await page.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (e) => {
-        (window as unknown as { __reportCspViolation(text: string): void }).__reportCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} (${e.sourceFile}:${e.lineNumber})`);
-      });
+    // Init scripts run through the DevTools protocol, outside the page's CSP. (Browser code as
+    // text: this file is typed for Node, without the DOM.)
+    await page.addInitScript({
+      content: `document.addEventListener("securitypolicyviolation", (e) => window.__reportCspViolation(e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " (" + e.sourceFile + ":" + e.lineNumber + ")"));`,
     });
     page.on("console", (message) => {
       if (message.type() === "error") problems.push(`console error: ${message.text()}`);
@@ -122,7 +121,7 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
     await page.click('button[type="submit"]');
     await page.locator(".server-overview").waitFor();
     expect(page.url()).not.toContain(server.token);
-    expect(await page.evaluate(() => sessionStorage.getItem("sage.jobmanager.token"))).toBe(server.token);
+    expect(await page.evaluate(`sessionStorage.getItem("sage.jobmanager.token")`)).toBe(server.token);
     const rows = page.locator("table.jobs tbody tr");
     await expect.poll(() => rows.count()).toBe(6);
     // Newest first.
@@ -194,8 +193,8 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
       expect(Number(await figure.getAttribute("data-points")), chart).toBeGreaterThanOrEqual(3);
     }
     // uPlot drew on its canvases: lines and axes, not a blank sheet.
-    const painted = await page.locator('figure[data-chart="throughput"] canvas').evaluate((canvas: HTMLCanvasElement) => {
-      const pixels = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+    const painted = await page.locator('figure[data-chart="throughput"] canvas').evaluate((canvas: any) => {
+      const pixels: Uint8ClampedArray = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
       let count = 0;
       for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) count++;
       return count;
@@ -213,7 +212,7 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
 
     // A narrow window: everything still fits its width (wide tables and the graph scroll in their boxes).
     await page.setViewportSize({ width: 400, height: 900 });
-    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+    await expect.poll(() => page.evaluate(`document.documentElement.scrollWidth <= window.innerWidth + 1`)).toBe(true);
     await shot("job-finished-narrow");
     await page.setViewportSize({ width: 1280, height: 900 });
   });

@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JobEvent } from "../../src/index.js";
 import { defaultDashboardDir } from "../../src/jobmanager/dashboard-files.js";
 import type { JobHistory } from "../../src/jobmanager/job-history.js";
-import { tokenProtocol } from "../../src/jobmanager/socket-auth.js";
+import { protocolToken, tokenProtocol } from "../../src/jobmanager/socket-auth.js";
+import { tokenProtocol as dashboardTokenProtocol } from "../../dashboard/src/lib/token-protocol.js";
 import {
   bundleSource,
   closeTestServer,
@@ -184,6 +185,14 @@ describe("remote mode - event streams authorized by a token subprotocol", () => 
     expect(protocol).toBe("sage.v1");
     await new Promise((resolve) => socket.once("close", resolve));
     expect(events[0]).toMatchObject({ type: "state", jobId, state: "finished" });
+  });
+
+  it("reads the token the way the dashboard encodes it, whatever characters it has", () => {
+    for (const given of [token, "plain-token_123", "+/==", "😀 emoji", ""]) {
+      expect(dashboardTokenProtocol(given)).toMatch(/^sage\.token\.[A-Za-z0-9_-]*$/);
+      expect(dashboardTokenProtocol(given)).toBe(tokenProtocol(given));
+      expect(protocolToken(`sage.v1, ${dashboardTokenProtocol(given)}`)).toBe(given);
+    }
   });
 
   it("refuses a wrong token, a garbled one, a token in the URL, and no token, with 401", async () => {

@@ -46,8 +46,10 @@ export function shapeKey(operators: Array<Pick<OperatorStatus, "name">>, edges: 
 }
 
 /**
- * The ELK graph of a job: layered, left to right, an edge's label placed on it. Edges naming an
- * operator the status does not list are left out (a status is the job's own word).
+ * The ELK graph of a job: layered, left to right, an edge's label placed on it. A feedback edge
+ * goes to ELK the other way round, so the layers follow the stream's direction and the loop
+ * comes back from right to left (it is drawn reversed again). Edges naming an operator the status
+ * does not list are left out (a status is the job's own word).
  */
 export function elkGraph(operators: Array<Pick<OperatorStatus, "name">>, edges: GraphEdge[] | undefined): ElkNode {
   const ids = new Map<string, string>();
@@ -60,7 +62,8 @@ export function elkGraph(operators: Array<Pick<OperatorStatus, "name">>, edges: 
     const to = ids.get(edge.to);
     if (from === undefined || to === undefined) return;
     const text = edgeLabel(edge);
-    elkEdges.push({ id: `e${i}`, sources: [from], targets: [to], labels: [{ id: `l${i}`, text, width: text.length * 6.6 + 10, height: 16 }] });
+    const [source, target] = edge.feedback ? [to, from] : [from, to];
+    elkEdges.push({ id: `e${i}`, sources: [source], targets: [target], labels: [{ id: `l${i}`, text, width: text.length * 6.6 + 10, height: 16 }] });
   });
   return {
     id: "job",
@@ -69,6 +72,8 @@ export function elkGraph(operators: Array<Pick<OperatorStatus, "name">>, edges: 
       "elk.direction": "RIGHT",
       "elk.edgeRouting": "POLYLINE",
       "elk.edgeLabels.placement": "CENTER",
+      // Other cycles (a status that marks none as feedback) break in the order the operators came.
+      "elk.layered.cycleBreaking.strategy": "MODEL_ORDER",
       "elk.layered.spacing.nodeNodeBetweenLayers": "70",
       "elk.spacing.nodeNode": "36",
       "elk.spacing.edgeLabel": "4",
@@ -96,7 +101,8 @@ export async function layoutGraph(operators: Array<Pick<OperatorStatus, "name">>
   const routes: EdgeRoute[] = (laid.edges ?? []).map((e) => {
     const edge = edges![Number(e.id.slice(1))]!;
     const section = e.sections?.[0];
-    const points = section ? [section.startPoint, ...(section.bendPoints ?? []), section.endPoint] : [];
+    const laidPoints = section ? [section.startPoint, ...(section.bendPoints ?? []), section.endPoint] : [];
+    const points = edge.feedback ? laidPoints.reverse() : laidPoints;
     const l = e.labels?.[0];
     return { edge, points, label: l && { text: l.text ?? "", x: l.x ?? 0, y: l.y ?? 0, width: l.width ?? 0, height: l.height ?? 0 } };
   });

@@ -1,20 +1,9 @@
 import { count, duration, shortId, time } from "../lib/format.js";
-import { ACTIVE_STATES, ALL_STATES } from "../lib/levels.js";
+import { filterJobs, PAGE_SIZE } from "../lib/filter-jobs.js";
+import { ALL_STATES } from "../lib/levels.js";
 import { jobHash, navigate, type ListFilter } from "../lib/route.js";
 import type { JobStatus } from "../lib/types.js";
 import { StateBadge } from "./state-badge.js";
-
-/** Jobs a page of the list shows. */
-export const PAGE_SIZE = 15;
-
-/** The jobs `filter` keeps, newest first. */
-export function filterJobs(jobs: JobStatus[], filter: Pick<ListFilter, "state" | "query">): JobStatus[] {
-  const query = filter.query.trim().toLowerCase();
-  return jobs
-    .filter((j) => !filter.state || (filter.state === "active" ? ACTIVE_STATES.has(j.state) : j.state === filter.state))
-    .filter((j) => !query || String(j.name).toLowerCase().includes(query) || String(j.id).startsWith(query))
-    .sort((a, b) => String(b.submittedAt).localeCompare(String(a.submittedAt)));
-}
 
 /** The job list: state and name filters, newest first, a page at a time; each row links to its job. */
 export function JobList(props: { jobs: JobStatus[] | undefined; error: Error | undefined; filter: ListFilter }) {

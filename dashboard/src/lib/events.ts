@@ -1,19 +1,9 @@
 import { jobPath } from "./api.js";
+import { tokenProtocol } from "./token-protocol.js";
 import type { JobEvent } from "./types.js";
 
 /** The subprotocol of the JobManager's event streams. */
 const EVENTS_PROTOCOL = "sage.v1";
-
-/**
- * The subprotocol that carries the token: a browser's WebSocket cannot set an Authorization header,
- * and a token in the URL would reach logs. Base64url, because a subprotocol is an HTTP token.
- */
-export function tokenProtocol(token: string): string {
-  const bytes = new TextEncoder().encode(token);
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return `sage.token.${btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}`;
-}
 
 /** What a job's event stream tells its follower. */
 export interface EventStreamHandlers {
