@@ -61,17 +61,7 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
       viewport: { width: 1280, height: 900 },
     });
-    page = context.pages()[0] ?? (await context.newPage());
-    await page.exposeFunction("__reportCspViolation", (text: string) => problems.push(`CSP violation: ${text}`));
-    // Init scripts run through the DevTools protocol, outside the page's CSP. (Browser code as
-    // text: this file is typed for Node, without the DOM.)
-    await page.addInitScript({
-      content: `document.addEventListener("securitypolicyviolation", (e) => window.__reportCspViolation(e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " (" + e.sourceFile + ":" + e.lineNumber + ")"));`,
-    });
-    page.on("console", (message) => {
-      if (message.type() === "error") problems.push(`console error: ${message.text()}`);
-    });
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+    page = await watched(context.pages()[0] ?? (await context.newPage()));
     console.log(`[dashboard browser tests] screenshots go to ${ARTIFACTS}`);
   }, STEP_MS);
 
@@ -89,9 +79,24 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
     expect(left, "browser processes left behind").toEqual([]);
   }, STEP_MS);
 
-  const shot = async (name: string) => {
+  // Reports the page's console errors, uncaught errors and CSP violations into `problems`.
+  const watched = async (target: Page): Promise<Page> => {
+    await target.exposeFunction("__reportCspViolation", (text: string) => problems.push(`CSP violation: ${text}`));
+    // Init scripts run through the DevTools protocol, outside the page's CSP. (Browser code as
+    // text: this file is typed for Node, without the DOM.)
+    await target.addInitScript({
+      content: `document.addEventListener("securitypolicyviolation", (e) => window.__reportCspViolation(e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " (" + e.sourceFile + ":" + e.lineNumber + ")"));`,
+    });
+    target.on("console", (message) => {
+      if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+    });
+    target.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+    return target;
+  };
+
+  const shot = async (name: string, of: Page = page) => {
     const file = join(ARTIFACTS, `${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
+    await of.screenshot({ path: file, fullPage: true });
     console.log(`[dashboard browser tests] screenshot ${file}`);
   };
   const stateOf = (id: string) => page.locator(`tr[data-job-id="${id}"] .badge`);
@@ -204,6 +209,8 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
     const llm = page.locator('tr[data-service="llm"]');
     expect(await llm.locator(".badge").textContent()).toBe("stopped");
     expect(await llm.locator(".chips").textContent()).toContain("promptTokens");
+    // The LLM numbers summed up top: 40 prompts of "question N", 10 + 30 × 11 characters.
+    expect(await page.locator('[data-testid="llm-usage"]').textContent()).toBe("430 tokens · 430 prompt tokens · 0 cache hits");
     // The log opens scrolled to its end.
     const log = page.locator(".log-lines");
     await expect.poll(() => log.textContent()).toContain("answered 40");
@@ -234,7 +241,109 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
     expect(await stateOf(jobs.aborted).count()).toBe(0);
     expect((await request(server, "GET", `/api/jobs/${jobs.aborted}`)).status).toBe(404);
   });
+
+  it("shows what a server reports as text, markup included, pages a long list, and shows a cluster's workers", { timeout: STEP_MS }, async () => {
+    // A job process reports its own status: any name or message may hold markup. The answers
+    // are forged here, in a tab of its own, as a JobManager with a cluster would send them.
+    const forged = await watched(await context.newPage());
+    const api = forgedApi();
+    await forged.route("**/api/**", (route) => {
+      const path = new URL(route.request().url()).pathname;
+      const body = api(path);
+      return body === undefined ? route.fulfill({ status: 404, json: { error: { code: "E_NOT_FOUND", message: "no" } } }) : route.fulfill({ json: body });
+    });
+    try {
+      await forged.goto(`${server.baseUrl}/`);
+      await forged.fill("#token", "any");
+      await forged.click('button[type="submit"]');
+      const rows = forged.locator("table.jobs tbody tr");
+      await expect.poll(() => rows.count()).toBe(15);
+      expect(await forged.locator(".pager").textContent()).toContain("Page 1 of 3 · 41 jobs");
+      // The cluster: its address and workers as text, their slots and the jobs they run.
+      const worker = forged.locator("table.workers tbody tr");
+      expect(await worker.count()).toBe(2);
+      expect(await worker.first().textContent()).toContain(XSS);
+      expect(await worker.first().textContent()).toContain("1/4");
+      expect(await worker.nth(1).locator("a").textContent()).toBe(XSS);
+      expect(await forged.locator(".cluster h3").textContent()).toContain("disconnected");
+      await forged.click('button:has-text("Older")');
+      await expect.poll(() => forged.url()).toContain("page=2");
+      await forged.reload();
+      await expect.poll(() => rows.count()).toBe(15);
+      expect(await forged.locator(".pager").textContent()).toContain("Page 2 of 3");
+      await shot("forged-overview-cluster", forged);
+
+      await forged.goto(`${server.baseUrl}/#/jobs/${FORGED_ID}`);
+      await forged.locator('[data-testid="job-name"]').waitFor();
+      expect(await forged.locator('[data-testid="job-name"]').textContent()).toBe(XSS);
+      await expect.poll(() => forged.locator("svg.graph g.node").count()).toBe(2);
+      await forged.click("svg.graph g.node >> nth=1");
+      await forged.locator(".operator-panel tr[data-instance]").first().waitFor();
+      expect(await forged.locator(".operator-panel tbody").textContent()).toContain(XSS);
+      expect(await forged.locator(".job-error").textContent()).toContain(XSS);
+      expect(await forged.locator(".services-table").textContent()).toContain(XSS);
+      await expect.poll(() => forged.locator(".log-lines").textContent()).toContain(XSS);
+      await forged.locator('figure[data-chart="throughput"] canvas').waitFor();
+      // None of it became markup, and no handler in it ran.
+      expect(await forged.locator("img, script:not([src])").count()).toBe(0);
+      expect(await forged.evaluate("window.__xss")).toBeUndefined();
+      await shot("forged-job-distributed", forged);
+    } finally {
+      await forged.close();
+    }
+  });
 });
+
+const XSS = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>`;
+const FORGED_ID = "abcd1234-0000-4000-8000-000000000000";
+
+// The answers of a JobManager whose jobs report markup everywhere, with a cluster of two workers.
+function forgedApi(): (path: string) => unknown {
+  const t0 = Date.parse("2026-01-01T10:00:00.000Z");
+  const instance = (index: number) => ({ index, worker: XSS, recordsIn: 5, recordsOut: 5, errors: 0, recordsInPerSecond: 1, recordsOutPerSecond: 1, inFlight: 0, backlog: 1, backlogFill: 0.1, backPressuredMsPerSecond: 600, busyMsPerSecond: 300, idleMsPerSecond: 100 });
+  const job = {
+    id: FORGED_ID,
+    name: XSS,
+    state: "failed",
+    autostop: true,
+    platform: "distributed",
+    submittedAt: new Date(t0 + 100 * 60_000).toISOString(),
+    startedAt: new Date(t0 + 100 * 60_000).toISOString(),
+    endedAt: new Date(t0 + 101 * 60_000).toISOString(),
+    runtimeMs: XSS,
+    restartCount: 0,
+    tasks: XSS,
+    services: 0,
+    isRunning: false,
+    error: { message: XSS, operator: XSS, stack: XSS },
+    operators: [
+      { name: "Source", kind: "batch", parallelism: 1, recordsIn: 0, recordsOut: 10, errors: 0 },
+      { name: XSS, kind: XSS, parallelism: XSS, recordsIn: 10, recordsOut: XSS, errors: 3, backPressuredMsPerSecond: 600, instances: [instance(0), instance(1)] },
+    ],
+    edges: [{ from: "Source", to: XSS, partition: XSS }],
+    serviceDetails: [{ name: XSS, state: XSS, remote: true, worker: XSS, calls: 2, metrics: { [XSS]: 7, promptTokens: 120 } }],
+  };
+  const others = Array.from({ length: 40 }, (_, i) => ({ ...job, id: `0000${String(i).padStart(4, "0")}-0000-4000-8000-000000000000`, name: `job-${i}`, state: "finished", error: undefined, submittedAt: new Date(t0 + i * 60_000).toISOString() }));
+  const history = { intervalMs: 2000, t: [t0, t0 + 2000, t0 + 4000], operators: [{ name: XSS, recordsInPerSecond: [1, 2, 3], recordsOutPerSecond: [1, 2, 3], backlog: [0, 1, 0], busyMsPerSecond: [1, 2, 3], backPressuredMsPerSecond: [0, 0, 0] }], services: [{ name: XSS, callsPerSecond: [1, 1, 1], latencyP50Ms: [1, 2, 3], latencyP99Ms: [2, 3, 4] }] };
+  const info = {
+    version: XSS,
+    uptimeMs: 5000,
+    host: "127.0.0.1",
+    port: 1,
+    pid: 1,
+    jobs: { created: 0, running: 0, finishing: 0, finished: 40, stopped: 0, failed: 1 },
+    processes: [],
+    cluster: { url: XSS, connected: false, workers: [{ name: XSS, host: "a", slots: 4, used: 1, jobs: [], lastBeatMs: 10 }, { name: "w2", host: "b", slots: 2, used: 0, jobs: [FORGED_ID], lastBeatMs: 20 }] },
+  };
+  return (path) => {
+    if (path === "/api/info") return info;
+    if (path === "/api/jobs") return [...others, job];
+    if (path === `/api/jobs/${FORGED_ID}`) return job;
+    if (path === `/api/jobs/${FORGED_ID}/logs`) return { lines: [XSS, "plain line"], next: 2 };
+    if (path === `/api/jobs/${FORGED_ID}/history`) return history;
+    return undefined;
+  };
+}
 
 // The pids of processes whose command line names `dir` (the browser's profile): none may outlive the test.
 function processesUsing(dir: string): number[] {

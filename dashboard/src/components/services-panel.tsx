@@ -18,6 +18,7 @@ export function ServicesPanel(props: { services: ServiceStatus[]; liveInstances:
           {services.length === 0 ? "none registered" : `${count(services.length)} listed · ${count(props.liveInstances)} live instance${props.liveInstances === 1 ? "" : "s"}`}
         </span>
       </h2>
+      <LlmUsage services={services} />
       {services.length > 0 && (
         <div class="table-wrap">
           <table class="services-table">
@@ -61,6 +62,42 @@ export function ServicesPanel(props: { services: ServiceStatus[]; liveInstances:
         </div>
       )}
     </section>
+  );
+}
+
+// The counters an LLM pipeline is judged by (tokens are its cost, rate-limit waits its ceiling),
+// summed over the services that publish them.
+const LLM_COUNTERS: Array<[string, string]> = [
+  ["promptTokens", "prompt tokens"],
+  ["completionTokens", "completion tokens"],
+  ["requests", "requests"],
+  ["rateLimited", "rate-limited"],
+  ["retries", "retries"],
+  ["cacheHits", "cache hits"],
+];
+
+function LlmUsage(props: { services: ServiceStatus[] }) {
+  const totals = new Map<string, number>();
+  for (const service of props.services) {
+    const metrics = service.metrics;
+    if (typeof metrics !== "object" || metrics === null) continue;
+    for (const [key] of LLM_COUNTERS) {
+      const value = (metrics as Record<string, unknown>)[key];
+      if (typeof value === "number" && Number.isFinite(value)) totals.set(key, (totals.get(key) ?? 0) + value);
+    }
+  }
+  if (!totals.has("promptTokens") && !totals.has("completionTokens")) return null;
+  const tokens = (totals.get("promptTokens") ?? 0) + (totals.get("completionTokens") ?? 0);
+  return (
+    <p class="llm-usage" data-testid="llm-usage">
+      <strong>{count(tokens)}</strong> tokens
+      {LLM_COUNTERS.filter(([key]) => totals.has(key)).map(([key, label]) => (
+        <span key={key}>
+          {" · "}
+          {count(totals.get(key))} {label}
+        </span>
+      ))}
+    </p>
   );
 }
 

@@ -30,7 +30,7 @@ export function useJobLog(api: ApiClient, id: string): { log: LogTail; push(even
       try {
         const answer = await api.logs(id, since);
         setLog((current) => {
-          const next = since === 0 ? { base: answer.next - answer.lines.length, lines: answer.lines } : append(current, answer.next - answer.lines.length, answer.lines);
+          const next = current.loaded ? append(current, answer.next - answer.lines.length, answer.lines) : { base: answer.next - answer.lines.length, lines: answer.lines };
           let merged: LogTail = { ...current, ...next, loaded: true, error: undefined };
           for (const pushed of early.current.splice(0)) merged = withLine(merged, pushed.line, pushed.message);
           return trimmed(merged);
@@ -45,7 +45,10 @@ export function useJobLog(api: ApiClient, id: string): { log: LogTail; push(even
   useEffect(() => {
     early.current = [];
     setLog({ base: 0, lines: [], loaded: false, error: undefined });
-    void fetchSince(0);
+    // A log may hold 50,000 lines: ask where it ends first, then for the tail the panel keeps.
+    void api
+      .logs(id, Number.MAX_SAFE_INTEGER)
+      .then((end) => fetchSince(Math.max(0, end.next - MAX_LOG_LINES)), () => fetchSince(0));
   }, [fetchSince, generation]);
 
   const push = useCallback(
