@@ -16,5 +16,7 @@ export default defineConfig({
     // The polyfill would be one more script; every browser the dashboard targets has modulepreload.
     modulePreload: { polyfill: false },
     chunkSizeWarningLimit: 2048,
+    // Plugin timing advice depends on the machine's load, not on this build: it is noise in CI.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
 });
