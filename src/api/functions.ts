@@ -38,8 +38,8 @@ export abstract class BaseFunction {
 /** A bounded source: `execute()` returns the next record, or null/undefined when exhausted. */
 export abstract class BatchFunction<T = unknown> extends BaseFunction {
   abstract execute(): T | null | undefined | Promise<T | null | undefined>;
-  /** How far it has read, when it knows its size: shown as percent done and ETA (unit: records by default). */
-  progress?(): SourceProgressReport;
+  /** How far it has read, when it knows its size (undefined until it does): shown as percent done and ETA (unit: records by default). */
+  progress?(): SourceProgressReport | undefined;
 }
 
 /** What a source's optional `progress()` answers. */
@@ -56,7 +56,7 @@ export interface SourceProgressReport {
 export abstract class SourceFunction<T = unknown> extends BaseFunction {
   abstract execute(): T | undefined | EndOfStream | Promise<T | undefined | EndOfStream>;
   /** How far it has read, when it knows its size (see BatchFunction.progress). */
-  progress?(): SourceProgressReport;
+  progress?(): SourceProgressReport | undefined;
 }
 
 /** One record in, one record out (`undefined` emits nothing). */

@@ -12,6 +12,11 @@ export interface LatencySummary {
   p90Ms: number;
   p99Ms: number;
   maxMs: number;
+  /**
+   * Per operator and per service: cumulative counts at or below each of LATENCY_BUCKETS_MS
+   * (Prometheus histogram buckets; `count` is the +Inf bucket).
+   */
+  buckets?: number[];
 }
 
 /**
@@ -111,7 +116,12 @@ export interface ServiceStatus {
   inFlight?: number;
   /** Calls waiting for a turn in the service's mailbox. */
   queued?: number;
-  /** Latency of answered calls as callers see them (queueing included); sync answers are sampled 1 in 64. */
+  /**
+   * Latency of answered calls as callers see them (queueing included): every call that waits for an
+   * answer (async, queued, or from another process). A sync answer of an idle in-process service
+   * is not timed: it runs in its caller's turn, within the operator's busy time, and a clock read
+   * per call would cost a third of such a call.
+   */
   latency?: LatencySummary;
 }
 

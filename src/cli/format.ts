@@ -19,18 +19,30 @@ export function formatDuration(ms: number): string {
 const NAME_COLUMN = 40;
 
 /**
- * One line per operator: name, kind, parallelism, records in/out, errors, and a rate when known.
+ * One line per operator: name, kind, parallelism, records in/out, errors, and while it runs its
+ * rate (the status's own, else from `rates`) and how busy or backpressured it is.
  * Given `width` (the columns a line may take), long names are cut first, so the counts stay visible.
  */
 export function operatorLines(status: JobStatus, rates?: Map<string, number>, width?: number): string[] {
+  const running = status.isRunning;
   const rows = status.operators.map((op) => {
-    const rate = rates?.get(op.name);
+    const own = op.kind === "sink" ? op.recordsInPerSecond : op.recordsOutPerSecond;
+    const rate = running ? (own ?? rates?.get(op.name)) : rates?.get(op.name);
+    const busy = running ? (op.busyMsPerSecond ?? 0) : 0;
+    const backPressured = running ? (op.backPressuredMsPerSecond ?? 0) : 0;
     const rest = [
       `${op.kind}${op.parallelism > 1 ? `×${op.parallelism}` : ""}`.padEnd(10),
       op.kind === "batch" || op.kind === "source" ? "".padEnd(14) : `in ${formatCount(op.recordsIn)}`.padEnd(14),
       op.kind === "sink" ? "".padEnd(15) : `out ${formatCount(op.recordsOut)}`.padEnd(15),
       op.errors > 0 ? `errors ${op.errors}` : "",
-      rate !== undefined && rate > 0 ? `${formatCount(Math.round(rate))}/s` : "",
+      [
+        rate !== undefined && rate > 0 ? `${formatCount(Math.round(rate))}/s` : "",
+        // Flink's thresholds: a task busy half the time or more, or held back a tenth of it, is worth a look.
+        busy >= 500 ? `busy ${Math.round(busy / 10)}%` : "",
+        backPressured >= 100 ? `backpressured ${Math.round(backPressured / 10)}%` : "",
+      ]
+        .filter((cell) => cell !== "")
+        .join(" "),
     ];
     return { name: printable(op.name), rest };
   });

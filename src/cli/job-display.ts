@@ -1,6 +1,7 @@
 import type { JobStatus } from "../api/types.js";
 import { jobHeadline, operatorLines, operatorRates } from "./format.js";
 import { LiveBlock } from "./live-block.js";
+import { EtaEstimator, progressLine } from "./job-progress.js";
 
 /** Shows one remote job's status as it changes; a failure's message is left to the caller's error line (see failureText). */
 export interface JobDisplay {
@@ -20,6 +21,8 @@ export function createJobDisplay(out: NodeJS.WriteStream): JobDisplay {
 class LiveJobDisplay implements JobDisplay {
   #status: JobStatus | undefined;
   #rates: Map<string, number> | undefined;
+  readonly #eta = new EtaEstimator();
+  #etaMs: number | undefined;
   readonly #block: LiveBlock;
 
   constructor(private readonly out: NodeJS.WriteStream) {
@@ -29,6 +32,7 @@ class LiveJobDisplay implements JobDisplay {
   update(status: JobStatus): void {
     if (this.#status && status.runtimeMs > this.#status.runtimeMs) this.#rates = operatorRates(this.#status, status);
     this.#status = status;
+    this.#etaMs = this.#eta.update(status);
     this.#erase();
     this.#draw();
   }
@@ -48,7 +52,12 @@ class LiveJobDisplay implements JobDisplay {
 
   #draw(): void {
     if (!this.#status) return;
-    this.#block.draw([`▶ ${jobHeadline(this.#status)}`, ...operatorLines(this.#status, this.#rates, this.#block.width - 2).map((line) => `  ${line}`)]);
+    const progress = this.#status.isRunning ? progressLine(this.#status, this.#etaMs) : undefined;
+    this.#block.draw([
+      `▶ ${jobHeadline(this.#status)}`,
+      ...(progress ? [`  ${progress}`] : []),
+      ...operatorLines(this.#status, this.#rates, this.#block.width - 2).map((line) => `  ${line}`),
+    ]);
   }
 
   #erase(): void {

@@ -1,6 +1,7 @@
 import type { JobHandle, JobStatus } from "../api/types.js";
 import { jobHeadline, operatorLines, operatorRates, placementLine } from "./format.js";
 import { LiveBlock } from "./live-block.js";
+import { EtaEstimator, progressLine } from "./job-progress.js";
 import { TERMINAL_STATES } from "../api/job-state.js";
 
 
@@ -20,7 +21,7 @@ export function createProgressDisplay(out: NodeJS.WriteStream): ProgressDisplay 
 
 /** Redraws one line per operator under the program's own output, at most every 150 ms. */
 class LiveDisplay implements ProgressDisplay {
-  readonly #jobs = new Map<string, { job: JobHandle; status: JobStatus; previous?: JobStatus; rates: Map<string, number> }>();
+  readonly #jobs = new Map<string, { job: JobHandle; status: JobStatus; previous?: JobStatus; rates: Map<string, number>; eta: EtaEstimator; etaMs?: number }>();
   readonly #timer: NodeJS.Timeout;
   readonly #restore: Array<() => void> = [];
   readonly #write: (text: string) => void;
@@ -44,7 +45,7 @@ class LiveDisplay implements ProgressDisplay {
   }
 
   track(job: JobHandle, first: JobStatus): void {
-    this.#jobs.set(job.id, { job, status: first, rates: new Map() });
+    this.#jobs.set(job.id, { job, status: first, rates: new Map(), eta: new EtaEstimator() });
     this.#draw();
   }
 
@@ -79,6 +80,7 @@ class LiveDisplay implements ProgressDisplay {
       if (before) entry.rates = operatorRates(before, status);
       entry.previous = status;
       entry.status = status;
+      entry.etaMs = entry.eta.update(status);
     }
     this.#erase();
     this.#draw();
@@ -87,8 +89,10 @@ class LiveDisplay implements ProgressDisplay {
   #draw(): void {
     if (this.#block.visible) return;
     const lines: string[] = [];
-    for (const { status, rates } of this.#jobs.values()) {
+    for (const { status, rates, etaMs } of this.#jobs.values()) {
       lines.push(`▶ ${jobHeadline(status)}`);
+      const progress = status.isRunning ? progressLine(status, etaMs) : undefined;
+      if (progress) lines.push(`  ${progress}`);
       for (const line of operatorLines(status, rates, this.#block.width - 2)) lines.push(`  ${line}`);
     }
     this.#block.draw(lines);

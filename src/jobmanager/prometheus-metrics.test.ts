@@ -1,8 +1,9 @@
 /** The `/metrics` exposition over job statuses: parsed by a real Prometheus text parser; ended jobs drop out after their time. */
 import { describe, expect, it } from "vitest";
 import type { JobStatus } from "../api/types.js";
-import { parsePrometheus as parse } from "../../test/support/prometheus.js";
+import { parseHistogram, parsePrometheus as parse } from "../../test/support/prometheus.js";
 import { createJobManagerMetrics } from "./prometheus-metrics.js";
+import { LATENCY_BUCKETS_MS } from "../runtime/latency-histogram.js";
 
 function job(id: string, overrides: Partial<JobStatus> = {}): JobStatus {
   return {
@@ -46,6 +47,38 @@ describe("JobManager Prometheus metrics", () => {
     expect(values("sage_service_calls_total")).toContainEqual([{ job: "a", job_name: "name-a", service: "llm", worker: "" }, 38]);
     expect(values("sage_service_metric")).toContainEqual([{ job: "a", job_name: "name-a", service: "llm", worker: "", metric: "promptTokens" }, 1234]);
     expect(values("sage_service_up")).toContainEqual([{ job: "a", job_name: "name-a", service: "llm", worker: "" }, 1]);
+  });
+
+  it("exposes per-instance counters and levels, and latency histograms from the status's buckets", async () => {
+    const latency = { count: 10, meanMs: 20, p50Ms: 18, p90Ms: 30, p99Ms: 40, maxMs: 41, buckets: LATENCY_BUCKETS_MS.map((ms) => (ms < 10 ? 0 : ms < 25 ? 6 : 10)) };
+    const instance = (index: number, worker: string) => ({
+      index, recordsIn: 20, recordsOut: 19, errors: 1, recordsInPerSecond: 5, recordsOutPerSecond: 5, inFlight: 2,
+      backlog: 3, backlogFill: 0.25, backPressuredMsPerSecond: 100, busyMsPerSecond: 800, idleMsPerSecond: 100, worker,
+    });
+    const jobs = [
+      job("a", {
+        operators: [{ name: "Ask", kind: "map", parallelism: 2, recordsIn: 40, recordsOut: 38, errors: 2, latency, instances: [instance(0, "w1"), instance(1, "w2")] }],
+        serviceDetails: [{ name: "llm", state: "running", remote: true, worker: "w1", calls: 10, errors: 1, inFlight: 4, queued: 5, latency }],
+      }),
+    ];
+    const text = await createJobManagerMetrics({ jobs: () => jobs, processes: () => 1, uptimeSeconds: () => 1 }).scrape();
+    const families = parse(text);
+    const values = (name: string) => families.get(name)!.metrics.map((m) => [m.labels ?? {}, Number(m.value)]);
+    const labels = (index: number, worker: string) => ({ job: "a", job_name: "name-a", operator: "Ask", instance: String(index), worker });
+    expect(values("sage_instance_records_in_total")).toEqual([[labels(0, "w1"), 20], [labels(1, "w2"), 20]]);
+    expect(values("sage_instance_in_flight")).toContainEqual([labels(1, "w2"), 2]);
+    expect(values("sage_instance_backlog_fill_ratio")).toContainEqual([labels(0, "w1"), 0.25]);
+    expect(values("sage_instance_busy_ratio")).toContainEqual([labels(0, "w1"), 0.8]);
+    expect(values("sage_instance_backpressured_ratio")).toContainEqual([labels(0, "w1"), 0.1]);
+    expect(families.get("sage_operator_latency_seconds")!.type).toBe("HISTOGRAM");
+    const histogram = parseHistogram(text, "sage_operator_latency_seconds", { job: "a", job_name: "name-a", operator: "Ask", kind: "map" })!;
+    expect(histogram.buckets).toMatchObject({ "0.005": "0", "0.01": "6", "0.025": "10", "+Inf": "10" });
+    expect(Number(histogram.count)).toBe(10);
+    expect(Number(histogram.sum)).toBeCloseTo(0.2);
+    const serviceLatency = parseHistogram(text, "sage_service_call_latency_seconds", { job: "a", job_name: "name-a", service: "llm", worker: "w1" })!;
+    expect(serviceLatency.buckets["+Inf"]).toBe("10");
+    expect(values("sage_service_errors_total")).toEqual([[{ job: "a", job_name: "name-a", service: "llm", worker: "w1" }, 1]]);
+    expect(values("sage_service_queued")).toEqual([[{ job: "a", job_name: "name-a", service: "llm", worker: "w1" }, 5]]);
   });
 
   it("drops an ended job's series after keepEndedMs, so the series count stays bounded", async () => {

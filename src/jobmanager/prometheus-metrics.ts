@@ -4,8 +4,9 @@
  * Finished jobs stay for a while after they end (a scrape interval or a few must see their
  * final counts), then drop out so the number of series stays bounded.
  */
-import { Counter, Gauge, Registry } from "prom-client";
-import type { JobState, JobStatus } from "../api/types.js";
+import { Counter, Gauge, Registry, type MetricValueWithName } from "prom-client";
+import type { JobState, JobStatus, LatencySummary } from "../api/types.js";
+import { LATENCY_BUCKETS_MS } from "../runtime/latency-histogram.js";
 
 /** What the exposition reads from the server. */
 export interface MetricsSource {
@@ -32,6 +33,9 @@ export interface JobManagerMetrics {
   /** The content type of a scrape's body. */
   readonly contentType: string;
 }
+
+type InstanceOf = NonNullable<JobStatus["operators"][number]["instances"]>[number];
+type ServiceOf = NonNullable<JobStatus["serviceDetails"]>[number];
 
 const JOB_STATES: JobState[] = ["created", "running", "finishing", "finished", "stopped", "failed"];
 const JOB_LABELS = ["job", "job_name"] as const;
@@ -81,6 +85,30 @@ export function createJobManagerMetrics(source: MetricsSource, options: JobManag
   perOperator("sage_operator_records_out_total", "Records an operator emitted, over its instances.", (op) => op.recordsOut, Counter);
   perOperator("sage_operator_errors_total", "Records whose user function threw, over the operator's instances.", (op) => op.errors, Counter);
   perOperator("sage_operator_parallelism", "Instances the operator runs with.", (op) => op.parallelism, Gauge);
+  perInstance("sage_instance_records_in_total", "Records an operator instance received.", (i) => i.recordsIn, Counter);
+  perInstance("sage_instance_records_out_total", "Records an operator instance emitted.", (i) => i.recordsOut, Counter);
+  perInstance("sage_instance_errors_total", "Records whose user function threw in this instance.", (i) => i.errors, Counter);
+  perInstance("sage_instance_in_flight", "Async calls of the instance's user function in flight now.", (i) => i.inFlight, Gauge);
+  perInstance("sage_instance_backlog", "Batches waiting in the inbox of the instance's task.", (i) => i.backlog, Gauge);
+  perInstance("sage_instance_backlog_fill_ratio", "The inbox's backlog over its capacity (1: senders wait).", (i) => i.backlogFill, Gauge);
+  perInstance("sage_instance_busy_ratio", "Share of the last seconds the instance's task spent working.", (i) => i.busyMsPerSecond / 1000, Gauge);
+  perInstance("sage_instance_idle_ratio", "Share of the last seconds the instance's task spent waiting for input.", (i) => i.idleMsPerSecond / 1000, Gauge);
+  perInstance("sage_instance_backpressured_ratio", "Share of the last seconds the instance's task spent waiting to send downstream.", (i) => i.backPressuredMsPerSecond / 1000, Gauge);
+  latencyHistogram(
+    "sage_operator_latency_seconds",
+    "Per-record latency of an operator's async user function, over its instances.",
+    ["operator", "kind"],
+    (job) => job.operators.map((op) => [{ operator: op.name, kind: op.kind }, op.latency]),
+  );
+  latencyHistogram(
+    "sage_service_call_latency_seconds",
+    "Latency of a service's answered calls as callers see them (queueing included).",
+    ["service", "worker"],
+    (job) => (job.serviceDetails ?? []).map((service) => [{ service: service.name, worker: service.worker ?? "" }, service.latency]),
+  );
+  perService("sage_service_errors_total", "Calls of a service that failed (timeouts included).", (service) => service.errors, Counter);
+  perService("sage_service_in_flight", "Calls of a service running now.", (service) => service.inFlight, Gauge);
+  perService("sage_service_queued", "Calls waiting for a turn in a service's mailbox.", (service) => service.queued, Gauge);
   perJob(
     "sage_service_calls_total",
     "Calls a service answered.",
@@ -134,6 +162,56 @@ export function createJobManagerMetrics(source: MetricsSource, options: JobManag
 
   function perOperator(name: string, help: string, value: (operator: JobStatus["operators"][number]) => number, kind: typeof Gauge | typeof Counter): void {
     perJob(name, help, ["operator", "kind"], (job) => job.operators.map((op) => [{ operator: op.name, kind: op.kind }, value(op)]), kind);
+  }
+
+  function perInstance(name: string, help: string, value: (instance: InstanceOf) => number, kind: typeof Gauge | typeof Counter): void {
+    perJob(
+      name,
+      help,
+      ["operator", "instance", "worker"],
+      (job) =>
+        job.operators.flatMap((op) =>
+          (op.instances ?? []).map((instance): [Record<string, string>, number] => [{ operator: op.name, instance: String(instance.index), worker: instance.worker ?? "" }, value(instance)]),
+        ),
+      kind,
+    );
+  }
+
+  function perService(name: string, help: string, value: (service: ServiceOf) => number | undefined, kind: typeof Gauge | typeof Counter): void {
+    perJob(
+      name,
+      help,
+      ["service", "worker"],
+      (job) =>
+        (job.serviceDetails ?? []).flatMap((service): Array<[Record<string, string>, number]> => {
+          const v = value(service);
+          return v === undefined ? [] : [[{ service: service.name, worker: service.worker ?? "" }, v]];
+        }),
+      kind,
+    );
+  }
+
+  // A histogram built from the buckets a status carries (prom-client's Histogram only observes
+  // values one by one): the exposition's _bucket, _sum and _count lines, in seconds.
+  function latencyHistogram(name: string, help: string, extraLabels: string[], samples: (job: JobStatus) => Array<[Record<string, string>, LatencySummary | undefined]>): void {
+    const bounds = LATENCY_BUCKETS_MS.map((ms) => String(ms / 1000));
+    registry.registerMetric({
+      name,
+      get: async () => {
+        const values: Array<MetricValueWithName<string>> = [];
+        for (const job of shown()) {
+          for (const [labels, latency] of samples(job)) {
+            if (!latency?.buckets) continue;
+            const all = { ...jobLabels(job), ...labels };
+            latency.buckets.forEach((value, i) => values.push({ metricName: `${name}_bucket`, labels: { ...all, le: bounds[i]! }, value }));
+            values.push({ metricName: `${name}_bucket`, labels: { ...all, le: "+Inf" }, value: latency.count });
+            values.push({ metricName: `${name}_sum`, labels: all, value: (latency.meanMs * latency.count) / 1000 });
+            values.push({ metricName: `${name}_count`, labels: all, value: latency.count });
+          }
+        }
+        return { name, help, type: "histogram", values, aggregator: "sum" };
+      },
+    } as unknown as Parameters<Registry["registerMetric"]>[0]);
   }
 
   return {

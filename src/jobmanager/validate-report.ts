@@ -2,6 +2,7 @@ import type { GraphEdge, InstanceStatus, JobEvent, JobState, JobStatus, LatencyS
 import { cutUtf8 } from "../cluster/line-splitter.js";
 import type { JobProcessMessage } from "./protocol.js";
 import { MAX_PARALLELISM } from "../api/validate-options.js";
+import { LATENCY_BUCKETS_MS } from "../runtime/latency-histogram.js";
 import { isMetricName, MAX_METRIC_NAME, MAX_SERVICE_METRICS } from "../runtime/service-metrics.js";
 
 /**
@@ -145,7 +146,13 @@ function instance(raw: unknown, what: string): InstanceStatus {
 function latency(raw: unknown, what: string): LatencySummary {
   const l = record(raw, what);
   const field = (name: keyof LatencySummary) => count(l[name], `${what}.${name}`);
-  return { count: field("count"), meanMs: field("meanMs"), p50Ms: field("p50Ms"), p90Ms: field("p90Ms"), p99Ms: field("p99Ms"), maxMs: field("maxMs") };
+  const summary: LatencySummary = { count: field("count"), meanMs: field("meanMs"), p50Ms: field("p50Ms"), p90Ms: field("p90Ms"), p99Ms: field("p99Ms"), maxMs: field("maxMs") };
+  if (l.buckets !== undefined) {
+    const buckets = list(l.buckets, `${what}.buckets`, count, LATENCY_BUCKETS_MS.length);
+    if (buckets.length !== LATENCY_BUCKETS_MS.length) throw new Malformed(`${what}.buckets has ${buckets.length} entries, not one per bucket (${LATENCY_BUCKETS_MS.length})`);
+    summary.buckets = buckets;
+  }
+  return summary;
 }
 
 function progress(raw: unknown, what: string): SourceProgress {

@@ -1,4 +1,4 @@
-import { BatchFunction } from "../api/functions.js";
+import { BatchFunction, type SourceProgressReport } from "../api/functions.js";
 import { isThenable } from "../runtime/thenable.js";
 import { LineReader } from "./line-reader.js";
 
@@ -47,6 +47,12 @@ export class JsonlSource<T = Record<string, unknown>> extends BatchFunction<T> {
 
   async close(): Promise<void> {
     await this.#reader.close();
+  }
+
+  /** Bytes of the file read so far, for percent done and ETA. */
+  override progress(): SourceProgressReport | undefined {
+    const progress = this.#reader.progress;
+    return progress && { ...progress, unit: "bytes" };
   }
 
   // The record of a line, or undefined for a blank line.

@@ -20,6 +20,10 @@ export class LineReader {
   #ended = false;
   #closed = false;
   #line = 0;
+  /** The file's size once opened, and the bytes read before the current chunk's lines and in it. */
+  #size: number | undefined;
+  #bytesBefore = 0;
+  #chunkBytes = 0;
 
   constructor(path: string) {
     this.path = path;
@@ -28,6 +32,16 @@ export class LineReader {
   /** The number (from 1) of the line `next()` answered last. */
   get line(): number {
     return this.#line;
+  }
+
+  /**
+   * How far it has read, in bytes (of a file of `total` bytes), once the file is open: the bytes
+   * before the current chunk and the share of it whose lines were answered.
+   */
+  get progress(): { done: number; total: number } | undefined {
+    if (this.#size === undefined) return undefined;
+    const share = this.#lines.length > 0 ? this.#next / this.#lines.length : 1;
+    return { done: Math.min(this.#size, Math.round(this.#bytesBefore + this.#chunkBytes * share)), total: this.#size };
   }
 
   /** The next line without its line break, or undefined after the last one. */
@@ -50,12 +64,16 @@ export class LineReader {
 
   async #fill(): Promise<void> {
     const file = this.#file ?? (await (this.#opening ??= open(this.path, "r")));
+    if (this.#file === undefined) this.#size = (await file.stat()).size;
     this.#file = file;
     this.#lines = [];
     this.#next = 0;
+    this.#bytesBefore += this.#chunkBytes;
+    this.#chunkBytes = 0;
     // A chunk can end inside a line: read on until one ends, or the file does.
     while (this.#lines.length === 0 && !this.#ended && !this.#closed) {
       const { bytesRead } = await file.read(this.#buffer, 0, CHUNK_BYTES, null);
+      this.#chunkBytes += bytesRead;
       let text: string;
       if (bytesRead === 0) {
         this.#ended = true;

@@ -1,5 +1,5 @@
-import { readFile } from "node:fs/promises";
-import { BatchFunction } from "../api/functions.js";
+import { readFile, stat } from "node:fs/promises";
+import { BatchFunction, type SourceProgressReport } from "../api/functions.js";
 import { isThenable } from "../runtime/thenable.js";
 import { listFiles } from "./file-list.js";
 import { LineReader } from "./line-reader.js";
@@ -44,6 +44,8 @@ export class TextFileSource extends BatchFunction<TextLine | TextFile> {
   #files: string[] | undefined;
   #index = 0;
   #reader: LineReader | undefined;
+  /** Per line: the files' sizes, for progress. */
+  #sizes: number[] | undefined;
 
   constructor(options: TextFileSourceOptions) {
     super();
@@ -86,6 +88,19 @@ export class TextFileSource extends BatchFunction<TextLine | TextFile> {
     await this.#reader?.close();
   }
 
+  /** Files read so far (per file), or bytes of the files read so far (per line), for percent done and ETA. */
+  override progress(): SourceProgressReport | undefined {
+    const files = this.#files;
+    if (files === undefined) return undefined;
+    if (this.#per === "file") return { done: this.#index, total: files.length, unit: "records" };
+    const sizes = this.#sizes;
+    if (sizes === undefined) return undefined;
+    const current = this.#reader ? this.#index - 1 : this.#index;
+    let done = sizes.slice(0, current).reduce((sum, size) => sum + size, 0);
+    done += this.#reader?.progress?.done ?? 0;
+    return { done, total: sizes.reduce((sum, size) => sum + size, 0), unit: "bytes" };
+  }
+
   // The record of a line just read, or undefined to read on (a skipped line, or the file's end).
   #lineRecord(reader: LineReader, text: string | undefined): TextLine | undefined {
     if (text === undefined) {
@@ -121,6 +136,7 @@ export class TextFileSource extends BatchFunction<TextLine | TextFile> {
     }
     // One path naming a file (not a directory, not a glob) reads by line unless told otherwise.
     this.#per ??= this.#patterns.length === 1 && files.length === 1 && files[0] === this.#patterns[0] ? "line" : "file";
+    if (this.#per === "line") this.#sizes = await Promise.all(files.map((path) => stat(path).then((s) => s.size, () => 0)));
     this.#files = files;
   }
 }

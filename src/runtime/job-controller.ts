@@ -190,7 +190,7 @@ export class JobController implements RunningJob {
             errors: calls.errors,
             inFlight: running ? calls.inFlight : 0,
             queued: running ? calls.queued : 0,
-            ...(calls.latency && calls.latency.count > 0 && { latency: calls.latency.summary() }),
+            ...(calls.latency && calls.latency.count > 0 && { latency: calls.latency.summary(true) }),
           }),
         };
       }),

@@ -49,6 +49,10 @@ export interface HistogramSnapshot {
   slots: number[];
 }
 
+/** Upper bounds (ms) of the latency buckets a status carries per operator and service: 1 ms to a minute. */
+export const LATENCY_BUCKETS_MS: readonly number[] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000];
+const LATENCY_BUCKETS_MICROS = LATENCY_BUCKETS_MS.map((ms) => ms * 1000);
+
 /** Counts latencies and answers percentiles within 1.6%; merges with others of its kind. */
 export class LatencyHistogram {
   private readonly counts = new Uint32Array(HISTOGRAM_SLOTS);
@@ -57,22 +61,19 @@ export class LatencyHistogram {
   private min = Infinity;
   private max = 0;
 
-  /**
-   * Counts a latency of `micros` microseconds (negative and NaN count as 0; fractions are cut),
-   * `times` times: a sampled value stands for the records it was sampled from.
-   */
-  record(micros: number, times = 1): void {
+  /** Counts one latency of `micros` microseconds (negative and NaN count as 0; fractions are cut). */
+  record(micros: number): void {
     const value = micros > 0 ? (micros < MAX_VALUE ? Math.trunc(micros) : MAX_VALUE) : 0;
-    this.counts[slotOf(value)]! += times;
-    this.total += times;
-    this.sum += value * times;
+    this.counts[slotOf(value)]!++;
+    this.total++;
+    this.sum += value;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
   }
 
   /** Counts a latency given in milliseconds, as `performance.now()` differences are. */
-  recordMs(ms: number, times = 1): void {
-    this.record(ms * 1000, times);
+  recordMs(ms: number): void {
+    this.record(ms * 1000);
   }
 
   /** Records counted so far. */
@@ -126,8 +127,8 @@ export class LatencyHistogram {
     return { count: this.total, sumMicros: this.sum, minMicros: this.total ? this.min : 0, maxMicros: this.max, slots };
   }
 
-  /** Mean and p50/p90/p99/max in milliseconds. */
-  summary(): LatencySummary {
+  /** Mean and p50/p90/p99/max in milliseconds, with the cumulative buckets at LATENCY_BUCKETS_MS when asked. */
+  summary(withBuckets = false): LatencySummary {
     const ms = (micros: number) => Math.round(micros) / 1000;
     return {
       count: this.total,
@@ -136,6 +137,7 @@ export class LatencyHistogram {
       p90Ms: ms(this.percentile(0.9)),
       p99Ms: ms(this.percentile(0.99)),
       maxMs: ms(this.max),
+      ...(withBuckets && { buckets: this.cumulativeAt(LATENCY_BUCKETS_MICROS) }),
     };
   }
 

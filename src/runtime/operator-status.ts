@@ -56,7 +56,7 @@ export class OperatorSampler {
       backlog,
       backPressuredMsPerSecond: backPressured,
       busyMsPerSecond: busy,
-      ...(latency && { latency: latency.summary() }),
+      ...(latency && { latency: latency.summary(true) }),
       ...(progress && { progress }),
       instances: statuses,
     };

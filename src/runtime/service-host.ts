@@ -56,7 +56,7 @@ export class ServiceHost {
   readonly #maxConcurrency: number;
   readonly #metrics: MetricsSampler;
   #errors = 0;
-  /** Latency of calls as their callers see them; sync answers of the fast path are sampled. */
+  /** Latency of answered calls as their callers see them (not the fast path's sync answers: see ServiceStatus.latency). */
   readonly #latency = new LatencyHistogram();
 
   constructor(
@@ -137,10 +137,10 @@ export class ServiceHost {
   }
 
   /**
-   * Calls a method by name through the mailbox (the path of `callService`); a sync answer's latency
-   * counts `weight` times (a sample of the fast path stands for the calls it was taken from).
+   * Calls a method by name through the mailbox (the path of `callService`, and of a proxy's call
+   * when the fast path is closed: a busy service).
    */
-  call(name: string, args: unknown[], timeoutMs: number, weight = 1): unknown {
+  call(name: string, args: unknown[], timeoutMs: number): unknown {
     const method = this.#methods.get(name);
     if (method === undefined) throw new ServiceNotFoundError(this.name, name, this.methodNames);
     if (!this.#idle) return this.enqueueCall(name, args, timeoutMs);
@@ -153,8 +153,12 @@ export class ServiceHost {
       throw this.callFailed(name, error);
     }
     if (isThenable(result)) return this.trackCall(result, name, timeoutMs, startedAt);
-    this.#latency.recordMs(performance.now() - startedAt, weight);
+    this.#record(startedAt);
     return result;
+  }
+
+  #record(startedAt: number): void {
+    this.#latency.recordMs(performance.now() - startedAt);
   }
 
   /**
@@ -165,7 +169,7 @@ export class ServiceHost {
    */
   createProxy(timeoutMs: number): Record<string, unknown> {
     const proxy = createProxyBase(this.name, (method, args) => this.call(method, args, timeoutMs)) as Record<string | symbol, unknown>;
-    const state: CallerState = { instance: this.#instance!, idle: this.#idle, calls: 0, untilSample: SYNC_SAMPLE_EVERY, host: this, timeoutMs };
+    const state: CallerState = { instance: this.#instance!, idle: this.#idle, calls: 0, host: this, timeoutMs };
     this.#callerStates.push(state);
     proxy[CALLER_STATE] = state;
     for (const [name, method] of this.#methods) proxy[name] = methodCaller(name, method.length);
@@ -192,7 +196,7 @@ export class ServiceHost {
     const settled = Promise.resolve(result).then(
       (value) => {
         this.#active--;
-        this.#latency.recordMs(performance.now() - startedAt);
+        this.#record(startedAt);
         this.#dispatch();
         return value;
       },
@@ -284,7 +288,7 @@ export class ServiceHost {
         if (isThenable(result)) {
           call.resolve(this.trackCall(result, call.name, Math.max(1, call.deadline - performance.now()), call.queuedAt));
         } else {
-          this.#latency.recordMs(performance.now() - call.queuedAt);
+          this.#record(call.queuedAt);
           call.resolve(result);
         }
       }
@@ -310,26 +314,14 @@ interface CallerState {
   idle: boolean;
   /** Calls made through this proxy's fast path. */
   calls: number;
-  /** Fast-path calls left before one goes the timed general way (a sample of the sync latency). */
-  untilSample: number;
   host: ServiceHost;
   timeoutMs: number;
 }
 
 const CALLER_STATE = Symbol("callerState");
 
-/** One in this many fast-path calls is timed: a clock read per call would double a cheap call's cost. */
-const SYNC_SAMPLE_EVERY = 64;
 
-// The general path of a compiled caller: a busy service, an unusual arity, or the timed sample.
-function generalCall(s: CallerState, name: string, args: ArrayLike<unknown>): unknown {
-  let weight = 1;
-  if (s.untilSample <= 0) {
-    s.untilSample = SYNC_SAMPLE_EVERY;
-    weight = SYNC_SAMPLE_EVERY;
-  }
-  return s.host.call(name, Array.prototype.slice.call(args), s.timeoutMs, weight);
-}
+
 
 /**
  * Whether `proxy` (from `ctx.service(name)`) reaches an instance in this process, whose methods
@@ -359,7 +351,7 @@ function methodCaller(name: string, arity: number): (...args: unknown[]) => unkn
     return function callService(${params}) {
       const s = this === null || this === undefined ? undefined : this[STATE];
       if (s === undefined) throw detached(${literal});
-      if (!s.idle || arguments.length !== ${arity > 6 ? -1 : arity} || --s.untilSample === 0) return sampled(s, ${literal}, arguments);
+      if (!s.idle || arguments.length !== ${arity > 6 ? -1 : arity}) return s.host.call(${literal}, Array.prototype.slice.call(arguments), s.timeoutMs);
       s.calls++;
       let result;
       try {
@@ -371,7 +363,7 @@ function methodCaller(name: string, arity: number): (...args: unknown[]) => unkn
         ? s.host.trackCall(result, ${literal}, s.timeoutMs)
         : result;
     };`;
-  caller = compileFactory<(...args: unknown[]) => unknown>(["STATE", "detached", "sampled"], source)(CALLER_STATE, detached, generalCall);
+  caller = compileFactory<(...args: unknown[]) => unknown>(["STATE", "detached"], source)(CALLER_STATE, detached);
   callers.set(key, caller);
   return caller;
 }

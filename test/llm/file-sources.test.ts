@@ -40,6 +40,29 @@ describe("JsonlSource", () => {
     expect(records[1234]).toEqual(JSON.parse(lines[1234]!));
   });
 
+  it("reports its progress in bytes of the file: growing while it reads, all of it at the end", async () => {
+    const path = join(tempDir(), "big.jsonl");
+    writeFileSync(path, Array.from({ length: 4000 }, (_, i) => JSON.stringify({ id: i, pad: "p".repeat(60) })).join("\n"));
+    const size = readFileSync(path).length;
+    const env = new LocalEnvironment("progress", { logLevel: "warn", metricsIntervalMs: 10, batchSize: 64 });
+    env
+      .fromBatch(JsonlSource, { args: [{ path }], name: "lines" })
+      .map(async (r: unknown) => (await new Promise((resolve) => setTimeout(resolve, 0)), r), { concurrency: 16 })
+      .sink(() => {});
+    const job = await env.submit();
+    const seen: number[] = [];
+    for await (const event of job.events()) {
+      const progress = event.status.operators.find((op) => op.name === "lines")!.progress;
+      if (progress) {
+        expect(progress).toMatchObject({ total: size, unit: "bytes" });
+        seen.push(progress.done);
+      }
+    }
+    expect(seen.some((done) => done > 0 && done < size)).toBe(true);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect((await job.status()).operators[0]!.progress).toEqual({ done: size, total: size, unit: "bytes" });
+  });
+
   it("keeps only the fields asked for", async () => {
     const path = join(tempDir(), "q.jsonl");
     writeFileSync(path, '{"query":"a?","references":["a"],"noise":1}\n{"query":"b?","noise":2}');

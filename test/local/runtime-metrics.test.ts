@@ -139,7 +139,10 @@ describe("local mode - runtime metrics", () => {
     expect(service).toMatchObject({ calls: 80, errors: 4, inFlight: 0, queued: 0 });
     // queued calls count their wait: the median call waited for several before it
     expect(service.latency!.p99Ms).toBeGreaterThanOrEqual(10 * 0.98);
-    expect(service.latency!.count).toBeGreaterThanOrEqual(40);
+    // every answered call that waited (36 answered work() calls, and the now() calls that found the
+    // service busy and queued); a now() answered at once by the idle service is not timed
+    expect(service.latency!.count).toBeGreaterThanOrEqual(36);
+    expect(service.latency!.count).toBeLessThanOrEqual(76);
   });
 
   it("the status carries the graph's edges", async () => {

@@ -1,6 +1,6 @@
 /** Remote mode - `GET /metrics`: Prometheus text behind the bearer token, agreeing with the job's status. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parsePrometheus } from "../support/prometheus.js";
+import { parseHistogram, parsePrometheus } from "../support/prometheus.js";
 import { bundleSource, closeTestServer, makeRepoTmpDir, request, SAGE_IMPORT, startTestServer, untilJobProcessEnded, type TestServer } from "./helpers.js";
 
 describe("remote mode - Prometheus metrics", () => {
@@ -33,6 +33,7 @@ env.registerService("upper", Upper);
 env.fromBatch(Array.from({ length: 30 }, (_, i) => "w" + i))
   .filter((w: string) => !w.endsWith("7"))
   .map((w: string, ctx) => ctx.service<Upper>("upper").upper(w))
+  .map(async (w: string) => { await new Promise((r) => setTimeout(r, 2)); return w; }, { name: "Wait", parallelism: 2, concurrency: 3 })
   .sink(() => {});
 await env.submit({ autostop: true });
 `,
@@ -46,7 +47,8 @@ await env.submit({ autostop: true });
     const response = await fetch(`${server!.baseUrl}/metrics`, { headers: { authorization: `Bearer ${server!.token}` } });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
-    const families = parsePrometheus(await response.text());
+    const text = await response.text();
+    const families = parsePrometheus(text);
     const series = (name: string) => families.get(name)!.metrics.filter((m) => m.labels?.job === id);
     for (const operator of status.operators) {
       const of = (name: string) => Number(series(name).find((m) => m.labels!.operator === operator.name)!.value);
@@ -55,6 +57,18 @@ await env.submit({ autostop: true });
       expect(of("sage_operator_errors_total")).toBe(operator.errors);
     }
     expect(status.operators.find((op) => op.kind === "filter")!.recordsOut).toBe(27);
+    // per instance, and the async operator's latency histogram, as the status has them
+    const wait = status.operators.find((op) => op.name === "Wait")!;
+    expect(wait.instances).toHaveLength(2);
+    for (const instance of wait.instances!) {
+      const found = series("sage_instance_records_in_total").find((m) => m.labels!.operator === "Wait" && m.labels!.instance === String(instance.index))!;
+      expect(Number(found.value)).toBe(instance.recordsIn);
+    }
+    const histogram = parseHistogram(text, "sage_operator_latency_seconds", { job: id, job_name: "prom-job", operator: "Wait", kind: "map" })!;
+    expect(Number(histogram.count)).toBe(27);
+    expect(Number(histogram.count)).toBe(wait.latency!.count);
+    expect(Number(histogram.buckets["0.001"])).toBe(0); // each waited 2 ms at least
+    expect(status.edges).toContainEqual({ from: "Wait", to: expect.stringMatching(/^sink/), partition: "rebalance" });
     const service = status.serviceDetails!.find((s) => s.name === "upper")!;
     expect(Number(series("sage_service_calls_total").find((m) => m.labels!.service === "upper")!.value)).toBe(service.calls);
     expect(Number(series("sage_service_metric").find((m) => m.labels!.metric === "uppercased")!.value)).toBe(27);
