@@ -58,10 +58,11 @@ export function App() {
       />
     );
   }
+  // A job page is built afresh for each job (keyed by id): nothing of the last job shows under the next one's id.
   return (
     <div class="app">
       <Header info={session.info} onLogout={() => logout()} />
-      <main>{route.name === "job" ? <JobPage api={api} token={session.token} id={route.id} /> : <OverviewPage api={api} filter={route.filter} />}</main>
+      <main>{route.name === "job" ? <JobPage key={route.id} api={api} token={session.token} id={route.id} /> : <OverviewPage api={api} filter={route.filter} />}</main>
     </div>
   );
 }

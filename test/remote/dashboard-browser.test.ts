@@ -190,7 +190,7 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
   it("shows a finished job's charts drawn from its history, its services with their counters, and its log", { timeout: STEP_MS }, async () => {
     await untilJobProcessEnded(server, jobs.finished, 30_000);
     await page.goto(`${server.baseUrl}/#/jobs/${jobs.finished}`);
-    await page.locator('[data-testid="job-name"]').waitFor();
+    await expect.poll(() => page.locator('[data-testid="job-name"]').textContent()).toBe("rag-finished");
     expect(await page.locator(".job-header .badge").first().textContent()).toBe("finished");
     for (const chart of ["throughput", "backlog", "backpressure", "latency"]) {
       const figure = page.locator(`figure[data-chart="${chart}"]`);
@@ -226,6 +226,7 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
 
   it("aborts a running job, then deletes it after a confirmation", { timeout: STEP_MS }, async () => {
     await page.goto(`${server.baseUrl}/#/jobs/${jobs.aborted}`);
+    await expect.poll(() => page.locator('[data-testid="job-name"]').textContent()).toBe("ticks-to-abort");
     await page.locator('button[data-action="abort"]').click();
     await expect.poll(() => page.locator(".job-header .badge").first().textContent(), { timeout: 30_000 }).toBe("stopped");
     await untilJobProcessEnded(server, jobs.aborted);
