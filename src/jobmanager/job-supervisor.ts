@@ -22,8 +22,10 @@ import { TERMINAL_STATES } from "../api/job-state.js";
 const TIMEOUT_MARGIN_MS = 5_000;
 // An abort asks the job to end at once: one that has not ended this long after is killed.
 const ABORT_KILL_MS = 1_000;
-// After the job process exited, how long what it wrote last may take to be read from its pipes.
-const OUTPUT_DRAIN_MS = 1_000;
+// After the job process exited, what it wrote last is read from its pipes while it keeps coming:
+// until they end, a second without data, or at most 5 s (a process that escaped may hold them).
+const OUTPUT_IDLE_MS = 1_000;
+const OUTPUT_DRAIN_MAX_MS = 5_000;
 // Malformed or oversized reports a job gets a log line for; later ones are dropped silently.
 const REPORTED_PROBLEMS = 5;
 
@@ -316,7 +318,7 @@ export class JobSupervisor {
     child.on("exit", (code, signal) => {
       const ended = this.#endProcesses(job);
       (child.stdio[CONTROL_FD] as Writable | null)?.destroy();
-      void drainOutput([child.stdout, child.stderr, reports], OUTPUT_DRAIN_MS).then(() => {
+      void drainOutput([child.stdout, child.stderr, reports], OUTPUT_IDLE_MS, OUTPUT_DRAIN_MAX_MS).then(() => {
         if (ended > 0) this.#appendLog(job, `[jobmanager] ended ${ended} process(es) the job left running`);
         this.#onExit(job, code, signal);
       });
