@@ -5,6 +5,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { JobEvent, JobState, JobStatus, Logger, StopOptions } from "../api/types.js";
+import { withFields } from "../api/log-fields.js";
 import { timerMs } from "../runtime/thenable.js";
 import { BundleStore } from "./bundle-store.js";
 import { drainOutput, readOutput } from "./child-output.js";
@@ -152,7 +153,7 @@ export class JobSupervisor {
       );
     }
     this.#save(job);
-    this.#options.logger.info("job %s (%s) submitted", job.name, id);
+    this.#jobLogger(job).info("job %s (%s) submitted", job.name, id);
     return status;
   }
 
@@ -396,7 +397,7 @@ export class JobSupervisor {
     this.#save(job);
     this.#publish(job, { type: "state", jobId: job.id, state: job.status.state, at: endedAt, status: job.status });
     job.listeners.clear();
-    this.#options.logger.info("job %s (%s) ended: %s", job.name, job.id, job.status.state);
+    this.#jobLogger(job).info("job %s (%s) ended: %s", job.name, job.id, job.status.state);
     job.resolveDone(job.status);
     this.#applyRetention();
   }
@@ -409,6 +410,11 @@ export class JobSupervisor {
   #appendLog(job: LiveJob, line: string): void {
     const number = job.log.append(line);
     this.#publish(job, { type: "log", jobId: job.id, at: new Date().toISOString(), level: "info", message: line, line: number });
+  }
+
+  // The server's logger for lines about `job`: a JSON line carries its id and name as fields.
+  #jobLogger(job: LiveJob): Logger {
+    return withFields(this.#options.logger, { job: job.id, job_name: job.name });
   }
 
   #publish(job: LiveJob, event: JobEvent): void {
