@@ -102,3 +102,8 @@ export function parsePort(value: string): number {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError("expected an integer from 1 to 65535.");
   return port;
 }
+
+/** The --log-format option of `sage jobmanager start|restart` and `sage worker start`: an unknown value is refused, naming it. */
+export function logFormatOption(): Option {
+  return new Option("--log-format <format>", "how the process writes its own log: text lines (the default) or one JSON object a line (pino)").choices(["text", "json"]);
+}

@@ -1,8 +1,11 @@
+import { createJsonLog, jsonLogger } from "../api/json-logger.js";
+import type { Logger } from "../api/types.js";
 import { ClusterUnavailableError } from "../jobmanager/cluster-link.js";
 import { dataPaths } from "../jobmanager/paths.js";
 import { startJobManagerServer, type JobManagerServer } from "../jobmanager/server.js";
 import { CLIError } from "./cli-error.js";
 import { addressOf, type ServerOptions } from "./cli-options.js";
+import { failingAsJson } from "./json-failure.js";
 import type { JobManagerSettings } from "./jobmanager-settings.js";
 import { refuseIfRunning } from "./jobmanager-start.js";
 import { serverToken } from "./jobmanager-token.js";
@@ -12,16 +15,23 @@ import { packageVersion } from "./version.js";
 /**
  * `sage jobmanager start --foreground`: runs the server in this process until SIGINT or SIGTERM,
  * then closes it (running jobs are ended, the store is closed) and removes the pid file. A second
- * signal during the close ends the process at once.
+ * signal during the close ends the process at once. With `--log-format json` every line it writes,
+ * its own and a failure's included, is a JSON object on stderr.
  */
 export async function runForeground(options: ServerOptions, settings?: JobManagerSettings, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  if (await refuseIfRunning(options, out)) return 0;
+  if (settings?.logFormat !== "json") return serve(options, settings, (line) => out.write(`${line}\n`));
+  const logger = jsonLogger(createJsonLog({ name: "jobmanager" }));
+  return failingAsJson("jobmanager", () => serve(options, settings, (line) => logger.info(line), logger));
+}
+
+async function serve(options: ServerOptions, settings: JobManagerSettings | undefined, say: (line: string) => void, logger?: Logger): Promise<number> {
+  if (await refuseIfRunning(options, { write: (text) => say(text.trimEnd()) })) return 0;
   const token = serverToken(options);
   // Job processes inherit this process's environment; user code has no business with the token.
   delete process.env.SAGE_TOKEN;
   let server: JobManagerServer;
   try {
-    server = await startJobManagerServer({ host: options.host, port: options.port, token, dataDir: options.dataDir, version: packageVersion(), ...settings });
+    server = await startJobManagerServer({ host: options.host, port: options.port, token, dataDir: options.dataDir, version: packageVersion(), ...settings, logger });
   } catch (error) {
     if (error instanceof ClusterUnavailableError) throw new CLIError(error.message, "E_CLUSTER", 1);
     const code = (error as NodeJS.ErrnoException).code;
@@ -41,12 +51,12 @@ export async function runForeground(options: ServerOptions, settings?: JobManage
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   });
-  out.write(`JobManager received ${signal}: stopping\n`);
+  say(`JobManager received ${signal}: stopping`);
   try {
     await server.close();
   } finally {
     removePid(pidFile, process.pid);
   }
-  out.write("JobManager stopped\n");
+  say("JobManager stopped");
   return 0;
 }

@@ -4,21 +4,26 @@ import type { ClusterAddress } from "../cluster/connect.js";
 import type { LogLimits } from "../jobmanager/job-log.js";
 import { CLIError } from "./cli-error.js";
 import { parseDuration, type Retention } from "../jobmanager/retention.js";
+import type { LogFormat } from "../api/log-format.js";
+import { logFormatOption } from "./cli-options.js";
 
 /** What `sage jobmanager start` passes on to the server about logs, reports, retention and its cluster (unset: the server's defaults). */
 export interface JobManagerSettings {
   logLimits: Partial<LogLimits>;
+  /** How the server writes its own log (default text). */
+  logFormat?: LogFormat;
   retention: Partial<Retention>;
   maxReportBytes?: number;
   /** The cluster jobs place their remote parts on (the creds path made absolute). */
   cluster?: ClusterAddress;
 }
 
-/** Adds --cluster, --cluster-creds, --log-max-line-bytes, --log-max-bytes, --max-report-bytes, --max-jobs and --retention. */
+/** Adds --cluster, --cluster-creds, --log-format, --log-max-line-bytes, --log-max-bytes, --max-report-bytes, --max-jobs and --retention. */
 export function addJobManagerSettings(command: Command): Command {
   return command
     .addOption(new Option("--cluster <url>", "NATS URL of the cluster jobs place their remote parts on, user:password@ or token@ allowed (default: $SAGE_CLUSTER)"))
     .addOption(new Option("--cluster-creds <file>", "a NATS credentials (.creds) file for --cluster (default: $SAGE_CLUSTER_CREDS)"))
+    .addOption(logFormatOption())
     .addOption(new Option("--log-max-line-bytes <bytes>", "longest job log line kept; longer lines are cut with a marker (default 16384)").argParser(positiveInteger))
     .addOption(new Option("--log-max-bytes <bytes>", "bytes of each job's log kept; the oldest lines roll off (default 8388608)").argParser(positiveInteger))
     .addOption(new Option("--max-report-bytes <bytes>", "largest report a job process may send; larger ones are skipped and logged (default 4194304)").argParser(positiveInteger))
@@ -33,6 +38,7 @@ export function jobManagerSettings(raw: Record<string, unknown>): JobManagerSett
     logLimits: { maxLineBytes: raw.logMaxLineBytes as number | undefined, maxBytes: raw.logMaxBytes as number | undefined },
     retention: { maxJobs: raw.maxJobs as number | undefined, maxAgeMs: raw.retention as number | undefined },
     ...(raw.maxReportBytes !== undefined && { maxReportBytes: raw.maxReportBytes as number }),
+    ...(raw.logFormat !== undefined && { logFormat: raw.logFormat as LogFormat }),
     ...(cluster && { cluster }),
   };
 }
@@ -48,7 +54,8 @@ export function settingsEnv(settings: JobManagerSettings): Record<string, string
 
 /** The command-line arguments that give a server started in the background the same settings (the cluster goes by settingsEnv). */
 export function settingsArgs(settings: JobManagerSettings): string[] {
-  const args: Array<[string, number | undefined]> = [
+  const args: Array<[string, string | number | undefined]> = [
+    ["--log-format", settings.logFormat],
     ["--log-max-line-bytes", settings.logLimits.maxLineBytes],
     ["--log-max-bytes", settings.logLimits.maxBytes],
     ["--max-report-bytes", settings.maxReportBytes],

@@ -7,6 +7,7 @@ import { CLIError } from "./cli-error.js";
 import { addressOf, dashboardUrl, type ServerOptions } from "./cli-options.js";
 import type { ClusterInfo } from "../jobmanager/cluster-link.js";
 import { probeJobManager } from "./jobmanager-probe.js";
+import { printable } from "./safe-text.js";
 import { clusterSummary } from "./jobmanager-status.js";
 import { settingsArgs, settingsEnv, type JobManagerSettings } from "./jobmanager-settings.js";
 import { serverToken } from "./jobmanager-token.js";
@@ -19,7 +20,7 @@ const START_TIMEOUT_MS = 15_000;
  * Checks for a JobManager already running on the data dir or the address. Resolves true (after
  * saying so) when one is running and healthy there; throws when something else is in the way.
  */
-export async function refuseIfRunning(options: ServerOptions, out: NodeJS.WritableStream): Promise<boolean> {
+export async function refuseIfRunning(options: ServerOptions, out: { write(text: string): unknown }): Promise<boolean> {
   const probe = await probeJobManager(options);
   if (probe.pid !== undefined && probe.healthy) {
     out.write(`JobManager already running at ${addressOf(options)} (pid ${probe.pid})\n`);
@@ -95,6 +96,18 @@ export async function startInBackground(options: ServerOptions, out: NodeJS.Writ
 // What the failed server wrote to the log since `from`, for the error message.
 function logTail(file: string, from: number): string {
   if (!existsSync(file)) return "";
-  const lines = readFileSync(file).subarray(from).toString("utf8").trimEnd().split("\n").filter(Boolean).slice(-15);
+  const lines = readFileSync(file).subarray(from).toString("utf8").trimEnd().split("\n").filter(Boolean).slice(-15).map(messageOfLine);
   return lines.length === 0 ? "" : `; the log says:\n  ${lines.join("\n  ")}`;
+}
+
+// A line of a JSON log (--log-format json) reads as its message (escaped, as a text log's line is);
+// a text line as it is.
+function messageOfLine(line: string): string {
+  if (!line.startsWith("{")) return line;
+  try {
+    const msg = (JSON.parse(line) as { msg?: unknown }).msg;
+    return typeof msg === "string" ? printable(msg) : line;
+  } catch {
+    return line;
+  }
 }

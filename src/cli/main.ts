@@ -3,6 +3,7 @@ import { CLIError } from "./cli-error.js";
 import { registerJobCommand } from "./job-command.js";
 import { registerJobManagerCommand } from "./jobmanager-command.js";
 import { runPipelineFile } from "./run-command.js";
+import { parseMetricsPort, runMetricsAddress } from "./run-metrics.js";
 import { registerWorkerCommand } from "./worker-command.js";
 import { packageVersion } from "./version.js";
 
@@ -19,8 +20,10 @@ export function buildProgram(exit: (code: number) => void = () => {}): Command {
     .command("run")
     .description("run a pipeline file (.ts or .js) locally, with a live progress display")
     .argument("<file>", "the pipeline file")
-    .action(async (file: string) => {
-      exit(await runPipelineFile(file));
+    .option("--metrics-port <port>", "serve Prometheus metrics of the run's jobs at http://<host>:<port>/metrics while it runs (0 picks a free port)", parseMetricsPort)
+    .option("--metrics-host <host>", "the address --metrics-port listens on (default: 127.0.0.1)")
+    .action(async (file: string, raw: { metricsPort?: number; metricsHost?: string }) => {
+      exit(await runPipelineFile(file, { metrics: runMetricsAddress(raw.metricsPort, raw.metricsHost) }));
     });
   registerJobManagerCommand(program, exit);
   registerJobCommand(program, exit);

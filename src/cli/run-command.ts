@@ -7,17 +7,28 @@ import { observeJobs, setPipelineEntry, type RunningJob } from "../api/executor.
 import type { JobStatus } from "../api/types.js";
 import { CLIError } from "./cli-error.js";
 import { createProgressDisplay } from "./progress.js";
+import { serveRunMetrics, type MetricsAddress } from "./run-metrics.js";
+
+/** Options of `sage run`. */
+export interface RunOptions {
+  /** Serve Prometheus metrics of the run's jobs here while it runs (`--metrics-port`, `--metrics-host`). */
+  metrics?: MetricsAddress;
+}
 
 /**
  * `sage run <file>`: loads a pipeline file (TypeScript included) in this process and shows its
  * jobs' progress. Ctrl-C drains the running jobs (services are cleaned up), a second Ctrl-C
- * aborts them. Resolves with the exit code once every job ended; leaves nothing open.
+ * aborts them. Resolves with the exit code once every job ended; leaves nothing open (the metrics
+ * endpoint, when asked for, closes once the jobs have ended).
  */
-export async function runPipelineFile(file: string, stderr: NodeJS.WriteStream = process.stderr): Promise<number> {
+export async function runPipelineFile(file: string, options: RunOptions = {}, stderr: NodeJS.WriteStream = process.stderr): Promise<number> {
   const path = resolve(file);
   if (!existsSync(path)) throw new CLIError(`no such pipeline file: ${file}`, "E_FILE_NOT_FOUND");
-  const display = createProgressDisplay(stderr);
   const jobs: RunningJob[] = [];
+  // Listening before the file runs: an address that cannot be had fails the run before it starts.
+  const metrics = options.metrics ? await serveRunMetrics(options.metrics, () => jobs) : undefined;
+  const display = createProgressDisplay(stderr);
+  if (metrics) display.notice(`metrics at ${metrics.url}`);
   const unobserve = observeJobs((_env, job) => {
     jobs.push(job);
     void job.status().then((status) => display.track(job, status));
@@ -62,6 +73,7 @@ export async function runPipelineFile(file: string, stderr: NodeJS.WriteStream =
     if (finals.length === 0 && exitCode === 0) stderr.write(`[sage] ${file} submitted no job (call env.submit())\n`);
     if (finals.some((status) => status.state === "failed")) exitCode = 1;
     if (interrupts > 0 && exitCode === 0) exitCode = 130;
+    await metrics?.close();
     process.off("SIGINT", onInterrupt);
     unobserve();
     await unregister?.();

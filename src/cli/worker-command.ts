@@ -7,6 +7,9 @@ import { CLIError } from "./cli-error.js";
 import { formatDuration } from "./format.js";
 import { keepingAlive } from "./keep-alive.js";
 import { printable } from "./safe-text.js";
+import { logFormatOption } from "./cli-options.js";
+import { failingAsJson } from "./json-failure.js";
+import type { LogFormat } from "../api/log-format.js";
 
 type Raw = Record<string, unknown>;
 
@@ -21,25 +24,26 @@ export function registerWorkerCommand(program: Command, exit: (code: number) => 
   const start = withCluster(worker.command("start").description("join the cluster and host job parts until Ctrl-C or SIGTERM (foreground)"))
     .option("--name <name>", "the worker's name, unique in the cluster (default: <hostname>-<pid>)")
     .option("--slots <n>", "instances it takes at once (default: the number of CPUs)", positiveInteger)
-    .option("--lease-ms <ms>", `counted dead after this long without a heartbeat, more than the ${DEFAULT_BEAT_MS} ms between beats (default: ${DEFAULT_LEASE_MS})`, leaseMs);
+    .option("--lease-ms <ms>", `counted dead after this long without a heartbeat, more than the ${DEFAULT_BEAT_MS} ms between beats (default: ${DEFAULT_LEASE_MS})`, leaseMs)
+    .addOption(logFormatOption());
   start.action(async () => {
     const raw = start.opts<Raw>();
-    exit(
-      await keepingAlive(() =>
-        joining(() =>
-          runWorkerUntilSignal(
-            {
-              cluster: clusterAddress(raw),
-              name: raw.name as string | undefined,
-              slots: raw.slots as number | undefined,
-              leaseMs: raw.leaseMs as number | undefined,
-            },
-            // A worker of an embedded cluster shares its driver's terminal: only its jobs' output goes there.
-            process.env.SAGE_EMBEDDED_WORKER === "1" ? () => {} : undefined,
-          ),
+    const run = () =>
+      joining(() =>
+        runWorkerUntilSignal(
+          {
+            cluster: clusterAddress(raw),
+            name: raw.name as string | undefined,
+            slots: raw.slots as number | undefined,
+            leaseMs: raw.leaseMs as number | undefined,
+            logFormat: raw.logFormat as LogFormat | undefined,
+          },
+          // A worker of an embedded cluster shares its driver's terminal: only its jobs' output goes there.
+          process.env.SAGE_EMBEDDED_WORKER === "1" ? () => {} : undefined,
         ),
-      ),
-    );
+      );
+    // A worker that logs JSON says why it could not join in JSON too.
+    exit(await keepingAlive(() => (raw.logFormat === "json" ? failingAsJson("worker", run) : run())));
   });
 
   const list = withCluster(worker.command("list").description("list the live workers: name, host, pid, slots used/total, jobs, last beat")).option("--json", "print JSON");

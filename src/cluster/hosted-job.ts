@@ -13,6 +13,7 @@ import { ServiceHost } from "../runtime/service-host.js";
 import { ServiceProxyCache } from "../runtime/service-proxy.js";
 import type { TaskInstance } from "../runtime/task.js";
 import { closeConnection } from "./connect.js";
+import { hostLogLine } from "./host-log.js";
 import { NatsServiceTransport } from "./nats-service-transport.js";
 import { NatsTransport, natsChannelCapacity } from "./nats-transport.js";
 import { outageLimitMs, type DriverReport, type HostReply, type HostRequest, type InstanceCounters, type ServiceCallReport, type JobHostOptions, type Placement } from "./protocol.js";
@@ -107,9 +108,11 @@ export class HostedJob {
     return this.#ended;
   }
 
-  // Logs go to this process's stderr (the worker prints them); warnings and errors reach the driver too.
-  readonly #logSink: LogSink = (level, name, message) => {
-    stderrLogSink(level, name, message);
+  // Logs go to this process's stderr (the worker prints them; one that logs JSON takes records);
+  // warnings and errors reach the driver too.
+  readonly #logSink: LogSink = (level, name, message, fields) => {
+    if (this.#options.logFormat === "json") process.stderr.write(`${hostLogLine(level, name, message, fields)}\n`);
+    else stderrLogSink(level, name, message);
     if (level === "warn" || level === "error") this.#report({ type: "log", worker: this.#options.worker, level, message });
   };
 

@@ -2,6 +2,7 @@
  * The messages between a job's driver, the workers and the job host processes on them (JSON on
  * the subjects of subjects.ts). Records and service calls travel with the codec, not as these.
  */
+import type { LogFormat } from "../api/log-format.js";
 
 import type { HistogramSnapshot } from "../runtime/latency-histogram.js";
 import type { ClockReading } from "../runtime/task-clock.js";
@@ -59,6 +60,8 @@ export interface JobHostOptions {
   env?: Record<string, string>;
   /** The driver's script arguments (process.argv from index 2): the module sees the same ones. */
   argv?: string[];
+  /** Set by the worker (not the driver): `json` when the worker logs JSON, so the host hands it log records, not text lines. */
+  logFormat?: LogFormat;
 }
 
 /** One instance placed on a worker: a task instance or a service. */

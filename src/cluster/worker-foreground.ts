@@ -4,9 +4,12 @@ import { Worker, type WorkerOptions } from "./worker.js";
  * Runs a worker in this process until SIGINT or SIGTERM (then it leaves cleanly: hosts ended,
  * entry deleted); answers the exit code: 0 after a signal, 1 when it had to leave because its name
  * was taken while it was cut off. Rejects when it cannot join (unreachable cluster, name taken).
+ * `sayTo` takes the lines about joining and leaving instead of the worker's output.
  */
-export async function runWorkerUntilSignal(options: WorkerOptions, say: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
+export async function runWorkerUntilSignal(options: WorkerOptions, sayTo?: (line: string) => void): Promise<number> {
   const worker = new Worker(options);
+  // By default in the worker's own log format: in JSON mode these lines are JSON objects too.
+  const say = sayTo ?? ((line: string) => worker.log(line));
   await worker.start();
   say(`worker ${worker.name} joined ${worker.url} with ${worker.slots} slot${worker.slots === 1 ? "" : "s"}`);
   const onSignal = (signal: NodeJS.Signals) => {

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { messageOf } from "../api/errors.js";
+import { parseLogFormat, type LogFormat } from "../api/log-format.js";
 import { connectCluster, redactUrl, type ClusterAddress } from "./connect.js";
 import { defaultHostEntry, JobHostProcess, type HostExit, type OutputSink } from "./job-host-process.js";
 import { deleteJobStream } from "./job-stream.js";
@@ -11,6 +12,7 @@ import { OutputForwarder } from "./output-forwarder.js";
 import { subjects } from "./subjects.js";
 import { DEFAULT_BEAT_MS, DEFAULT_LEASE_MS, registerWorker, type WorkerNameTakenError, type WorkerRegistration } from "./worker-registry.js";
 import { parseWorkerRequest } from "./worker-request.js";
+import { WorkerLog, type JobRef, type SayLevel } from "./worker-log.js";
 
 /** Settings of a worker. */
 export interface WorkerOptions {
@@ -31,6 +33,8 @@ export interface WorkerOptions {
   output?: OutputSink;
   /** How long the first connection may take (default 5000 ms). */
   connectTimeoutMs?: number;
+  /** `json`: every line written to `output` is one JSON object (default `text`). */
+  logFormat?: LogFormat;
 }
 
 /** How a worker left: stopped, or its name was taken while it was cut off from the cluster. */
@@ -61,7 +65,7 @@ export class Worker {
   /** Resolves when the worker has left (every host ended, entry deleted, connection closed). */
   readonly left: Promise<WorkerLeave>;
   readonly #options: WorkerOptions;
-  readonly #output: OutputSink;
+  readonly #log: WorkerLog;
   readonly #leaseMs: number;
   readonly #graceMs: number;
   readonly #jobs = new Map<string, Job>();
@@ -80,7 +84,7 @@ export class Worker {
     this.slots = options.slots ?? availableParallelism();
     this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.#graceMs = options.stopGraceMs ?? 2000;
-    this.#output = options.output ?? writeToProcess;
+    this.#log = new WorkerLog(parseLogFormat(options.logFormat ?? "text"), options.output ?? writeToProcess, this.name);
     if (!(Number.isInteger(this.slots) && this.slots >= 1)) throw new Error(`a worker's slots must be a whole number of at least 1, got ${this.slots}`);
     if (this.name.trim() === "") throw new Error("a worker's name must not be empty");
     this.left = new Promise((resolve) => (this.#resolveLeft = resolve));
@@ -144,6 +148,11 @@ export class Worker {
     void this.#watchConnection(nc);
   }
 
+  /** Writes one line of the worker's own, as text or, when it logs JSON, as a JSON object. */
+  log(message: string, level: SayLevel = "info"): void {
+    this.#log.say(message, level);
+  }
+
   /** Stops answering, ends every host's process tree, deletes its registry entry and disconnects. */
   stop(): Promise<void> {
     this.#stopping ??= this.#leave({ reason: "stopped" });
@@ -160,7 +169,7 @@ export class Worker {
   }
 
   #lost(error: WorkerNameTakenError): void {
-    this.#say(`[worker] ${this.name} leaves: while it was cut off from the cluster, its name was taken (${error.message})`, "err");
+    this.#say(`${this.name} leaves: while it was cut off from the cluster, its name was taken (${error.message})`, "error");
     this.#stopping ??= this.#leave({ reason: "lost", error });
   }
 
@@ -201,23 +210,23 @@ export class Worker {
 
   #startJob(request: Extract<WorkerRequest, { type: "start-host" }>): Job {
     const { jobId } = request;
-    const options = { ...request.host, jobId, worker: this.name };
-    const job: Job = { id: jobId, slots: request.slots, leaseMs: options.leaseMs, lastBeat: Date.now(), ending: undefined, started: Promise.resolve() };
+    // The host's log format is this worker's, whatever the driver's request says.
+    const options = { ...request.host, jobId, worker: this.name, logFormat: this.#log.json ? ("json" as const) : undefined };
+    const job: Job = { id: jobId, name: request.host.pipelineName, slots: request.slots, leaseMs: options.leaseMs, lastBeat: Date.now(), ending: undefined, started: Promise.resolve() };
     this.#jobs.set(jobId, job);
     job.beats = this.#nc!.subscribe(subjects.beat(jobId), {
       callback: () => {
         job.lastBeat = Date.now();
       },
     });
-    const forward = new OutputForwarder((report) => this.#nc?.publish(subjects.driver(jobId), JSON.stringify(report)), this.name, `[job ${jobId}] `);
-    const output: OutputSink = (line, stream) => {
-      this.#output(line, stream);
-      forward.line(line, stream);
-    };
+    const prefix = `[job ${jobId}] `;
+    const forward = new OutputForwarder((report) => this.#nc?.publish(subjects.driver(jobId), JSON.stringify(report)), this.name, prefix);
+    const write = this.#log.hostOutput(job, prefix);
+    const output: OutputSink = (line, stream) => forward.line(write(line, stream), stream);
     job.started = JobHostProcess.spawn({ entry: this.#options.hostEntry ?? defaultHostEntry(), options, cluster: this.#options.cluster, output }).then(
       (host) => {
         job.host = host;
-        this.#say(`[worker] job ${jobId}: host started (pid ${host.pid}, ${job.slots} slot(s))`, "out");
+        this.#say(`job ${jobId}: host started (pid ${host.pid}, ${job.slots} slot(s))`, "info", job);
         void host.exited.then((exit) => this.#hostExited(job, exit));
       },
       (error: unknown) => {
@@ -232,7 +241,7 @@ export class Worker {
   #hostExited(job: Job, exit: HostExit): void {
     const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
     const left = exit.leftovers > 0 ? `; ended ${exit.leftovers} process(es) it left running` : "";
-    this.#say(`[worker] job ${job.id}: host exited (${how})${left}`, "out");
+    this.#say(`job ${job.id}: host exited (${how})${left}`, "info", job);
     if (!job.ending && this.#leaseLapsed(job, Date.now())) {
       // The host saw the driver's lease run out before this worker did: the same end.
       this.#driverGone(job, Date.now() - job.lastBeat);
@@ -260,7 +269,7 @@ export class Worker {
   #driverGone(job: Job, silentMs: number): void {
     this.#tellDriver(job, `no heartbeat from the driver for ${silentMs} ms (its lease is ${job.leaseMs} ms): worker ${this.name} ended the job's host`);
     const nc = this.#nc;
-    if (nc && !nc.isClosed()) void deleteJobStream(nc, job.id).catch((error: unknown) => this.#say(`[worker] job ${job.id}: could not remove its stream: ${messageOf(error)}`, "err"));
+    if (nc && !nc.isClosed()) void deleteJobStream(nc, job.id).catch((error: unknown) => this.#say(`job ${job.id}: could not remove its stream: ${messageOf(error)}`, "error", job));
   }
 
   #forget(job: Job): void {
@@ -273,7 +282,7 @@ export class Worker {
   #endJob(job: Job, why: string): Promise<void> {
     job.ending ??= (async () => {
       await job.started;
-      if (job.host && !job.host.ended) this.#say(`[worker] job ${job.id}: ending its host (${why})`, "out");
+      if (job.host && !job.host.ended) this.#say(`job ${job.id}: ending its host (${why})`, "info", job);
       await job.host?.end(this.#graceMs);
       this.#forget(job);
     })();
@@ -295,14 +304,14 @@ export class Worker {
     for await (const status of nc.status()) {
       if (status.type === "disconnect") {
         this.#connected = false;
-        this.#say(`[worker] lost the connection to ${this.url}: reconnecting`, "err");
+        this.#say(`lost the connection to ${this.url}: reconnecting`, "warn");
       }
       if (status.type === "reconnect") {
         // The drivers' leases start again: they were cut off as long as this worker was.
         this.#connected = true;
         const now = Date.now();
         for (const job of this.#jobs.values()) job.lastBeat = now;
-        this.#say(`[worker] reconnected to ${this.url}`, "out");
+        this.#say(`reconnected to ${this.url}`);
         this.#registration?.refresh();
       }
     }
@@ -316,10 +325,11 @@ export class Worker {
     }
   }
 
-  // The worker's own lines; a worker of an embedded cluster keeps its driver's terminal for the jobs' output.
-  #say(line: string, stream: "out" | "err"): void {
+  // The worker's own lines (a text line says it is the worker's); a worker of an embedded cluster
+  // keeps its driver's terminal for the jobs' output.
+  #say(message: string, level: SayLevel = "info", job?: JobRef): void {
     if (process.env.SAGE_EMBEDDED_WORKER === "1") return;
-    this.#output(line, stream);
+    this.#log.say(this.#log.json ? message : `[worker] ${message}`, level, job);
   }
 }
 
@@ -330,6 +340,8 @@ const LEASE_CHECK_MS = 100;
 
 interface Job {
   id: string;
+  /** The driver's name for the job's pipeline. */
+  name: string;
   slots: number;
   leaseMs: number;
   /** When the driver's heartbeat was last heard (the start counts as one). */

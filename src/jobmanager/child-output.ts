@@ -8,15 +8,32 @@ export function readOutput(child: ChildProcess, maxLineBytes: number, onLine: (l
 }
 
 /**
- * Waits until a child's pipes (its output, its report channel) are read to their end, `maxMs` at
- * most: after the process exited, what it wrote last is still in the pipes, but a process that
- * inherited them can keep them open for ever. After `maxMs` the pipes are closed unread.
+ * Waits until a child's pipes (its output, its report channel) are read to their end: after the
+ * process exited, what it wrote last is still in the pipes, and on a loaded machine reading it can
+ * take a while, so the wait lasts while data keeps coming (`idleMs` without any ends it). A process
+ * that inherited the pipes can keep them open, and writing, for ever: after `maxMs` in all they
+ * are closed unread.
  */
-export async function drainOutput(pipes: ReadonlyArray<Readable | null>, maxMs: number): Promise<void> {
+export async function drainOutput(pipes: ReadonlyArray<Readable | null>, idleMs: number, maxMs: number): Promise<void> {
   const streams = pipes.filter((stream): stream is Readable => stream !== null && !stream.destroyed && !stream.readableEnded);
-  let timer: NodeJS.Timeout | undefined;
+  let idle: NodeJS.Timeout | undefined;
+  let cap: NodeJS.Timeout | undefined;
   const ended = Promise.all(streams.map((stream) => new Promise((resolve) => stream.once("close", resolve))));
-  await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, maxMs)))]);
-  clearTimeout(timer);
+  const givenUp = new Promise<void>((resolve) => {
+    let chunks = 0;
+    const rearm = () => {
+      clearTimeout(idle);
+      const seen = chunks;
+      // Timers run before the loop polls for I/O: after a stall, data may be waiting although the
+      // timer is due. One more turn lets the poll read it; only a turn with nothing new ends the wait.
+      idle = setTimeout(() => setImmediate(() => (chunks === seen ? resolve() : rearm())), idleMs);
+    };
+    rearm();
+    cap = setTimeout(resolve, maxMs);
+    for (const stream of streams) stream.on("data", () => chunks++);
+  });
+  await Promise.race([ended, givenUp]);
+  clearTimeout(idle);
+  clearTimeout(cap);
   for (const stream of streams) stream.destroy();
 }

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { messageOf } from "../api/errors.js";
+import { withFields } from "../api/log-fields.js";
 import type { Logger } from "../api/types.js";
 import type { ClusterAddress } from "../cluster/connect.js";
 import type { ClusterInfo } from "./server-info.js";
@@ -62,8 +63,9 @@ export async function openClusterLink(address: ClusterAddress, logger: Logger): 
   const watch = watchWorkers(nc, {
     onChange: (change) => {
       const w = change.worker;
-      if (change.type === "joined") logger.info("cluster worker %s joined (host %s, %d slots)", w.name, w.hostname, w.slots);
-      else logger.warn("cluster worker %s %s", w.name, change.reason === "left" ? "left" : "went silent (its lease ran out)");
+      const log = withFields(logger, { worker: w.name });
+      if (change.type === "joined") log.info("cluster worker %s joined (host %s, %d slots)", w.name, w.hostname, w.slots);
+      else log.warn("cluster worker %s %s", w.name, change.reason === "left" ? "left" : "went silent (its lease ran out)");
     },
   });
   let timer: NodeJS.Timeout | undefined;

@@ -5,6 +5,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { JobEvent, JobState, JobStatus, Logger, StopOptions } from "../api/types.js";
+import { withFields } from "../api/log-fields.js";
 import { timerMs } from "../runtime/thenable.js";
 import { BundleStore } from "./bundle-store.js";
 import { drainOutput, readOutput } from "./child-output.js";
@@ -24,8 +25,10 @@ import { TERMINAL_STATES } from "../api/job-state.js";
 const TIMEOUT_MARGIN_MS = 5_000;
 // An abort asks the job to end at once: one that has not ended this long after is killed.
 const ABORT_KILL_MS = 1_000;
-// After the job process exited, how long what it wrote last may take to be read from its pipes.
-const OUTPUT_DRAIN_MS = 1_000;
+// After the job process exited, what it wrote last is read from its pipes while it keeps coming:
+// until they end, a second without data, or at most 5 s (a process that escaped may hold them).
+const OUTPUT_IDLE_MS = 1_000;
+const OUTPUT_DRAIN_MAX_MS = 5_000;
 // Malformed or oversized reports a job gets a log line for; later ones are dropped silently.
 const REPORTED_PROBLEMS = 5;
 // A running job's history is written to the store every this many samples (and at its end), so a
@@ -162,7 +165,7 @@ export class JobSupervisor {
       );
     }
     this.#save(job);
-    this.#options.logger.info("job %s (%s) submitted", job.name, id);
+    this.#jobLogger(job).info("job %s (%s) submitted", job.name, id);
     return status;
   }
 
@@ -336,7 +339,7 @@ export class JobSupervisor {
     child.on("exit", (code, signal) => {
       const ended = this.#endProcesses(job);
       (child.stdio[CONTROL_FD] as Writable | null)?.destroy();
-      void drainOutput([child.stdout, child.stderr, reports], OUTPUT_DRAIN_MS).then(() => {
+      void drainOutput([child.stdout, child.stderr, reports], OUTPUT_IDLE_MS, OUTPUT_DRAIN_MAX_MS).then(() => {
         if (ended > 0) this.#appendLog(job, `[jobmanager] ended ${ended} process(es) the job left running`);
         this.#onExit(job, code, signal);
       });
@@ -417,7 +420,7 @@ export class JobSupervisor {
     this.#save(job);
     this.#publish(job, { type: "state", jobId: job.id, state: job.status.state, at: endedAt, status: job.status });
     job.listeners.clear();
-    this.#options.logger.info("job %s (%s) ended: %s", job.name, job.id, job.status.state);
+    this.#jobLogger(job).info("job %s (%s) ended: %s", job.name, job.id, job.status.state);
     job.resolveDone(job.status);
     this.#applyRetention();
   }
@@ -441,6 +444,11 @@ export class JobSupervisor {
   #saveHistory(job: LiveJob): void {
     job.unsavedSamples = 0;
     this.#options.store.saveHistory(job.id, job.history.toJSON());
+  }
+
+  // The server's logger for lines about `job`: a JSON line carries its id and name as fields.
+  #jobLogger(job: LiveJob): Logger {
+    return withFields(this.#options.logger, { job: job.id, job_name: job.name });
   }
 
   #publish(job: LiveJob, event: JobEvent): void {

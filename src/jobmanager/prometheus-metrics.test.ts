@@ -107,4 +107,12 @@ describe("JobManager Prometheus metrics", () => {
     const names = parse(await metrics.scrape()).get("sage_service_metric")!.metrics.map((m) => m.labels!.metric);
     expect(names).toEqual(["good"]);
   });
+
+  it("reads statuses a source answers asynchronously, and leaves out the server's gauges for a source without them (a local run)", async () => {
+    const metrics = createJobManagerMetrics({ jobs: async () => [job("a")] });
+    const families = parse(await metrics.scrape());
+    expect(families.get("sage_job_state")!.metrics.map((m) => m.labels)).toEqual([{ job: "a", job_name: "name-a", state: "running" }]);
+    expect(families.has("sage_job_processes")).toBe(false);
+    expect(families.has("sage_jobmanager_uptime_seconds")).toBe(false);
+  });
 });

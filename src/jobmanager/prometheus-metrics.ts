@@ -1,6 +1,7 @@
 /**
- * The JobManager's `GET /metrics`: Prometheus text built with prom-client from the jobs'
- * statuses at scrape time, so what Prometheus sees is exactly what `GET /api/jobs/<id>` says.
+ * The JobManager's `GET /metrics` (and `sage run --metrics-port`'s): Prometheus text built with
+ * prom-client from the jobs' statuses at scrape time, so what Prometheus sees is exactly what
+ * `GET /api/jobs/<id>` (or the local job's `status()`) says.
  * Finished jobs stay for a while after they end (a scrape interval or a few must see their
  * final counts), then drop out so the number of series stays bounded.
  */
@@ -8,14 +9,14 @@ import { Counter, Gauge, Registry, type MetricValueWithName } from "prom-client"
 import type { JobState, JobStatus, LatencySummary } from "../api/types.js";
 import { LATENCY_BUCKETS_MS } from "../runtime/latency-histogram.js";
 
-/** What the exposition reads from the server. */
+/** What the exposition reads from the server, or from the process that runs the jobs. */
 export interface MetricsSource {
-  /** Every job the server knows. */
-  jobs(): JobStatus[];
-  /** The job processes alive now. */
-  processes(): number;
-  /** Seconds since the server started. */
-  uptimeSeconds(): number;
+  /** Every job the server (or process) knows. */
+  jobs(): JobStatus[] | Promise<JobStatus[]>;
+  /** The job processes alive now (a JobManager's; without it, no `sage_job_processes`). */
+  processes?(): number;
+  /** Seconds since the server started (a JobManager's; without it, no `sage_jobmanager_uptime_seconds`). */
+  uptimeSeconds?(): number;
 }
 
 /** Options of {@link createJobManagerMetrics}. */
@@ -52,7 +53,7 @@ export function createJobManagerMetrics(source: MetricsSource, options: JobManag
 
   new Gauge({
     name: "sage_jobs",
-    help: "Jobs the JobManager knows, by state (ended jobs count until retention removes them).",
+    help: "Jobs the JobManager (or sage run) knows, by state (ended jobs count until retention removes them).",
     labelNames: ["state"],
     registers: [registry],
     collect() {
@@ -61,22 +62,27 @@ export function createJobManagerMetrics(source: MetricsSource, options: JobManag
       for (const [state, count] of counts) this.set({ state }, count);
     },
   });
-  new Gauge({
-    name: "sage_job_processes",
-    help: "Job processes alive now.",
-    registers: [registry],
-    collect() {
-      this.set(source.processes());
-    },
-  });
-  new Gauge({
-    name: "sage_jobmanager_uptime_seconds",
-    help: "Seconds since the JobManager started.",
-    registers: [registry],
-    collect() {
-      this.set(source.uptimeSeconds());
-    },
-  });
+  const { processes, uptimeSeconds } = source;
+  if (processes) {
+    new Gauge({
+      name: "sage_job_processes",
+      help: "Job processes alive now.",
+      registers: [registry],
+      collect() {
+        this.set(processes());
+      },
+    });
+  }
+  if (uptimeSeconds) {
+    new Gauge({
+      name: "sage_jobmanager_uptime_seconds",
+      help: "Seconds since the JobManager started.",
+      registers: [registry],
+      collect() {
+        this.set(uptimeSeconds());
+      },
+    });
+  }
   perJob("sage_job_state", "1 for the job's current state, one series per job.", ["state"], (job) => [[{ state: job.state }, 1]], Gauge);
   perJob("sage_job_runtime_seconds", "The job's run time so far, or in all when it ended.", [], (job) => [[{}, job.runtimeMs / 1000]], Gauge);
   perJob("sage_job_restarts_total", "Task restarts of the job (distributed mode re-placements).", [], (job) => [[{}, job.restartCount]], Counter);
@@ -217,7 +223,7 @@ export function createJobManagerMetrics(source: MetricsSource, options: JobManag
   return {
     contentType: registry.contentType,
     async scrape() {
-      scraped = source.jobs();
+      scraped = await source.jobs();
       return registry.metrics();
     },
   };

@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { timingSafeEqual } from "node:crypto";
 import { transform } from "esbuild";
 import { WebSocketServer, type WebSocket } from "ws";
+import { createJsonLog, jsonLogger } from "../api/json-logger.js";
+import { parseLogFormat, type LogFormat } from "../api/log-format.js";
 import { createLogger } from "../api/logger.js";
 import type { JobEvent, Logger } from "../api/types.js";
 import { DASHBOARD_MISSING, defaultDashboardDir, readDashboardFile } from "./dashboard-files.js";
@@ -52,6 +54,15 @@ export interface JobManagerServerOptions {
   historyIntervalMs?: number;
   /** The built dashboard's folder (default: the package's `dist/dashboard`). */
   dashboardDir?: string;
+  /**
+   * `json`: every line of the server's log is one JSON object (pino), with the job's id and name
+   * (`job`, `job_name`) or the worker's name as fields where the line is about one (default `text`).
+   */
+  logFormat?: LogFormat;
+  /**
+   * Where the server logs (default: stderr, in `logFormat`). A text logger gets each message as
+   * one line, control characters escaped; with `json` the logger's own encoding must escape them.
+   */
   logger?: Logger;
 }
 
@@ -69,7 +80,7 @@ const RESPONDED = Symbol("responded");
 /** Starts a JobManager: HTTP API + WebSocket event streams, jobs in child processes, history in SQLite. */
 export async function startJobManagerServer(options: JobManagerServerOptions): Promise<JobManagerServer> {
   const host = options.host ?? "127.0.0.1";
-  const logger = singleLineLogger(options.logger ?? createLogger("jobmanager"));
+  const logger = serverLogger(options);
   if (!options.token) throw new Error("a JobManager needs a token");
   // Before anything else: a cluster that cannot be reached leaves nothing started or locked.
   const cluster = options.cluster ? await openClusterLink(options.cluster, logger) : undefined;
@@ -240,6 +251,13 @@ export async function startJobManagerServer(options: JobManagerServerOptions): P
       await cluster?.close();
     },
   };
+}
+
+// Job names, paths and errors in the log come from clients: a text line escapes what could forge
+// or hide lines, JSON escapes it by itself.
+function serverLogger(options: JobManagerServerOptions): Logger {
+  if (parseLogFormat(options.logFormat ?? "text") === "json") return options.logger ?? jsonLogger(createJsonLog({ name: "jobmanager" }));
+  return singleLineLogger(options.logger ?? createLogger("jobmanager"));
 }
 
 /** How long a closing server gives event streams to deliver their final state and close. */

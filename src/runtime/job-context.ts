@@ -1,3 +1,4 @@
+import type { LogFields } from "../api/log-fields.js";
 import { createLogger, type LogSink } from "../api/logger.js";
 import type { FunctionContext, Logger, LogLevel, ServiceCallOptions, ServiceContext, ServiceProxy } from "../api/types.js";
 import { validateServiceCallOptions } from "../api/validate-options.js";
@@ -31,9 +32,10 @@ class RuntimeContext implements ServiceContext {
   constructor(
     scope: JobScope,
     readonly name: string,
+    fields: LogFields,
   ) {
     this.jobId = scope.jobId;
-    this.logger = createLogger(name, scope.logLevel, scope.logSink);
+    this.logger = createLogger(name, scope.logLevel, scope.logSink, fields);
     this.signal = scope.signal;
     this.#proxies = scope.proxies;
   }
@@ -68,19 +70,20 @@ class RuntimeFunctionContext extends RuntimeContext implements FunctionContext {
   constructor(
     scope: JobScope,
     name: string,
+    operator: string,
     readonly instanceIndex: number,
     readonly parallelism: number,
   ) {
-    super(scope, name);
+    super(scope, name, { operator });
   }
 }
 
 /** The context of a service instance. */
 export function serviceContext(scope: JobScope, name: string): ServiceContext {
-  return new RuntimeContext(scope, name);
+  return new RuntimeContext(scope, name, { service: name });
 }
 
 /** The context of one operator instance, named `<operator>_<index>`. */
 export function functionContext(scope: JobScope, operator: string, instanceIndex: number, parallelism: number): FunctionContext {
-  return new RuntimeFunctionContext(scope, `${operator}_${instanceIndex}`, instanceIndex, parallelism);
+  return new RuntimeFunctionContext(scope, `${operator}_${instanceIndex}`, operator, instanceIndex, parallelism);
 }

@@ -168,4 +168,66 @@ describe("sage jobmanager", () => {
     expect(s.pid()).toBeUndefined();
     expect(isAlive(run.child.pid!)).toBe(false);
   });
+
+  it("writes its log as one JSON object a line with --log-format json, the job's id and name on its lines, and passes the format on through restart", async () => {
+    const s = await slot();
+    const bad = await sageDone(["jobmanager", "start", "--log-format", "yaml", ...s.options]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("option '--log-format <format>' argument 'yaml' is invalid. Allowed choices are text, json.");
+    expect(s.pid()).toBeUndefined();
+
+    expect((await sageDone(["jobmanager", "start", "--log-format", "json", ...s.options])).code).toBe(0);
+    const pipeline = new URL("../fixtures/job-pipeline.ts", import.meta.url).pathname;
+    expect((await sageDone(["job", "submit", pipeline, ...s.options])).code).toBe(0);
+    expect((await sageDone(["jobmanager", "restart", "--log-format", "json", ...s.options])).code).toBe(0);
+    // A name with a newline and a terminal escape: JSON escapes them, the line stays one line.
+    const forged = "evil\n00:00:00.000 INFO  jobmanager: forged\u001b[2J";
+    expect((await sageDone(["job", "submit", pipeline, "--name", forged, ...s.options])).code).toBe(0);
+    const pid = s.pid()!;
+    expect((await sageDone(["jobmanager", "stop", ...s.options])).code).toBe(0);
+    await eventually(() => !isAlive(pid));
+
+    const records = readFileSync(dataPaths(s.dataDir).log, "utf8").trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const record of records) expect(record).toMatchObject({ level: expect.any(Number), time: expect.any(Number), msg: expect.any(String), name: "jobmanager" });
+    const messages = records.map((record) => record.msg);
+    expect(messages.filter((msg) => String(msg).startsWith("JobManager listening on"))).toHaveLength(2);
+    expect(messages.filter((msg) => msg === "JobManager stopped")).toHaveLength(2);
+    const submitted = records.filter((record) => String(record.msg).endsWith(") submitted"));
+    expect(submitted.map((record) => record.job_name)).toEqual(["job-pipeline", forged]);
+    for (const { job, job_name: name } of submitted) {
+      expect(job).toMatch(/^[0-9a-f-]{36}$/);
+      const about = records.filter((record) => record.job === job);
+      expect(about.map((record) => record.msg)).toEqual([`job ${name} (${job}) submitted`, `job ${name} (${job}) ended: finished`]);
+      expect(about.every((record) => record.job_name === name && record.level === 30)).toBe(true);
+    }
+  });
+
+  it("writes every line as JSON in the foreground with --log-format json, its failure included", async () => {
+    const s = await slot();
+    const run = sage(["jobmanager", "start", "--foreground", "--log-format", "json", ...s.options]);
+    await eventually(() => s.pid() === run.child.pid && /listening/.test(run.output().stderr));
+    run.child.kill("SIGTERM");
+    const { code, stdout, stderr } = await run.done;
+    expect(code).toBe(0);
+    expect(stdout).toBe("");
+    const messages = stderr.trimEnd().split("\n").map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(messages).toEqual([`JobManager listening on http://127.0.0.1:${s.port} (data: ${s.dataDir})`, "JobManager received SIGTERM: stopping", "JobManager stopped"]);
+    expect(isAlive(run.child.pid!)).toBe(false);
+
+    const squatter = createServer((_request, response) => response.writeHead(404).end("not here"));
+    await new Promise<void>((resolve) => squatter.listen(s.port, "127.0.0.1", resolve));
+    try {
+      const failed = await sageDone(["jobmanager", "start", "--foreground", "--log-format", "json", ...s.options]);
+      expect(failed.code).toBe(1);
+      const lines = failed.stderr.trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines.at(-1)).toMatchObject({ level: 50, code: "E_ADDRESS_IN_USE", msg: `cannot listen on 127.0.0.1:${s.port}: the address is already in use` });
+      // In the background the start reports the log's message, not its JSON.
+      const background = await sageDone(["jobmanager", "start", "--log-format", "json", ...s.options]);
+      expect(background.code).toBe(1);
+      expect(background.stderr).toContain(`the log says:\n  cannot listen on 127.0.0.1:${s.port}: the address is already in use`);
+    } finally {
+      squatter.closeAllConnections();
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
 });

@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { sage, type SageRun } from "./sage-cli.js";
+import { parsePrometheus } from "../support/prometheus.js";
+import { eventually, sage, type SageRun } from "./sage-cli.js";
 
 const fixture = "test/fixtures/cli-pipeline.ts";
 
@@ -70,5 +75,69 @@ describe("sage run", () => {
     expect(stderr).toContain("aborting jobs");
     expect(stdout).toContain("resource cleaned up");
     expect(code).toBe(130);
+  });
+
+  it("serves the running job's Prometheus metrics with --metrics-port 0, then closes them and exits by itself", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sage-run-metrics-"));
+    try {
+      const gate = join(dir, "gate");
+      const run = sage(["run", "--metrics-port", "0", fixture], { SAGE_FIXTURE_MODE: "gated", SAGE_FIXTURE_GATE: gate });
+      await until(run, /\[sage\] job cli-gated \((\w{8})\) started/);
+      const url = /\[sage\] metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)\n/.exec(run.output().stderr)?.[1];
+      expect(url).toBeDefined();
+      const shortId = /job cli-gated \((\w{8})\)/.exec(run.output().stderr)![1]!;
+
+      // The source has sent its three records and waits for the gate: the counts hold still.
+      let families: ReturnType<typeof parsePrometheus> = new Map();
+      const value = (name: string, labels: Record<string, string> = {}) =>
+        families.get(name)?.metrics.filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v)).map((m) => Number(m.value));
+      await eventually(async () => {
+        const response = await fetch(url!);
+        families = parsePrometheus(await response.text());
+        return response.status === 200 && value("sage_operator_records_in_total", { operator: "Drop" })?.[0] === 3;
+      });
+      const [state] = families.get("sage_job_state")!.metrics;
+      expect(state!.labels).toEqual({ job: expect.stringMatching(new RegExp(`^${shortId}-`)), job_name: "cli-gated", state: "running" });
+      expect(value("sage_jobs", { state: "running" })).toEqual([1]);
+      expect(value("sage_operator_records_out_total", { operator: "Gated", kind: "batch" })).toEqual([3]);
+      expect(value("sage_operator_records_in_total", { operator: "Echo", kind: "map" })).toEqual([3]);
+      expect(value("sage_operator_records_out_total", { operator: "Echo" })).toEqual([3]);
+      expect(value("sage_operator_errors_total", { operator: "Echo" })).toEqual([0]);
+      expect(value("sage_service_calls_total", { service: "resource", job_name: "cli-gated" })).toEqual([3]);
+      expect(value("sage_service_up", { service: "resource" })).toEqual([1]);
+      expect(value("sage_job_tasks")![0]).toBeGreaterThan(0);
+      // The JobManager's own gauges are not a local run's.
+      expect(families.has("sage_job_processes")).toBe(false);
+      expect(families.has("sage_jobmanager_uptime_seconds")).toBe(false);
+      expect((await fetch(url!.replace("/metrics", "/other"))).status).toBe(404);
+
+      writeFileSync(gate, "");
+      const { code, stdout } = await run.done;
+      expect(code).toBe(0);
+      expect(stdout).toBe("resource cleaned up\nsubmit returned\n");
+      await expect(fetch(url!)).rejects.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a bad --metrics-port, --metrics-host without a port, and a port in use, before the file runs", async () => {
+    const bad = await sageRun(["--metrics-port", "70000", fixture], "finite").done;
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("expected an integer from 0 to 65535");
+    const hostOnly = await sageRun(["--metrics-host", "127.0.0.1", fixture], "finite").done;
+    expect(hostOnly.code).toBe(2);
+    expect(hostOnly.stderr).toContain("--metrics-host needs --metrics-port (E_NO_METRICS_PORT)");
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = squatter.address() as { port: number };
+      const taken = await sageRun(["--metrics-port", String(port), fixture], "finite").done;
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toContain(`cannot serve metrics on 127.0.0.1:${port}: the address is already in use (E_ADDRESS_IN_USE)`);
+      expect(taken.stdout).toBe("");
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
   });
 });

@@ -1,5 +1,6 @@
 // `sage worker start|list` through the built bin (`npm run build` first).
 import { afterEach, describe, expect, it } from "vitest";
+import { hostProcessesOf, runDriver } from "../support/cluster.js";
 import { startTestBroker, stopTestBroker, type NatsServerProcess } from "../support/nats.js";
 import { eventually, freePort, isAlive, sage, sageDone, type SageRun } from "./sage-cli.js";
 
@@ -94,5 +95,56 @@ describe("sage worker", () => {
     const lease = await sageDone(["worker", "start", "--cluster", `nats://127.0.0.1:${port}`, "--lease-ms", "500"]);
     expect(lease.code).not.toBe(0);
     expect(lease.stderr).toContain("above the heartbeat interval (1000)");
+  });
+
+  it("writes every line as JSON with --log-format json: the worker, the job and what the job's operator and service logged, by name", async () => {
+    broker = await startTestBroker();
+    const worker = started(["worker", "start", "--cluster", broker.url, "--name", "jw", "--slots", "2", "--log-format", "json"]);
+    await joinedLine(worker);
+    const driver = await runDriver("logging-job.ts", { SAGE_TEST_CLUSTER: broker.url });
+    expect(driver.code).toBe(0);
+    expect(driver.stdout).toContain("DONE");
+    // The driver shows the job's log lines as text, whatever the worker writes.
+    expect(driver.stdout + driver.stderr).toMatch(/\(jw\) \d\d:\d\d:\d\d\.\d{3} INFO  Greet_0: saw ann/);
+    expect(driver.stdout + driver.stderr).not.toContain("sageHostLog");
+    worker.child.kill("SIGTERM");
+    const done = await worker.done;
+    expect(done.code).toBe(0);
+
+    const parse = (text: string) => text.trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    const out = parse(done.stdout);
+    const err = parse(done.stderr);
+    const records = [...out, ...err];
+    for (const record of records) expect(record).toMatchObject({ level: expect.any(Number), time: expect.any(Number), msg: expect.any(String), name: "worker", worker: "jw" });
+    expect(out.every((record) => (record.level as number) <= 30)).toBe(true);
+    expect(err.every((record) => (record.level as number) >= 40)).toBe(true);
+    const find = (msg: string) => records.find((record) => record.msg === msg);
+    expect(find(`worker jw joined ${broker.url} with 2 slots`)).toBeDefined();
+    expect(find("worker jw received SIGTERM: leaving")).toBeDefined();
+    expect(find("worker jw left the cluster")).toBeDefined();
+
+    const job = { job: expect.stringMatching(/\S/), job_name: "logging-job" };
+    expect(find("saw ann")).toMatchObject({ ...job, level: 30, operator: "Greet", logger: "Greet_0" });
+    expect(find("greeting ann")).toMatchObject({ ...job, level: 30, service: "greeter", logger: "greeter" });
+    expect(find("printed ann")).toMatchObject({ ...job, level: 30, stream: "stdout" });
+    expect(find("complained about ann")).toMatchObject({ ...job, level: 40, stream: "stderr" });
+    const id = find("saw ann")!.job as string;
+    expect(find(`job ${id}: host exited (code 0)`)).toMatchObject({ job: id, job_name: "logging-job" });
+    expect(records.filter((record) => String(record.msg).includes(`job ${id}: host started`))).toEqual([expect.objectContaining({ job: id, job_name: "logging-job" })]);
+    // Every line of the job's is named by it.
+    expect(records.filter((record) => record.job !== undefined).every((record) => record.job === id && record.job_name === "logging-job")).toBe(true);
+    expect(hostProcessesOf(id)).toEqual([]);
+  });
+
+  it("says why it cannot join as a JSON line with --log-format json", async () => {
+    const port = await freePort();
+    const failed = await sageDone(["worker", "start", "--cluster", `nats://127.0.0.1:${port}`, "--log-format", "json"]);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toBe("");
+    const lines = failed.stderr.trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toEqual([expect.objectContaining({ level: 50, name: "worker", code: "E_CLUSTER", msg: expect.stringContaining(`cannot connect to the NATS cluster at nats://127.0.0.1:${port}: nothing listens there`) })]);
+    const bad = await sageDone(["worker", "start", "--cluster", `nats://127.0.0.1:${port}`, "--log-format", "xml"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("option '--log-format <format>' argument 'xml' is invalid. Allowed choices are text, json.");
   });
 });

@@ -85,7 +85,7 @@ describe.skipIf(unavailable !== undefined)("two hosts (a worker in a network nam
     expect(out).toMatchObject({ results: 200, distinct: 200 });
     expect(out.status).toMatchObject({ state: "finished", platform: "distributed", tasks: 0, services: 0, isRunning: false });
     expect(out.status.operators.find((o) => o.name === "Tag")?.workers).toEqual(["far"]);
-    expect(out.status.serviceDetails).toEqual([{ name: "counter", state: "stopped", remote: true, calls: 200, worker: "far" }]);
+    expect(out.status.serviceDetails).toMatchObject([{ name: "counter", state: "stopped", remote: true, calls: 200, worker: "far", errors: 0 }]);
     expect(hostProcessesOf(out.status.id)).toEqual([]);
     expect((await discoverServices(cluster!.nc)).filter((s) => s.metadata?.sage_job === out.status.id)).toEqual([]);
   });

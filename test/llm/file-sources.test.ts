@@ -52,6 +52,7 @@ describe("JsonlSource", () => {
     const job = await env.submit();
     const seen: number[] = [];
     for await (const event of job.events()) {
+      if (event.type === "log") continue;
       const progress = event.status.operators.find((op) => op.name === "lines")!.progress;
       if (progress) {
         expect(progress).toMatchObject({ total: size, unit: "bytes" });

@@ -74,7 +74,7 @@ describe("remote mode - a JobManager with a cluster", () => {
     expect([...tag.workers!].sort()).toEqual(["w1", "w2"]);
     // Operators of the job process have no workers.
     expect(status.operators.find((o) => o.kind === "batch")).not.toHaveProperty("workers");
-    expect(status.serviceDetails).toEqual([{ name: "counter", state: "stopped", remote: true, calls: 500, worker: expect.stringMatching(/^w[12]$/) }]);
+    expect(status.serviceDetails).toMatchObject([{ name: "counter", state: "stopped", remote: true, calls: 500, worker: expect.stringMatching(/^w[12]$/), errors: 0 }]);
     const shown = (await job("show", prefix)).stdout;
     expect(shown).toContain("  platform   distributed\n");
     expect(shown).toMatch(/\n {2}Tag\s+map×2\s+in 500\s+out 500\s+on w[12], w[12]\n/);

@@ -67,7 +67,7 @@ await env.submit({ autostop: true });
     const expected = { requests: 16, cacheFlushes: 1, promptTokens: 136, meanTokens: 8.5 };
     const final = await first.client.getJob(job.id);
     expect(final).toMatchObject({ state: "finished", services: 0 });
-    expect(final.serviceDetails).toEqual([{ name: "llm", state: "stopped", remote: false, calls: 16, metrics: expected }]);
+    expect(final.serviceDetails).toMatchObject([{ name: "llm", state: "stopped", remote: false, calls: 16, metrics: expected, errors: 0 }]);
     expect(during.every((m) => m?.cacheFlushes === undefined)).toBe(true);
     await untilJobProcessEnded(first, job.id);
 
