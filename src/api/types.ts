@@ -7,6 +7,8 @@ export type Platform = "local" | "remote" | "distributed";
 /** Latency of calls or records, in ms, from a log-linear histogram (percentiles within about 1.6%). */
 export interface LatencySummary {
   count: number;
+  /** Sum of every latency counted, exact (whole microseconds): only grows while the count does. */
+  sumMs: number;
   meanMs: number;
   p50Ms: number;
   p90Ms: number;
@@ -35,7 +37,7 @@ export interface InstanceStatus {
   inFlight: number;
   /** Batches waiting in the task instance's inbox. */
   backlog: number;
-  /** `backlog` over the inbox's capacity (0 empty, 1 full: senders wait). */
+  /** `backlog` over the inbox's capacity (0 empty, 1 or more full: senders wait; each sender may put one batch past it). */
   backlogFill: number;
   /** ms per second spent waiting to send downstream (backpressure). */
   backPressuredMsPerSecond: number;
@@ -79,7 +81,10 @@ export interface OperatorStatus {
   latency?: LatencySummary;
   /** Sources that know their size. */
   progress?: SourceProgress;
-  /** Each parallel instance, in index order. */
+  /**
+   * Each parallel instance, in index order; listed for whole operators while a status holds fewer
+   * than 1,024 instances in all (the rest show their operator's aggregates only).
+   */
   instances?: InstanceStatus[];
 }
 
@@ -117,10 +122,10 @@ export interface ServiceStatus {
   /** Calls waiting for a turn in the service's mailbox. */
   queued?: number;
   /**
-   * Latency of answered calls as callers see them (queueing included): every call that waits for an
-   * answer (async, queued, or from another process). A sync answer of an idle in-process service
-   * is not timed: it runs in its caller's turn, within the operator's busy time, and a clock read
-   * per call would cost a third of such a call.
+   * Latency of answered calls, measured where the service runs (its queue included, the network to
+   * a remote service not): every call that waits for an answer (async, or queued behind others). A
+   * sync answer of an idle service is not timed: it runs in its caller's turn, within the
+   * operator's busy time, and a clock read per call would cost a third of such a call.
    */
   latency?: LatencySummary;
 }

@@ -15,14 +15,31 @@ const at = (runtimeMs: number, operators: OperatorStatus[]): JobStatus => jobSta
 
 describe("sage run / job watch - progress, ETA and bottleneck", () => {
   it("adds up sources of one unit; with mixed units the least advanced source decides", () => {
-    expect(jobProgress(at(1, [source(30, 100), source(20, 100, "records", "Other")]))).toEqual({ done: 50, total: 200, unit: "records", fraction: 0.25 });
+    expect(jobProgress(at(1, [source(30, 100), source(20, 100, "records", "Other")]))).toEqual({ done: 50, total: 200, unit: "records", fraction: 0.25, measure: "read" });
     expect(jobProgress(at(1, [source(90, 100), source(10, 1000, "bytes", "Files")]))).toMatchObject({ unit: "bytes", fraction: 0.01 });
     expect(jobProgress(at(1, [map("m", 0)]))).toBeUndefined();
+    // a source that does not know its size leaves the job's progress unknown
+    expect(jobProgress(at(1, [source(30, 100), { ...map("gen", 0), kind: "source" }]))).toBeUndefined();
+  });
+
+  it("counts records through to the sinks when every operator after the one source is one-to-one", () => {
+    const sink = (recordsIn: number, name = "Save"): OperatorStatus => ({ name, kind: "sink", parallelism: 1, recordsIn, recordsOut: 0, errors: 0 });
+    // read all 300 at once (one batch), 88 through the slow map: 29%, not 100%
+    expect(jobProgress(at(1, [source(300, 300), map("Ask", 990), sink(88)]))).toEqual({ done: 88, total: 300, unit: "records", fraction: 88 / 300, measure: "done" });
+    // two sinks: the one further behind
+    expect(jobProgress(at(1, [source(300, 300), map("Ask", 990), sink(88), sink(50, "Audit")]))!.done).toBe(50);
+    // a filter drops records: only what was read can be said
+    const filtered = at(1, [source(300, 300), { ...map("f", 0), kind: "filter" }, sink(10)]);
+    expect(jobProgress(filtered)).toMatchObject({ done: 300, measure: "read" });
+    expect(progressLine(filtered, undefined)).toBe("read 100% · 300/300 records");
   });
 
   it("names the busiest operator as the bottleneck once it is busy half the time, never a source", () => {
     expect(bottleneckOf(at(1, [{ ...source(1, 2), busyMsPerSecond: 1000 }, map("Embed", 400), map("Ask", 970, { inFlight: 8 })]))!.operator.name).toBe("Ask");
     expect(bottleneckOf(at(1, [map("Embed", 400)]))).toBeUndefined();
+    // chained in one task, equally busy: the one whose async calls take its time
+    const chain = at(1, [map("parse", 1000), map("llm", 1000, { latency: { count: 9, sumMs: 900, meanMs: 100, p50Ms: 100, p90Ms: 100, p99Ms: 100, maxMs: 100 }, recordsInPerSecond: 9, inFlight: 8 })]);
+    expect(bottleneckOf(chain)!.operator.name).toBe("llm");
   });
 
   it("estimates the time left from the recent pace", () => {
@@ -41,9 +58,9 @@ describe("sage run / job watch - progress, ETA and bottleneck", () => {
   });
 
   it("says it in one line", () => {
-    const status = at(2000, [source(1260, 3000), map("Ask", 970, { inFlight: 8 })]);
+    const status = at(2000, [source(3000, 3000), map("Ask", 970, { inFlight: 8 }), { name: "Save", kind: "sink", parallelism: 1, recordsIn: 1260, recordsOut: 0, errors: 0 }]);
     expect(progressLine(status, 12_500)).toBe("42% · 1,260/3,000 records · ETA 12.5s · bottleneck: Ask (busy 97%, 8 in flight)");
-    expect(progressLine(at(1, [source(512, 2048, "bytes")]), undefined)).toBe("25% · 512 B/2.0 KB");
+    expect(progressLine(at(1, [source(512, 2048, "bytes")]), undefined)).toBe("read 25% · 512 B/2.0 KB");
     expect(progressLine(at(1, [map("m", 10)]), undefined)).toBeUndefined();
   });
 
@@ -62,7 +79,7 @@ describe("sage run / job watch - progress, ETA and bottleneck", () => {
     const job = { id: status.id, status: async () => status } as unknown as JobHandle;
     display.track(job, status);
     await new Promise((resolve) => setTimeout(resolve, 400)); // two refreshes feed the estimator
-    expect(terminal.text).toContain("  60% · 600/1,000 records");
+    expect(terminal.text).toContain("  read 60% · 600/1,000 records");
     expect(terminal.text).toContain("bottleneck: Ask (busy 99%)");
     display.close([{ ...status, state: "finished", isRunning: false }]);
   });

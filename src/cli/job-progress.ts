@@ -2,29 +2,45 @@ import type { JobStatus, OperatorStatus } from "../api/types.js";
 import { formatCount, formatDuration } from "./format.js";
 import { printable } from "./safe-text.js";
 
-/** How far a job's sources have read, when every source that reports progress counts the same unit. */
+/** How far a job is, from what its sources know of their size. */
 export interface JobProgress {
   done: number;
   total: number;
   unit: "records" | "bytes";
   /** done / total, 0..1. */
   fraction: number;
+  /**
+   * `done`: records through to the end of the pipeline (one sized source, and only one-to-one
+   * operators after it, so every record read reaches each sink); `read`: what the sources read,
+   * which runs ahead of the work by what is queued and in flight.
+   */
+  measure: "done" | "read";
 }
 
-/** The job's progress from its sources' (undefined when none knows its size). */
+// Operators after which a record read is a record that reaches the sink, one for one.
+const ONE_TO_ONE: ReadonlySet<string> = new Set(["map", "keyBy", "sink"]);
+
+/** The job's progress (undefined when no source knows its size, or one source does not). */
 export function jobProgress(status: JobStatus): JobProgress | undefined {
-  const sources = status.operators.filter((op) => op.progress);
-  if (sources.length === 0) return undefined;
+  const sources = status.operators.filter((op) => op.kind === "batch" || op.kind === "source");
+  if (sources.length === 0 || sources.some((op) => !op.progress)) return undefined;
+  const rest = status.operators.filter((op) => !sources.includes(op));
+  const sinks = rest.filter((op) => op.kind === "sink");
+  const only = sources.length === 1 ? sources[0]!.progress! : undefined;
+  if (only?.unit === "records" && sinks.length > 0 && rest.every((op) => ONE_TO_ONE.has(op.kind))) {
+    const done = Math.min(only.total, ...sinks.map((sink) => sink.recordsIn));
+    return { done, total: only.total, unit: "records", fraction: fractionOf({ done, total: only.total }), measure: "done" };
+  }
   // Sources counting different units cannot be added up: the least advanced one decides.
   const units = new Set(sources.map((op) => op.progress!.unit));
   if (units.size > 1) {
     const slowest = sources.map((op) => op.progress!).reduce((a, b) => (fractionOf(a) <= fractionOf(b) ? a : b));
-    return { ...slowest, fraction: fractionOf(slowest) };
+    return { ...slowest, fraction: fractionOf(slowest), measure: "read" };
   }
   const done = sources.reduce((sum, op) => sum + op.progress!.done, 0);
   const total = sources.reduce((sum, op) => sum + op.progress!.total, 0);
   const progress = { done, total, unit: sources[0]!.progress!.unit };
-  return { ...progress, fraction: fractionOf(progress) };
+  return { ...progress, fraction: fractionOf(progress), measure: "read" };
 }
 
 function fractionOf(progress: { done: number; total: number }): number {
@@ -37,13 +53,23 @@ export interface Bottleneck {
   busyMsPerSecond: number;
 }
 
-/** The busiest non-source operator, when one is busy at least half of the last seconds. */
+/**
+ * The busiest non-source operator, when one is busy at least half of the last seconds. Operators
+ * chained in one task share its time: among equally busy ones, the one waiting on the most async
+ * work (latency times rate: its calls' share of each second) is the one holding the chain back.
+ */
 export function bottleneckOf(status: JobStatus): Bottleneck | undefined {
   let best: Bottleneck | undefined;
+  let bestWait = -1;
   for (const op of status.operators) {
     if (op.kind === "batch" || op.kind === "source") continue;
     const busy = op.busyMsPerSecond ?? 0;
-    if (busy >= 500 && (!best || busy > best.busyMsPerSecond)) best = { operator: op, busyMsPerSecond: busy };
+    if (busy < 500) continue;
+    const wait = (op.latency?.meanMs ?? 0) * (op.recordsInPerSecond ?? 0) + (op.inFlight ?? 0);
+    if (!best || busy > best.busyMsPerSecond || (busy === best.busyMsPerSecond && wait > bestWait)) {
+      best = { operator: op, busyMsPerSecond: busy };
+      bestWait = wait;
+    }
   }
   return best;
 }
@@ -84,7 +110,8 @@ export function progressLine(status: JobStatus, etaMs: number | undefined): stri
   const parts: string[] = [];
   const progress = jobProgress(status);
   if (progress) {
-    parts.push(`${Math.floor(progress.fraction * 100)}%`);
+    const read = progress.measure === "read" ? "read " : "";
+    parts.push(`${read}${Math.floor(progress.fraction * 100)}%`);
     parts.push(progress.unit === "records" ? `${formatCount(progress.done)}/${formatCount(progress.total)} records` : `${formatBytes(progress.done)}/${formatBytes(progress.total)}`);
     if (etaMs !== undefined && progress.fraction < 1) parts.push(`ETA ${formatDuration(etaMs)}`);
   }

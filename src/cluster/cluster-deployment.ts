@@ -354,11 +354,16 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
             counters.recordsIn = Math.max(counters.recordsIn, (base?.recordsIn ?? 0) + c.recordsIn);
             counters.recordsOut = Math.max(counters.recordsOut, (base?.recordsOut ?? 0) + c.recordsOut);
             counters.errors = Math.max(counters.errors, (base?.errors ?? 0) + c.errors);
-            // Levels and the latency are the current placement's own, as last reported.
+            // Levels are the current placement's own, as last reported.
             counters.worker = report.worker;
             counters.inFlight = c.inFlight ?? 0;
             if (c.clock) (counters.clock as ReportedClock).update(c.clock);
-            if (c.latency) counters.latency = LatencyHistogram.fromSnapshot(c.latency);
+            // Latencies add up over placements, as the counts do: a move is no reset.
+            if (c.latency) {
+              const latency = LatencyHistogram.fromSnapshot(c.latency);
+              if (base?.latency) latency.merge(base.latency);
+              counters.latency = latency;
+            }
           }
         }
         for (const [name, calls] of Object.entries(report.serviceCalls)) {

@@ -115,9 +115,9 @@ export class NatsInbox implements Inbox {
     this.#opening = this.#open(undefined);
   }
 
-  /** How full it is, for status: batches delivered and waiting for the task, against one channel's credit. */
+  /** How full it is, for status: batches delivered and waiting for the task, against the credit of the channels seen. */
   get fill(): { size: number; capacity: number } {
-    return { size: this.#queue.length - this.#head, capacity: this.#host.capacity };
+    return { size: this.#queue.length - this.#head, capacity: this.#host.capacity * Math.max(1, this.#lines.size) };
   }
 
   /** Resolves once the consumer delivers (tests and benchmarks wait for it; the task need not). */

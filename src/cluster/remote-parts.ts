@@ -5,6 +5,7 @@ import type { ServiceInstance, TaskRunner } from "../runtime/deployment.js";
 import type { OperatorCounters } from "../runtime/metrics.js";
 import { withTimeout, type ServiceCallStats } from "../runtime/service-host.js";
 import { LatencyHistogram } from "../runtime/latency-histogram.js";
+import { ReportedClock } from "../runtime/task-clock.js";
 import type { ServiceCallReport } from "./protocol.js";
 
 /** What the remote stand-ins need from their deployment. */
@@ -63,6 +64,8 @@ export class RemoteTask implements TaskRunner {
       this.bases.set(operator, { ...c });
       c.worker = this.worker;
       c.inFlight = 0;
+      // What the dead worker last said of its inbox and time is not the new placement's.
+      if (c.clock instanceof ReportedClock) c.clock.update({ elapsedMs: 0, idleMs: 0, backPressuredMs: 0, backlog: 0, capacity: 0 });
     }
   }
 
@@ -90,6 +93,7 @@ export class RemoteService implements ServiceInstance {
   metrics: Record<string, number> | undefined;
   #calls: ServiceCallStats = { errors: 0, inFlight: 0, queued: 0, latency: undefined };
   #errorBase = 0;
+  #latencyBase: LatencyHistogram | undefined;
   worker: string;
   #ready: { resolve(): void; reject(error: unknown): void } | undefined;
   #cleaned: { resolve(): void; reject(error: unknown): void } | undefined;
@@ -121,13 +125,20 @@ export class RemoteService implements ServiceInstance {
       errors: Math.max(this.#calls.errors, this.#errorBase + report.errors),
       inFlight: report.inFlight,
       queued: report.queued,
-      latency: report.latency ? LatencyHistogram.fromSnapshot(report.latency) : this.#calls.latency,
+      latency: report.latency ? this.#withBase(LatencyHistogram.fromSnapshot(report.latency)) : this.#calls.latency,
     };
+  }
+
+  // Latencies add up over placements, as the errors do.
+  #withBase(latency: LatencyHistogram): LatencyHistogram {
+    if (this.#latencyBase) latency.merge(this.#latencyBase);
+    return latency;
   }
 
   /** It is placed again elsewhere: its errors so far become the base the new instance's add to. */
   moved(): void {
     this.#errorBase = this.#calls.errors;
+    this.#latencyBase = this.#calls.latency;
     this.#calls = { ...this.#calls, inFlight: 0, queued: 0 };
   }
 

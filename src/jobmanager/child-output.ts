@@ -18,10 +18,12 @@ export async function drainOutput(pipes: ReadonlyArray<Readable | null>, idleMs:
   const streams = pipes.filter((stream): stream is Readable => stream !== null && !stream.destroyed && !stream.readableEnded);
   let idle: NodeJS.Timeout | undefined;
   let cap: NodeJS.Timeout | undefined;
+  let done = false;
   const ended = Promise.all(streams.map((stream) => new Promise((resolve) => stream.once("close", resolve))));
   const givenUp = new Promise<void>((resolve) => {
     let chunks = 0;
     const rearm = () => {
+      if (done) return;
       clearTimeout(idle);
       const seen = chunks;
       // Timers run before the loop polls for I/O: after a stall, data may be waiting although the
@@ -33,6 +35,7 @@ export async function drainOutput(pipes: ReadonlyArray<Readable | null>, idleMs:
     for (const stream of streams) stream.on("data", () => chunks++);
   });
   await Promise.race([ended, givenUp]);
+  done = true;
   clearTimeout(idle);
   clearTimeout(cap);
   for (const stream of streams) stream.destroy();

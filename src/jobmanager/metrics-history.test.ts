@@ -28,7 +28,7 @@ describe("MetricsHistory", () => {
     expect(history.sample(status([{ name: "map", recordsOut: 0, backlog: 3, busyMsPerSecond: 250 }], [{ name: "llm", calls: 0 }]), T0)).toBe(true);
     // Too soon: not a sample.
     expect(history.sample(status([{ name: "map", recordsOut: 50 }]), T0 + 400)).toBe(false);
-    history.sample(status([{ name: "map", recordsIn: 100, recordsOut: 200 }], [{ name: "llm", calls: 10, latency: { count: 10, meanMs: 5, p50Ms: 4, p90Ms: 8, p99Ms: 9.5, maxMs: 12 } }]), T0 + 2000);
+    history.sample(status([{ name: "map", recordsIn: 100, recordsOut: 200 }], [{ name: "llm", calls: 10, latency: { count: 10, sumMs: 50, meanMs: 5, p50Ms: 4, p90Ms: 8, p99Ms: 9.5, maxMs: 12 } }]), T0 + 2000);
     expect(history.toJSON()).toEqual({
       intervalMs: 1000,
       t: [T0, T0 + 2000],
@@ -65,7 +65,7 @@ describe("MetricsHistory", () => {
 
   it("stays within its bound once full, merging the finest neighbours so the whole life stays covered", () => {
     const history = new MetricsHistory({ intervalMs: 1, maxPoints: 40 });
-    for (let i = 0; i < 1000; i++) history.sample(status([{ name: "a", recordsOut: i * 10, backlog: i % 2 === 0 ? 0 : 10 }], [{ name: "s", latency: { count: 1, meanMs: 1, p50Ms: 1, p90Ms: 1, p99Ms: i === 500 ? 100 : 1, maxMs: 100 } }]), T0 + i);
+    for (let i = 0; i < 1000; i++) history.sample(status([{ name: "a", recordsOut: i * 10, backlog: i % 2 === 0 ? 0 : 10 }], [{ name: "s", latency: { count: 1, sumMs: 1, meanMs: 1, p50Ms: 1, p90Ms: 1, p99Ms: i === 500 ? 100 : 1, maxMs: 100 } }]), T0 + i);
     const { t, operators, services } = history.toJSON();
     expect(t).toHaveLength(40);
     // In order, from near the start to the last sample, no sample covering much more than its share.

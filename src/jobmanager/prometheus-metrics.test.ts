@@ -50,7 +50,7 @@ describe("JobManager Prometheus metrics", () => {
   });
 
   it("exposes per-instance counters and levels, and latency histograms from the status's buckets", async () => {
-    const latency = { count: 10, meanMs: 20, p50Ms: 18, p90Ms: 30, p99Ms: 40, maxMs: 41, buckets: LATENCY_BUCKETS_MS.map((ms) => (ms < 10 ? 0 : ms < 25 ? 6 : 10)) };
+    const latency = { count: 10, sumMs: 200, meanMs: 20, p50Ms: 18, p90Ms: 30, p99Ms: 40, maxMs: 41, buckets: LATENCY_BUCKETS_MS.map((ms) => (ms < 10 ? 0 : ms < 25 ? 6 : 10)) };
     const instance = (index: number, worker: string) => ({
       index, recordsIn: 20, recordsOut: 19, errors: 1, recordsInPerSecond: 5, recordsOutPerSecond: 5, inFlight: 2,
       backlog: 3, backlogFill: 0.25, backPressuredMsPerSecond: 100, busyMsPerSecond: 800, idleMsPerSecond: 100, worker,

@@ -96,7 +96,7 @@ export function createJobManagerMetrics(source: MetricsSource, options: JobManag
   perInstance("sage_instance_errors_total", "Records whose user function threw in this instance.", (i) => i.errors, Counter);
   perInstance("sage_instance_in_flight", "Async calls of the instance's user function in flight now.", (i) => i.inFlight, Gauge);
   perInstance("sage_instance_backlog", "Batches waiting in the inbox of the instance's task.", (i) => i.backlog, Gauge);
-  perInstance("sage_instance_backlog_fill_ratio", "The inbox's backlog over its capacity (1: senders wait).", (i) => i.backlogFill, Gauge);
+  perInstance("sage_instance_backlog_fill_ratio", "The inbox's backlog over its capacity (1 or more: full, senders wait).", (i) => i.backlogFill, Gauge);
   perInstance("sage_instance_busy_ratio", "Share of the last seconds the instance's task spent working.", (i) => i.busyMsPerSecond / 1000, Gauge);
   perInstance("sage_instance_idle_ratio", "Share of the last seconds the instance's task spent waiting for input.", (i) => i.idleMsPerSecond / 1000, Gauge);
   perInstance("sage_instance_backpressured_ratio", "Share of the last seconds the instance's task spent waiting to send downstream.", (i) => i.backPressuredMsPerSecond / 1000, Gauge);
@@ -211,7 +211,7 @@ export function createJobManagerMetrics(source: MetricsSource, options: JobManag
             const all = { ...jobLabels(job), ...labels };
             latency.buckets.forEach((value, i) => values.push({ metricName: `${name}_bucket`, labels: { ...all, le: bounds[i]! }, value }));
             values.push({ metricName: `${name}_bucket`, labels: { ...all, le: "+Inf" }, value: latency.count });
-            values.push({ metricName: `${name}_sum`, labels: all, value: (latency.meanMs * latency.count) / 1000 });
+            values.push({ metricName: `${name}_sum`, labels: all, value: latency.sumMs / 1000 });
             values.push({ metricName: `${name}_count`, labels: all, value: latency.count });
           }
         }

@@ -33,7 +33,7 @@ describe("checkReport", () => {
   });
 
   it("keeps the runtime's numbers, instances, progress, latency and edges; refuses forged ones", () => {
-    const latency = { count: 3, meanMs: 1.5, p50Ms: 1, p90Ms: 2, p99Ms: 2, maxMs: 2, extra: 1 };
+    const latency = { count: 3, sumMs: 4.5, meanMs: 1.5, p50Ms: 1, p90Ms: 2, p99Ms: 2, maxMs: 2, extra: 1 };
     const instance = {
       index: 0, recordsIn: 5, recordsOut: 5, errors: 0, recordsInPerSecond: 10, recordsOutPerSecond: 10, inFlight: 1,
       backlog: 2, backlogFill: 0.125, backPressuredMsPerSecond: 0, busyMsPerSecond: 900, idleMsPerSecond: 100, latency, worker: "w1",
@@ -62,6 +62,16 @@ describe("checkReport", () => {
     refuse({ edges: [{ from: "a", to: "b", partition: "teleport" }] }, /edges\[0\].partition "teleport"/);
     refuse({ edges: [{ from: "a", to: { x: 1 }, partition: "hash" }] }, /edges\[0\].to must be a string/);
     refuse({ serviceDetails: [{ ...service, queued: -3 }] }, /serviceDetails\[0\].queued/);
+    refuse({ operators: [{ ...op, busyMsPerSecond: 1e9 }] }, /busyMsPerSecond is 1000000000, above the limit of 1000/);
+    refuse({ operators: [{ ...op, instances: [{ ...instance, idleMsPerSecond: 1001 }] }] }, /idleMsPerSecond is 1001/);
+    refuse({ operators: [{ ...op, instances: [instance, instance] }] }, /has 2 entries for a parallelism of 1/);
+    refuse({ operators: [{ ...op, parallelism: 2, instances: [instance, instance] }] }, /repeats an index/);
+    refuse({ operators: [{ ...op, instances: [{ ...instance, index: 1 }] }] }, /index 1 is not below the parallelism of 1/);
+    refuse({ operators: [{ ...op, instances: [{ ...instance, index: 0.5 }] }] }, /index must be a whole number/);
+    refuse({ operators: [{ ...source, progress: { done: 11, total: 10, unit: "records" } }] }, /progress.done is 11, above the limit of 10/);
+    refuse({ operators: [{ ...op, latency: { ...latency, buckets: [5, 4, ...new Array(13).fill(4)] } }] }, /buckets are not cumulative/);
+    refuse({ operators: [{ ...op, latency: { ...latency, buckets: new Array(15).fill(4) } }] }, /buckets are not cumulative counts up to count \(3\)/);
+    refuse({ operators: [{ ...op, latency: { ...latency, p50Ms: 5 } }] }, /percentiles must not fall/);
   });
 
   it("cuts long strings and refuses unknown messages", () => {

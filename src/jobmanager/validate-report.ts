@@ -24,6 +24,9 @@ const MAX_STACK = 64 * 1024;
 const MAX_ENTRIES = 1000;
 // Edges of a job are at most a few per operator; a module's pipelines add theirs up.
 const MAX_EDGES = 4 * MAX_ENTRIES;
+// Instances listed in one status, over all operators (the runtime lists at most MAX_LISTED_INSTANCES).
+const MAX_STATUS_INSTANCES = 4096;
+const MAX_BACKLOG_FILL = 1024;
 // The workers of one operator are at most its instances; more are cut (the status is for display).
 const MAX_WORKERS = 256;
 
@@ -96,6 +99,8 @@ export function jobStatus(raw: unknown, jobId: string): JobStatus {
     isRunning: bool(s.isRunning, "status.isRunning"),
     operators: list(s.operators, "status.operators", operator),
   };
+  const instances = status.operators.reduce((sum, op) => sum + (op.instances?.length ?? 0), 0);
+  if (instances > MAX_STATUS_INSTANCES) throw new Malformed(`status.operators list ${instances} instances in all (at most ${MAX_STATUS_INSTANCES})`);
   if (s.error !== undefined) {
     const e = record(s.error, "status.error");
     status.error = { message: text(e.message, "status.error.message", MAX_MESSAGE), ...optional("operator", e.operator, MAX_NAME), ...optional("stack", e.stack, MAX_STACK) };
@@ -107,7 +112,7 @@ export function jobStatus(raw: unknown, jobId: string): JobStatus {
 
 function operator(raw: unknown, what: string): OperatorStatus {
   const o = record(raw, what);
-  return {
+  const checked: OperatorStatus = {
     name: text(o.name, `${what}.name`, MAX_NAME),
     kind: text(o.kind, `${what}.kind`, MAX_NAME),
     parallelism: atMost(count(o.parallelism, `${what}.parallelism`), MAX_PARALLELISM, `${what}.parallelism`),
@@ -120,13 +125,29 @@ function operator(raw: unknown, what: string): OperatorStatus {
     ...(o.progress !== undefined && { progress: progress(o.progress, `${what}.progress`) }),
     ...(o.instances !== undefined && { instances: list(o.instances, `${what}.instances`, instance, MAX_PARALLELISM) }),
   };
+  if (checked.backPressuredMsPerSecond !== undefined) perSecond(checked.backPressuredMsPerSecond, `${what}.backPressuredMsPerSecond`);
+  if (checked.busyMsPerSecond !== undefined) perSecond(checked.busyMsPerSecond, `${what}.busyMsPerSecond`);
+  if (checked.instances) {
+    if (checked.instances.length > checked.parallelism) throw new Malformed(`${what}.instances has ${checked.instances.length} entries for a parallelism of ${checked.parallelism}`);
+    const indices = new Set(checked.instances.map((i) => i.index));
+    if (indices.size < checked.instances.length) throw new Malformed(`${what}.instances repeats an index`);
+    for (const i of checked.instances) if (i.index >= checked.parallelism) throw new Malformed(`${what}.instances: index ${i.index} is not below the parallelism of ${checked.parallelism}`);
+  }
+  return checked;
+}
+
+// A share of each second, in ms: 0..1000.
+function perSecond(value: number, what: string): number {
+  return atMost(value, 1000, what);
 }
 
 function instance(raw: unknown, what: string): InstanceStatus {
   const i = record(raw, what);
   const field = (name: keyof InstanceStatus) => count(i[name], `${what}.${name}`);
+  const index = field("index");
+  if (!Number.isInteger(index)) throw new Malformed(`${what}.index must be a whole number, got ${index}`);
   return {
-    index: atMost(field("index"), MAX_PARALLELISM, `${what}.index`),
+    index,
     recordsIn: field("recordsIn"),
     recordsOut: field("recordsOut"),
     errors: field("errors"),
@@ -134,10 +155,11 @@ function instance(raw: unknown, what: string): InstanceStatus {
     recordsOutPerSecond: field("recordsOutPerSecond"),
     inFlight: field("inFlight"),
     backlog: field("backlog"),
-    backlogFill: field("backlogFill"),
-    backPressuredMsPerSecond: field("backPressuredMsPerSecond"),
-    busyMsPerSecond: field("busyMsPerSecond"),
-    idleMsPerSecond: field("idleMsPerSecond"),
+    // Above 1 when several senders each got one batch past a full inbox; a forged 1e9 is not.
+    backlogFill: atMost(field("backlogFill"), MAX_BACKLOG_FILL, `${what}.backlogFill`),
+    backPressuredMsPerSecond: perSecond(field("backPressuredMsPerSecond"), `${what}.backPressuredMsPerSecond`),
+    busyMsPerSecond: perSecond(field("busyMsPerSecond"), `${what}.busyMsPerSecond`),
+    idleMsPerSecond: perSecond(field("idleMsPerSecond"), `${what}.idleMsPerSecond`),
     ...(i.latency !== undefined && { latency: latency(i.latency, `${what}.latency`) }),
     ...optional("worker", i.worker, MAX_NAME),
   };
@@ -146,11 +168,18 @@ function instance(raw: unknown, what: string): InstanceStatus {
 function latency(raw: unknown, what: string): LatencySummary {
   const l = record(raw, what);
   const field = (name: keyof LatencySummary) => count(l[name], `${what}.${name}`);
-  const summary: LatencySummary = { count: field("count"), meanMs: field("meanMs"), p50Ms: field("p50Ms"), p90Ms: field("p90Ms"), p99Ms: field("p99Ms"), maxMs: field("maxMs") };
+  const summary: LatencySummary = { count: field("count"), sumMs: field("sumMs"), meanMs: field("meanMs"), p50Ms: field("p50Ms"), p90Ms: field("p90Ms"), p99Ms: field("p99Ms"), maxMs: field("maxMs") };
   if (l.buckets !== undefined) {
     const buckets = list(l.buckets, `${what}.buckets`, count, LATENCY_BUCKETS_MS.length);
     if (buckets.length !== LATENCY_BUCKETS_MS.length) throw new Malformed(`${what}.buckets has ${buckets.length} entries, not one per bucket (${LATENCY_BUCKETS_MS.length})`);
+    // Cumulative: never falling, never above the count (the +Inf bucket).
+    buckets.forEach((value, i) => {
+      if (value < (buckets[i - 1] ?? 0) || value > summary.count) throw new Malformed(`${what}.buckets are not cumulative counts up to count (${summary.count})`);
+    });
     summary.buckets = buckets;
+  }
+  if (!(summary.p50Ms <= summary.p90Ms && summary.p90Ms <= summary.p99Ms && summary.p99Ms <= summary.maxMs)) {
+    throw new Malformed(`${what}: percentiles must not fall (p50 <= p90 <= p99 <= max)`);
   }
   return summary;
 }
@@ -158,7 +187,8 @@ function latency(raw: unknown, what: string): LatencySummary {
 function progress(raw: unknown, what: string): SourceProgress {
   const p = record(raw, what);
   if (typeof p.unit !== "string" || !PROGRESS_UNITS.has(p.unit)) throw new Malformed(`${what}.unit ${short(p.unit)} is not one of ${[...PROGRESS_UNITS].join(", ")}`);
-  return { done: count(p.done, `${what}.done`), total: count(p.total, `${what}.total`), unit: p.unit as SourceProgress["unit"] };
+  const total = count(p.total, `${what}.total`);
+  return { done: atMost(count(p.done, `${what}.done`), total, `${what}.done`), total, unit: p.unit as SourceProgress["unit"] };
 }
 
 function edge(raw: unknown, what: string): GraphEdge {

@@ -98,7 +98,8 @@ export class TextFileSource extends BatchFunction<TextLine | TextFile> {
     const current = this.#reader ? this.#index - 1 : this.#index;
     let done = sizes.slice(0, current).reduce((sum, size) => sum + size, 0);
     done += this.#reader?.progress?.done ?? 0;
-    return { done, total: sizes.reduce((sum, size) => sum + size, 0), unit: "bytes" };
+    const total = sizes.reduce((sum, size) => sum + size, 0);
+    return { done: Math.min(done, total), total, unit: "bytes" }; // a file that grew since it was listed
   }
 
   // The record of a line just read, or undefined to read on (a skipped line, or the file's end).

@@ -11,7 +11,7 @@ import { EventStream } from "./event-stream.js";
 import { serviceContext, type JobScope } from "./job-context.js";
 import { LocalDeployment, type JobDeployment, type ServiceInstance, type TaskRunner } from "./deployment.js";
 import type { OperatorCounters } from "./metrics.js";
-import { OperatorSampler } from "./operator-status.js";
+import { MAX_LISTED_INSTANCES, OperatorSampler } from "./operator-status.js";
 import { ServiceProxyCache } from "./service-proxy.js";
 import { ServingHub } from "./serving/serving-hub.js";
 import { delay, timerMs } from "./thenable.js";
@@ -155,6 +155,7 @@ export class JobController implements RunningJob {
   snapshot(): JobStatus {
     const now = this.#endedAt ?? new Date();
     const live = this.#state === "running" || this.#state === "finishing";
+    const listed = { left: MAX_LISTED_INSTANCES };
     return {
       id: this.id,
       name: this.#env.name,
@@ -171,7 +172,7 @@ export class JobController implements RunningJob {
       isRunning: live,
       error: this.#error,
       operators: this.#graph.operators.map((op) =>
-        this.#operatorSampler.sample(op, this.#counters.get(op.name) ?? [], live, this.#deployment.operatorWorkers?.(op.name)),
+        this.#operatorSampler.sample(op, this.#counters.get(op.name) ?? [], live, listed, this.#deployment.operatorWorkers?.(op.name)),
       ),
       edges: this.#edges.map((edge) => ({ ...edge })),
       serviceDetails: this.#hosts.map((h) => {

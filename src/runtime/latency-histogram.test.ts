@@ -48,7 +48,7 @@ describe("LatencyHistogram", () => {
   it("is empty before any record", () => {
     const histogram = new LatencyHistogram();
     expect(histogram.percentile(0.5)).toBe(0);
-    expect(histogram.summary()).toEqual({ count: 0, meanMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, maxMs: 0 });
+    expect(histogram.summary()).toEqual({ count: 0, sumMs: 0, meanMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, maxMs: 0 });
     expect(histogram.snapshot()).toEqual({ count: 0, sumMicros: 0, minMicros: 0, maxMicros: 0, slots: [] });
   });
 

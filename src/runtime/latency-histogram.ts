@@ -61,19 +61,22 @@ export class LatencyHistogram {
   private min = Infinity;
   private max = 0;
 
-  /** Counts one latency of `micros` microseconds (negative and NaN count as 0; fractions are cut). */
-  record(micros: number): void {
+  /**
+   * Counts a latency of `micros` microseconds (negative and NaN count as 0; fractions are cut),
+   * `times` times: a sampled value stands for the records it was sampled from.
+   */
+  record(micros: number, times = 1): void {
     const value = micros > 0 ? (micros < MAX_VALUE ? Math.trunc(micros) : MAX_VALUE) : 0;
-    this.counts[slotOf(value)]!++;
-    this.total++;
-    this.sum += value;
+    this.counts[slotOf(value)]! += times;
+    this.total += times;
+    this.sum += value * times;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
   }
 
   /** Counts a latency given in milliseconds, as `performance.now()` differences are. */
-  recordMs(ms: number): void {
-    this.record(ms * 1000);
+  recordMs(ms: number, times = 1): void {
+    this.record(ms * 1000, times);
   }
 
   /** Records counted so far. */
@@ -132,6 +135,7 @@ export class LatencyHistogram {
     const ms = (micros: number) => Math.round(micros) / 1000;
     return {
       count: this.total,
+      sumMs: this.sum / 1000,
       meanMs: this.total ? ms(this.sum / this.total) : 0,
       p50Ms: ms(this.percentile(0.5)),
       p90Ms: ms(this.percentile(0.9)),

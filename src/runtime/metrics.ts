@@ -16,6 +16,8 @@ export interface OperatorCounters {
   inFlight: number;
   /** Per-record latency of async calls; made by the first async call. */
   latency: LatencyHistogram | undefined;
+  /** Async calls started, for the latency's sampling. */
+  asyncCalls: number;
   /** Where the time of the task instance that runs this operator goes, with its inbox. */
   clock: ClockSource | undefined;
   /** How far a source has read, when it knows its size. */
@@ -26,7 +28,7 @@ export interface OperatorCounters {
 
 /** Fresh zeroed counters of instance `index`. */
 export function newCounters(index = 0): OperatorCounters {
-  return { index, recordsIn: 0, recordsOut: 0, errors: 0, inFlight: 0, latency: undefined, clock: undefined, progress: undefined, worker: undefined };
+  return { index, recordsIn: 0, recordsOut: 0, errors: 0, inFlight: 0, latency: undefined, asyncCalls: 0, clock: undefined, progress: undefined, worker: undefined };
 }
 
 /**

@@ -4,6 +4,9 @@ import { LatencyHistogram } from "./latency-histogram.js";
 import type { OperatorCounters } from "./metrics.js";
 import { RateWindow } from "./rate-window.js";
 
+/** Instances one status lists (operator by operator, whole operators only); beyond, only aggregates. */
+export const MAX_LISTED_INSTANCES = 1024;
+
 /**
  * Builds the operators' part of a job status from their instances' counters: each instance's
  * totals, rates and time shares (over a window this sampler keeps per instance), the backlog of
@@ -13,8 +16,12 @@ import { RateWindow } from "./rate-window.js";
 export class OperatorSampler {
   readonly #windows = new WeakMap<OperatorCounters, RateWindow>();
 
-  /** The status of `op` from `instances`; `live` false (an ended job) leaves rates and shares at 0. */
-  sample(op: OperatorSpec, instances: readonly OperatorCounters[], live: boolean, workers?: string[], now = performance.now()): OperatorStatus {
+  /**
+   * The status of `op` from `instances`; `live` false (an ended job) leaves rates and shares at 0.
+   * Its instances are listed while `listed.left` (shared by one status's operators) allows: a
+   * status stays small however parallel the job (the aggregates always count every instance).
+   */
+  sample(op: OperatorSpec, instances: readonly OperatorCounters[], live: boolean, listed: { left: number }, workers?: string[], now = performance.now()): OperatorStatus {
     let recordsIn = 0;
     let recordsOut = 0;
     let errors = 0;
@@ -41,6 +48,8 @@ export class OperatorSampler {
       if (c.latency && c.latency.count > 0) (latency ??= new LatencyHistogram()).merge(c.latency);
     }
     statuses.sort((a, b) => a.index - b.index);
+    const list = statuses.length <= listed.left;
+    if (list) listed.left -= statuses.length;
     const progress = instances.length > 0 ? sourceProgress(instances) : undefined;
     return {
       name: op.name,
@@ -58,7 +67,7 @@ export class OperatorSampler {
       busyMsPerSecond: busy,
       ...(latency && { latency: latency.summary(true) }),
       ...(progress && { progress }),
-      instances: statuses,
+      ...(list && { instances: statuses }),
     };
   }
 
@@ -73,6 +82,7 @@ export class OperatorSampler {
       elapsedMs: reading?.elapsedMs ?? 0,
       idleMs: reading?.idleMs ?? 0,
       backPressuredMs: reading?.backPressuredMs ?? 0,
+      ...(reading?.stopped && { stopped: true }),
     });
     const backlog = live ? (reading?.backlog ?? 0) : 0;
     return {

@@ -8,6 +8,8 @@ export interface RatePoint {
   elapsedMs: number;
   idleMs: number;
   backPressuredMs: number;
+  /** The task has ended: no share of time is its any more. */
+  stopped?: boolean;
 }
 
 /** Rates over the window, per second. */
@@ -44,7 +46,9 @@ export class RateWindow {
     const base = points[0]!;
     const seconds = (point.at - base.at) / 1000;
     if (seconds < 0.05) return NO_RATES;
-    const elapsed = point.elapsedMs - base.elapsedMs;
+    // Per second of the window: the task's own time, or the wall time if longer (a task that ended,
+    // or reports of a remote one that came late), so a share never overstates.
+    const elapsed = point.stopped ? 0 : Math.max(point.elapsedMs - base.elapsedMs, point.at - base.at);
     const share = (ms: number) => (elapsed > 0 ? clamp((ms / elapsed) * 1000) : 0);
     const idle = share(point.idleMs - base.idleMs);
     const backPressured = share(point.backPressuredMs - base.backPressuredMs);
@@ -54,7 +58,7 @@ export class RateWindow {
       idleMsPerSecond: idle,
       backPressuredMsPerSecond: backPressured,
       // A task can wait for input while its async results wait to go downstream: the two overlap.
-      busyMsPerSecond: elapsed > 0 ? clamp(1000 - idle - backPressured) : 0,
+      busyMsPerSecond: elapsed > 0 ? clamp(((point.elapsedMs - base.elapsedMs) / elapsed) * 1000 - idle - backPressured) : 0,
     };
   }
 }

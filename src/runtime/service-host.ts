@@ -152,9 +152,8 @@ export class ServiceHost {
     } catch (error) {
       throw this.callFailed(name, error);
     }
-    if (isThenable(result)) return this.trackCall(result, name, timeoutMs, startedAt);
-    this.#record(startedAt);
-    return result;
+    // Like the proxies' fast path: a sync answer of an idle service is not timed (see ServiceStatus.latency).
+    return isThenable(result) ? this.trackCall(result, name, timeoutMs, startedAt) : result;
   }
 
   #record(startedAt: number): void {
@@ -193,21 +192,24 @@ export class ServiceHost {
   trackCall(result: PromiseLike<unknown>, name: string, timeoutMs: number, startedAt = performance.now()): Promise<unknown> {
     this.#active++;
     this.#refreshIdle();
+    // A call its caller gave up on (timed out) counted its error then: what comes later is not news.
+    let timedOut = false;
     const settled = Promise.resolve(result).then(
       (value) => {
         this.#active--;
-        this.#record(startedAt);
+        if (!timedOut) this.#record(startedAt);
         this.#dispatch();
         return value;
       },
       (error) => {
         this.#active--;
-        this.#errors++;
+        if (!timedOut) this.#errors++;
         this.#dispatch();
         throw new ServiceCallError(this.name, name, error);
       },
     );
     return withTimeout(settled, timeoutMs, () => {
+      timedOut = true;
       this.#errors++;
       const abandoned = (result as { [CALL_ABANDONED]?: unknown })[CALL_ABANDONED];
       if (typeof abandoned === "function") abandoned.call(result);
@@ -251,6 +253,7 @@ export class ServiceHost {
     this.#refreshIdle();
     for (const call of this.#queue.splice(0)) {
       clearTimeout(call.timer);
+      this.#errors++;
       call.reject(new ServiceCallError(this.name, call.name, new Error("service stopped")));
     }
     if (!instance || !wasRunning) return;

@@ -251,5 +251,5 @@ function validProgress(value: unknown): SourceProgress | undefined {
   const { done, total, unit = "records" } = value as Record<string, unknown>;
   if (typeof done !== "number" || typeof total !== "number" || !(done >= 0) || !(total >= 0) || !Number.isFinite(done + total)) return undefined;
   if (unit !== "records" && unit !== "bytes") return undefined;
-  return { done, total, unit };
+  return { done: Math.min(done, total), total, unit };
 }

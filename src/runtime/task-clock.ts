@@ -6,6 +6,8 @@ export interface ClockReading {
   /** Batches waiting in its inbox, and how many it holds before senders wait. */
   backlog: number;
   capacity: number;
+  /** The task has ended: it is neither busy nor idle any more. */
+  stopped?: boolean;
 }
 
 /** Anything that reads like a task's clock: one here, or the last report of one elsewhere. */
@@ -30,6 +32,7 @@ export class TaskClock implements ClockSource {
   #backPressuredMs = 0;
   #idleSince = -1;
   #blockedSince = -1;
+  #stoppedAt = -1;
   /** The task's inbox, when it reads channels (read at each reading: its fill is live). */
   inbox: { readonly fill?: InboxFill } | undefined;
 
@@ -50,6 +53,7 @@ export class TaskClock implements ClockSource {
     if (this.#blockedSince >= 0) return pending; // already counting an overlapping wait
     this.#blockedSince = performance.now();
     const unblocked = () => {
+      if (this.#blockedSince < 0) return; // counted when the clock stopped
       this.#backPressuredMs += performance.now() - this.#blockedSince;
       this.#blockedSince = -1;
     };
@@ -59,12 +63,25 @@ export class TaskClock implements ClockSource {
     });
   }
 
+  /** The task ended: its clock stands still from now on (an ended task is neither busy nor idle). */
+  stop(): void {
+    if (this.#stoppedAt >= 0) return;
+    const now = performance.now();
+    this.idleEnd();
+    if (this.#blockedSince >= 0) this.#backPressuredMs += now - this.#blockedSince;
+    this.#blockedSince = -1;
+    this.#stoppedAt = now;
+  }
+
   /** The totals so far, waits in progress included. */
   read(now = performance.now()): ClockReading {
+    if (this.#stoppedAt >= 0) now = this.#stoppedAt;
     const idle = this.#idleMs + (this.#idleSince >= 0 ? now - this.#idleSince : 0);
     const blocked = this.#backPressuredMs + (this.#blockedSince >= 0 ? now - this.#blockedSince : 0);
     const fill = this.inbox?.fill;
-    return { elapsedMs: now - this.#startedAt, idleMs: idle, backPressuredMs: blocked, backlog: fill?.size ?? 0, capacity: fill?.capacity ?? 0 };
+    const reading: ClockReading = { elapsedMs: now - this.#startedAt, idleMs: idle, backPressuredMs: blocked, backlog: fill?.size ?? 0, capacity: fill?.capacity ?? 0 };
+    if (this.#stoppedAt >= 0) reading.stopped = true;
+    return reading;
   }
 }
 

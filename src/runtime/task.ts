@@ -35,6 +35,8 @@ export abstract class TaskInstance {
     protected readonly head: Stage,
     protected readonly stages: readonly ClosableStage[],
     protected readonly env: TaskEnv,
+    /** Where its time goes; stopped when it ends, so an ended task counts neither busy nor idle. */
+    protected readonly clock: TaskClock,
   ) {}
 
   #closing: Promise<void> | undefined;
@@ -53,6 +55,7 @@ export abstract class TaskInstance {
       await this.closeQuietly(); // a failing task still closes its functions (files, sockets)
       throw error;
     } finally {
+      this.clock.stop();
       if (this.env.abortSignal.aborted) await this.closeQuietly();
     }
   }
@@ -92,10 +95,9 @@ export class ChannelTask extends TaskInstance {
     private readonly loop_: LoopTracker | undefined,
     /** In a served pipeline: per input from inside it, the work its batches count for. */
     private readonly regionInputs: ReadonlyMap<number, WorkCounter> | undefined,
-    /** Times the waits for input. */
-    private readonly clock: TaskClock,
+    clock: TaskClock,
   ) {
-    super(name, head, stages, env);
+    super(name, head, stages, env, clock);
   }
 
   protected async loop(): Promise<void> {
@@ -138,10 +140,9 @@ export class SourceTask extends TaskInstance {
     private readonly batchSize: number,
     /** Reads the source straight through a fused run, when both allow it. */
     private readonly fusedPull: SourcePull | undefined,
-    /** Times the waits for the source's records. */
-    private readonly clock: TaskClock,
+    clock: TaskClock,
   ) {
-    super(name, head, stages, env);
+    super(name, head, stages, env, clock);
   }
 
   protected async loop(): Promise<void> {

@@ -145,6 +145,71 @@ describe("local mode - runtime metrics", () => {
     expect(service.latency!.count).toBeLessThanOrEqual(76);
   });
 
+  it("an ended task counts neither busy nor idle while the rest of the job goes on", async () => {
+    const env = new LocalEnvironment("ended-task", { logLevel: "silent", metricsIntervalMs: 100 });
+    env
+      .fromBatch(range(40), { name: "src" })
+      .map((x: number) => x, { name: "quick" })
+      .map(async (x: number) => (await sleep(25), x), { name: "slow", parallelism: 2 })
+      .sink(() => {}, { name: "out" });
+    const { running } = await watch(env);
+    // the source task read its 40 records at once and ended; slow takes about half a second more
+    const late = running.slice(Math.floor(running.length / 2));
+    expect(late.length).toBeGreaterThan(1);
+    for (const status of late) {
+      expect(op(status, "quick").busyMsPerSecond).toBe(0);
+      expect(op(status, "src").instances![0]!.idleMsPerSecond).toBe(0);
+    }
+    expect(Math.max(...late.map((s) => op(s, "slow").busyMsPerSecond ?? 0))).toBeGreaterThan(500);
+  });
+
+  it("a call that timed out counts one error and no latency, whatever it does later", async () => {
+    class Late extends BaseService {
+      async answer(fail: boolean) {
+        await sleep(120);
+        if (fail) throw new Error("late failure");
+        return 1;
+      }
+    }
+    const env = new LocalEnvironment("timeouts", { logLevel: "silent" });
+    env.registerService("late", Late, { maxConcurrency: 4 });
+    env
+      .fromBatch([true, false])
+      .map(async (fail: boolean, ctx) => Promise.resolve(ctx.service<Late>("late", { timeoutMs: 40 }).answer(fail)).catch(() => -1), { concurrency: 2 })
+      .sink(() => {});
+    const job = await env.submit();
+    await job.wait();
+    await sleep(200); // both late outcomes have come by now
+    const service = (await job.status()).serviceDetails![0]!;
+    expect(service.errors).toBe(2);
+    expect(service.latency).toBeUndefined();
+  });
+
+  it("times the first 1,024 async calls of an instance, then one in eight, each sample standing for eight", async () => {
+    const env = new LocalEnvironment("sampled", { logLevel: "silent" });
+    env.fromBatch(range(5000), { name: "src" }).map(async (x: number) => x, { name: "call", concurrency: 4 }).sink(() => {});
+    const { final } = await watch(env);
+    const latency = op(final, "call").latency!;
+    // 1,024 exact, then every eighth of the other 3,976 (497 samples) counted eight times
+    expect(latency.count).toBe(1024 + 497 * 8);
+    expect(latency.buckets!.at(-1)).toBeLessThanOrEqual(latency.count);
+  });
+
+  it("lists instances for whole operators up to 1,024 in one status; beyond, aggregates only", async () => {
+    const env = new LocalEnvironment("wide", { logLevel: "silent" });
+    env
+      .fromBatch(range(10), { name: "src" })
+      .map((x: number) => x, { name: "wide", parallelism: 1000 })
+      .map((x: number) => x, { name: "wider", parallelism: 100 })
+      .sink(() => {}, { name: "out" });
+    const { final } = await watch(env);
+    expect(op(final, "src").instances).toHaveLength(1);
+    expect(op(final, "wide").instances).toHaveLength(1000);
+    expect(op(final, "wider").instances).toBeUndefined(); // 1,001 listed already
+    expect(op(final, "wider")).toMatchObject({ recordsIn: 10, parallelism: 100 });
+    expect(op(final, "out").instances).toHaveLength(1);
+  });
+
   it("the status carries the graph's edges", async () => {
     const env = new LocalEnvironment("edges", { logLevel: "silent" });
     env
