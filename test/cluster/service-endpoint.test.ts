@@ -200,7 +200,7 @@ describe("service endpoint - stop", () => {
     const served = await serve(new ServiceFactory("slow", Slow, { maxConcurrency: 2 }));
     try {
       const calls = [served.transport.call("slow", "work", [], { timeoutMs: 2000 }), served.transport.call("slow", "work", [], { timeoutMs: 2000 })];
-      await expect.poll(() => started).toBe(2);
+      await expect.poll(() => started, { timeout: 10_000 }).toBe(2);
       let stopped = false;
       const stopping = served.endpoint.stop().then(() => (stopped = true));
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -271,7 +271,7 @@ describe("service endpoint - absent and lost instances", () => {
     try {
       await ServiceEndpoint.start(doomed, { jobId, host: first, worker: "w1" });
       const call = transport.call("kv", "get", ["a"], { timeoutMs: 5000 });
-      await expect.poll(() => received).toEqual(["first:a"]);
+      await expect.poll(() => received, { timeout: 10_000 }).toEqual(["first:a"]);
       await doomed.close();
       replacement = await ServiceEndpoint.start(serving, { jobId, host: second, worker: "w2" });
       transport.instanceLost("kv");
@@ -378,7 +378,7 @@ describe("service endpoint - absent and lost instances", () => {
       const request = encode({ method: "bump", args: [], timeoutMs: 1000, ack: "call-1" });
       calling.publish(served.endpoint.subject, request, { reply: inbox });
       calling.publish(served.endpoint.subject, request, { reply: inbox });
-      await expect.poll(() => replies.length).toBe(3);
+      await expect.poll(() => replies.length, { timeout: 10_000 }).toBe(3);
       expect(replies).toEqual([{ accepted: true }, { value: 1 }, { accepted: true }]);
       expect(runs).toBe(1);
     } finally {
@@ -402,7 +402,7 @@ describe("service endpoint - absent and lost instances", () => {
         const subscription = calling.subscribe(inbox, { callback: (_error, msg) => void got.push(decode(msg.data)) });
         await calling.flush();
         calling.publish(endpoint.subject, encode({ method, args: [], timeoutMs: 60_000, ack }), { reply: inbox });
-        await expect.poll(() => got.length).toBe(replies);
+        await expect.poll(() => got.length, { timeout: 10_000 }).toBe(replies);
         await new Promise((resolve) => setTimeout(resolve, 50));
         subscription.unsubscribe();
         return got;
