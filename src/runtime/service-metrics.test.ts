@@ -123,7 +123,8 @@ describe("MetricsSampler", () => {
     const started = performance.now();
     expect(await sampler.sampleFinal({ metrics: () => new Promise(() => {}) })).toBeUndefined();
     expect(performance.now() - started).toBeGreaterThanOrEqual(990);
-    expect(performance.now() - started).toBeLessThan(1500);
+    // Its 1 s limit, plus whatever a loaded machine makes the timer late: not a wait for ever.
+    expect(performance.now() - started).toBeLessThan(1000 + 2000);
     expect(logger.lines).toEqual([["debug", "metrics() after cleanup(): metrics() did not answer within 1000 ms"]]);
   });
 });

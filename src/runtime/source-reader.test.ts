@@ -133,16 +133,22 @@ describe("SourceReader", () => {
   });
 
   it("hands over the records of a slow async source when the event loop turns instead of waiting for a full batch", async () => {
+    // The third record comes when the test lets it, not after 20 ms: a process descheduled that
+    // long could find the timer due before the turn of the loop, and the first pull took all three.
+    let release!: () => void;
+    const later = new Promise<void>((resolve) => (release = resolve));
     async function* slow() {
       yield 1;
       yield 2;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await later;
       yield 3;
     }
     const source = reader("batch", slow);
 
-    const first = await source.pull(100);
+    // A reader waiting for a full batch would wait for ever here.
+    const first = await Promise.race([source.pull(100), new Promise((resolve) => setTimeout(resolve, 5000, "still waiting").unref())]);
     expect(first).toEqual({ records: [1, 2], status: MORE });
+    release();
     const rest = await pullAll(source, 100);
     expect(records(rest)).toEqual([3]);
   });

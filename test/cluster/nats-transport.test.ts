@@ -291,8 +291,9 @@ describe("NatsTransport", () => {
     expect((await consumerInfo()).ack_floor.stream_seq).toBe(0);
     gate!();
     await middle.flush();
-    await sleep(200);
-    expect((await consumerInfo()).ack_floor.stream_seq).toBe(1);
+    // The PubAck, then the ack, come in their own turns: waited for, not given 200 ms that a
+    // descheduled process may spend before reading the PubAck.
+    await expect.poll(async () => (await consumerInfo()).ack_floor.stream_seq, { timeout: 10_000 }).toBe(1);
   });
 
   it("ends a channel once when a re-placed sender repeats its batches and end-of-stream", async () => {

@@ -26,10 +26,14 @@ it("a call whose answer was lost while the broker restarted is sent again after 
   brokers.push(first);
   storeDir = first.storeDir;
   let runs = 0;
+  // The first run answers once the broker is down, when the test lets it: after 100 ms of its
+  // own, a descheduled process could see it answer before the broker was killed.
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
   class Slow extends BaseService {
     async work(x: number) {
       runs++;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await released;
       return x + 1;
     }
   }
@@ -43,9 +47,10 @@ it("a call whose answer was lost while the broker restarted is sent again after 
   try {
     const started = performance.now();
     const call = transport.call("slow", "work", [41], { timeoutMs: 10_000 });
-    await expect.poll(() => runs).toBe(1);
+    await expect.poll(() => runs, { timeout: 10_000 }).toBe(1);
     await first.kill();
     expect(processAlive(first.pid)).toBe(false);
+    release();
     await new Promise((resolve) => setTimeout(resolve, 300));
     const second = await startTestBroker({ port: first.port, storeDir: first.storeDir });
     brokers.push(second);

@@ -50,15 +50,15 @@ describe("VectorStore approximate search", () => {
 
     const queries = vectors(100, 64, 2);
     let found = 0;
-    let approximateMs = 0;
-    let exactMs = 0;
+    const approximateMs: number[] = [];
+    const exactMs: number[] = [];
     for (const query of queries) {
       let t = performance.now();
       const approximate = store.search(query, 10);
-      approximateMs += performance.now() - t;
+      approximateMs.push(performance.now() - t);
       t = performance.now();
       const exact = store.search(query, 10, { exact: true });
-      exactMs += performance.now() - t;
+      exactMs.push(performance.now() - t);
       const truth = new Set(exact.map((m) => m.id));
       found += approximate.filter((m) => truth.has(m.id)).length;
       // Scores are exact even on the approximate path, best first.
@@ -66,9 +66,12 @@ describe("VectorStore approximate search", () => {
       expect(approximate.map((m) => m.score)).toEqual([...approximate.map((m) => m.score)].sort((a, b) => b - a));
     }
     const recall = found / (queries.length * 10);
-    const speedup = exactMs / approximateMs;
+    // Medians, not sums: one query descheduled for 100 ms (a loaded machine) outweighed the 80 ms
+    // that the hundred approximate searches take in all.
+    const median = (ms: number[]) => [...ms].sort((a, b) => a - b)[ms.length >> 1]!;
+    const speedup = median(exactMs) / median(approximateMs);
     console.log(
-      `approximate search, 20,000 x 64: recall@10 ${recall.toFixed(3)}, ${(approximateMs / queries.length).toFixed(2)} ms vs exact ${(exactMs / queries.length).toFixed(2)} ms per query (${speedup.toFixed(1)}x); index built in ${(buildMs / 1000).toFixed(1)} s, longest event-loop gap ${Math.round(longestGap)} ms`,
+      `approximate search, 20,000 x 64: recall@10 ${recall.toFixed(3)}, ${median(approximateMs).toFixed(2)} ms vs exact ${median(exactMs).toFixed(2)} ms per query (medians) (${speedup.toFixed(1)}x); index built in ${(buildMs / 1000).toFixed(1)} s, longest event-loop gap ${Math.round(longestGap)} ms`,
     );
     expect(recall).toBeGreaterThanOrEqual(0.95);
     expect(speedup).toBeGreaterThan(1.5);

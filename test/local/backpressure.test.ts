@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { LocalEnvironment } from "../../src/index.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -14,7 +14,16 @@ describe("local mode - backpressure", () => {
       .sink(async () => sleep(1), { concurrency: 2 });
     const job = await env.submit();
     await sleep(300);
-    const { operators } = await job.status();
+    // A status once the sink consumed something: 300 ms that a descheduled process spent before
+    // the first record got through would show none.
+    const { operators } = await vi.waitFor(
+      async () => {
+        const status = await job.status();
+        expect(status.operators.find((op) => op.kind === "sink")!.recordsIn).toBeGreaterThan(0);
+        return status;
+      },
+      { timeout: 10_000, interval: 20 },
+    );
     await job.stop({ mode: "abort" });
     const produced = operators.find((op) => op.kind === "source")!.recordsOut;
     const consumed = operators.find((op) => op.kind === "sink")!.recordsIn;

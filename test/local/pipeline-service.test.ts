@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   BaseService,
   JobFailedError,
@@ -16,6 +16,8 @@ import {
 
 const quiet = { logLevel: "silent" as const };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits until `check` holds: what a test needs in flight, or to have arrived, rather than a fixed time a descheduled process may spend first. */
+const until = (check: () => boolean) => vi.waitFor(() => expect(check()).toBe(true), { timeout: 10_000, interval: 2 });
 type Squares = PipelineService<number, number>;
 
 /** fromService(name) -> square each payload after a short, uneven delay -> replyTo(name). */
@@ -246,8 +248,7 @@ describe("local mode - pipelines served as services", () => {
     expect(failure).toBeInstanceOf(JobFailedError);
     expect((failure as JobFailedError).status.error).toMatchObject({ operator: "Score", message: "no score for 3" });
     expect((failure as JobFailedError).status).toMatchObject({ state: "failed", tasks: 0, services: 0 });
-    await sleep(10); // the rejections reach the callers' code in a later turn
-    expect(errors.length).toBeGreaterThan(0);
+    await until(() => errors.length > 0); // the rejections reach the callers' code in a later turn
     for (const error of errors) {
       expect(error).toBeInstanceOf(ServiceCallError);
       expect((error as Error).message).toBe("scores.process() failed: the job failed in operator 'Score': no score for 3");
@@ -360,7 +361,8 @@ describe("local mode - pipelines served as services", () => {
       .sink((n) => void answers.push(n));
 
     const job = await env.submit();
-    await sleep(80);
+    await until(() => sent > 0);
+    await sleep(30);
     const status = await job.stop();
 
     expect(status).toMatchObject({ state: "stopped", tasks: 0, services: 0 });
@@ -370,9 +372,10 @@ describe("local mode - pipelines served as services", () => {
 
   it("stop({ mode: 'abort' }) of a job with a request that never completes: its caller gets an error at once", async () => {
     const env = new LocalEnvironment("abort", quiet);
+    let received = false;
     env
       .fromService<number>("stuck")
-      .map((request: ServiceRequest<number>) => new Promise<ServiceRequest<number>>(() => void request))
+      .map((request: ServiceRequest<number>) => ((received = true), new Promise<ServiceRequest<number>>(() => void request)))
       .sink(replyTo("stuck"));
     const errors: string[] = [];
     env
@@ -381,10 +384,10 @@ describe("local mode - pipelines served as services", () => {
       .sink(() => {});
 
     const job = await env.submit();
-    await sleep(50);
+    await until(() => received);
     const started = performance.now();
     const status = await job.stop({ mode: "abort" });
-    await sleep(10);
+    await until(() => errors.length > 0);
 
     expect(status).toMatchObject({ state: "stopped", tasks: 0, services: 0 });
     expect(errors).toEqual(["stuck.process() failed: the job was stopped"]);

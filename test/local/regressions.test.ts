@@ -1,9 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { BaseService, FlatMapFunction, LocalEnvironment, MapFunction, ServiceCallTimeoutError, SinkFunction, type Collector, type JobStatus } from "../../src/index.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const later = <T>(value: T, ms: number) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
 const quiet = { logLevel: "silent" as const };
+/** Waits until `check` holds, instead of a fixed time a descheduled process may spend before the job got there. */
+const until = (check: () => boolean) => vi.waitFor(() => expect(check()).toBe(true), { timeout: 10_000, interval: 2 });
 
 // Each case here once failed; the comment says how.
 describe("local mode - regressions", () => {
@@ -38,21 +40,23 @@ describe("local mode - regressions", () => {
 
   it("ends an abort as stopped when a call honours ctx.signal and rejects (it ended failed)", async () => {
     const env = new LocalEnvironment("honours-signal", quiet);
+    let called = false;
     env
       .fromBatch([1])
-      .map((x: number, ctx) => new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(new Error("aborted")))))
+      .map((x: number, ctx) => ((called = true), new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(new Error("aborted"))))))
       .sink(() => {});
     const job = await env.submit();
-    await sleep(20);
+    await until(() => called);
     expect((await job.stop({ mode: "abort" })).state).toBe("stopped");
   });
 
   it("lets a job that is finishing finish, when stop() arrives meanwhile (it turned stopped, and a timer held the process)", async () => {
     const env = new LocalEnvironment("stop-while-finishing", quiet);
-    env.registerService("slow", () => ({ cleanup: () => sleep(100) }));
+    let cleaning = false;
+    env.registerService("slow", () => ({ cleanup: () => ((cleaning = true), sleep(100)) }));
     env.fromBatch([1]).sink(() => {});
     const job = await env.submit();
-    await sleep(20); // the job is cleaning up its service now
+    await until(() => cleaning); // the job is cleaning up its service now (20 ms later, it might still be running)
     const status = await job.stop();
     expect(status).toMatchObject({ state: "finished", services: 0 });
   });

@@ -1,8 +1,13 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { LocalEnvironment, PipelineDefinitionError, SinkFunction } from "../../src/index.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const quiet = { logLevel: "silent" as const };
+/**
+ * Waits until `check` holds. A test that stops a job once something is in flight waits for that,
+ * not a fixed time: a descheduled process fires the timer before the pipeline got as far.
+ */
+const until = (check: () => boolean) => vi.waitFor(() => expect(check()).toBe(true), { timeout: 10_000, interval: 2 });
 
 const endless = async function* () {
   for (let i = 0; ; i++) {
@@ -34,7 +39,8 @@ describe("local mode - stop", () => {
       return x;
     }, { concurrency: 4 }).sink(ClosingSink);
     const job = await env.submit();
-    await sleep(50);
+    await until(() => ClosingSink.seen.length > 0);
+    await sleep(20);
     const status = await job.stop();
     expect(status).toMatchObject({ state: "stopped", tasks: 0, services: 0, isRunning: false });
     expect(ClosingSink.closed).toBe(true);
@@ -47,9 +53,11 @@ describe("local mode - stop", () => {
 
   it("aborts: ctx.signal fires for in-flight calls and the job stops without waiting for them", async () => {
     let aborted = false;
+    let called = false;
     const env = new LocalEnvironment("abort", quiet);
     env.fromBatch([1, 2, 3]).map((x: number, ctx) =>
       new Promise((resolve) => {
+        called = true;
         // Never resolves by itself: only the abort signal ends it.
         ctx.signal.addEventListener("abort", () => {
           aborted = true;
@@ -58,7 +66,7 @@ describe("local mode - stop", () => {
       }),
     ).sink(() => {});
     const job = await env.submit();
-    await sleep(20);
+    await until(() => called);
     const started = performance.now();
     const status = await job.stop({ mode: "abort" });
     expect(performance.now() - started).toBeLessThan(1000);
@@ -68,9 +76,10 @@ describe("local mode - stop", () => {
 
   it("turns a drain that cannot finish into an abort after the grace period", async () => {
     const env = new LocalEnvironment("stuck", { ...quiet, abortGraceMs: 200 });
-    env.fromBatch([1]).map(() => new Promise(() => {}), { name: "Hangs" }).sink(() => {});
+    let called = false;
+    env.fromBatch([1]).map(() => ((called = true), new Promise(() => {})), { name: "Hangs" }).sink(() => {});
     const job = await env.submit();
-    await sleep(10);
+    await until(() => called);
     const started = performance.now();
     const status = await job.stop({ graceMs: 100 });
     const took = performance.now() - started;
@@ -130,7 +139,7 @@ describe("local mode - nothing runs after the end", () => {
       })
       .sink(Closing);
     const job = await env.submit();
-    await sleep(50);
+    await until(() => calls.some((c) => c.what === "map 2")); // in its 300 ms
     const status = await job.stop({ mode: "abort" });
     const stoppedAt = performance.now();
     expect(status.state).toBe("stopped");
@@ -141,14 +150,16 @@ describe("local mode - nothing runs after the end", () => {
 
   it("ends an abort promptly even when in-flight calls ignore ctx.signal, and still cleans services", async () => {
     let cleaned = false;
+    let called = false;
     const env = new LocalEnvironment("abort-prompt", quiet);
     env.registerService("svc", () => ({ cleanup: () => void (cleaned = true) }));
-    env.fromBatch([1]).map(() => new Promise(() => {})).sink(() => {});
+    env.fromBatch([1]).map(() => ((called = true), new Promise(() => {}))).sink(() => {});
     const job = await env.submit();
-    await sleep(20);
+    await until(() => called);
     const started = performance.now();
     const status = await job.stop({ mode: "abort" });
-    expect(performance.now() - started).toBeLessThan(200);
+    // Waiting for the call would take the abort grace (2 s); a loaded machine adds its own delay.
+    expect(performance.now() - started).toBeLessThan(1000);
     expect(status).toMatchObject({ state: "stopped", tasks: 0, services: 0 });
     expect(cleaned).toBe(true);
   });
@@ -175,12 +186,13 @@ describe("local mode - one job per environment", () => {
   // env.stop() rejected "has no submitted job to stop", and the job went on running.
   it("env.stop() while services set up stops that job; its submit ends as stopped", async () => {
     let cleaned = false;
+    let settingUp = false;
     let sunk = 0;
     const env = new LocalEnvironment("stop-in-setup", quiet);
-    env.registerService("slow", () => ({ setup: () => sleep(500), cleanup: () => void (cleaned = true) }));
+    env.registerService("slow", () => ({ setup: () => ((settingUp = true), sleep(500)), cleanup: () => void (cleaned = true) }));
     env.fromSource(endless).sink(() => void sunk++);
     const submitted = env.submit({ autostop: true });
-    await sleep(100);
+    await until(() => settingUp);
     const started = performance.now();
     const status = await env.stop();
     expect(status).toMatchObject({ state: "stopped", tasks: 0, services: 0 });

@@ -90,9 +90,13 @@ env.fromBatch(async function* () {
 }).sink((i: number) => console.log("TICK " + i));
 await env.submit({ autostop: true });
 `,
-  /** An unbounded source that sleeps between records: runs until stopped, event loop free. */
-  endless: `${PRELUDE}
+  /**
+   * An unbounded source that sleeps between records: runs until stopped, event loop free. Its
+   * service takes a second to clean up: an aborted job's process outlives the abort by that long.
+   */
+  endlessCleansUpSlowly: `${PRELUDE}
 const env = new LocalEnvironment("endless", { logLevel: "warn" });
+env.registerService("slowCleanup", () => ({ cleanup: () => sleep(1000) }));
 env.fromSource(async function* () {
   for (let i = 0; ; i++) {
     await sleep(50);
@@ -440,7 +444,10 @@ describe("remote mode - bad input and faults", () => {
   }
 
   it("a crashed server (SIGKILL): the job is failed on restart and its process ends by itself", async () => {
-    const { id, pid, restarted, dataDir } = await crashWhileRunning("endless", async (target, jobId) => {
+    // Its service's cleanup keeps the orphan a second after it aborts: the job process of a plain
+    // endless job was gone 20 ms after the crash, so a test process descheduled that long could
+    // not tell whether the crash took it down.
+    const { id, pid, restarted, dataDir } = await crashWhileRunning("endlessCleansUpSlowly", async (target, jobId) => {
       await waitUntil(async () => ((await request(target, "GET", `/api/jobs/${jobId}`)).body as JobStatus).state === "running", 10_000, "the job to run");
     });
     try {
