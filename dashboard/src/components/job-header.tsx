@@ -1,3 +1,4 @@
+import { Fact } from "./fact.js";
 import { useState } from "preact/hooks";
 import type { ApiClient, StopMode } from "../lib/api.js";
 import { ago, count, duration, time } from "../lib/format.js";
@@ -21,38 +22,14 @@ export function JobHeader(props: { api: ApiClient; status: JobStatus; streaming:
       </div>
       <p class="mono muted job-id">{String(status.id)}</p>
       <dl class="facts">
-        <div>
-          <dt>Submitted</dt>
-          <dd title={ago(status.submittedAt)}>{time(status.submittedAt)}</dd>
-        </div>
-        <div>
-          <dt>Started</dt>
-          <dd>{time(status.startedAt)}</dd>
-        </div>
-        <div>
-          <dt>Ended</dt>
-          <dd>{time(status.endedAt)}</dd>
-        </div>
-        <div>
-          <dt>Runtime</dt>
-          <dd data-testid="runtime">{duration(status.runtimeMs)}</dd>
-        </div>
-        <div>
-          <dt>Platform</dt>
-          <dd>{String(status.platform)}</dd>
-        </div>
-        <div>
-          <dt>Live tasks</dt>
-          <dd>{count(status.tasks)}</dd>
-        </div>
-        <div>
-          <dt>Restarts</dt>
-          <dd>{count(status.restartCount)}</dd>
-        </div>
-        <div>
-          <dt>Autostop</dt>
-          <dd>{status.autostop ? "yes" : "no"}</dd>
-        </div>
+        <Fact label="Submitted" title={ago(status.submittedAt)}>{time(status.submittedAt)}</Fact>
+        <Fact label="Started">{time(status.startedAt)}</Fact>
+        <Fact label="Ended">{time(status.endedAt)}</Fact>
+        <Fact label="Runtime" testId="runtime">{duration(status.runtimeMs)}</Fact>
+        <Fact label="Platform">{String(status.platform)}</Fact>
+        <Fact label="Live tasks">{count(status.tasks)}</Fact>
+        <Fact label="Restarts">{count(status.restartCount)}</Fact>
+        <Fact label="Autostop">{status.autostop ? "yes" : "no"}</Fact>
       </dl>
       {status.error && (
         <div class="job-error" role="alert">

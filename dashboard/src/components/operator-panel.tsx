@@ -1,3 +1,4 @@
+import { Fact } from "./fact.js";
 import { count, decimal, latency, percent } from "../lib/format.js";
 import { backpressureLevel } from "../lib/levels.js";
 import type { OperatorStatus } from "../lib/types.js";
@@ -18,41 +19,17 @@ export function OperatorPanel(props: { op: OperatorStatus; onClose(): void }) {
         </button>
       </div>
       <dl class="facts small">
-        <div>
-          <dt>Parallelism</dt>
-          <dd>{count(op.parallelism)}</dd>
-        </div>
-        <div>
-          <dt>Records in / out</dt>
-          <dd>
-            {count(op.recordsIn)} / {count(op.recordsOut)}
-          </dd>
-        </div>
-        <div>
-          <dt>Errors</dt>
-          <dd>{count(op.errors)}</dd>
-        </div>
+        <Fact label="Parallelism">{count(op.parallelism)}</Fact>
+        <Fact label="Records in / out">{count(op.recordsIn)} / {count(op.recordsOut)}</Fact>
+        <Fact label="Errors">{count(op.errors)}</Fact>
         {op.latency && (
-          <div>
-            <dt>Latency p50 / p99</dt>
-            <dd>
-              {latency(op.latency.p50Ms)} / {latency(op.latency.p99Ms)}
-            </dd>
-          </div>
+          <Fact label="Latency p50 / p99">{latency(op.latency.p50Ms)} / {latency(op.latency.p99Ms)}</Fact>
         )}
         {op.progress && (
-          <div>
-            <dt>Source progress</dt>
-            <dd>
-              {count(op.progress.done)} of {count(op.progress.total)} {String(op.progress.unit)}
-            </dd>
-          </div>
+          <Fact label="Source progress">{count(op.progress.done)} of {count(op.progress.total)} {String(op.progress.unit)}</Fact>
         )}
         {Array.isArray(op.workers) && op.workers.length > 0 && (
-          <div>
-            <dt>Workers</dt>
-            <dd>{op.workers.join(", ")}</dd>
-          </div>
+          <Fact label="Workers">{op.workers.join(", ")}</Fact>
         )}
       </dl>
       {instances.length === 0 ? (

@@ -1,3 +1,4 @@
+import { Fact } from "./fact.js";
 import { count, duration, shortId } from "../lib/format.js";
 import { ALL_STATES } from "../lib/levels.js";
 import { jobHash, routeHash } from "../lib/route.js";
@@ -14,24 +15,10 @@ export function ServerOverview(props: { info: ServerInfo | undefined; error: Err
       <h2>Server</h2>
       {props.error && <p class="error">Refresh failed: {props.error.message}</p>}
       <dl class="facts">
-        <div>
-          <dt>Version</dt>
-          <dd>{String(info.version)}</dd>
-        </div>
-        <div>
-          <dt>Uptime</dt>
-          <dd>{duration(info.uptimeMs)}</dd>
-        </div>
-        <div>
-          <dt>Address</dt>
-          <dd>
-            {String(info.host)}:{String(info.port)}
-          </dd>
-        </div>
-        <div>
-          <dt>Job processes</dt>
-          <dd data-testid="process-count">{count(processes.length)}</dd>
-        </div>
+        <Fact label="Version">{String(info.version)}</Fact>
+        <Fact label="Uptime">{duration(info.uptimeMs)}</Fact>
+        <Fact label="Address">{String(info.host)}:{String(info.port)}</Fact>
+        <Fact label="Job processes" testId="process-count">{count(processes.length)}</Fact>
       </dl>
       <ul class="state-counts" aria-label="Jobs by state">
         {ALL_STATES.map((state) => (
