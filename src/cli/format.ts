@@ -20,14 +20,13 @@ const NAME_COLUMN = 40;
 
 /**
  * One line per operator: name, kind, parallelism, records in/out, errors, and while it runs its
- * rate (the status's own, else from `rates`) and how busy or backpressured it is.
+ * rate (records out per second, a sink's in) and how busy or backpressured it is, as the status says.
  * Given `width` (the columns a line may take), long names are cut first, so the counts stay visible.
  */
-export function operatorLines(status: JobStatus, rates?: Map<string, number>, width?: number): string[] {
+export function operatorLines(status: JobStatus, width?: number): string[] {
   const running = status.isRunning;
   const rows = status.operators.map((op) => {
-    const own = op.kind === "sink" ? op.recordsInPerSecond : op.recordsOutPerSecond;
-    const rate = running ? (own ?? rates?.get(op.name)) : rates?.get(op.name);
+    const rate = running ? (op.kind === "sink" ? op.recordsInPerSecond : op.recordsOutPerSecond) : undefined;
     const busy = running ? (op.busyMsPerSecond ?? 0) : 0;
     const backPressured = running ? (op.backPressuredMsPerSecond ?? 0) : 0;
     const rest = [
@@ -69,18 +68,6 @@ function padColumns(text: string, width: number): string {
 export function jobHeadline(status: JobStatus, withError = true): string {
   const tail = withError && status.state === "failed" && status.error ? `: ${status.error.operator ? `${printable(status.error.operator)}: ` : ""}${printable(status.error.message)}` : "";
   return `job ${printable(status.name)} (${status.id.slice(0, 8)}) ${status.state}${status.runtimeMs ? ` in ${formatDuration(status.runtimeMs)}` : ""}${tail}`;
-}
-
-/** Records per second each operator moved between two statuses of one job (sinks count input). */
-export function operatorRates(before: JobStatus, after: JobStatus): Map<string, number> {
-  const seconds = Math.max(0.001, (after.runtimeMs - before.runtimeMs) / 1000);
-  const rates = new Map<string, number>();
-  for (const op of after.operators) {
-    const old = before.operators.find((o) => o.name === op.name);
-    const moved = op.kind === "sink" ? op.recordsIn - (old?.recordsIn ?? 0) : op.recordsOut - (old?.recordsOut ?? 0);
-    rates.set(op.name, moved / seconds);
-  }
-  return rates;
 }
 
 /** Where a distributed job's remote parts ran (`remote: Embed on w1, w2; service vectors on w2`), or undefined for a job with none. */

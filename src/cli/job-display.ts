@@ -1,5 +1,5 @@
 import type { JobStatus } from "../api/types.js";
-import { jobHeadline, operatorLines, operatorRates } from "./format.js";
+import { jobHeadline, operatorLines } from "./format.js";
 import { LiveBlock } from "./live-block.js";
 import { EtaEstimator, progressLine } from "./job-progress.js";
 
@@ -20,7 +20,6 @@ export function createJobDisplay(out: NodeJS.WriteStream): JobDisplay {
 /** Redraws the headline and one line per operator, with rates, under the output printed so far. */
 class LiveJobDisplay implements JobDisplay {
   #status: JobStatus | undefined;
-  #rates: Map<string, number> | undefined;
   readonly #eta = new EtaEstimator();
   #etaMs: number | undefined;
   readonly #block: LiveBlock;
@@ -30,7 +29,6 @@ class LiveJobDisplay implements JobDisplay {
   }
 
   update(status: JobStatus): void {
-    if (this.#status && status.runtimeMs > this.#status.runtimeMs) this.#rates = operatorRates(this.#status, status);
     this.#status = status;
     this.#etaMs = this.#eta.update(status);
     this.#erase();
@@ -47,7 +45,7 @@ class LiveJobDisplay implements JobDisplay {
     this.#erase();
     this.#block.close();
     this.out.write(`${jobHeadline(final, false)}\n`);
-    for (const line of operatorLines(final, undefined, this.#block.width - 2)) this.out.write(`  ${line}\n`);
+    for (const line of operatorLines(final, this.#block.width - 2)) this.out.write(`  ${line}\n`);
   }
 
   #draw(): void {
@@ -56,7 +54,7 @@ class LiveJobDisplay implements JobDisplay {
     this.#block.draw([
       `▶ ${jobHeadline(this.#status)}`,
       ...(progress ? [`  ${progress}`] : []),
-      ...operatorLines(this.#status, this.#rates, this.#block.width - 2).map((line) => `  ${line}`),
+      ...operatorLines(this.#status, this.#block.width - 2).map((line) => `  ${line}`),
     ]);
   }
 

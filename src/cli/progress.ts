@@ -1,5 +1,5 @@
 import type { JobHandle, JobStatus } from "../api/types.js";
-import { jobHeadline, operatorLines, operatorRates, placementLine } from "./format.js";
+import { jobHeadline, operatorLines, placementLine } from "./format.js";
 import { LiveBlock } from "./live-block.js";
 import { EtaEstimator, progressLine } from "./job-progress.js";
 import { TERMINAL_STATES } from "../api/job-state.js";
@@ -21,7 +21,7 @@ export function createProgressDisplay(out: NodeJS.WriteStream): ProgressDisplay 
 
 /** Redraws one line per operator under the program's own output, at most every 150 ms. */
 class LiveDisplay implements ProgressDisplay {
-  readonly #jobs = new Map<string, { job: JobHandle; status: JobStatus; previous?: JobStatus; rates: Map<string, number>; eta: EtaEstimator; etaMs?: number }>();
+  readonly #jobs = new Map<string, { job: JobHandle; status: JobStatus; eta: EtaEstimator; etaMs?: number }>();
   readonly #timer: NodeJS.Timeout;
   readonly #restore: Array<() => void> = [];
   readonly #write: (text: string) => void;
@@ -45,7 +45,7 @@ class LiveDisplay implements ProgressDisplay {
   }
 
   track(job: JobHandle, first: JobStatus): void {
-    this.#jobs.set(job.id, { job, status: first, rates: new Map(), eta: new EtaEstimator() });
+    this.#jobs.set(job.id, { job, status: first, eta: new EtaEstimator() });
     this.#draw();
   }
 
@@ -66,7 +66,7 @@ class LiveDisplay implements ProgressDisplay {
     for (const restore of this.#restore) restore();
     for (const { status } of this.#jobs.values()) {
       this.#write(`${jobHeadline(status)}\n`);
-      for (const line of operatorLines(status, undefined, this.#block.width - 2)) this.#write(`  ${line}\n`);
+      for (const line of operatorLines(status, this.#block.width - 2)) this.#write(`  ${line}\n`);
       const placement = placementLine(status);
       if (placement) this.#write(`  ${placement}\n`);
     }
@@ -76,9 +76,6 @@ class LiveDisplay implements ProgressDisplay {
     for (const entry of this.#jobs.values()) {
       if (TERMINAL_STATES.has(entry.status.state)) continue;
       const status = await entry.job.status();
-      const before = entry.previous;
-      if (before) entry.rates = operatorRates(before, status);
-      entry.previous = status;
       entry.status = status;
       entry.etaMs = entry.eta.update(status);
     }
@@ -89,11 +86,11 @@ class LiveDisplay implements ProgressDisplay {
   #draw(): void {
     if (this.#block.visible) return;
     const lines: string[] = [];
-    for (const { status, rates, etaMs } of this.#jobs.values()) {
+    for (const { status, etaMs } of this.#jobs.values()) {
       lines.push(`▶ ${jobHeadline(status)}`);
       const progress = status.isRunning ? progressLine(status, etaMs) : undefined;
       if (progress) lines.push(`  ${progress}`);
-      for (const line of operatorLines(status, rates, this.#block.width - 2)) lines.push(`  ${line}`);
+      for (const line of operatorLines(status, this.#block.width - 2)) lines.push(`  ${line}`);
     }
     this.#block.draw(lines);
   }

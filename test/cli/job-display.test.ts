@@ -29,7 +29,7 @@ describe("sage job - live display on a narrow terminal", () => {
   });
 
   it("leaves names whole when they fit, and cuts them at 40 columns without a width", () => {
-    expect(operatorLines(status(), undefined, 120)[1]).toMatch(new RegExp(`^${longName} map×4\\s+in 20,000\\s+out 19,500$`));
+    expect(operatorLines(status(), 120)[1]).toMatch(new RegExp(`^${longName} map×4\\s+in 20,000\\s+out 19,500$`));
     const huge = status({ operators: [{ name: "n".repeat(90), kind: "map", parallelism: 1, recordsIn: 1, recordsOut: 1, errors: 0 }] });
     expect(operatorLines(huge)[0]).toMatch(new RegExp(`^${"n".repeat(39)}… map\\s+in 1\\s+out 1$`));
   });
