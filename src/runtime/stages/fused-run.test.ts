@@ -80,3 +80,69 @@ describe("a generator source read through a fused run, end to end", () => {
     expect(byKind("sink").recordsIn).toBe(500);
   });
 });
+
+describe("what a fused run counts, from its drops", () => {
+  /** Runs source -> map (drops multiples of 7) -> filter (even) -> map (throws at `failAt`) -> sink and returns the operators' counts. */
+  async function countsOf(source: "generator" | "array", failAt: number | undefined) {
+    const { LocalEnvironment } = await import("../../index.js");
+    const env = new LocalEnvironment("fused_drops", { logLevel: "silent", batchSize: 64 });
+    const values = Array.from({ length: 1000 }, (_, i) => i);
+    const seen: number[] = [];
+    const head =
+      source === "generator"
+        ? env.fromBatch(function* () {
+            yield* values;
+          })
+        : env.fromBatch(values);
+    head
+      .map((x: number) => (x % 7 === 0 ? undefined : x), { name: "drop7" })
+      .filter((x: number) => x % 2 === 0, { name: "even" })
+      .map(
+        (x: number) => {
+          if (x === failAt) throw new Error("boom");
+          return x;
+        },
+        { name: "check" },
+      )
+      .sink((x: number) => void seen.push(x), { name: "collect" });
+    const { JobFailedError } = await import("../../api/errors.js");
+    const status = await env.submit({ autostop: true }).then(
+      (job) => job.status(),
+      (error: unknown) => {
+        if (error instanceof JobFailedError) return error.status;
+        throw error;
+      },
+    );
+    await env.close();
+    const counts = Object.fromEntries(status.operators.map((op) => [op.name, { in: op.recordsIn, out: op.recordsOut, errors: op.errors }]));
+    return { counts, seen, state: status.state };
+  }
+
+  for (const source of ["generator", "array"] as const) {
+    it(`counts each operator's input and output exactly when records are dropped (${source} source)`, async () => {
+      const { counts, seen, state } = await countsOf(source, undefined);
+      const kept = Array.from({ length: 1000 }, (_, i) => i).filter((x) => x % 7 !== 0 && x % 2 === 0);
+
+      expect(state).toBe("finished");
+      expect(seen).toEqual(kept);
+      expect(counts["drop7"]).toMatchObject({ in: 1000, out: 1000 - 143 });
+      expect(counts["even"]).toMatchObject({ in: 857, out: kept.length });
+      expect(counts["check"]).toMatchObject({ in: kept.length, out: kept.length });
+      expect(counts["collect"]).toMatchObject({ in: kept.length });
+    });
+
+    it(`counts the record in flight up to the operator that threw, mid-batch (${source} source)`, async () => {
+      const { counts, seen, state } = await countsOf(source, 500);
+      // Records 0..500 entered the pipeline; 500 reached `check`, which threw on it.
+      const before = Array.from({ length: 500 }, (_, i) => i).filter((x) => x % 7 !== 0 && x % 2 === 0);
+
+      expect(state).toBe("failed");
+      expect(seen).toEqual(before);
+      const dropped7 = Array.from({ length: 501 }, (_, i) => i).filter((x) => x % 7 === 0).length;
+      expect(counts["drop7"]).toMatchObject({ in: 501, out: 501 - dropped7 });
+      expect(counts["even"]).toMatchObject({ in: 501 - dropped7, out: before.length + 1 });
+      expect(counts["check"]).toMatchObject({ in: before.length + 1, out: before.length, errors: 1 });
+      expect(counts["collect"]).toMatchObject({ in: before.length });
+    });
+  }
+});

@@ -56,11 +56,20 @@ export class FusedRun implements Stage {
     return this.#next.push(out, outKeys, 0);
   }
 
-  /** Counts what the loop saw: `counts[j]` records entered stage j (and left stage j - 1). */
-  count(counts: readonly number[]): void {
+  /**
+   * Counts what the loop saw from the records it finished and the records each stage dropped:
+   * `entered` records went into stage 0, `drops[j]` of them ended at stage j (a filter said no, a
+   * map returned nothing), and the record in flight (if `reached >= 0`) entered stages 0..reached.
+   * Counting drops instead of every stage's input keeps the per-record work of the loop down to
+   * one increment for the stages that pass everything on.
+   */
+  count(entered: number, drops: readonly number[], reached: number): void {
+    let passing = entered;
     for (let j = 0; j < this.#parts.length; j++) {
-      this.#parts[j]!.env.counters.recordsIn += counts[j]!;
-      if (j > 0) this.#parts[j - 1]!.env.counters.recordsOut += counts[j]!;
+      const n = passing + (j <= reached ? 1 : 0);
+      this.#parts[j]!.env.counters.recordsIn += n;
+      if (j > 0) this.#parts[j - 1]!.env.counters.recordsOut += n;
+      passing -= drops[j] ?? 0;
     }
   }
 
@@ -90,12 +99,14 @@ export function isFusable(stage: Stage): stage is Stage & { fusion(): FusablePar
 }
 
 interface RunCode {
-  /** Statements that flush the per-stage counters. */
-  counts: string;
+  /** The statement that flushes the counts: `entered` finished records, the in-flight one at stage `reached`. */
+  counts(entered: string, reached: string): string;
   /** The loop body after `x` holds the record; `onBail` is the statement returning on a thenable at stage j. */
   steps(onBail: (j: number) => string): string;
   /** Declarations of the loop's locals. */
   locals: string;
+  /** The drop counters, as an array literal (0 for a stage that cannot drop). */
+  drops: string;
   emitsKeys: boolean;
   names: string[];
   values: unknown[];
@@ -103,26 +114,31 @@ interface RunCode {
 
 const thenable = (v: string) => `(${v} !== null && typeof ${v} === "object" && typeof ${v}.then === "function")`;
 
+/** Whether a record can end at this stage of a run (and so needs a drop counter). */
+const drops = (part: FusableParts) => part.kind === "map" || part.kind === "filter";
+
 // No closures inside the generated loops: a captured counter would live in a heap context
 // instead of a register.
 function runCode(parts: readonly FusableParts[]): RunCode {
   const last = parts.length - 1;
   const emitsKeys = parts[last]!.kind === "keyBy";
+  const dropList = `[${parts.map((part, j) => (drops(part) ? `d${j}` : "0")).join(", ")}]`;
   return {
-    counts: `run.count([${parts.map((_, j) => `c${j}`).join(", ")}]);`,
-    locals: `const out = []; const outKeys = ${emitsKeys ? "[]" : "undefined"}; ${parts.map((_, j) => `let c${j} = 0;`).join(" ")} let at = 0, i = 0, x, r, k;`,
+    counts: (entered, reached) => `run.count(${entered}, ${dropList}, ${reached});`,
+    locals: `const out = []; const outKeys = ${emitsKeys ? "[]" : "undefined"}; ${parts.map((part, j) => (drops(part) ? `let d${j} = 0;` : "")).join(" ")} let at = 0, i = 0, x, r, k;`,
+    drops: dropList,
     emitsKeys,
     steps: (onBail) =>
       parts
         .map((part, j) => {
           const invoke = part.instance ? `f${j}.execute(x, x${j})` : `f${j}(x, x${j})`;
-          const call = `at = ${j}; c${j}++; r = ${invoke};`;
+          const call = `at = ${j}; r = ${invoke};`;
           const bail = `if (${thenable("r")}) { ${onBail(j)} }`;
           switch (part.kind) {
             case "map":
-              return `${call} ${bail} if (r === undefined) continue; x = r;`;
+              return `${call} ${bail} if (r === undefined) { d${j}++; continue; } x = r;`;
             case "filter":
-              return `${call} ${bail} if (!r) continue;`;
+              return `${call} ${bail} if (!r) { d${j}++; continue; }`;
             case "keyBy":
               return `${call} if (${thenable("r")}) throw new TypeError("a key selector must return its key synchronously, not a promise"); k = r;`;
             case "sink":
@@ -145,13 +161,13 @@ function compileRun(parts: readonly FusableParts[], run: FusedRun): Push {
       try {
         for (; i < n; i++) {
           x = records[i];
-          ${code.steps((j) => `${code.counts} return run.bail(${j}, i, r, x, records, keys, input, out, outKeys);`)}
+          ${code.steps((j) => `${code.counts("i", String(j))} return run.bail(${j}, i, r, x, records, keys, input, out, outKeys);`)}
         }
       } catch (error) {
-        ${code.counts}
+        ${code.counts("i", "at")}
         throw run.fail(at, error);
       }
-      ${code.counts}
+      ${code.counts("n", "-1")}
       return run.emit(out, outKeys);
     };`;
   return compileFactory<Push>(["run", "first", ...code.names], source)(run, parts[0]!.stage, ...code.values);
@@ -181,6 +197,8 @@ interface BatchOutput {
   read: number;
   out: unknown[];
   outKeys: unknown[] | undefined;
+  /** Records each stage dropped (see FusedRun.count). */
+  drops: number[];
 }
 
 function compileSourceLoop(parts: readonly FusableParts[], run: FusedRun, read: DirectRead, reader: SourceReader, counters: OperatorCounters, failSource: (error: unknown) => Error): SourcePull {
@@ -204,23 +222,22 @@ function compileSourceLoop(parts: readonly FusableParts[], run: FusedRun, read: 
           at = -1;
           ${next}
           read++;
-          ${code.steps((j) => `counters.recordsOut += read; ${code.counts} return run.bail(${j}, i, r, x, NONE, undefined, 0, out, outKeys);`)}
+          ${code.steps((j) => `counters.recordsOut += read; ${code.counts("read - 1", String(j))} return run.bail(${j}, i, r, x, NONE, undefined, 0, out, outKeys);`)}
         }
       } catch (error) {
         counters.recordsOut += read;
-        ${code.counts}
-        throw at < 0 ? failSource(error) : run.fail(at, error);
+        if (at < 0) { ${code.counts("read", "-1")} throw failSource(error); }
+        ${code.counts("read - 1", "at")}
+        throw run.fail(at, error);
       }
-      batch.read = read; batch.out = out; batch.outKeys = outKeys;
-      ${parts.map((_, j) => `counts[${j}] = c${j};`).join(" ")}
+      batch.read = read; batch.out = out; batch.outKeys = outKeys; batch.drops = ${code.drops};
       return status;
     };`;
-  const counts = new Array<number>(parts.length).fill(0);
-  const batch: BatchOutput = { read: 0, out: [], outKeys: undefined };
+  const batch: BatchOutput = { read: 0, out: [], outKeys: undefined, drops: [] };
   const loop = compileFactory<(max: number) => unknown>(
-    ["run", "src", "reader", "counters", "failSource", "MORE", "DONE", "NONE", "counts", "batch", ...code.names],
+    ["run", "src", "reader", "counters", "failSource", "MORE", "DONE", "NONE", "batch", ...code.names],
     source,
-  )(run, read.source, reader, counters, failSource, SOURCE_MORE, SOURCE_DONE, [], counts, batch, ...code.values);
+  )(run, read.source, reader, counters, failSource, SOURCE_MORE, SOURCE_DONE, [], batch, ...code.values);
   let first = true;
   return (max) => {
     if (reader.carrying || run.busy()) return SOURCE_GENERIC;
@@ -232,7 +249,7 @@ function compileSourceLoop(parts: readonly FusableParts[], run: FusedRun, read: 
     // Anything else is the promise of a batch that went async: the loop counted it already.
     if (status !== SOURCE_MORE && status !== SOURCE_DONE) return status as Promise<unknown>;
     counters.recordsOut += batch.read;
-    run.count(counts);
+    run.count(batch.read, batch.drops, -1);
     const { out, outKeys } = batch;
     batch.out = NO_RECORDS;
     batch.outKeys = undefined;
