@@ -122,8 +122,8 @@ export abstract class BaseEnvironment {
       const job = await executorFor(this.platform).start(this, options, { pipelineIndex: claimPipelineIndex(), created: adopt });
       adopt(job);
       announceJob(this, job);
-      const status = await job.status();
-      if (status.state === "failed") throw new JobFailedError(status);
+      // A job run in this process tells its state without a status being built (a cold-start cost).
+      if ((job.state ?? (await job.status()).state) === "failed") throw new JobFailedError(await job.status());
       if (!options.autostop) return job;
       await waitForAutostop(job, options.timeoutMs);
       return job;
@@ -196,15 +196,20 @@ export abstract class BaseEnvironment {
 
 /** Waits for the autostop end: resolves when finished or stopped, rejects on failure or timeout. */
 async function waitForAutostop(job: RunningJob, timeoutMs: number | undefined): Promise<void> {
-  let status: JobStatus;
+  let failed: JobStatus | undefined;
   try {
-    status = await job.wait({ timeoutMs });
+    if (job.waitForState) {
+      if ((await job.waitForState(timeoutMs)) === "failed") failed = await job.status();
+    } else {
+      const status = await job.wait({ timeoutMs });
+      if (status.state === "failed") failed = status;
+    }
   } catch (error) {
     if (!(error instanceof JobTimeoutError)) throw error;
     const stopped = await job.stop({ mode: "abort" });
     throw new JobTimeoutError(stopped, error.timeoutMs);
   }
-  if (status.state === "failed") throw new JobFailedError(status);
+  if (failed) throw new JobFailedError(failed);
 }
 
 async function isTerminal(job: RunningJob): Promise<boolean> {

@@ -1,10 +1,14 @@
 import type { BaseEnvironment } from "./environment.js";
-import type { JobEvent, JobHandle, JobStatus, Platform, StopOptions, SubmitOptions } from "./types.js";
+import type { JobEvent, JobHandle, JobState, JobStatus, Platform, StopOptions, SubmitOptions } from "./types.js";
 
 /** A started job as an executor hands it to its environment. */
 export interface RunningJob extends JobHandle {
   /** Cleans up services a `keepServices` job left running; a no-op otherwise. */
   release(): Promise<void>;
+  /** The current state, when this process knows it without asking anyone (a job it runs itself). */
+  readonly state?: JobState;
+  /** Like wait(), resolving with the terminal state alone, when that is cheaper than a whole status. */
+  waitForState?(timeoutMs?: number): Promise<JobState>;
 }
 
 /**

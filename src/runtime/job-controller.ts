@@ -82,8 +82,9 @@ export class JobController implements RunningJob {
   #graceTimer: NodeJS.Timeout | undefined;
   /** Keeps the process alive while the job runs, even if every task awaits something unref'd. */
   #keepAlive: NodeJS.Timeout | undefined;
-  readonly #done: Promise<JobStatus>;
-  #resolveDone!: (status: JobStatus) => void;
+  // Resolves with the terminal state; a status is built only for whoever asks for one.
+  readonly #done: Promise<JobState>;
+  #resolveDone!: (state: JobState) => void;
 
   constructor(env: BaseEnvironment, graph: ExecutionGraph, options: JobControllerOptions = {}) {
     this.id = options.jobId ?? randomUUID();
@@ -151,6 +152,11 @@ export class JobController implements RunningJob {
     return this.snapshot();
   }
 
+  /** The job's current state, read without building a status. */
+  get state(): JobState {
+    return this.#state;
+  }
+
   /** The current status, synchronously. */
   snapshot(): JobStatus {
     const now = this.#endedAt ?? new Date();
@@ -201,8 +207,13 @@ export class JobController implements RunningJob {
   /** Resolves at the terminal status; rejects with JobTimeoutError when `timeoutMs` expires first. */
   async wait(options: { timeoutMs?: number } = {}): Promise<JobStatus> {
     validateWaitOptions(options);
+    await this.waitForState(options.timeoutMs);
+    return this.snapshot();
+  }
+
+  /** Like wait(), but resolves with the terminal state alone: an autostop submit needs no more. */
+  async waitForState(timeoutMs?: number): Promise<JobState> {
     this.#awaited = true;
-    const { timeoutMs } = options;
     if (TERMINAL_STATES.has(this.#state) || timeoutMs === undefined) return this.#done;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
@@ -222,7 +233,7 @@ export class JobController implements RunningJob {
   async stop(options: StopOptions = {}): Promise<JobStatus> {
     validateStopOptions(options);
     // A job already finishing (cleaning up after its last record) ends as it is.
-    if (TERMINAL_STATES.has(this.#state) || this.#state === "finishing" || this.#ending === "fail" || this.#ending === "abort") return this.#done;
+    if (TERMINAL_STATES.has(this.#state) || this.#state === "finishing" || this.#ending === "fail" || this.#ending === "abort") return this.#done.then(() => this.snapshot());
     if (options.mode === "abort" || this.#state === "created") {
       void this.#abortJob("abort");
     } else if (this.#ending === undefined) {
@@ -237,7 +248,7 @@ export class JobController implements RunningJob {
         void this.#abortJob("abort");
       }, timerMs(graceMs));
     }
-    return this.#done;
+    return this.#done.then(() => this.snapshot());
   }
 
   /** Pushed state changes and metrics; starts with the current state and ends after the terminal one. */
@@ -404,7 +415,7 @@ export class JobController implements RunningJob {
     clearInterval(this.#keepAlive);
     this.#metricsTimer = this.#keepAlive = undefined;
     this.#listeners.clear();
-    this.#resolveDone(this.snapshot());
+    this.#resolveDone(state);
   }
 
   #setState(state: JobState): void {

@@ -55,30 +55,36 @@ describe("FusedRun.sourceLoop", () => {
   });
 });
 
-describe("a generator source read through a fused run, end to end", () => {
-  it("counts every record of every operator exactly, across the short first batch and an async turn mid-batch", async () => {
-    const { LocalEnvironment } = await import("../../index.js");
-    const env = new LocalEnvironment("fused_counts", { logLevel: "silent", batchSize: 100 });
-    const seen: number[] = [];
-    env
-      .fromBatch(function* () {
-        for (let i = 0; i < 1000; i++) yield i;
-      })
-      .map((x: number) => (x === 250 ? Promise.resolve(x * 2) : x * 2))
-      .filter((y: number) => y % 4 === 0)
-      .sink((y: number) => void seen.push(y));
-    const job = await env.submit({ autostop: true });
-    const { operators, state } = await job.status();
-    await env.close();
+describe("a source read through a fused run, end to end", () => {
+  for (const source of ["generator", "array"] as const) {
+    it(`counts every record of every operator exactly, across the short first batch and an async turn mid-batch (${source} source)`, async () => {
+      const { LocalEnvironment } = await import("../../index.js");
+      const env = new LocalEnvironment("fused_counts", { logLevel: "silent", batchSize: 100 });
+      const seen: number[] = [];
+      const values = Array.from({ length: 1000 }, (_, i) => i);
+      const head =
+        source === "generator"
+          ? env.fromBatch(function* () {
+              yield* values;
+            })
+          : env.fromBatch(values);
+      head
+        .map((x: number) => (x === 250 ? Promise.resolve(x * 2) : x * 2))
+        .filter((y: number) => y % 4 === 0)
+        .sink((y: number) => void seen.push(y));
+      const job = await env.submit({ autostop: true });
+      const { operators, state } = await job.status();
+      await env.close();
 
-    expect(state).toBe("finished");
-    expect(seen).toEqual(Array.from({ length: 500 }, (_, i) => i * 4));
-    const byKind = (kind: string) => operators.find((op) => op.kind === kind)!;
-    expect(byKind("batch").recordsOut).toBe(1000);
-    expect(byKind("map")).toMatchObject({ recordsIn: 1000, recordsOut: 1000 });
-    expect(byKind("filter")).toMatchObject({ recordsIn: 1000, recordsOut: 500 });
-    expect(byKind("sink").recordsIn).toBe(500);
-  });
+      expect(state).toBe("finished");
+      expect(seen).toEqual(Array.from({ length: 500 }, (_, i) => i * 4));
+      const byKind = (kind: string) => operators.find((op) => op.kind === kind)!;
+      expect(byKind("batch").recordsOut).toBe(1000);
+      expect(byKind("map")).toMatchObject({ recordsIn: 1000, recordsOut: 1000 });
+      expect(byKind("filter")).toMatchObject({ recordsIn: 1000, recordsOut: 500 });
+      expect(byKind("sink").recordsIn).toBe(500);
+    });
+  }
 });
 
 describe("what a fused run counts, from its drops", () => {
@@ -95,7 +101,7 @@ describe("what a fused run counts, from its drops", () => {
           })
         : env.fromBatch(values);
     head
-      .map((x: number) => (x % 7 === 0 ? undefined : x), { name: "drop7" })
+      .map((x: number) => (x % 7 === 0 ? undefined : x) as number, { name: "drop7" })
       .filter((x: number) => x % 2 === 0, { name: "even" })
       .map(
         (x: number) => {

@@ -18,7 +18,15 @@ type Push = (records: unknown[], keys: unknown[] | undefined, input: number) => 
  * async work queued, whole batches take the generic path, so output order always holds.
  */
 export class FusedRun implements Stage {
-  readonly push: Push;
+  /**
+   * Compiled at its first batch: a run fed by its source's own loop (see sourceLoop) may never
+   * be pushed to, and a compile it does not need is time a short job in a fresh process pays.
+   */
+  push: Push = (records, keys, input) => {
+    this.push = compileRun(this.#parts, this);
+    return this.push(records, keys, input);
+  };
+
   readonly #parts: readonly FusableParts[];
 
   readonly #next: Stage;
@@ -26,7 +34,6 @@ export class FusedRun implements Stage {
   constructor(parts: readonly FusableParts[], next: Stage) {
     this.#parts = parts;
     this.#next = next;
-    this.push = compileRun(parts, this);
   }
 
   /**
@@ -101,8 +108,13 @@ export function isFusable(stage: Stage): stage is Stage & { fusion(): FusablePar
 interface RunCode {
   /** The statement that flushes the counts: `entered` finished records, the in-flight one at stage `reached`. */
   counts(entered: string, reached: string): string;
-  /** The loop body after `x` holds the record; `onBail` is the statement returning on a thenable at stage j. */
-  steps(onBail: (j: number) => string): string;
+  /**
+   * The loop body after `x` holds the record. At a thenable from stage j it sets `bailAt = j` and
+   * leaves the loop: the bail itself is written once, after the loop, which keeps the loop's
+   * bytecode small (V8 tiers a function up after work in proportion to its size, and compiles a
+   * smaller one sooner: both count in a short job).
+   */
+  steps: string;
   /** Declarations of the loop's locals. */
   locals: string;
   /** The drop counters, as an array literal (0 for a stage that cannot drop). */
@@ -125,15 +137,15 @@ function runCode(parts: readonly FusableParts[]): RunCode {
   const dropList = `[${parts.map((part, j) => (drops(part) ? `d${j}` : "0")).join(", ")}]`;
   return {
     counts: (entered, reached) => `run.count(${entered}, ${dropList}, ${reached});`,
-    locals: `const out = []; const outKeys = ${emitsKeys ? "[]" : "undefined"}; ${parts.map((part, j) => (drops(part) ? `let d${j} = 0;` : "")).join(" ")} let at = 0, i = 0, x, r, k;`,
+    locals: `const out = []; const outKeys = ${emitsKeys ? "[]" : "undefined"}; ${parts.map((part, j) => (drops(part) ? `let d${j} = 0;` : "")).join(" ")} let at = 0, i = 0, bailAt = -1, x, r, k;`,
     drops: dropList,
     emitsKeys,
-    steps: (onBail) =>
+    steps:
       parts
         .map((part, j) => {
           const invoke = part.instance ? `f${j}.execute(x, x${j})` : `f${j}(x, x${j})`;
           const call = `at = ${j}; r = ${invoke};`;
-          const bail = `if (${thenable("r")}) { ${onBail(j)} }`;
+          const bail = `if (${thenable("r")}) { bailAt = ${j}; break; }`;
           switch (part.kind) {
             case "map":
               return `${call} ${bail} if (r === undefined) { d${j}++; continue; } x = r;`;
@@ -161,11 +173,15 @@ function compileRun(parts: readonly FusableParts[], run: FusedRun): Push {
       try {
         for (; i < n; i++) {
           x = records[i];
-          ${code.steps((j) => `${code.counts("i", String(j))} return run.bail(${j}, i, r, x, records, keys, input, out, outKeys);`)}
+          ${code.steps}
         }
       } catch (error) {
         ${code.counts("i", "at")}
         throw run.fail(at, error);
+      }
+      if (bailAt >= 0) {
+        ${code.counts("i", "bailAt")}
+        return run.bail(bailAt, i, r, x, records, keys, input, out, outKeys);
       }
       ${code.counts("n", "-1")}
       return run.emit(out, outKeys);
@@ -222,13 +238,18 @@ function compileSourceLoop(parts: readonly FusableParts[], run: FusedRun, read: 
           at = -1;
           ${next}
           read++;
-          ${code.steps((j) => `counters.recordsOut += read; ${code.counts("read - 1", String(j))} return run.bail(${j}, i, r, x, NONE, undefined, 0, out, outKeys);`)}
+          ${code.steps}
         }
       } catch (error) {
         counters.recordsOut += read;
         if (at < 0) { ${code.counts("read", "-1")} throw failSource(error); }
         ${code.counts("read - 1", "at")}
         throw run.fail(at, error);
+      }
+      if (bailAt >= 0) {
+        counters.recordsOut += read;
+        ${code.counts("read - 1", "bailAt")}
+        return run.bail(bailAt, i, r, x, NONE, undefined, 0, out, outKeys);
       }
       batch.read = read; batch.out = out; batch.outKeys = outKeys; batch.drops = ${code.drops};
       return status;
