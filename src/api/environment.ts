@@ -147,7 +147,10 @@ export abstract class BaseEnvironment {
 
   /** Stops the job if it runs (or is starting) and releases everything the environment holds. */
   async close(): Promise<void> {
-    if (await this.#currentJob()) await this.stop();
+    const job = await this.#currentJob();
+    // A job known to have ended has nothing to stop (and a status built for nobody is a cold-start cost).
+    if (job?.state !== undefined && TERMINAL_STATES.has(job.state)) await job.release();
+    else if (job) await this.stop();
     this.#job = undefined;
   }
 
