@@ -46,6 +46,8 @@ export interface Variant {
   natural: boolean;
   /** The ceiling of the natural SAGE variant: a loop over the same generator. */
   ceiling: boolean;
+  /** Runs the job with no records: the cost of a bounded job whatever its size. */
+  fixedCost: boolean;
   load(): Promise<PrepareFn>;
 }
 
@@ -59,11 +61,12 @@ interface VariantFlags {
   reference?: boolean;
   natural?: boolean;
   ceiling?: boolean;
+  fixedCost?: boolean;
 }
 
 function variant(workload: WorkloadId, peer: string, label: string, load: () => Promise<PrepareFn>, flags: VariantFlags = {}): Variant {
   const natural = Boolean(flags.natural || flags.reference || flags.ceiling);
-  return { id: `${workload}/${peer}`, workload, peer, label, sage: flags.sage ?? false, reference: flags.reference ?? false, natural, ceiling: flags.ceiling ?? false, load };
+  return { id: `${workload}/${peer}`, workload, peer, label, sage: flags.sage ?? false, reference: flags.reference ?? false, natural, ceiling: flags.ceiling ?? false, fixedCost: flags.fixedCost ?? false, load };
 }
 
 /** Every variant, grouped by workload, reference first. */
@@ -71,6 +74,7 @@ export const VARIANTS: readonly Variant[] = [
   variant("w1", "loop", "hand-written loop", async () => (await loop()).w1Loop, { reference: true }),
   variant("w1", "loop-generator", "for...of over the same generator (ceiling of a generator source)", async () => (await loop()).w1LoopGenerator, { ceiling: true }),
   variant("w1", "rxjs", "RxJS 7: range -> map -> filter -> map", async () => (await rxjs()).w1Rxjs, { natural: true }),
+  variant("w1", "rxjs-generator", "RxJS 7 on the same generator: from(generator()) -> map -> filter -> map", async () => (await rxjs()).w1RxjsGenerator, { natural: true }),
   variant("w1", "streams", "Node streams: Readable.from -> 3 Transforms -> Writable", async () => (await streams()).w1Streams),
   variant("w1", "sage-generator", "SAGE, generator-function source", async () => (await sage()).w1SageGenerator, { sage: true }),
   variant("w1", "sage-batch", "SAGE, BatchFunction class source", async () => (await sage()).w1SageBatchFunction, { sage: true }),
@@ -85,10 +89,13 @@ export const VARIANTS: readonly Variant[] = [
   variant("w3", "loop", "hand-written loop, KV class called directly", async () => (await loop()).w3Loop, { reference: true }),
   variant("w3", "loop-generator", "for...of over the same generator, KV class called directly (ceiling of a generator source)", async () => (await loop()).w3LoopGenerator, { ceiling: true }),
   variant("w3", "rxjs", "RxJS 7: range -> map(get + put)", async () => (await rxjs()).w3Rxjs, { natural: true }),
+  variant("w3", "rxjs-generator", "RxJS 7 on the same generator: from(generator()) -> map(get + put)", async () => (await rxjs()).w3RxjsGenerator, { natural: true }),
   variant("w3", "streams", "Node streams: Readable.from -> Transform -> Writable", async () => (await streams()).w3Streams),
   variant("w3", "sage-class", "SAGE: MapFunction class, proxy from this.service(\"kv\") kept", async () => (await sage()).w3SageClass, { sage: true }),
   variant("w3", "sage-ctx", "SAGE: plain function, ctx.service(\"kv\") per record", async () => (await sage()).w3SageCtx, { sage: true }),
   variant("w3", "sage-natural", "SAGE as written first: fromBatch(function* ...) + lambda calling ctx.service(\"kv\").get/.put", async () => (await sage()).w3SageNatural, { sage: true, natural: true }),
+
+  variant("w3", "sage-natural-empty", "the natural SAGE job with no records (what a bounded job costs, whatever its size)", async () => (await sage()).w3SageNatural, { natural: true, fixedCost: true }),
 
   variant("autostop", "sage", "SAGE: 1,000 records, 3 services with async setup/cleanup", async () => (await sage()).autostopSage, { sage: true }),
 ];

@@ -45,7 +45,7 @@ export async function runVariant(variant: Variant, spec: WorkloadSpec, options: 
   for (let i = 0; i < repeats; i++) {
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
-    const output = await prepared.run(records);
+    const output = await prepared.run(variant.fixedCost ? 0 : records);
     const elapsed = performance.now() - started;
     const cpu = process.cpuUsage(cpuStarted);
     cpuSamples.push((cpu.user + cpu.system) / 1000);
@@ -67,7 +67,8 @@ export async function runVariant(variant: Variant, spec: WorkloadSpec, options: 
     label: variant.label,
     sage: variant.sage,
     ...(options.cold ? { cold: true } : {}),
-    records,
+    ...(variant.fixedCost ? { fixedCost: true } : {}),
+    records: variant.fixedCost ? 0 : records,
     samplesMs: samples.map((ms) => round(ms, 3)),
     cpuSamplesMs: cpuSamples.map((ms) => round(ms, 3)),
     medianMs: round(median(samples), 3),

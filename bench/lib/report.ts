@@ -49,7 +49,7 @@ export interface ChecksumMismatch {
 export function findMismatches(results: readonly VariantResult[]): ChecksumMismatch[] {
   const mismatches: ChecksumMismatch[] = [];
   for (const workload of new Set(results.map((r) => r.workload))) {
-    const ofWorkload = results.filter((r) => r.workload === workload);
+    const ofWorkload = results.filter((r) => r.workload === workload && !r.fixedCost);
     if (new Set(ofWorkload.map((r) => r.checksum)).size > 1) {
       mismatches.push({ workload, checksums: Object.fromEntries(ofWorkload.map((r) => [r.peer, r.checksum])) });
     }

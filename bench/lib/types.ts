@@ -41,6 +41,8 @@ export interface VariantResult {
   records: number;
   /** Measured cold: a fresh process, no warm-up, one run (the natural-code-path rows). */
   cold?: boolean;
+  /** The same job with no records: what a bounded job costs whatever its size (not compared by checksum). */
+  fixedCost?: boolean;
   /** Child processes the samples come from (set when rounds are merged). */
   rounds?: number;
   /** Wall time of each measured run, ms (for autostop: each latency sample). */

@@ -1,5 +1,5 @@
 /** RxJS 7 peers. */
-import { filter, map, mergeMap, Observable, range, type OperatorFunction } from "rxjs";
+import { filter, from, map, mergeMap, Observable, range, type OperatorFunction } from "rxjs";
 import { Checksum } from "../lib/checksum.js";
 import type { PrepareFn } from "../lib/types.js";
 import { RunningSum, w1Filter, w1Map } from "../workloads/w1.js";
@@ -18,6 +18,29 @@ export const w1Rxjs: PrepareFn = () => ({
     const sink = new Checksum();
     await drain(
       range(0, n).pipe(
+        map(w1Map),
+        filter(w1Filter),
+        map((y) => state.add(y)),
+      ),
+      (v) => sink.add(v),
+    );
+    return { checksum: sink.value };
+  },
+});
+
+/**
+ * W1 fed by a generator like the natural SAGE variant's (`from(generator())`): RxJS on the same
+ * source as SAGE's natural row, where `range` has no iterator protocol to pay.
+ */
+export const w1RxjsGenerator: PrepareFn = () => ({
+  async run(n) {
+    const state = new RunningSum();
+    const sink = new Checksum();
+    const source = function* () {
+      for (let i = 0; i < n; i++) yield i;
+    };
+    await drain(
+      from(source()).pipe(
         map(w1Map),
         filter(w1Filter),
         map((y) => state.add(y)),
@@ -102,6 +125,25 @@ export const w3Rxjs: PrepareFn = async () => {
       const sink = new Checksum();
       await drain(
         range(0, n).pipe(map((x) => w3Step(kv, x))),
+        (v) => sink.add(v),
+      );
+      return { checksum: sink.value };
+    },
+  };
+};
+
+/** W3 fed by a generator like the natural SAGE variant's (see w1RxjsGenerator). */
+export const w3RxjsGenerator: PrepareFn = async () => {
+  const { KvService } = await import("../workloads/kv-service.js");
+  return {
+    async run(n) {
+      const kv = new KvService();
+      const sink = new Checksum();
+      const source = function* () {
+        for (let i = 0; i < n; i++) yield i;
+      };
+      await drain(
+        from(source()).pipe(map((x) => w3Step(kv, x))),
         (v) => sink.add(v),
       );
       return { checksum: sink.value };
