@@ -19,13 +19,16 @@ type Push = (records: unknown[], keys: unknown[] | undefined, input: number) => 
  */
 export class FusedRun implements Stage {
   /**
-   * Compiled at its first batch: a run fed by its source's own loop (see sourceLoop) may never
+   * Compiled when first asked for: a run fed by its source's own loop (see sourceLoop) may never
    * be pushed to, and a compile it does not need is time a short job in a fresh process pays.
+   * The compiled loop then shadows this getter, so a caller calls it directly (no wrapper frame
+   * in a failure's stack, no indirection per batch).
    */
-  push: Push = (records, keys, input) => {
-    this.push = compileRun(this.#parts, this);
-    return this.push(records, keys, input);
-  };
+  get push(): Push {
+    const push = compileRun(this.#parts, this);
+    Object.defineProperty(this, "push", { value: push });
+    return push;
+  }
 
   readonly #parts: readonly FusableParts[];
 
