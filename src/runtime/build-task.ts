@@ -119,7 +119,12 @@ function buildInstance(build: BuildContext, task: TaskSpec, index: number, track
     const counters = countersFor(build, op, index, clock);
     counters.progress = () => reader.progress(counters.recordsOut);
     closables.unshift(closableOf(op, reader.hooks));
-    const fusedPull = !served && next instanceof FusedRun ? next.sourceLoop(reader, counters, (error) => new OperatorError(op.name, error)) : undefined;
+    // A source that throws inside the fused loop counts its error, as a failing pull does (see SourceTask.loop).
+    const failSource = (error: unknown) => {
+      counters.errors++;
+      return new OperatorError(op.name, error);
+    };
+    const fusedPull = !served && next instanceof FusedRun ? next.sourceLoop(reader, counters, failSource) : undefined;
     instance = new SourceTask(name, served ? releasingHead(next, served) : next, closables, taskEnv, reader, counters, build.batchSize, fusedPull, clock);
   } else {
     const inbox = transport.inbox(task.id, index);

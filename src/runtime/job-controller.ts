@@ -84,6 +84,8 @@ export class JobController implements RunningJob {
   #keepAlive: NodeJS.Timeout | undefined;
   // Resolves with the terminal state; a status is built only for whoever asks for one.
   readonly #done: Promise<JobState>;
+  /** The status wait() and stop() answer once the job ended (see #endStatus). */
+  #final: JobStatus | undefined;
   #resolveDone!: (state: JobState) => void;
 
   constructor(env: BaseEnvironment, graph: ExecutionGraph, options: JobControllerOptions = {}) {
@@ -208,7 +210,7 @@ export class JobController implements RunningJob {
   async wait(options: { timeoutMs?: number } = {}): Promise<JobStatus> {
     validateWaitOptions(options);
     await this.waitForState(options.timeoutMs);
-    return this.snapshot();
+    return this.#endStatus();
   }
 
   /** Like wait(), but resolves with the terminal state alone: an autostop submit needs no more. */
@@ -233,7 +235,7 @@ export class JobController implements RunningJob {
   async stop(options: StopOptions = {}): Promise<JobStatus> {
     validateStopOptions(options);
     // A job already finishing (cleaning up after its last record) ends as it is.
-    if (TERMINAL_STATES.has(this.#state) || this.#state === "finishing" || this.#ending === "fail" || this.#ending === "abort") return this.#done.then(() => this.snapshot());
+    if (TERMINAL_STATES.has(this.#state) || this.#state === "finishing" || this.#ending === "fail" || this.#ending === "abort") return this.#done.then(() => this.#endStatus());
     if (options.mode === "abort" || this.#state === "created") {
       void this.#abortJob("abort");
     } else if (this.#ending === undefined) {
@@ -248,7 +250,7 @@ export class JobController implements RunningJob {
         void this.#abortJob("abort");
       }, timerMs(graceMs));
     }
-    return this.#done.then(() => this.snapshot());
+    return this.#done.then(() => this.#endStatus());
   }
 
   /** Pushed state changes and metrics; starts with the current state and ends after the terminal one. */
@@ -415,7 +417,18 @@ export class JobController implements RunningJob {
     clearInterval(this.#keepAlive);
     this.#metricsTimer = this.#keepAlive = undefined;
     this.#listeners.clear();
+    // Services a keepServices job leaves running live on: its end status is the one of its end.
+    if (this.#options.keepServices) this.#final = this.snapshot();
     this.#resolveDone(state);
+  }
+
+  /**
+   * The status as the job ended, built at the first request and shared by every waiter. Nothing
+   * it shows changes after the end, except the services of a keepServices job, whose status
+   * #finish takes at once.
+   */
+  #endStatus(): JobStatus {
+    return (this.#final ??= this.snapshot());
   }
 
   #setState(state: JobState): void {

@@ -151,6 +151,21 @@ describe("local mode - autostop", () => {
     expect((await job.status()).services).toBe(0);
   });
 
+  it("answers wait() and stop() of a keepServices job with the status of its end, the same for every caller, even after env.close()", async () => {
+    const env = new LocalEnvironment("keep-end", quiet);
+    env.registerService("svc", () => ({}));
+    env.fromBatch([1]).sink(() => {});
+    const job = await env.submit({ autostop: true, keepServices: true });
+    const [waited] = await Promise.all([job.wait(), env.close()]);
+    const later = await job.wait();
+
+    // One status, taken as the job ended: its service was still running then (close() came after).
+    expect(waited).toMatchObject({ state: "finished", services: 1, serviceDetails: [{ name: "svc", state: "running" }] });
+    expect(later).toBe(waited);
+    expect(await job.stop()).toBe(waited);
+    expect((await job.status()).services).toBe(0);
+  });
+
   it("resolves submit without autostop once running; wait() then reaches the terminal status", async () => {
     const env = new LocalEnvironment("no-autostop", quiet);
     env.fromBatch(async function* () {

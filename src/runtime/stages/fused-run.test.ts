@@ -88,19 +88,59 @@ describe("a source read through a fused run, end to end", () => {
 });
 
 describe("what a fused run counts, from its drops", () => {
+  type SourceKind = "generator" | "array" | "batchFunction" | "asyncBatchFunction";
+
+  /** The values 0..999 as a source of `kind` (an async BatchFunction answers every 100th record with a Promise). */
+  async function sourceOf(env: import("../../api/local-environment.js").LocalEnvironment, kind: SourceKind, throwAt?: number) {
+    const { BatchFunction } = await import("../../index.js");
+    const values = Array.from({ length: 1000 }, (_, i) => i);
+    const next = (i: number) => {
+      if (i === throwAt) throw new Error("source broke");
+      return i;
+    };
+    class Counting extends BatchFunction<number> {
+      i = 0;
+      execute(): number | null | Promise<number | null> {
+        if (this.i >= values.length) return null;
+        const x = next(this.i++);
+        return kind === "asyncBatchFunction" && x % 100 === 50 ? Promise.resolve(x) : x;
+      }
+    }
+    switch (kind) {
+      case "generator":
+        return env.fromBatch(function* () {
+          for (const i of values) yield next(i);
+        }, { name: "source" });
+      case "array":
+        return env.fromBatch(values, { name: "source" });
+      default:
+        return env.fromBatch(Counting, { name: "source" });
+    }
+  }
+
+  /** The final status, whether the job finished or failed. */
+  async function endStatus(env: import("../../api/local-environment.js").LocalEnvironment) {
+    const { JobFailedError } = await import("../../api/errors.js");
+    const status = await env.submit({ autostop: true }).then(
+      (job) => job.status(),
+      (error: unknown) => {
+        if (error instanceof JobFailedError) return error.status;
+        throw error;
+      },
+    );
+    await env.close();
+    return status;
+  }
+
+  const countsIn = (status: import("../../api/types.js").JobStatus) =>
+    Object.fromEntries(status.operators.map((op) => [op.name, { in: op.recordsIn, out: op.recordsOut, errors: op.errors }]));
+
   /** Runs source -> map (drops multiples of 7) -> filter (even) -> map (throws at `failAt`) -> sink and returns the operators' counts. */
-  async function countsOf(source: "generator" | "array", failAt: number | undefined) {
+  async function countsOf(source: SourceKind, failAt: number | undefined) {
     const { LocalEnvironment } = await import("../../index.js");
     const env = new LocalEnvironment("fused_drops", { logLevel: "silent", batchSize: 64 });
-    const values = Array.from({ length: 1000 }, (_, i) => i);
     const seen: number[] = [];
-    const head =
-      source === "generator"
-        ? env.fromBatch(function* () {
-            yield* values;
-          })
-        : env.fromBatch(values);
-    head
+    (await sourceOf(env, source))
       .map((x: number) => (x % 7 === 0 ? undefined : x) as number, { name: "drop7" })
       .filter((x: number) => x % 2 === 0, { name: "even" })
       .map(
@@ -111,20 +151,11 @@ describe("what a fused run counts, from its drops", () => {
         { name: "check" },
       )
       .sink((x: number) => void seen.push(x), { name: "collect" });
-    const { JobFailedError } = await import("../../api/errors.js");
-    const status = await env.submit({ autostop: true }).then(
-      (job) => job.status(),
-      (error: unknown) => {
-        if (error instanceof JobFailedError) return error.status;
-        throw error;
-      },
-    );
-    await env.close();
-    const counts = Object.fromEntries(status.operators.map((op) => [op.name, { in: op.recordsIn, out: op.recordsOut, errors: op.errors }]));
-    return { counts, seen, state: status.state };
+    const status = await endStatus(env);
+    return { counts: countsIn(status), seen, state: status.state };
   }
 
-  for (const source of ["generator", "array"] as const) {
+  for (const source of ["generator", "array", "batchFunction", "asyncBatchFunction"] as const) {
     it(`counts each operator's input and output exactly when records are dropped (${source} source)`, async () => {
       const { counts, seen, state } = await countsOf(source, undefined);
       const kept = Array.from({ length: 1000 }, (_, i) => i).filter((x) => x % 7 !== 0 && x % 2 === 0);
@@ -151,4 +182,43 @@ describe("what a fused run counts, from its drops", () => {
       expect(counts["collect"]).toMatchObject({ in: before.length });
     });
   }
+
+  for (const source of ["generator", "batchFunction"] as const) {
+    it(`counts the error of a source that throws inside the fused loop, and what it sent before (${source} source)`, async () => {
+      const { LocalEnvironment } = await import("../../index.js");
+      const env = new LocalEnvironment("fused_source_throws", { logLevel: "silent", batchSize: 64 });
+      const seen: number[] = [];
+      (await sourceOf(env, source, 500)).map((x: number) => x + 1, { name: "plus1" }).sink((x: number) => void seen.push(x), { name: "collect" });
+      const status = await endStatus(env);
+      const counts = countsIn(status);
+
+      expect(status.state).toBe("failed");
+      expect(status.error?.operator).toBe("source");
+      expect(seen).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+      expect(counts["source"]).toMatchObject({ out: 500, errors: 1 });
+      expect(counts["plus1"]).toMatchObject({ in: 500, out: 500, errors: 0 });
+      expect(counts["collect"]).toMatchObject({ in: 500 });
+    });
+  }
+
+  it("counts a run that ends in a keyBy feeding a parallel operator over channels", async () => {
+    const { LocalEnvironment } = await import("../../index.js");
+    const env = new LocalEnvironment("fused_keyby_end", { logLevel: "silent", batchSize: 64 });
+    const seen: number[] = [];
+    (await sourceOf(env, "generator"))
+      .filter((x: number) => x % 3 !== 0, { name: "not3" })
+      .keyBy((x: number) => x % 5, { name: "by5" })
+      .map((x: number) => x * 2, { name: "double", parallelism: 2 })
+      .sink((x: number) => void seen.push(x), { name: "collect" });
+    const status = await endStatus(env);
+    const counts = countsIn(status);
+    const kept = Array.from({ length: 1000 }, (_, i) => i).filter((x) => x % 3 !== 0);
+
+    expect(status.state).toBe("finished");
+    expect(seen.sort((a, b) => a - b)).toEqual(kept.map((x) => x * 2));
+    expect(counts["not3"]).toMatchObject({ in: 1000, out: kept.length });
+    expect(counts["by5"]).toMatchObject({ in: kept.length, out: kept.length });
+    expect(counts["double"]).toMatchObject({ in: kept.length, out: kept.length });
+    expect(counts["collect"]).toMatchObject({ in: kept.length });
+  });
 });

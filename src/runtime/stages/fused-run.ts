@@ -73,13 +73,13 @@ export class FusedRun implements Stage {
    * Counting drops instead of every stage's input keeps the per-record work of the loop down to
    * one increment for the stages that pass everything on.
    */
-  count(entered: number, drops: readonly number[], reached: number): void {
+  count(entered: number, dropped: readonly number[], reached: number): void {
     let passing = entered;
     for (let j = 0; j < this.#parts.length; j++) {
       const n = passing + (j <= reached ? 1 : 0);
       this.#parts[j]!.env.counters.recordsIn += n;
       if (j > 0) this.#parts[j - 1]!.env.counters.recordsOut += n;
-      passing -= drops[j] ?? 0;
+      passing -= dropped[j] ?? 0;
     }
   }
 
@@ -122,7 +122,6 @@ interface RunCode {
   locals: string;
   /** The drop counters, as an array literal (0 for a stage that cannot drop). */
   drops: string;
-  emitsKeys: boolean;
   names: string[];
   values: unknown[];
 }
@@ -142,7 +141,6 @@ function runCode(parts: readonly FusableParts[]): RunCode {
     counts: (entered, reached) => `run.count(${entered}, ${dropList}, ${reached});`,
     locals: `const out = []; const outKeys = ${emitsKeys ? "[]" : "undefined"}; ${parts.map((part, j) => (drops(part) ? `let d${j} = 0;` : "")).join(" ")} let at = 0, i = 0, bailAt = -1, x, r, k;`,
     drops: dropList,
-    emitsKeys,
     steps:
       parts
         .map((part, j) => {
