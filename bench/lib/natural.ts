@@ -62,7 +62,7 @@ export function renderNatural(results: readonly VariantResult[]): string[] {
   if (results.length === 0) return lines;
   const rounds = Math.max(...results.map((r) => r.rounds ?? 1));
   lines.push("");
-  lines.push(`### The natural code path, cold (fresh process, no warm-up, one run; ${rounds} rounds interleaved)`);
+  lines.push(`### The natural code path, cold (fresh process, no warm-up, one run; ${rounds} ${rounds === 1 ? "round" : "rounds interleaved"})`);
   lines.push("");
   lines.push("| workload | variant | wall: median (range) | x of plain loop | fraction of ceiling | CPU: median (range) | x of plain loop (CPU) | fraction of ceiling (CPU) | checksum |");
   lines.push("|---|---|---:|---:|---:|---:|---:|---:|---|");
@@ -71,12 +71,18 @@ export function renderNatural(results: readonly VariantResult[]): string[] {
     const ceiling = rowOf(results, workload, "loop-generator");
     for (const r of results.filter((x) => x.workload === workload)) {
       const label = r.sage ? `**${r.label}**` : r.label;
-      // The empty job's time is shown as a share of the ceiling's: what is left for the records.
-      const share = (basis: Basis) => (ceiling ? `${fmtFraction(median(samplesOf(r, basis)) / median(samplesOf(ceiling, basis)))} of the ceiling's time` : "n/a");
       const cells = (basis: Basis) =>
-        r.fixedCost ? [fmtSpread(samplesOf(r, basis)), "-", share(basis)] : [fmtSpread(samplesOf(r, basis)), fmtPaired(loop, r, basis, fmtRatio), r.peer === "loop" ? "-" : fmtPaired(ceiling, r, basis, fmtFraction)];
+        r.fixedCost ? [fmtSpread(samplesOf(r, basis)), "-", "-"] : [fmtSpread(samplesOf(r, basis)), fmtPaired(loop, r, basis, fmtRatio), r.peer === "loop" ? "-" : fmtPaired(ceiling, r, basis, fmtFraction)];
       lines.push(`| ${workload.toUpperCase()} | ${label} | ${[...cells("wall"), ...cells("cpu")].join(" | ")} | ${r.checksum} |`);
     }
+  }
+  for (const empty of results.filter((r) => r.fixedCost)) {
+    const ceiling = rowOf(results, empty.workload, "loop-generator");
+    if (!ceiling) continue;
+    // What is left of the ceiling's time for the records once the fixed cost is paid: the best fraction a job of this size can reach.
+    const share = median(empty.samplesMs) / median(ceiling.samplesMs);
+    lines.push("");
+    lines.push(`${empty.workload.toUpperCase()} job with no records: ${fmtMs(median(empty.samplesMs))}, ${fmtFraction(share)} of the ceiling's time; a SAGE job of this size with no cost per record at all would reach ${fmtFraction(1 / (1 + share))} of the ceiling.`);
   }
   lines.push("");
   lines.push(`"x of plain loop" = loop time / variant time; "fraction of ceiling" = time of the loop over the same generator / variant time (goal for SAGE: >= ${NATURAL_GOAL}, by wall time). Ratios are of the medians, in brackets the range of the round-by-round ratios (each round runs every row once, one after the other). The job with no records runs the same pipeline in a fresh process with an empty generator: building, starting, stopping and cleaning up the job and its service, the part of a bounded job's time that does not shrink with its size. CPU = user + system time of the child process during the run, all threads (JIT compiler and GC included): on a loaded machine it is far steadier than wall time, on a quiet one the compiler's thread runs beside the main thread and wall time is the measure.`);
