@@ -6,7 +6,7 @@
  *
  * Options: `--only=w1,w3,natural` (workloads; `natural` = the cold natural-code-path rows), `--quick` (10% of the records, one round), `--scale=<f>`,
  * `--rounds=<n>` (child processes per variant), `--repeats=<n>` (measured runs per child),
- * `--timeout=<s>` (per child, default 120).
+ * `--timeout=<s>` (per child, default 120), `--pin=<cpu>` (run every child on that CPU alone, Linux taskset).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -30,12 +30,15 @@ const { values } = parseArgs({
     port: { type: "string" },
     timeout: { type: "string", default: "120" },
     cold: { type: "boolean", default: false },
+    pin: { type: "string" },
   },
 });
 
 const scale = values.scale !== undefined ? Number(values.scale) : values.quick ? 0.1 : 1;
 const repeats = values.repeats !== undefined ? Number(values.repeats) : undefined;
 const rounds = values.rounds !== undefined ? Number(values.rounds) : values.quick ? 1 : undefined;
+const pin = values.pin !== undefined ? Number(values.pin) : undefined;
+if (pin !== undefined && !(Number.isInteger(pin) && pin >= 0)) throw new Error(`--pin takes a CPU number (0, 1, ...), got '${values.pin}'`);
 
 if (values.child !== undefined) await childMain(values.child);
 else await main();
@@ -94,12 +97,12 @@ async function main(): Promise<void> {
     for (const spec of specs) {
       // The job with no records belongs to the cold natural table only: warm, it has nothing to compare.
       const variants = VARIANTS.filter((v) => v.workload === spec.id && !v.fixedCost);
-      results.push(...(await runRounds(script, variants, rounds ?? spec.rounds, { scale, repeats, httpPort: server?.port }, timeoutMs, failures)));
+      results.push(...(await runRounds(script, variants, rounds ?? spec.rounds, { scale, repeats, pin, httpPort: server?.port }, timeoutMs, failures)));
     }
     if (natural) {
       // Cold rows, interleaved across both workloads, so every round shares one time window.
       const variants = VARIANTS.filter((v) => v.natural && NATURAL_WORKLOADS.includes(v.workload));
-      naturalResults.push(...(await runRounds(script, variants, rounds ?? NATURAL_ROUNDS, { scale, repeats, cold: true }, timeoutMs, failures)));
+      naturalResults.push(...(await runRounds(script, variants, rounds ?? NATURAL_ROUNDS, { scale, repeats, pin, cold: true }, timeoutMs, failures)));
     }
   } finally {
     await server?.close();
@@ -115,7 +118,7 @@ async function main(): Promise<void> {
   const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
   mkdirSync(resultsDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const record = { date: new Date().toISOString(), machine: machineInfo(), options: { scale, repeats, rounds, only: only ?? null }, workloads: specs, targets: checks, checksumMismatches: mismatches, failures, results, naturalCold: naturalResults };
+  const record = { date: new Date().toISOString(), machine: machineInfo(), options: { scale, repeats, rounds, pin: pin ?? null, only: only ?? null }, workloads: specs, targets: checks, checksumMismatches: mismatches, failures, results, naturalCold: naturalResults };
   const file = `${resultsDir}bench-${stamp}.json`;
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
   writeFileSync(`${resultsDir}latest.json`, `${JSON.stringify(record, null, 2)}\n`);

@@ -15,6 +15,8 @@ export interface ChildOptions {
   repeats?: number;
   /** Cold: no warm-up, one measured run (unless `repeats` says otherwise), as a bounded job runs. */
   cold?: boolean;
+  /** Runs the child on this CPU only (Linux `taskset`): see `--pin` in bench/README.md. */
+  pin?: number;
 }
 
 const MB = 1024 * 1024;

@@ -10,7 +10,9 @@ export function runChild(script: string, variantId: string, options: ChildOption
   if (options.repeats !== undefined) args.push(`--repeats=${options.repeats}`);
   if (options.cold) args.push("--cold");
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    // Pinned, the JIT compiler's thread shares the main thread's CPU instead of waiting for another one.
+    const [command, argv] = options.pin === undefined ? [process.execPath, args] : ["taskset", ["-c", String(options.pin), process.execPath, ...args]];
+    const child = spawn(command, argv, { stdio: ["ignore", "pipe", "inherit"] });
     let stdout = "";
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (chunk: string) => (stdout += chunk));
