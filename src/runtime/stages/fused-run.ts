@@ -220,12 +220,16 @@ interface BatchOutput {
 
 function compileSourceLoop(parts: readonly FusableParts[], run: FusedRun, read: DirectRead, reader: SourceReader, counters: OperatorCounters, failSource: (error: unknown) => Error): SourcePull {
   const code = runCode(parts);
+  // A generator's next() is the same function for every generator, but each generator function
+  // gives its objects a map of its own: called as `src.next()`, the loop (shared by every job
+  // of this shape) is deoptimized at each new job's generator, and goes megamorphic after four.
+  const generatorNext = read.kind === "iterator" && Object.prototype.toString.call(read.source) === "[object Generator]" ? read.source.next : undefined;
   const next =
     read.kind === "execute"
       ? `x = src.execute();
           if (x === null || x === undefined) { status = DONE; break; }
           if (${thenable("x")}) { reader.carry(x); break; }`
-      : `st = src.next();
+      : `st = ${generatorNext ? "next.call(src)" : "src.next()"};
           if (st.done) { status = DONE; break; }
           x = st.value;`;
   // Only the loop is generated: the once-per-batch work (is the run busy, counting, emitting)
@@ -257,9 +261,9 @@ function compileSourceLoop(parts: readonly FusableParts[], run: FusedRun, read: 
     };`;
   const batch: BatchOutput = { read: 0, out: [], outKeys: undefined, drops: [] };
   const loop = compileFactory<(max: number) => unknown>(
-    ["run", "src", "reader", "counters", "failSource", "MORE", "DONE", "NONE", "batch", ...code.names],
+    ["run", "src", "next", "reader", "counters", "failSource", "MORE", "DONE", "NONE", "batch", ...code.names],
     source,
-  )(run, read.source, reader, counters, failSource, SOURCE_MORE, SOURCE_DONE, [], batch, ...code.values);
+  )(run, read.source, generatorNext, reader, counters, failSource, SOURCE_MORE, SOURCE_DONE, [], batch, ...code.values);
   let first = true;
   return (max) => {
     if (reader.carrying || run.busy()) return SOURCE_GENERIC;
