@@ -68,7 +68,7 @@ export class FusedRun implements Stage {
 
   /**
    * Counts what the loop saw from the records it finished and the records each stage dropped:
-   * `entered` records went into stage 0, `drops[j]` of them ended at stage j (a filter said no, a
+   * `entered` records went into stage 0, `dropped[j]` of them ended at stage j (a filter said no, a
    * map returned nothing), and the record in flight (if `reached >= 0`) entered stages 0..reached.
    * Counting drops instead of every stage's input keeps the per-record work of the loop down to
    * one increment for the stages that pass everything on.
