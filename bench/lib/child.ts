@@ -29,7 +29,8 @@ function collectGarbage(): void {
 export async function runVariant(variant: Variant, spec: WorkloadSpec, options: ChildOptions): Promise<VariantResult> {
   const prepare = await variant.load();
   const prepared = await prepare({ httpPort: options.httpPort });
-  const records = Math.max(1, Math.round(spec.records * options.scale));
+  // The job with no records measures what a job costs whatever its size.
+  const records = variant.fixedCost ? 0 : Math.max(1, Math.round(spec.records * options.scale));
   const warmupRecords = Math.round(spec.warmupRecords * options.scale);
   const repeats = options.repeats ?? (options.cold ? 1 : spec.repeats);
   const warmupRuns = options.cold ? 0 : (spec.warmupRuns ?? 1);
@@ -47,7 +48,7 @@ export async function runVariant(variant: Variant, spec: WorkloadSpec, options: 
   for (let i = 0; i < repeats; i++) {
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
-    const output = await prepared.run(variant.fixedCost ? 0 : records);
+    const output = await prepared.run(records);
     const elapsed = performance.now() - started;
     const cpu = process.cpuUsage(cpuStarted);
     cpuSamples.push((cpu.user + cpu.system) / 1000);
@@ -70,7 +71,7 @@ export async function runVariant(variant: Variant, spec: WorkloadSpec, options: 
     sage: variant.sage,
     ...(options.cold ? { cold: true } : {}),
     ...(variant.fixedCost ? { fixedCost: true } : {}),
-    records: variant.fixedCost ? 0 : records,
+    records,
     samplesMs: samples.map((ms) => round(ms, 3)),
     cpuSamplesMs: cpuSamples.map((ms) => round(ms, 3)),
     medianMs: round(median(samples), 3),

@@ -2,54 +2,42 @@
 import { filter, from, map, mergeMap, Observable, range, type OperatorFunction } from "rxjs";
 import { Checksum } from "../lib/checksum.js";
 import type { PrepareFn } from "../lib/types.js";
-import { RunningSum, w1Filter, w1Map } from "../workloads/w1.js";
+import { RunningSum, w1Filter, w1Map, w1Source } from "../workloads/w1.js";
 import { createW2Agent, fetchW2, W2_CONCURRENCY, W2Sink, type W2Reply } from "../workloads/w2.js";
-import { w3Step } from "../workloads/w3.js";
+import { w3Source, w3Step } from "../workloads/w3.js";
 
 /** Subscribes to `source$` and resolves once it completed. */
 function drain<T>(source$: Observable<T>, next: (value: T) => void): Promise<void> {
   return new Promise((resolve, reject) => source$.subscribe({ next, error: reject, complete: resolve }));
 }
 
-/** W1: range -> map -> filter -> stateful map -> subscribe. */
-export const w1Rxjs: PrepareFn = () => ({
-  async run(n) {
-    const state = new RunningSum();
-    const sink = new Checksum();
-    await drain(
-      range(0, n).pipe(
-        map(w1Map),
-        filter(w1Filter),
-        map((y) => state.add(y)),
-      ),
-      (v) => sink.add(v),
-    );
-    return { checksum: sink.value };
-  },
-});
+/** W1 from `source(n)`: map -> filter -> stateful map -> subscribe. */
+function w1RxjsFrom(source: (n: number) => Observable<number>): PrepareFn {
+  return () => ({
+    async run(n) {
+      const state = new RunningSum();
+      const sink = new Checksum();
+      await drain(
+        source(n).pipe(
+          map(w1Map),
+          filter(w1Filter),
+          map((y) => state.add(y)),
+        ),
+        (v) => sink.add(v),
+      );
+      return { checksum: sink.value };
+    },
+  });
+}
+
+/** W1 over `range`. */
+export const w1Rxjs = w1RxjsFrom((n) => range(0, n));
 
 /**
- * W1 fed by a generator like the natural SAGE variant's (`from(generator())`): RxJS on the same
+ * W1 fed by a generator like the natural SAGE variant's (`from(generator)`): RxJS on the same
  * source as SAGE's natural row, where `range` has no iterator protocol to pay.
  */
-export const w1RxjsGenerator: PrepareFn = () => ({
-  async run(n) {
-    const state = new RunningSum();
-    const sink = new Checksum();
-    const source = function* () {
-      for (let i = 0; i < n; i++) yield i;
-    };
-    await drain(
-      from(source()).pipe(
-        map(w1Map),
-        filter(w1Filter),
-        map((y) => state.add(y)),
-      ),
-      (v) => sink.add(v),
-    );
-    return { checksum: sink.value };
-  },
-});
+export const w1RxjsGenerator = w1RxjsFrom((n) => from(w1Source(n)));
 
 /** Re-emits `{ index, value }` items in index order (indexes 0, 1, 2, ... each exactly once). */
 function inIndexOrder<T>(): OperatorFunction<{ index: number; value: T }, T> {
@@ -115,38 +103,27 @@ export const w2RxjsOrdered: PrepareFn = ({ httpPort }) => {
   };
 };
 
-/** W3: range -> map(get + put) -> subscribe. */
-export const w3Rxjs: PrepareFn = async () => {
-  // Imported here: the KV class extends BaseService, and only W3 children should load SAGE.
-  const { KvService } = await import("../workloads/kv-service.js");
-  return {
-    async run(n) {
-      const kv = new KvService();
-      const sink = new Checksum();
-      await drain(
-        range(0, n).pipe(map((x) => w3Step(kv, x))),
-        (v) => sink.add(v),
-      );
-      return { checksum: sink.value };
-    },
+/** W3 from `source(n)`: map(get + put) -> subscribe. */
+function w3RxjsFrom(source: (n: number) => Observable<number>): PrepareFn {
+  return async () => {
+    // Imported here: the KV class extends BaseService, and only W3 children should load SAGE.
+    const { KvService } = await import("../workloads/kv-service.js");
+    return {
+      async run(n) {
+        const kv = new KvService();
+        const sink = new Checksum();
+        await drain(
+          source(n).pipe(map((x) => w3Step(kv, x))),
+          (v) => sink.add(v),
+        );
+        return { checksum: sink.value };
+      },
+    };
   };
-};
+}
+
+/** W3 over `range`. */
+export const w3Rxjs = w3RxjsFrom((n) => range(0, n));
 
 /** W3 fed by a generator like the natural SAGE variant's (see w1RxjsGenerator). */
-export const w3RxjsGenerator: PrepareFn = async () => {
-  const { KvService } = await import("../workloads/kv-service.js");
-  return {
-    async run(n) {
-      const kv = new KvService();
-      const sink = new Checksum();
-      const source = function* () {
-        for (let i = 0; i < n; i++) yield i;
-      };
-      await drain(
-        from(source()).pipe(map((x) => w3Step(kv, x))),
-        (v) => sink.add(v),
-      );
-      return { checksum: sink.value };
-    },
-  };
-};
+export const w3RxjsGenerator = w3RxjsFrom((n) => from(w3Source(n)));
