@@ -8,7 +8,7 @@ import type { Transformation, TransformationKind } from "./transformation.js";
 import { TERMINAL_STATES } from "./job-state.js";
 import { validateFunction } from "./validate-function.js";
 import { validateOperatorOptions, validateSubmitOptions } from "./validate-options.js";
-import type { EnvironmentConfig, JobHandle, JobStatus, OperatorOptions, Platform, SourceOptions, SubmitOptions } from "./types.js";
+import type { EnvironmentConfig, JobHandle, JobState, JobStatus, OperatorOptions, Platform, SourceOptions, SubmitOptions } from "./types.js";
 
 /** What every environment shares: the pipeline being declared, its services, and submit/stop/close. */
 export abstract class BaseEnvironment {
@@ -199,20 +199,15 @@ export abstract class BaseEnvironment {
 
 /** Waits for the autostop end: resolves when finished or stopped, rejects on failure or timeout. */
 async function waitForAutostop(job: RunningJob, timeoutMs: number | undefined): Promise<void> {
-  let failed: JobStatus | undefined;
+  let state: JobState;
   try {
-    if (job.waitForState) {
-      if ((await job.waitForState(timeoutMs)) === "failed") failed = await job.status();
-    } else {
-      const status = await job.wait({ timeoutMs });
-      if (status.state === "failed") failed = status;
-    }
+    state = job.waitForState ? await job.waitForState(timeoutMs) : (await job.wait({ timeoutMs })).state;
   } catch (error) {
     if (!(error instanceof JobTimeoutError)) throw error;
     const stopped = await job.stop({ mode: "abort" });
     throw new JobTimeoutError(stopped, error.timeoutMs);
   }
-  if (failed) throw new JobFailedError(failed);
+  if (state === "failed") throw new JobFailedError(await job.status());
 }
 
 async function isTerminal(job: RunningJob): Promise<boolean> {

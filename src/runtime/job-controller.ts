@@ -270,6 +270,8 @@ export class JobController implements RunningJob {
 
   /** Cleans up services a `keepServices` job left running. */
   async release(): Promise<void> {
+    // The one change after a job's end: its end status is taken before it, as the job ended.
+    if (this.#liveHosts.size > 0 && TERMINAL_STATES.has(this.#state)) this.#endStatus();
     await this.#cleanupServices();
     await this.#closeDeployment();
   }
@@ -417,15 +419,13 @@ export class JobController implements RunningJob {
     clearInterval(this.#keepAlive);
     this.#metricsTimer = this.#keepAlive = undefined;
     this.#listeners.clear();
-    // Services a keepServices job leaves running live on: its end status is the one of its end.
-    if (this.#options.keepServices) this.#final = this.snapshot();
     this.#resolveDone(state);
   }
 
   /**
    * The status as the job ended, built at the first request and shared by every waiter. Nothing
-   * it shows changes after the end, except the services of a keepServices job, whose status
-   * #finish takes at once.
+   * it shows changes after the end but the services a keepServices job left, and release()
+   * takes it before cleaning those up.
    */
   #endStatus(): JobStatus {
     return (this.#final ??= this.snapshot());
