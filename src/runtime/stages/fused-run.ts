@@ -120,8 +120,6 @@ interface RunCode {
   steps: string;
   /** Declarations of the loop's locals. */
   locals: string;
-  /** The drop counters, as an array literal (0 for a stage that cannot drop). */
-  drops: string;
   names: string[];
   values: unknown[];
 }
@@ -129,18 +127,17 @@ interface RunCode {
 const thenable = (v: string) => `(${v} !== null && typeof ${v} === "object" && typeof ${v}.then === "function")`;
 
 /** Whether a record can end at this stage of a run (and so needs a drop counter). */
-const drops = (part: FusableParts) => part.kind === "map" || part.kind === "filter";
+const canDrop = (part: FusableParts) => part.kind === "map" || part.kind === "filter";
 
 // No closures inside the generated loops: a captured counter would live in a heap context
 // instead of a register.
 function runCode(parts: readonly FusableParts[]): RunCode {
   const last = parts.length - 1;
   const emitsKeys = parts[last]!.kind === "keyBy";
-  const dropList = `[${parts.map((part, j) => (drops(part) ? `d${j}` : "0")).join(", ")}]`;
+  const dropList = `[${parts.map((part, j) => (canDrop(part) ? `d${j}` : "0")).join(", ")}]`;
   return {
     counts: (entered, reached) => `run.count(${entered}, ${dropList}, ${reached});`,
-    locals: `const out = []; const outKeys = ${emitsKeys ? "[]" : "undefined"}; ${parts.map((part, j) => (drops(part) ? `let d${j} = 0;` : "")).join(" ")} let at = 0, i = 0, bailAt = -1, x, r, k;`,
-    drops: dropList,
+    locals: `const out = []; const outKeys = ${emitsKeys ? "[]" : "undefined"}; ${parts.map((part, j) => (canDrop(part) ? `let d${j} = 0;` : "")).join(" ")} let at = 0, i = 0, bailAt = -1, x, r, k;`,
     steps:
       parts
         .map((part, j) => {
@@ -214,8 +211,8 @@ interface BatchOutput {
   read: number;
   out: unknown[];
   outKeys: unknown[] | undefined;
-  /** Records each stage dropped (see FusedRun.count). */
-  drops: number[];
+  /** Records each stage dropped (see FusedRun.count), written in place: no array per batch. */
+  readonly drops: number[];
 }
 
 function compileSourceLoop(parts: readonly FusableParts[], run: FusedRun, read: DirectRead, reader: SourceReader, counters: OperatorCounters, failSource: (error: unknown) => Error): SourcePull {
@@ -256,10 +253,11 @@ function compileSourceLoop(parts: readonly FusableParts[], run: FusedRun, read: 
         ${code.counts("read - 1", "bailAt")}
         return run.bail(bailAt, i, r, x, NONE, undefined, 0, out, outKeys);
       }
-      batch.read = read; batch.out = out; batch.outKeys = outKeys; batch.drops = ${code.drops};
+      batch.read = read; batch.out = out; batch.outKeys = outKeys;
+      ${parts.map((part, j) => (canDrop(part) ? `batch.drops[${j}] = d${j};` : "")).join(" ")}
       return status;
     };`;
-  const batch: BatchOutput = { read: 0, out: [], outKeys: undefined, drops: [] };
+  const batch: BatchOutput = { read: 0, out: [], outKeys: undefined, drops: new Array<number>(parts.length).fill(0) };
   const loop = compileFactory<(max: number) => unknown>(
     ["run", "src", "next", "reader", "counters", "failSource", "MORE", "DONE", "NONE", "batch", ...code.names],
     source,
