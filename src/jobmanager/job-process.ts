@@ -11,6 +11,7 @@ import { messageOf } from "../api/errors.js";
 import { CLIENT_ENV_NAMES, installEnvGuard } from "./env-guard.js";
 import { ModuleRun } from "./module-run.js";
 import { muteOutput } from "../cluster/mute-output.js";
+import { flushStdio } from "../cluster/exit-after-output.js";
 import { killJobProcesses } from "../cluster/process-tree.js";
 import type { JobProcessMessage, SupervisorMessage } from "./protocol.js";
 import { CONTROL_FD, DEFAULT_MAX_REPORT_BYTES, FrameWriter, readFrames, REPORTS_FD } from "./report-channel.js";
@@ -99,6 +100,7 @@ const outcome = await Promise.race([
 if (outcome.failed) {
   const { error } = outcome;
   restoreOutput();
+  await flushOutput();
   send({ type: "module-error", message: messageOf(error), ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) });
   if (!isSageError(error)) process.stderr.write(`job module failed: ${error instanceof Error ? (error.stack ?? error.message) : messageOf(error)}\n`);
   run.moduleFailed();
@@ -110,6 +112,9 @@ if (outcome.failed) {
 await new Promise((resolve) => setImmediate(resolve));
 run.moduleFinished();
 await run.ended;
+// The supervisor ends a module that did not submit as soon as it hears of it: what it printed
+// (queued in this process once the output pipe's buffer is full) goes out first.
+await flushOutput();
 send({ type: "module-done", submitted: run.submitted });
 // Callbacks already queued (a sink's deferred print) still run; whatever the module left behind
 // (an interval, a socket) must not keep a finished job's process alive.
@@ -125,7 +130,7 @@ function isSageError(error: unknown): boolean {
 
 // Output and reports written so far reach their pipes (process.exit() would drop pending writes).
 function flushOutput(): Promise<unknown> {
-  return Promise.all([...[process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write("", resolve))), writer?.flush()]);
+  return Promise.all([flushStdio(), writer?.flush()]);
 }
 
 // One end of the channel to the supervisor; undefined when this process was started without it.
