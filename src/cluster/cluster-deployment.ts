@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { NatsConnection, QueuedIterator, Status, Subscription } from "@nats-io/nats-core";
 import type { BaseEnvironment } from "../api/environment.js";
 import { messageOf } from "../api/errors.js";
@@ -52,6 +53,8 @@ interface HostState {
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
+// How long the end waits to read the reports sent before it (one round trip to the broker, unless it is lost).
+const REPORTS_READ_WAIT_MS = 2_000;
 
 /** True for tasks inside a feedback loop: their in-flight counting needs one process, so they stay in the driver. */
 function inLoop(graph: ExecutionGraph, task: TaskSpec): boolean {
@@ -79,6 +82,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
   readonly #reports: Subscription;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #serviceCallBase = new Map<string, number>();
+  readonly #marksAwaited = new Map<string, () => void>();
   #fail: ((error: unknown) => void) | undefined;
   #pendingFailure: Error | undefined;
   #closed = false;
@@ -221,10 +225,12 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     // answers once its process tree is gone (autostop resolves no sooner; one round trip less).
     for (const h of hosts) if (h.live) this.#tell(h.worker, { type: "end" });
     const stopped = Promise.allSettled(hosts.map((h) => this.#workerRequest(h.worker, { type: "stop-host", jobId: this.#jobId }, 3000)));
+    // A worker answers once its host's last printed lines went out: they are read before the job ends.
+    const outputRead = hosts.length > 0 ? stopped.then(() => this.#readReportsSent(REPORTS_READ_WAIT_MS)) : undefined;
     // With every remote instance ended nothing reads the job's stream any more: it goes while the
     // hosts end. Otherwise (an aborted job) only after them, so no host reads a stream that is gone.
     const idle = this.#tasks.every((t) => t.ended);
-    if (this.#connected) await Promise.all([stopped, idle ? this.#removeStream() : stopped.then(() => this.#removeStream())]);
+    if (this.#connected) await Promise.all([stopped, outputRead, idle ? this.#removeStream() : stopped.then(() => this.#removeStream())]);
     else await this.transport.close().catch(() => undefined);
     // Beats go on until here: a host whose teardown (a slow cleanup()) outlasts the lease must
     // not be taken for one whose driver died.
@@ -232,6 +238,22 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     this.#reports.unsubscribe();
     this.services.close();
     await this.#options.release?.();
+  }
+
+  // What reached the broker before this call (a worker's last forwarded lines, sent before its
+  // answer to stop-host) comes before a mark sent now: once the mark is read, so is all of it.
+  async #readReportsSent(timeoutMs: number): Promise<void> {
+    const token = randomUUID();
+    let timer: NodeJS.Timeout | undefined;
+    const read = new Promise<void>((resolve) => {
+      this.#marksAwaited.set(token, resolve);
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    const mark: DriverReport = { type: "reports-read", worker: "driver", token };
+    this.#nc.publish(subjects.driver(this.#jobId), JSON.stringify(mark));
+    await read;
+    clearTimeout(timer);
+    this.#marksAwaited.delete(token);
   }
 
   async #removeStream(): Promise<void> {
@@ -384,6 +406,9 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
       case "output":
         // Shown where the driver's own output goes (its terminal, or a JobManager job's log).
         if (typeof report.line === "string") (report.stream === "err" ? process.stderr : process.stdout).write(`(${report.worker}) ${report.line.slice(0, 16 * 1024)}\n`);
+        return;
+      case "reports-read":
+        this.#marksAwaited.get(report.token)?.();
         return;
       case "log":
         this.#options.logger[report.level === "error" ? "error" : report.level === "warn" ? "warn" : "info"]("[%s] %s", report.worker, report.message);

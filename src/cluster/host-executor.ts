@@ -4,6 +4,7 @@ import type { JobEvent, JobStatus, SubmitOptions } from "../api/types.js";
 import { compile } from "../graph/compile.js";
 import { describeGraph, graphFingerprint } from "../graph/fingerprint.js";
 import { connectCluster } from "./connect.js";
+import { exitAfterOutput } from "./exit-after-output.js";
 import { tieToWorker } from "./host-lifeline.js";
 import { HostedJob } from "./hosted-job.js";
 import type { JobHostOptions } from "./protocol.js";
@@ -34,7 +35,7 @@ export class ClusterHostExecutor implements JobExecutor {
     const nc = await connectCluster({ url, ...(process.env.SAGE_CLUSTER_CREDS && { creds: process.env.SAGE_CLUSTER_CREDS }) }, { name: `sage-host ${options.worker} ${options.jobId}`, requireJetStream: false });
     const hosted = await HostedJob.start(env, graph, options, nc);
     tieToWorker(() => hosted.end(), () => hosted.ending);
-    void hosted.ended.then(() => process.exit(0));
+    void hosted.ended.then(() => exitAfterOutput(0));
     return new Promise<never>(() => {});
   }
 }

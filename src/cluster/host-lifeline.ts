@@ -1,4 +1,5 @@
 import { fstatSync } from "node:fs";
+import { exitAfterOutput } from "./exit-after-output.js";
 import { JOB_MARKER, killDescendants, killJobProcesses } from "./process-tree.js";
 
 /** How long a job host whose worker is gone may take to tear its job down before it exits anyway. */
@@ -28,7 +29,7 @@ export function tieToWorker(
   const leave = (why: string | undefined, graceMs: number | undefined) => {
     if (why !== undefined && !ending()) log(`sage job host: ${why}: ending the job here`);
     if (graceMs !== undefined) setTimeout(() => process.exit(1), graceMs).unref();
-    void end().finally(() => process.exit(0));
+    void end().finally(() => exitAfterOutput(0));
   };
   // SIGTERM is how a worker ends a host (the job's end, its lease, the worker leaving): the worker says why, not the host.
   process.once("SIGTERM", () => leave(undefined, undefined));

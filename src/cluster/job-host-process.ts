@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ClusterAddress } from "./connect.js";
+import { drainOutput } from "./child-output.js";
 import { jobEnvProblems } from "./job-env.js";
 import { splitLines } from "./line-splitter.js";
 import { JOB_MARKER, jobProcesses, killJobTree } from "./process-tree.js";
@@ -29,10 +30,14 @@ export interface JobHostSpawn {
   output: OutputSink;
   /** Longer output lines are cut (default 16 KiB). */
   maxLineBytes?: number;
+  /** Called once the host's last line has gone to `output` (after its exit, before `exited` resolves). */
+  outputEnded?: () => void;
 }
 
-// After the host exited, how long what it wrote last may take to be read from its pipes.
-const OUTPUT_DRAIN_MS = 1000;
+// After the host exited, what it wrote last is read from its pipes while it keeps coming: until
+// they end, this long without data, or OUTPUT_DRAIN_MAX_MS in all (a process it started may hold them).
+const OUTPUT_IDLE_MS = 1000;
+const OUTPUT_DRAIN_MAX_MS = 5000;
 // How long killed processes may take to be gone (a SIGKILL is not instant).
 const DEATH_WAIT_MS = 2000;
 
@@ -63,7 +68,7 @@ export class JobHostProcess {
   readonly exited: Promise<HostExit>;
   #ended = false;
 
-  private constructor(jobId: string, readonly marker: string, child: ChildProcess, dir: string) {
+  private constructor(jobId: string, readonly marker: string, child: ChildProcess, dir: string, outputEnded: () => void) {
     this.jobId = jobId;
     this.pid = child.pid!;
     this.exited = new Promise((resolve) =>
@@ -74,13 +79,10 @@ export class JobHostProcess {
         // Its children outlive it unless ended here: they are the job's too.
         const leftovers = killJobTree(this.pid, marker, false);
         child.stdin?.destroy();
-        const drained = setTimeout(() => {
-          child.stdout?.destroy();
-          child.stderr?.destroy();
-        }, OUTPUT_DRAIN_MS);
-        drained.unref();
+        // The worker answers the driver once the host has exited: every line it printed goes first.
+        const drained = drainOutput([child.stdout, child.stderr], OUTPUT_IDLE_MS, OUTPUT_DRAIN_MAX_MS).then(outputEnded);
         // Killed processes take a moment to die; with none killed there is nothing to wait for.
-        void (leftovers > 0 ? gone(this.pid, marker) : Promise.resolve()).then(() => resolve({ code, signal, leftovers }));
+        void Promise.all([drained, leftovers > 0 ? gone(this.pid, marker) : undefined]).then(() => resolve({ code, signal, leftovers }));
       }),
     );
   }
@@ -123,7 +125,7 @@ export class JobHostProcess {
     // A host that dies while the worker writes nothing to it must not break the worker.
     child.stdin!.on("error", () => undefined);
     return new Promise((resolve, reject) => {
-      child.once("spawn", () => resolve(new JobHostProcess(options.jobId, hostMarker(options.jobId, options.worker), child, dir)));
+      child.once("spawn", () => resolve(new JobHostProcess(options.jobId, hostMarker(options.jobId, options.worker), child, dir, spec.outputEnded ?? (() => {}))));
       // Kept for good: an 'error' after the start (a failed signal) must not throw.
       child.on("error", (error) => {
         if (child.pid !== undefined) return;

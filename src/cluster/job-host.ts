@@ -12,6 +12,7 @@ import { installClusterHostHook } from "../api/executor.js";
 import { messageOf } from "../api/errors.js";
 import { fetchBundle } from "./cluster-bundles.js";
 import { connectCluster } from "./connect.js";
+import { exitAfterOutput } from "./exit-after-output.js";
 import { muteOutput } from "./mute-output.js";
 import type { DriverReport, JobHostOptions } from "./protocol.js";
 import { subjects } from "./subjects.js";
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   const fail = async (message: string, stack?: string) => {
     report({ type: "host-failed", worker: options.worker, error: message, ...(stack !== undefined && { stack }) });
     await nc.flush().catch(() => undefined);
-    process.exit(1);
+    exitAfterOutput(1);
   };
   // The module builds its pipeline from the same arguments as in the driver.
   if (options.argv) process.argv = [process.argv[0]!, process.argv[1]!, ...options.argv];
@@ -98,5 +99,5 @@ async function main(): Promise<void> {
 
 main().catch((error) => {
   process.stderr.write(`sage job host: ${messageOf(error)}\n`);
-  process.exit(1);
+  exitAfterOutput(1);
 });

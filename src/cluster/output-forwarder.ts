@@ -27,10 +27,7 @@ export class OutputForwarder {
     if (now - this.#windowStart >= 1000) {
       this.#windowStart = now;
       this.#bytes = 0;
-      if (this.#dropped > 0) {
-        this.publish({ type: "output", worker: this.worker, stream: "err", line: `[sage] ${this.#dropped} line(s) of the job's output on worker '${this.worker}' were not forwarded (over ${BYTES_PER_SECOND} bytes/s); the worker's own output has them` });
-        this.#dropped = 0;
-      }
+      this.#sayDropped();
     }
     const line = text.startsWith(this.prefix) ? text.slice(this.prefix.length) : text;
     this.#bytes += line.length;
@@ -39,5 +36,16 @@ export class OutputForwarder {
       return;
     }
     this.publish({ type: "output", worker: this.worker, stream, line });
+  }
+
+  /** The host's output has ended: says how many of its last lines were not forwarded, if any. */
+  finish(): void {
+    this.#sayDropped();
+  }
+
+  #sayDropped(): void {
+    if (this.#dropped === 0) return;
+    this.publish({ type: "output", worker: this.worker, stream: "err", line: `[sage] ${this.#dropped} line(s) of the job's output on worker '${this.worker}' were not forwarded (over ${BYTES_PER_SECOND} bytes/s); the worker's own output has them` });
+    this.#dropped = 0;
   }
 }

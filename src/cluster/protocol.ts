@@ -132,7 +132,9 @@ export type DriverReport =
     }
   | { type: "log"; worker: string; level: string; message: string }
   /** A line the job's code printed on the worker (forwarded by the worker, bounded). */
-  | { type: "output"; worker: string; stream: "out" | "err"; line: string };
+  | { type: "output"; worker: string; stream: "out" | "err"; line: string }
+  /** The driver's own mark: once it reads it, it has read every report that reached the broker before it. */
+  | { type: "reports-read"; worker: "driver"; token: string };
 
 /** The driver's heartbeat (on subjects.beat(job)). */
 export interface DriverBeat {

@@ -223,7 +223,8 @@ export class Worker {
     const forward = new OutputForwarder((report) => this.#nc?.publish(subjects.driver(jobId), JSON.stringify(report)), this.name, prefix);
     const write = this.#log.hostOutput(job, prefix);
     const output: OutputSink = (line, stream) => forward.line(write(line, stream), stream);
-    job.started = JobHostProcess.spawn({ entry: this.#options.hostEntry ?? defaultHostEntry(), options, cluster: this.#options.cluster, output }).then(
+    const spawned = { entry: this.#options.hostEntry ?? defaultHostEntry(), options, cluster: this.#options.cluster, output, outputEnded: () => forward.finish() };
+    job.started = JobHostProcess.spawn(spawned).then(
       (host) => {
         job.host = host;
         this.#say(`job ${jobId}: host started (pid ${host.pid}, ${job.slots} slot(s))`, "info", job);

@@ -8,7 +8,7 @@ import type { JobEvent, JobState, JobStatus, Logger, StopOptions } from "../api/
 import { withFields } from "../api/log-fields.js";
 import { timerMs } from "../runtime/thenable.js";
 import { BundleStore } from "./bundle-store.js";
-import { drainOutput, readOutput } from "./child-output.js";
+import { drainOutput, readOutput } from "../cluster/child-output.js";
 import type { JobHistory } from "./job-history.js";
 import { DEFAULT_LOG_LIMITS, JobLog, type LogLimits } from "./job-log.js";
 import type { JobStore } from "./job-store.js";

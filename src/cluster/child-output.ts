@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import type { Readable } from "node:stream";
-import { splitLines } from "../cluster/line-splitter.js";
+import { splitLines } from "./line-splitter.js";
 
 /** Sends every line a child prints on stdout and stderr to `onLine`, each cut to `maxLineBytes`. */
 export function readOutput(child: ChildProcess, maxLineBytes: number, onLine: (line: string) => void): void {
