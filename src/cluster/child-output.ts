@@ -39,4 +39,6 @@ export async function drainOutput(pipes: ReadonlyArray<Readable | null>, idleMs:
   clearTimeout(idle);
   clearTimeout(cap);
   for (const stream of streams) stream.destroy();
+  // A pipe's last partial line is handed on at its close (a turn after destroy()): before this resolves.
+  await ended;
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { NatsConnection, QueuedIterator, Status, Subscription } from "@nats-io/nats-core";
 import type { BaseEnvironment } from "../api/environment.js";
 import { messageOf } from "../api/errors.js";
@@ -53,8 +52,11 @@ interface HostState {
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
-// How long the end waits to read the reports sent before it (one round trip to the broker, unless it is lost).
-const REPORTS_READ_WAIT_MS = 2_000;
+// A worker answers stop-host once its host is gone: above its grace for the host's end (2 s) and
+// its read of what the host printed last (1 s).
+const STOP_HOST_TIMEOUT_MS = 5_000;
+// How long the end waits for the output a worker said it forwarded (on its way through the broker).
+const OUTPUT_READ_WAIT_MS = 2_000;
 
 /** True for tasks inside a feedback loop: their in-flight counting needs one process, so they stay in the driver. */
 function inLoop(graph: ExecutionGraph, task: TaskSpec): boolean {
@@ -82,7 +84,9 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
   readonly #reports: Subscription;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #serviceCallBase = new Map<string, number>();
-  readonly #marksAwaited = new Map<string, () => void>();
+  /** Output reports read, by worker; and who waits for a number of them (the job's end). */
+  readonly #outputsRead = new Map<string, number>();
+  readonly #outputWaits = new Set<{ worker: string; count: number; done: () => void }>();
   #fail: ((error: unknown) => void) | undefined;
   #pendingFailure: Error | undefined;
   #closed = false;
@@ -224,13 +228,17 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     // Each live host is told to end, its reply not awaited: its worker ends it at once anyway, and
     // answers once its process tree is gone (autostop resolves no sooner; one round trip less).
     for (const h of hosts) if (h.live) this.#tell(h.worker, { type: "end" });
-    const stopped = Promise.allSettled(hosts.map((h) => this.#workerRequest(h.worker, { type: "stop-host", jobId: this.#jobId }, 3000)));
-    // A worker answers once its host's last printed lines went out: they are read before the job ends.
-    const outputRead = hosts.length > 0 ? stopped.then(() => this.#readReportsSent(REPORTS_READ_WAIT_MS)) : undefined;
+    const stopped = Promise.allSettled(
+      hosts.map(async (h) => {
+        const reply = await this.#workerRequest(h.worker, { type: "stop-host", jobId: this.#jobId }, STOP_HOST_TIMEOUT_MS);
+        // Every line the host printed is shown before the job ends: the worker says how many it sent.
+        if (reply.ok && reply.outputs) await this.#outputsReadUpTo(h.worker, reply.outputs);
+      }),
+    );
     // With every remote instance ended nothing reads the job's stream any more: it goes while the
     // hosts end. Otherwise (an aborted job) only after them, so no host reads a stream that is gone.
     const idle = this.#tasks.every((t) => t.ended);
-    if (this.#connected) await Promise.all([stopped, outputRead, idle ? this.#removeStream() : stopped.then(() => this.#removeStream())]);
+    if (this.#connected) await Promise.all([stopped, idle ? this.#removeStream() : stopped.then(() => this.#removeStream())]);
     else await this.transport.close().catch(() => undefined);
     // Beats go on until here: a host whose teardown (a slow cleanup()) outlasts the lease must
     // not be taken for one whose driver died.
@@ -240,20 +248,25 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     await this.#options.release?.();
   }
 
-  // What reached the broker before this call (a worker's last forwarded lines, sent before its
-  // answer to stop-host) comes before a mark sent now: once the mark is read, so is all of it.
-  async #readReportsSent(timeoutMs: number): Promise<void> {
-    const token = randomUUID();
-    let timer: NodeJS.Timeout | undefined;
-    const read = new Promise<void>((resolve) => {
-      this.#marksAwaited.set(token, resolve);
-      timer = setTimeout(resolve, timeoutMs);
+  // Resolves once `count` output reports of `worker` were read, or after OUTPUT_READ_WAIT_MS.
+  #outputsReadUpTo(worker: string, count: number): Promise<void> {
+    if ((this.#outputsRead.get(worker) ?? 0) >= count) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wait = {
+        worker,
+        count,
+        done: () => {
+          clearTimeout(timer);
+          this.#outputWaits.delete(wait);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#options.logger.debug("%d of the %d output lines worker '%s' forwarded did not arrive", count - (this.#outputsRead.get(worker) ?? 0), count, worker);
+        wait.done();
+      }, OUTPUT_READ_WAIT_MS);
+      this.#outputWaits.add(wait);
     });
-    const mark: DriverReport = { type: "reports-read", worker: "driver", token };
-    this.#nc.publish(subjects.driver(this.#jobId), JSON.stringify(mark));
-    await read;
-    clearTimeout(timer);
-    this.#marksAwaited.delete(token);
   }
 
   async #removeStream(): Promise<void> {
@@ -403,13 +416,14 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
           if (service?.worker === report.worker) service.reportCalls(stats);
         }
         return;
-      case "output":
+      case "output": {
         // Shown where the driver's own output goes (its terminal, or a JobManager job's log).
         if (typeof report.line === "string") (report.stream === "err" ? process.stderr : process.stdout).write(`(${report.worker}) ${report.line.slice(0, 16 * 1024)}\n`);
+        const read = (this.#outputsRead.get(report.worker) ?? 0) + 1;
+        this.#outputsRead.set(report.worker, read);
+        for (const wait of this.#outputWaits) if (wait.worker === report.worker && read >= wait.count) wait.done();
         return;
-      case "reports-read":
-        this.#marksAwaited.get(report.token)?.();
-        return;
+      }
       case "log":
         this.#options.logger[report.level === "error" ? "error" : report.level === "warn" ? "warn" : "info"]("[%s] %s", report.worker, report.message);
         return;

@@ -30,14 +30,15 @@ export interface JobHostSpawn {
   output: OutputSink;
   /** Longer output lines are cut (default 16 KiB). */
   maxLineBytes?: number;
-  /** Called once the host's last line has gone to `output` (after its exit, before `exited` resolves). */
+  /** Called once the host's output has been read, to its end or until the read gave up (after its exit, before `exited` resolves). */
   outputEnded?: () => void;
 }
 
-// After the host exited, what it wrote last is read from its pipes while it keeps coming: until
-// they end, this long without data, or OUTPUT_DRAIN_MAX_MS in all (a process it started may hold them).
-const OUTPUT_IDLE_MS = 1000;
-const OUTPUT_DRAIN_MAX_MS = 5000;
+// After the host exited, what it wrote last is read from its pipes: the host flushed its output
+// before exiting, so only the pipes' buffers are left. The read lasts until they end, this long
+// without data, or OUTPUT_DRAIN_MAX_MS in all (a process it started may hold them open).
+const OUTPUT_IDLE_MS = 100;
+const OUTPUT_DRAIN_MAX_MS = 1000;
 // How long killed processes may take to be gone (a SIGKILL is not instant).
 const DEATH_WAIT_MS = 2000;
 
@@ -80,7 +81,13 @@ export class JobHostProcess {
         const leftovers = killJobTree(this.pid, marker, false);
         child.stdin?.destroy();
         // The worker answers the driver once the host has exited: every line it printed goes first.
-        const drained = drainOutput([child.stdout, child.stderr], OUTPUT_IDLE_MS, OUTPUT_DRAIN_MAX_MS).then(outputEnded);
+        const drained = drainOutput([child.stdout, child.stderr], OUTPUT_IDLE_MS, OUTPUT_DRAIN_MAX_MS).then(() => {
+          try {
+            outputEnded();
+          } catch {
+            // whoever listens cannot stop the host's end
+          }
+        });
         // Killed processes take a moment to die; with none killed there is nothing to wait for.
         void Promise.all([drained, leftovers > 0 ? gone(this.pid, marker) : undefined]).then(() => resolve({ code, signal, leftovers }));
       }),

@@ -7,7 +7,7 @@ const BYTES_PER_SECOND = 256 * 1024;
  * Sends what a job's code prints on a worker to the job's driver, as Ray shows its workers'
  * output in the driver: a line at a time, bounded in bytes per second, so a job that floods its
  * output cannot flood the broker. Lines over the bound are dropped and their number said once
- * the next second starts.
+ * the next second starts, or at the end of the host's output (finish()).
  */
 export class OutputForwarder {
   #windowStart = 0;

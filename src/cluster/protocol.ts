@@ -39,7 +39,10 @@ export type WorkerRequest =
   | { type: "stop-host"; jobId: string };
 
 /** A worker's answer. */
-export type WorkerReply = { ok: true } | { ok: false; error: string };
+export type WorkerReply =
+  /** `outputs` (stop-host): how many output reports the worker forwarded for the job, its host's last lines included. */
+  | { ok: true; outputs?: number }
+  | { ok: false; error: string };
 
 /** What a job host process is started with (JSON in its environment, SAGE_JOB_HOST). */
 export interface JobHostOptions {
@@ -132,9 +135,7 @@ export type DriverReport =
     }
   | { type: "log"; worker: string; level: string; message: string }
   /** A line the job's code printed on the worker (forwarded by the worker, bounded). */
-  | { type: "output"; worker: string; stream: "out" | "err"; line: string }
-  /** The driver's own mark: once it reads it, it has read every report that reached the broker before it. */
-  | { type: "reports-read"; worker: "driver"; token: string };
+  | { type: "output"; worker: string; stream: "out" | "err"; line: string };
 
 /** The driver's heartbeat (on subjects.beat(job)). */
 export interface DriverBeat {

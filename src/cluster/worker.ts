@@ -69,6 +69,8 @@ export class Worker {
   readonly #leaseMs: number;
   readonly #graceMs: number;
   readonly #jobs = new Map<string, Job>();
+  /** Output reports forwarded to each job's driver (see #forwardOutput). */
+  readonly #outputsSent = new Map<string, number>();
   #nc: NatsConnection | undefined;
   #registration: WorkerRegistration | undefined;
   #control: Subscription | undefined;
@@ -188,7 +190,10 @@ export class Worker {
     if (request.type === "stop-host") {
       const job = this.#jobs.get(request.jobId);
       if (job) await this.#endJob(job, "the driver asked");
-      return { ok: true };
+      // The host's last lines went out before its end resolved: the driver reads this many in all.
+      const outputs = this.#outputsSent.get(request.jobId) ?? 0;
+      this.#outputsSent.delete(request.jobId);
+      return { ok: true, outputs };
     }
     if (this.#stopping) return { ok: false, error: `worker ${this.name} is leaving the cluster` };
     const existing = this.#jobs.get(request.jobId);
@@ -220,11 +225,11 @@ export class Worker {
       },
     });
     const prefix = `[job ${jobId}] `;
-    const forward = new OutputForwarder((report) => this.#nc?.publish(subjects.driver(jobId), JSON.stringify(report)), this.name, prefix);
+    const forward = new OutputForwarder((report) => this.#forwardOutput(jobId, report), this.name, prefix);
     const write = this.#log.hostOutput(job, prefix);
     const output: OutputSink = (line, stream) => forward.line(write(line, stream), stream);
-    const spawned = { entry: this.#options.hostEntry ?? defaultHostEntry(), options, cluster: this.#options.cluster, output, outputEnded: () => forward.finish() };
-    job.started = JobHostProcess.spawn(spawned).then(
+    const spec = { entry: this.#options.hostEntry ?? defaultHostEntry(), options, cluster: this.#options.cluster, output, outputEnded: () => forward.finish() };
+    job.started = JobHostProcess.spawn(spec).then(
       (host) => {
         job.host = host;
         this.#say(`job ${jobId}: host started (pid ${host.pid}, ${job.slots} slot(s))`, "info", job);
@@ -318,6 +323,15 @@ export class Worker {
     }
   }
 
+  // A job's output goes to its driver, counted: the count outlives the host, until the driver's
+  // stop-host asks for it (a driver that never does leaves it to the cap).
+  #forwardOutput(jobId: string, report: DriverReport): void {
+    const counts = this.#outputsSent;
+    if (!counts.has(jobId) && counts.size >= OUTPUT_COUNTS_KEPT) counts.delete(counts.keys().next().value!);
+    counts.set(jobId, (counts.get(jobId) ?? 0) + 1);
+    this.#publish(subjects.driver(jobId), JSON.stringify(report));
+  }
+
   #publish(subject: string, data: string): void {
     try {
       this.#nc?.publish(subject, data);
@@ -338,6 +352,8 @@ export class Worker {
 
 // How often the driver leases of the hosted jobs are checked: a job outlives its lease by this at most.
 const LEASE_CHECK_MS = 100;
+// Jobs whose forwarded-output count is kept for a stop-host that may still come.
+const OUTPUT_COUNTS_KEPT = 1000;
 
 interface Job {
   id: string;

@@ -95,12 +95,15 @@ describe("worker", () => {
 
     expect(host.grandchildren).toHaveLength(2);
     expect([host.pid, ...host.grandchildren].every(isAlive)).toBe(true);
-    expect(await ask(worker, { type: "stop-host", jobId })).toEqual({ ok: true });
+    const stopped = await ask(worker, { type: "stop-host", jobId });
+    // It says how many of the host's lines it forwarded to the driver: the driver reads them all before the job ends.
+    expect(stopped).toEqual({ ok: true, outputs: lines.filter((l) => l.line.startsWith(`[job ${jobId}] `)).length });
+    expect((stopped as { outputs: number }).outputs).toBeGreaterThan(0);
     // The reply comes once the tree is gone, including the grandchild that left the host's group.
     expect([host.pid, ...host.grandchildren].filter(isAlive)).toEqual([]);
     expect(worker.hosts()).toEqual([]);
     expect(worker.used).toBe(0);
-    expect(await ask(worker, { type: "stop-host", jobId })).toEqual({ ok: true }); // nothing to stop: still fine
+    expect(await ask(worker, { type: "stop-host", jobId })).toEqual({ ok: true, outputs: 0 }); // nothing to stop: still fine
     await waitUntil(async () => (await listWorkers(nc!))[0]?.used === 0);
   });
 
@@ -114,7 +117,7 @@ describe("worker", () => {
     pids.push(driver.pid!, otherHost.pid!);
     expect(await startHost(worker, jobId, 1)).toEqual({ ok: true });
     const host = await report(jobId);
-    expect(await ask(worker, { type: "stop-host", jobId })).toEqual({ ok: true });
+    expect(await ask(worker, { type: "stop-host", jobId })).toMatchObject({ ok: true });
     expect(isAlive(host.pid)).toBe(false);
     expect([driver.pid!, otherHost.pid!].every(isAlive)).toBe(true);
     // Gone before the check after the test, which counts what still runs as left behind.
@@ -141,7 +144,7 @@ describe("worker", () => {
     expect(await ask(worker, { type: "start-host", jobId: other, slots: 1, host: { ...hostOptions(other), leaseMs: "soon" } })).toMatchObject({ ok: false, error: expect.stringContaining("leaseMs") });
     expect(await ask(worker, { type: "reboot", jobId: other })).toMatchObject({ ok: false, error: expect.stringContaining("unknown worker request type") });
 
-    expect(await ask(worker, { type: "stop-host", jobId: job })).toEqual({ ok: true });
+    expect(await ask(worker, { type: "stop-host", jobId: job })).toMatchObject({ ok: true });
     expect(await startHost(worker, other, 3)).toEqual({ ok: true }); // slots freed
     await report(other);
   });

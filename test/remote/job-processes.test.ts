@@ -207,6 +207,42 @@ setInterval(() => {}, 1000);
     expect(final?.error?.message).toMatch(/finished without submitting a pipeline/);
   }, 20_000);
 
+  // Regression (this once failed): the job process flushes its output by writing through process.stdout.write
+  // with a callback; a module that replaced that method (to silence a library) never calls it, and
+  // the job process waited for ever: its error was lost (the process exited with code 13, an
+  // unsettled top-level await) and a pipeline that finished stayed running.
+  describe("a module that replaced process.stdout.write", () => {
+    const MUTE = `process.stdout.write = (() => true) as typeof process.stdout.write;`;
+
+    it("fails with its own error when it throws", async () => {
+      const code = await bundleSource(tmp, "muted-throws", `${PRELUDE}
+${MUTE}
+throw new Error("the real reason");
+`);
+      const final = await untilJobProcessEnded(server, (await submitRaw(server, "muted-throws", code)).id, 8000);
+      expect(final).toMatchObject({ state: "failed", error: { message: "the real reason" } });
+    }, 20_000);
+
+    it("fails saying it did not submit when it never does", async () => {
+      const code = await bundleSource(tmp, "muted-never-submits", `${PRELUDE}
+${MUTE}
+`);
+      const final = await untilJobProcessEnded(server, (await submitRaw(server, "muted-never-submits", code)).id, 8000);
+      expect(final).toMatchObject({ state: "failed", error: { message: expect.stringMatching(/finished without submitting a pipeline/) } });
+    }, 20_000);
+
+    it("finishes, its process gone, when its pipeline does", async () => {
+      const code = await bundleSource(tmp, "muted-submits", `${PRELUDE}
+${MUTE}
+await quick();
+`);
+      const started = Date.now();
+      const final = await untilJobProcessEnded(server, (await submitRaw(server, "muted-submits", code)).id, 8000);
+      expect(final).toMatchObject({ state: "finished", isRunning: false });
+      expect(Date.now() - started).toBeLessThan(5000);
+    }, 20_000);
+  });
+
   it("a job killed while it loops reports the time it really ran", async () => {
     const created = await submitRaw(server, "loops", await bundleSource(tmp, "loops", LOOPS));
     await printedPid(server, created.id);
