@@ -1,4 +1,4 @@
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import { JobManagerError, JobTimeoutError, messageOf } from "../api/errors.js";
 import type { JobEvent, JobStatus, StopOptions } from "../api/types.js";
 import { EventStream } from "../runtime/event-stream.js";
@@ -88,25 +88,24 @@ export class JobManagerClient {
   /** The job's pushed events: its current state first, then every change, metrics and log lines. */
   events(id: string): AsyncIterable<JobEvent> & { close(): void } {
     const url = `${this.baseUrl.replace(/^http/, "ws")}/api/jobs/${encodeURIComponent(id)}/events`;
-    const socket = new WebSocket(url, { headers: this.#token ? { authorization: `Bearer ${this.#token}` } : {} });
+    let socket: WebSocket | undefined;
+    let closed = false;
     let failure: Error | undefined;
-    const stream = new EventStream<JobEvent>(() => socket.terminate());
-    this.#watchSilence(socket);
-    socket.on("message", (data) => {
-      try {
-        stream.push(JSON.parse(String(data)) as JobEvent);
-      } catch {
-        // a frame that is not an event is ignored
-      }
-    });
-    socket.on("unexpected-response", (_request, response) => {
-      failure = new JobManagerError(response.statusCode ?? 0, "E_WEBSOCKET", `event stream refused with HTTP ${response.statusCode}`);
-      socket.terminate();
-    });
-    socket.on("error", (error) => {
-      failure ??= new JobManagerError(0, "E_UNREACHABLE", `event stream to ${this.baseUrl} failed: ${error.message}`);
-    });
-    socket.on("close", () => stream.close());
+    const close = () => {
+      closed = true;
+      socket?.terminate();
+    };
+    const stream = new EventStream<JobEvent>(close);
+    void loadWebSocket().then(
+      (WebSocketClass) => {
+        if (closed) return stream.close();
+        socket = this.#openEvents(WebSocketClass, url, stream, (error) => (failure ??= error));
+      },
+      (error: unknown) => {
+        failure = new JobManagerError(0, "E_UNREACHABLE", `cannot load the WebSocket client: ${messageOf(error)}`);
+        stream.close();
+      },
+    );
     const iterator = {
       async next(): Promise<IteratorResult<JobEvent>> {
         const result = await stream.next();
@@ -117,9 +116,28 @@ export class JobManagerClient {
       [Symbol.asyncIterator]() {
         return this;
       },
-      close: () => socket.terminate(),
+      close,
     };
     return iterator;
+  }
+
+  #openEvents(WebSocketClass: typeof WebSocket, url: string, stream: EventStream<JobEvent>, fail: (error: Error) => void): WebSocket {
+    const socket = new WebSocketClass(url, { headers: this.#token ? { authorization: `Bearer ${this.#token}` } : {} });
+    this.#watchSilence(socket);
+    socket.on("message", (data) => {
+      try {
+        stream.push(JSON.parse(String(data)) as JobEvent);
+      } catch {
+        // a frame that is not an event is ignored
+      }
+    });
+    socket.on("unexpected-response", (_request, response) => {
+      fail(new JobManagerError(response.statusCode ?? 0, "E_WEBSOCKET", `event stream refused with HTTP ${response.statusCode}`));
+      socket.terminate();
+    });
+    socket.on("error", (error) => fail(new JobManagerError(0, "E_UNREACHABLE", `event stream to ${this.baseUrl} failed: ${error.message}`)));
+    socket.on("close", () => stream.close());
+    return socket;
   }
 
   /**
@@ -182,7 +200,7 @@ export class JobManagerClient {
         this.#silent = true;
         this.onWarning?.(`the JobManager at ${this.baseUrl} has not answered for ${seconds(this.#silenceMs)}; still waiting`);
       }
-      if (socket.readyState === WebSocket.OPEN) socket.ping();
+      if (socket.readyState === socket.OPEN) socket.ping();
     }, Math.max(10, Math.min(5000, this.#silenceMs / 3)));
     timer.unref(); // the socket keeps the process alive while it is open; this timer never does
     socket.on("close", () => clearInterval(timer));
@@ -227,4 +245,11 @@ export class JobManagerClient {
 // "15 s", "1.5 s", "0.2 s".
 function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+// ws (with the http, tls and zlib modules it loads) is most of what importing this package costs
+// a local job's process: it is loaded with the first event stream instead.
+let webSocketClass: Promise<typeof WebSocket> | undefined;
+function loadWebSocket(): Promise<typeof WebSocket> {
+  return (webSocketClass ??= import("ws").then((module) => module.default));
 }

@@ -1,0 +1,48 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const recorder = fileURLToPath(new URL("../fixtures/record-imports.mjs", import.meta.url));
+const packageEntry = new URL("../../dist/index.js", import.meta.url).href;
+
+// A bounded job is usually one process run, and what importing the package loads is part of its
+// time: a local job loads none of the dependencies of the other modes (the WebSocket client alone
+// was about half of the import, 60 ms on this machine).
+describe("local mode - what a local job's process loads", () => {
+  it("imports and runs a local job without the WebSocket client, esbuild, SQLite, NATS or the LLM clients", async () => {
+    const script = `
+      const { LocalEnvironment } = await import(${JSON.stringify(packageEntry)});
+      const env = new LocalEnvironment("small", { logLevel: "warn" });
+      const seen = [];
+      env.fromBatch([1, 2, 3]).map((x) => x * 2).sink((x) => seen.push(x));
+      await env.submit({ autostop: true });
+      console.log(seen.join(","));
+    `;
+    const { code, stdout, stderr } = await run(["--import", recorder, "--input-type=module", "-e", script]);
+    expect(code, stderr).toBe(0);
+    expect(stdout.trim()).toBe("2,4,6");
+    const packages = new Set(
+      stderr
+        .split("\n")
+        .filter((line) => line.startsWith("LOADED ") && line.includes("/node_modules/"))
+        .map((line) => line.slice(line.lastIndexOf("/node_modules/") + 14).split("/").slice(0, line.includes("/node_modules/@") ? 2 : 1).join("/")),
+    );
+    expect([...packages]).toEqual([]);
+  });
+});
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
