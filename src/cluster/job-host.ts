@@ -72,13 +72,13 @@ async function main(): Promise<void> {
   });
   try {
     const code = await fetchBundle(nc, options.bundle);
-    // The worker made the directory and removes it after this process exited, even a killed one.
-    const given = process.env.SAGE_JOB_DIR;
-    const dir = given || mkdtempSync(join(tmpdir(), "sage-job-"));
+    // The worker made the directory and removes it after this process exited, even a killed one;
+    // this process removes it too, for a worker that was killed first.
+    const dir = process.env.SAGE_JOB_DIR || mkdtempSync(join(tmpdir(), "sage-job-"));
     file = join(dir, "job.mjs");
     process.on("exit", () => {
       removeFile();
-      if (!given) rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
     });
     writeFileSync(file, withEvaluatingHook(code), { mode: 0o600 });
     await import(pathToFileURL(file).href);

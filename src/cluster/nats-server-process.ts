@@ -97,7 +97,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     const port = await waitForPort(child, portsDir, options.startTimeoutMs ?? 10_000, () => stderr);
     rmSync(portsDir, { recursive: true, force: true });
     // A broker this process started ends with it, even when this process is killed.
-    const cancelReaper = reapWithThisProcess([child.pid!]);
+    const cancelReaper = reapWithThisProcess([child.pid!], temporaryStore ? [storeDir] : []);
     void exited.then(cancelReaper);
     const end = async (signal: NodeJS.Signals) => {
       if (child.exitCode === null && child.signalCode === null) {

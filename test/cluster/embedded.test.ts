@@ -3,7 +3,7 @@
  * and workers of its own, and nothing of them outlives the job, nor a driver killed with SIGKILL.
  */
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { runDriver } from "../support/cluster.js";
 
@@ -26,6 +26,19 @@ function processesOf(root: number): number[] {
   }
   found.delete(root);
   return [...found];
+}
+
+// A broker's store directory (its -sd argument) and a job host's directory (SAGE_JOB_DIR).
+function keptDirs(pid: number): string[] {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    const environment = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    const store = args.includes("-sd") ? [args[args.indexOf("-sd") + 1]!] : [];
+    const jobDir = environment.find((entry) => entry.startsWith("SAGE_JOB_DIR="))?.slice("SAGE_JOB_DIR=".length);
+    return [...store, ...(jobDir ? [jobDir] : [])];
+  } catch {
+    return []; // gone meanwhile
+  }
 }
 
 function alive(pid: number): boolean {
@@ -74,8 +87,14 @@ describe("embedded local cluster", () => {
     expect(started, stderr).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const descendants = processesOf(child.pid!);
+    // What they keep on disk for this driver alone: the broker's store and the job hosts' directories.
+    const dirs = descendants.flatMap((pid) => keptDirs(pid));
+    expect(dirs.some((dir) => /sage-nats-/.test(dir)) && dirs.some((dir) => /sage-job-/.test(dir)), dirs.join(", ")).toBe(true);
     child.kill("SIGKILL");
     const cleared = await until(() => descendants.every((pid) => !alive(pid)), 15_000);
     expect(cleared, `left: ${descendants.filter(alive).join(", ")}`).toBe(true);
+    // Regression (this once failed): the broker's store and a host's (empty) directory stayed in the temp dir.
+    const removed = await until(() => dirs.every((dir) => !existsSync(dir)), 5_000);
+    expect(removed, `left: ${dirs.filter((dir) => existsSync(dir)).join(", ")}`).toBe(true);
   });
 });
