@@ -39,6 +39,17 @@ function withEvaluatingHook(code: string): string {
 
 async function main(): Promise<void> {
   if (!url || !options.jobId || !options.bundle) throw new Error("a job host needs SAGE_CLUSTER and SAGE_JOB_HOST");
+  // The worker made the directory and removes it after this process exited, even a killed one;
+  // this process removes it too (from here on, whatever its end), for a worker that was killed first.
+  const dir = process.env.SAGE_JOB_DIR || mkdtempSync(join(tmpdir(), "sage-job-"));
+  let file: string | undefined;
+  const removeFile = () => {
+    if (file) rmSync(file, { force: true });
+  };
+  process.on("exit", () => {
+    removeFile();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const nc = await connectCluster({ url, ...(process.env.SAGE_CLUSTER_CREDS && { creds: process.env.SAGE_CLUSTER_CREDS }) }, { name: `sage-host-loader ${options.worker}`, requireJetStream: false });
   const report = (message: DriverReport) => nc.publish(subjects.driver(options.jobId), JSON.stringify(message));
   const fail = async (message: string, stack?: string) => {
@@ -51,10 +62,6 @@ async function main(): Promise<void> {
   // What the module prints before its job's pipeline was printed by the driver already.
   const unmute = muteOutput();
   let submits = 0;
-  let file: string | undefined;
-  const removeFile = () => {
-    if (file) rmSync(file, { force: true });
-  };
   (globalThis as Record<symbol, unknown>)[Symbol.for(EVALUATING_KEY)] = removeFile;
   let reached!: () => void;
   const pipelineReached = new Promise<void>((resolve) => (reached = resolve));
@@ -72,14 +79,7 @@ async function main(): Promise<void> {
   });
   try {
     const code = await fetchBundle(nc, options.bundle);
-    // The worker made the directory and removes it after this process exited, even a killed one;
-    // this process removes it too, for a worker that was killed first.
-    const dir = process.env.SAGE_JOB_DIR || mkdtempSync(join(tmpdir(), "sage-job-"));
     file = join(dir, "job.mjs");
-    process.on("exit", () => {
-      removeFile();
-      rmSync(dir, { recursive: true, force: true });
-    });
     writeFileSync(file, withEvaluatingHook(code), { mode: 0o600 });
     await import(pathToFileURL(file).href);
   } catch (error) {

@@ -3,18 +3,22 @@ import { spawn } from "node:child_process";
 // A detached watcher: once the process that started it is gone (SIGKILL included, when no exit
 // handler runs), it ends the given processes, their groups first, then removes the given directories.
 const WATCHER = `
-const { rmSync } = require("node:fs");
+const { readFileSync, rmSync } = require("node:fs");
 const [parent, pids, dirs] = JSON.parse(process.argv[1]);
-const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+// A zombie (exited, not yet reaped: its new parent may never reap it) counts as gone.
+const zombie = (pid) => { try { const stat = readFileSync("/proc/" + pid + "/stat", "utf8"); return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z"); } catch { return false; } };
+const alive = (pid) => { try { process.kill(pid, 0); } catch { return false; } return !zombie(pid); };
 const end = (signal) => { for (const pid of pids) { try { process.kill(-pid, signal); } catch {} try { process.kill(pid, signal); } catch {} } };
 const leave = () => { for (const dir of dirs) { try { rmSync(dir, { recursive: true, force: true }); } catch {} } process.exit(0); };
 let ending = false;
 setInterval(() => {
-  if (pids.every((pid) => !alive(pid))) return ending ? leave() : process.exit(0);
+  // Gone with their parent (a group kill), or ended here: what they kept goes too.
+  if (pids.every((pid) => !alive(pid))) return ending || !alive(parent) ? leave() : process.exit(0);
   if (ending || alive(parent)) return;
   ending = true;
   end("SIGTERM");
-  setTimeout(() => { end("SIGKILL"); setTimeout(leave, 100); }, 2000);
+  // Directories go only once the processes are gone: one that outlives its SIGKILL keeps them.
+  setTimeout(() => { end("SIGKILL"); setTimeout(() => process.exit(0), 5000); }, 2000);
 }, 300);`;
 
 /**

@@ -99,7 +99,13 @@ export class JobManagerClient {
     void loadWebSocket().then(
       (WebSocketClass) => {
         if (closed) return stream.close();
-        socket = this.#openEvents(WebSocketClass, url, stream, (error) => (failure ??= error));
+        try {
+          socket = this.#openEvents(WebSocketClass, url, stream, (error) => (failure ??= error));
+        } catch (error) {
+          // A URL or header the client refuses (a token with a newline): the stream fails, the process does not.
+          failure = new JobManagerError(0, "E_UNREACHABLE", `cannot open the event stream to ${this.baseUrl}: ${messageOf(error)}`);
+          stream.close();
+        }
       },
       (error: unknown) => {
         failure = new JobManagerError(0, "E_UNREACHABLE", `cannot load the WebSocket client: ${messageOf(error)}`);
