@@ -4,10 +4,6 @@ import { dataPaths } from "../jobmanager/paths.js";
 import { keepingAlive } from "./keep-alive.js";
 import { readRecordedAddress } from "./pid-file.js";
 import { addJobManagerSettings, jobManagerSettings } from "./jobmanager-settings.js";
-import { runForeground } from "./jobmanager-foreground.js";
-import { startInBackground } from "./jobmanager-start.js";
-import { jobManagerStatus } from "./jobmanager-status.js";
-import { stopJobManager } from "./jobmanager-stop.js";
 
 type Raw = Record<string, unknown>;
 
@@ -27,19 +23,22 @@ export function registerJobManagerCommand(program: Command, exit: (code: number)
     return command;
   };
 
+  // Each command's implementation loads when it runs: `sage run` does not pay for the server (SQLite, esbuild, ws).
   addJobManagerSettings(
-    define("start", "start the JobManager in the background; returns once it answers health checks", (options, raw) =>
-      raw.foreground ? runForeground(options, jobManagerSettings(raw)) : startInBackground(options, process.stdout, jobManagerSettings(raw)),
+    define("start", "start the JobManager in the background; returns once it answers health checks", async (options, raw) =>
+      raw.foreground
+        ? (await import("./jobmanager-foreground.js")).runForeground(options, jobManagerSettings(raw))
+        : (await import("./jobmanager-start.js")).startInBackground(options, process.stdout, jobManagerSettings(raw)),
     ).option("--foreground", "keep the server attached to this terminal until Ctrl-C or SIGTERM"),
   );
-  define("stop", "stop the JobManager of the data dir (SIGTERM, SIGKILL after 10 s)", (options) => stopJobManager(options));
-  define("status", "print health, pid, version, uptime and job counts; exit code 1 when not running", (options, raw) =>
-    jobManagerStatus(options, raw.json === true),
+  define("stop", "stop the JobManager of the data dir (SIGTERM, SIGKILL after 10 s)", async (options) => (await import("./jobmanager-stop.js")).stopJobManager(options));
+  define("status", "print health, pid, version, uptime and job counts; exit code 1 when not running", async (options, raw) =>
+    (await import("./jobmanager-status.js")).jobManagerStatus(options, raw.json === true),
   ).option("--json", "print JSON");
   addJobManagerSettings(
     define("restart", "stop, then start in the background", async (options, raw) => {
-      await stopJobManager(options);
-      return startInBackground(options, process.stdout, jobManagerSettings(raw));
+      await (await import("./jobmanager-stop.js")).stopJobManager(options);
+      return (await import("./jobmanager-start.js")).startInBackground(options, process.stdout, jobManagerSettings(raw));
     }),
   );
 }

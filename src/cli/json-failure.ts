@@ -1,5 +1,4 @@
 import { messageOf } from "../api/errors.js";
-import { createJsonLog } from "../api/json-logger.js";
 import { CLIError } from "./cli-error.js";
 
 /**
@@ -10,6 +9,8 @@ export async function failingAsJson(name: string, run: () => Promise<number>): P
   try {
     return await run();
   } catch (error) {
+    // pino loads for a failure only: registering this command must not load it for every `sage` run.
+    const { createJsonLog } = await import("../api/json-logger.js");
     const log = createJsonLog({ name });
     if (error instanceof CLIError) {
       log.error({ code: error.code }, error.message);

@@ -1,7 +1,6 @@
 import { createServer } from "node:http";
 import { InvalidArgumentError } from "commander";
 import type { JobHandle } from "../api/types.js";
-import { createJobManagerMetrics } from "../jobmanager/prometheus-metrics.js";
 import { CLIError } from "./cli-error.js";
 import { addressOf } from "./cli-options.js";
 
@@ -26,6 +25,8 @@ export interface RunMetrics {
  * socket is unref'd); the run closes it once its jobs have ended.
  */
 export async function serveRunMetrics(address: MetricsAddress, jobs: () => readonly JobHandle[]): Promise<RunMetrics> {
+  // prom-client loads only for a run that serves metrics.
+  const { createJobManagerMetrics } = await import("../jobmanager/prometheus-metrics.js");
   const metrics = createJobManagerMetrics({ jobs: () => Promise.all(jobs().map((job) => job.status())) });
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? "/", "http://x").pathname;

@@ -1,8 +1,8 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { messageOf } from "../api/errors.js";
-import { connectCluster, type ClusterAddress } from "../cluster/connect.js";
-import { runWorkerUntilSignal } from "../cluster/worker-foreground.js";
-import { DEFAULT_BEAT_MS, DEFAULT_LEASE_MS, listWorkers, WorkerNameTakenError, type ListedWorker } from "../cluster/worker-registry.js";
+import type { ClusterAddress } from "../cluster/connect.js";
+import type { ListedWorker } from "../cluster/worker-registry.js";
+import { DEFAULT_BEAT_MS, DEFAULT_LEASE_MS } from "../cluster/worker-timing.js";
 import { CLIError } from "./cli-error.js";
 import { formatDuration } from "./format.js";
 import { keepingAlive } from "./keep-alive.js";
@@ -28,6 +28,8 @@ export function registerWorkerCommand(program: Command, exit: (code: number) => 
     .addOption(logFormatOption());
   start.action(async () => {
     const raw = start.opts<Raw>();
+    // NATS and the worker load when a worker starts: `sage run` and `sage job` do not pay for them.
+    const { runWorkerUntilSignal } = await import("../cluster/worker-foreground.js");
     const run = () =>
       joining(() =>
         runWorkerUntilSignal(
@@ -55,6 +57,7 @@ export function registerWorkerCommand(program: Command, exit: (code: number) => 
 
 /** `sage worker list`: prints the live workers; answers the exit code. */
 export async function listCommand(address: ClusterAddress, json: boolean, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const [{ connectCluster }, { listWorkers }] = await Promise.all([import("../cluster/connect.js"), import("../cluster/worker-registry.js")]);
   const nc = await connectCluster(address, { name: "sage worker list" });
   let workers: ListedWorker[];
   try {
@@ -94,6 +97,7 @@ async function joining(run: () => Promise<number>): Promise<number> {
     return await run();
   } catch (error) {
     if (error instanceof CLIError) throw error;
+    const { WorkerNameTakenError } = await import("../cluster/worker-registry.js");
     if (error instanceof WorkerNameTakenError) throw new CLIError(error.message, "E_WORKER_NAME_TAKEN", 1);
     throw new CLIError(messageOf(error), "E_CLUSTER", 1);
   }

@@ -14,10 +14,9 @@ import { token, WORKERS_BUCKET } from "./subjects.js";
  * need to agree to well within a lease (NTP); a watch counts from when it received each beat.
  */
 
-/** How often a worker rewrites its entry by default. */
-export const DEFAULT_BEAT_MS = 1000;
-/** How long a worker counts as alive after its last beat by default. */
-export const DEFAULT_LEASE_MS = 5000;
+import { DEFAULT_BEAT_MS, DEFAULT_LEASE_MS } from "./worker-timing.js";
+
+export { DEFAULT_BEAT_MS, DEFAULT_LEASE_MS };
 /** The bucket-wide max age of an entry: a dead worker's entry is gone after this (a few default leases). */
 export const WORKER_ENTRY_MAX_AGE_MS = 30_000;
 

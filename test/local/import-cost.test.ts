@@ -3,6 +3,8 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const recorder = fileURLToPath(new URL("../fixtures/record-imports.mjs", import.meta.url));
+const sageBin = fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
+const cliPipeline = fileURLToPath(new URL("../fixtures/cli-pipeline.ts", import.meta.url));
 const packageEntry = new URL("../../dist/index.js", import.meta.url).href;
 
 // A bounded job is usually one process run, and what importing the package loads is part of its
@@ -35,6 +37,35 @@ describe("local mode - what a local job's process loads", () => {
     expect([...packages]).toEqual([]);
   });
 });
+
+// The packages of the other modes: a local job, run either way, loads none of them.
+const OTHER_MODES = ["ws", "better-sqlite3", "prom-client", "pino", "openai", "undici", "usearch", "gpt-tokenizer"];
+
+// Regression (this once failed): `sage run` registered every command with its implementation, so running a local
+// pipeline loaded the JobManager server (SQLite, ws, pino), NATS and prom-client: about 250 ms
+// of a tiny pipeline's 670 ms run.
+describe("local mode - what `sage run` of a local pipeline loads", () => {
+  it("runs the pipeline without loading the server, NATS, metrics or LLM packages", async () => {
+    const { code, stdout, stderr } = await run(["--import", recorder, sageBin, "run", cliPipeline]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain("out: 3");
+    const packages = loadedPackages(stderr);
+    expect(packages.has("tsx"), [...packages].join(" ")).toBe(true); // the recorder works
+    expect([...packages].filter((name) => OTHER_MODES.includes(name) || name.startsWith("@nats-io/"))).toEqual([]);
+  });
+});
+
+function loadedPackages(stderr: string): Set<string> {
+  return new Set(
+    stderr
+      .split("\n")
+      .filter((line) => line.startsWith("LOADED ") && line.includes("/node_modules/"))
+      .map((line) => {
+        const path = line.slice(line.lastIndexOf("/node_modules/") + 14).split("/");
+        return path[0]!.startsWith("@") ? `${path[0]}/${path[1]}` : path[0]!;
+      }),
+  );
+}
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
