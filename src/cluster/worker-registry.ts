@@ -4,6 +4,9 @@ import { Kvm, KvWatchInclude, type KV, type KvEntry } from "@nats-io/kv";
 import { messageOf } from "../api/errors.js";
 import type { WorkerEntry } from "./protocol.js";
 import { token, WORKERS_BUCKET } from "./subjects.js";
+import { DEFAULT_BEAT_MS, DEFAULT_LEASE_MS } from "./worker-timing.js";
+
+export { DEFAULT_BEAT_MS, DEFAULT_LEASE_MS } from "./worker-timing.js";
 
 /**
  * The cluster's member list: each worker claims the key of its name in the WORKERS_BUCKET KV
@@ -14,9 +17,6 @@ import { token, WORKERS_BUCKET } from "./subjects.js";
  * need to agree to well within a lease (NTP); a watch counts from when it received each beat.
  */
 
-import { DEFAULT_BEAT_MS, DEFAULT_LEASE_MS } from "./worker-timing.js";
-
-export { DEFAULT_BEAT_MS, DEFAULT_LEASE_MS };
 /** The bucket-wide max age of an entry: a dead worker's entry is gone after this (a few default leases). */
 export const WORKER_ENTRY_MAX_AGE_MS = 30_000;
 

@@ -1,6 +1,6 @@
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runNode as run } from "../support/cluster.js";
 
 const recorder = fileURLToPath(new URL("../fixtures/record-imports.mjs", import.meta.url));
 const sageBin = fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
@@ -28,12 +28,7 @@ describe("local mode - what a local job's process loads", () => {
     expect(stdout.trim().split("\n")).toEqual(["2,4,6", "none"]);
     // The recorder works: it saw the package itself being loaded.
     expect(stderr).toContain(`LOADED ${packageEntry}`);
-    const packages = new Set(
-      stderr
-        .split("\n")
-        .filter((line) => line.startsWith("LOADED ") && line.includes("/node_modules/"))
-        .map((line) => line.slice(line.lastIndexOf("/node_modules/") + 14).split("/").slice(0, line.includes("/node_modules/@") ? 2 : 1).join("/")),
-    );
+    const packages = loadedPackages(stderr);
     expect([...packages]).toEqual([]);
   });
 });
@@ -65,20 +60,4 @@ function loadedPackages(stderr: string): Set<string> {
         return path[0]!.startsWith("@") ? `${path[0]}/${path[1]}` : path[0]!;
       }),
   );
-}
-
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
