@@ -185,6 +185,63 @@ describe("ServiceHost", () => {
     expect(host.calls).toBe(2);
   });
 
+  describe("a proxy's method callers", () => {
+    class Shapes extends BaseService {
+      sum(...values: number[]): number {
+        return values.reduce((a, b) => a + b, 0);
+      }
+      scaled(value: number, factor = 10): number {
+        return value * factor;
+      }
+      count(): number {
+        // eslint-disable-next-line prefer-rest-params
+        return arguments.length;
+      }
+      box(value: number): { value: number } {
+        return { value };
+      }
+      thenable(value: number): PromiseLike<number> {
+        return { then: (resolve: (v: number) => void) => resolve(value * 2) } as PromiseLike<number>;
+      }
+      fn(): () => number {
+        return () => 7;
+      }
+    }
+    type ShapesProxy = { [K in "sum" | "scaled" | "count" | "box" | "thenable" | "fn"]: (...args: unknown[]) => unknown };
+
+    it("pass every argument to a method whose declared length is not its argument count (rest, defaults, arguments)", async () => {
+      const proxy = (await startHost("shapes", Shapes)).createProxy(1000) as ShapesProxy;
+
+      expect(proxy.sum(1, 2, 3, 4)).toBe(10);
+      expect(proxy.sum()).toBe(0);
+      expect(proxy.scaled(2)).toBe(20);
+      expect(proxy.scaled(2, 3)).toBe(6);
+      expect(proxy.count(1, 2, 3)).toBe(3);
+      expect(proxy.count()).toBe(0);
+    });
+
+    it("return an object or a function as is, and track a thenable that is not a Promise", async () => {
+      const host = await startHost("shapes", Shapes);
+      const proxy = host.createProxy(1000) as ShapesProxy;
+
+      expect(proxy.box(3)).toEqual({ value: 3 });
+      expect((proxy.fn() as () => number)()).toBe(7);
+      const tracked = proxy.thenable(4);
+      expect(tracked).toBeInstanceOf(Promise);
+      await expect(tracked).resolves.toBe(8);
+      expect(host.calls).toBe(3);
+    });
+
+    it("say how to call a method that was taken off its proxy, and refuse one called on another object", async () => {
+      const proxy = (await startHost("shapes", Shapes)).createProxy(1000) as ShapesProxy;
+      const { box } = proxy;
+
+      expect(() => box(1)).toThrow(/box\(\) was called without its proxy: call it as proxy\.box\(\.\.\.\)/);
+      expect(() => box.call({}, 1)).toThrow(/box\(\) was called without its proxy/);
+      expect(() => box.call(5, 1)).toThrow(/box\(\) was called without its proxy/);
+    });
+  });
+
   it("runs one call at a time by default, queueing the rest in order", async () => {
     const host = await startHost("gate", Gate);
     const gate = Gate.latest;

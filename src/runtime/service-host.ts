@@ -338,9 +338,24 @@ function detached(name: string): Error {
   return new TypeError(`service method ${name}() was called without its proxy: call it as proxy.${name}(...)`);
 }
 
+/** A caller's way out of its fast path: a call without its proxy, to a busy service, or with another argument count. */
+function callSlowly(self: unknown, name: string, args: ArrayLike<unknown>): unknown {
+  const s = (self as Record<symbol, CallerState> | null | undefined)?.[CALLER_STATE];
+  if (s === undefined) throw detached(name);
+  return s.host.call(name, Array.from(args), s.timeoutMs);
+}
+
+/** What a fast call that returned an object hands back: a thenable is tracked (mailbox slot, time limit), anything else as is. */
+function settleObject(s: CallerState, result: object, name: string): unknown {
+  return typeof (result as { then?: unknown }).then === "function" ? s.host.trackCall(result as PromiseLike<unknown>, name, s.timeoutMs) : result;
+}
+
 // One caller per method name and arity for the whole process, generated from a fixed template;
 // the name enters only as a JSON string literal. The fast path takes exactly the method's
-// declared parameters (no `arguments` object to build); any other call goes the general way.
+// declared parameters; any other call goes the general way.
+// Small on purpose: every record of a short job runs it unoptimized at first, V8 optimizes a
+// small function sooner, and an optimizing compile of the loop that inlines it (twice for a
+// get + put) finishes sooner. The rare paths are calls out to the helpers above.
 // Strict mode: until V8 optimizes the caller, every call builds its `arguments` object, and a
 // strict one (unmapped, no aliasing of the parameters) is cheaper to build than a sloppy one.
 function methodCaller(name: string, arity: number): (...args: unknown[]) => unknown {
@@ -352,9 +367,8 @@ function methodCaller(name: string, arity: number): (...args: unknown[]) => unkn
   const source = `
     "use strict";
     return function callService(${params}) {
-      const s = this === null || this === undefined ? undefined : this[STATE];
-      if (s === undefined) throw detached(${literal});
-      if (!s.idle || arguments.length !== ${arity > 6 ? -1 : arity}) return s.host.call(${literal}, Array.prototype.slice.call(arguments), s.timeoutMs);
+      const s = this?.[STATE];
+      if (s === undefined || !s.idle || arguments.length !== ${arity > 6 ? -1 : arity}) return callSlowly(this, ${literal}, arguments);
       s.calls++;
       let result;
       try {
@@ -362,11 +376,9 @@ function methodCaller(name: string, arity: number): (...args: unknown[]) => unkn
       } catch (error) {
         throw s.host.callFailed(${literal}, error);
       }
-      return result !== null && typeof result === "object" && typeof result.then === "function"
-        ? s.host.trackCall(result, ${literal}, s.timeoutMs)
-        : result;
+      return typeof result === "object" && result !== null ? settleObject(s, result, ${literal}) : result;
     };`;
-  caller = compileFactory<(...args: unknown[]) => unknown>(["STATE", "detached"], source)(CALLER_STATE, detached);
+  caller = compileFactory<(...args: unknown[]) => unknown>(["STATE", "callSlowly", "settleObject"], source)(CALLER_STATE, callSlowly, settleObject);
   callers.set(key, caller);
   return caller;
 }

@@ -2,7 +2,7 @@ import { MAX_TIMER_MS } from "../api/validate-options.js";
 
 /** Whether `value` is a promise-like; the only test the per-record path makes. */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 
 /** Resolves after `ms`; the timer never keeps the process alive and is cleared by `signal`. */

@@ -124,7 +124,9 @@ interface RunCode {
   values: unknown[];
 }
 
-const thenable = (v: string) => `(${v} !== null && typeof ${v} === "object" && typeof ${v}.then === "function")`;
+// typeof first: a record that is a number or a string leaves after one test (bytecodes a short
+// job runs unoptimized for its first many records).
+const thenable = (v: string) => `(typeof ${v} === "object" && ${v} !== null && typeof ${v}.then === "function")`;
 
 /** Whether a record can end at this stage of a run (and so needs a drop counter). */
 const canDrop = (part: FusableParts) => part.kind === "map" || part.kind === "filter";
@@ -229,31 +231,32 @@ function compileSourceLoop(parts: readonly FusableParts[], run: FusedRun, read: 
       : `st = ${generatorNext ? "next.call(src)" : "src.next()"};
           if (st.done) { status = DONE; break; }
           x = st.value;`;
+  // No count of records read is kept per record: record i is read once its next() returned, so
+  // i records were read at the loop's end and at a failing next(), and i + 1 inside a record.
   // Only the loop is generated: the once-per-batch work (is the run busy, counting, emitting)
   // stays in the wrapper below, out of the code V8 compiles while records wait for it.
   const source = `
     return function pullThrough(max) {
       ${code.locals}
-      let st, status = MORE, read = 0;
+      let st, status = MORE;
       try {
         for (; i < max; i++) {
           at = -1;
           ${next}
-          read++;
           ${code.steps}
         }
       } catch (error) {
-        counters.recordsOut += read;
-        if (at < 0) { ${code.counts("read", "-1")} throw failSource(error); }
-        ${code.counts("read - 1", "at")}
+        if (at < 0) { counters.recordsOut += i; ${code.counts("i", "-1")} throw failSource(error); }
+        counters.recordsOut += i + 1;
+        ${code.counts("i", "at")}
         throw run.fail(at, error);
       }
       if (bailAt >= 0) {
-        counters.recordsOut += read;
-        ${code.counts("read - 1", "bailAt")}
+        counters.recordsOut += i + 1;
+        ${code.counts("i", "bailAt")}
         return run.bail(bailAt, i, r, x, NONE, undefined, 0, out, outKeys);
       }
-      batch.read = read; batch.out = out; batch.outKeys = outKeys;
+      batch.read = i; batch.out = out; batch.outKeys = outKeys;
       ${parts.map((part, j) => (canDrop(part) ? `batch.drops[${j}] = d${j};` : "")).join(" ")}
       return status;
     };`;
