@@ -108,8 +108,15 @@ export abstract class BaseEnvironment {
     validateSubmitOptions(options, this.name);
     // Claimed before the first await, so two submits in the same tick cannot both pass.
     if (this.#submitting) throw this.#busy(await this.#submitting);
-    let created!: (job: RunningJob | undefined) => void;
-    this.#submitting = new Promise((resolve) => (created = resolve));
+    let resolveSubmitting: ((job: RunningJob | undefined) => void) | undefined;
+    this.#submitting = new Promise((resolve) => (resolveSubmitting = resolve));
+    // Settles the promise once: the executor tells of its job as soon as it exists, and submit
+    // again once it started; a second resolve changes nothing but is reported to Node's promise
+    // hooks (a "multipleResolves"), work a cold job pays for nothing.
+    const created = (job: RunningJob | undefined) => {
+      resolveSubmitting?.(job);
+      resolveSubmitting = undefined;
+    };
     const adopt = (job: RunningJob) => {
       this.#job = job;
       this.jobId = job.id;

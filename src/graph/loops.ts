@@ -6,6 +6,12 @@ import type { EdgeSpec, LoopSpec, TaskId, TaskSpec } from "./execution-graph.js"
  * checks that every loop is fed from outside and every task is reachable from a source.
  */
 export function findLoops(tasks: readonly TaskSpec[], edges: EdgeSpec[]): LoopSpec[] {
+  // Only a filled future makes a feedback edge, and only a feedback edge closes a cycle: a graph
+  // without one has no loop, and a job need not compile or run the search below.
+  return edges.some((e) => e.feedback) ? loopsOf(tasks, edges) : [];
+}
+
+function loopsOf(tasks: readonly TaskSpec[], edges: EdgeSpec[]): LoopSpec[] {
   const components = stronglyConnected(tasks, edges);
   const componentOf = new Map<TaskId, number>();
   components.forEach((component, i) => component.forEach((task) => componentOf.set(task, i)));

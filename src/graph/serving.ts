@@ -8,6 +8,12 @@ import type { EdgeSpec, ServingSpec, TaskId, TaskSpec } from "./execution-graph.
  * requests and their callers' answers live in the process that runs the job's controller).
  */
 export function findServing(tasks: readonly TaskSpec[], edges: readonly EdgeSpec[]): ServingSpec[] {
+  // Most jobs serve nothing: they need not compile or run the checks below.
+  const any = tasks.some((task) => task.operators.some((op) => op.serves !== undefined || op.replies !== undefined));
+  return any ? servingOf(tasks, edges) : [];
+}
+
+function servingOf(tasks: readonly TaskSpec[], edges: readonly EdgeSpec[]): ServingSpec[] {
   const next = new Map<TaskId, TaskId[]>(tasks.map((t) => [t.id, []]));
   for (const e of edges) next.get(e.from)!.push(e.to);
   const byId = new Map(tasks.map((t) => [t.id, t]));

@@ -54,7 +54,8 @@ export interface BuildContext {
  */
 export function buildTasks(build: BuildContext, include: (task: TaskSpec, index: number) => boolean = () => true): TaskInstance[] {
   const { graph } = build;
-  const trackers = createLoopTrackers(build);
+  // Most jobs have no feedback loop: their trackers need no code compiled.
+  const trackers = graph.loops.length > 0 ? createLoopTrackers(build) : new Map<number, LoopTracker>();
   const instances: TaskInstance[] = [];
   for (const task of graph.tasks) {
     for (let index = 0; index < task.parallelism; index++) {

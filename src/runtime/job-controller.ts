@@ -48,7 +48,8 @@ export class JobController implements RunningJob {
   readonly id: string;
   readonly #env: BaseEnvironment;
   readonly #graph: ExecutionGraph;
-  readonly #edges: GraphEdge[];
+  /** The status's edges, derived from the graph at the first status (a job nobody asks about needs none). */
+  #edges: GraphEdge[] | undefined;
   readonly #operatorSampler = new OperatorSampler();
   readonly #options: JobControllerOptions;
   readonly #logger: Logger;
@@ -92,7 +93,6 @@ export class JobController implements RunningJob {
     this.id = options.jobId ?? randomUUID();
     this.#env = env;
     this.#graph = graph;
-    this.#edges = graphEdges(graph);
     this.#options = options;
     this.#logSink = options.logSink ?? stderrLogSink;
     this.#logger = createLogger(`job ${env.name}`, this.#logLevel, this.#logSink);
@@ -182,7 +182,7 @@ export class JobController implements RunningJob {
       operators: this.#graph.operators.map((op) =>
         this.#operatorSampler.sample(op, this.#counters.get(op.name) ?? [], live, listed, this.#deployment.operatorWorkers?.(op.name)),
       ),
-      edges: this.#edges.map((edge) => ({ ...edge })),
+      edges: (this.#edges ??= graphEdges(this.#graph)).map((edge) => ({ ...edge })),
       serviceDetails: this.#hosts.map((h) => {
         const metrics = h.sampleMetrics();
         const calls = h.sampleCalls?.();

@@ -56,8 +56,12 @@ export class ServiceHost {
   readonly #maxConcurrency: number;
   readonly #metrics: MetricsSampler;
   #errors = 0;
-  /** Latency of answered calls as their callers see them (not the fast path's sync answers: see ServiceStatus.latency). */
-  readonly #latency = new LatencyHistogram();
+  /**
+   * Latency of answered calls as their callers see them (not the fast path's sync answers: see
+   * ServiceStatus.latency); created at the first timed answer, as a service answered only on the
+   * fast path (or never called) has none to count.
+   */
+  #latency: LatencyHistogram | undefined;
 
   constructor(
     readonly factory: ServiceFactory,
@@ -157,7 +161,7 @@ export class ServiceHost {
   }
 
   #record(startedAt: number): void {
-    this.#latency.recordMs(performance.now() - startedAt);
+    (this.#latency ??= new LatencyHistogram()).recordMs(performance.now() - startedAt);
   }
 
   /**

@@ -158,6 +158,11 @@ export class MetricsSampler {
     this.#stored = seq;
     if (answer !== FAILED) this.#published = answer;
     const counters = (instance as { [METRIC_COUNTERS]?: unknown })[METRIC_COUNTERS];
+    // A service that publishes nothing (most do not) has nothing to clean: no code to compile for it.
+    if (this.#published === undefined && !(counters instanceof Map)) {
+      this.#last = undefined;
+      return;
+    }
     const cleaned = cleanMetrics(this.#published, counters instanceof Map ? counters : undefined);
     if (cleaned.problem !== undefined) this.#report(cleaned.problem.kind, cleaned.problem.message);
     this.#last = cleaned.metrics;

@@ -11,7 +11,8 @@ import type { Stage, StageEnv } from "./stage.js";
  * calls in flight and preserves order.
  */
 export abstract class FunctionStage implements Stage {
-  readonly #window: OrderedWindow;
+  /** Created at the first async result: a stage whose function answers synchronously never needs one. */
+  #window: OrderedWindow | undefined;
   /** Runs the function's close() once; errors are the operator's. */
   readonly close: () => Promise<void>;
 
@@ -21,7 +22,13 @@ export abstract class FunctionStage implements Stage {
     protected readonly hooks: FunctionHooks | undefined,
   ) {
     this.close = closeOnce(env.operator, hooks, () => env.counters.errors++);
-    this.#window = new OrderedWindow(
+  }
+
+  // Kept out of the constructor: building a window (and its callbacks) is work, and code to
+  // compile, that a job whose functions all answer synchronously never needs.
+  #openWindow(): OrderedWindow {
+    const env = this.env;
+    return (this.#window = new OrderedWindow(
       env.concurrency,
       (record, value, out) => this.collect(record, value, out),
       (out) => this.emit(out),
@@ -33,7 +40,7 @@ export abstract class FunctionStage implements Stage {
       },
       env.abortSignal,
       env.counters,
-    );
+    ));
   }
 
   /**
@@ -64,7 +71,7 @@ export abstract class FunctionStage implements Stage {
 
   /** Whether earlier async results are still waiting, so new records must queue behind them. */
   get windowBusy(): boolean {
-    return this.#window.size > 0;
+    return this.#window !== undefined && this.#window.size > 0;
   }
 
   /** Sends a batch on; counts it. */
@@ -89,10 +96,11 @@ export abstract class FunctionStage implements Stage {
         if (pending) await pending;
       }
       const aborted = this.env.abortSignal;
-      let pending = this.#window.add(records[start], first);
+      const window = this.#window ?? this.#openWindow();
+      let pending = window.add(records[start], first);
       if (pending) await pending;
       for (let i = start + 1; i < records.length && !aborted.aborted; i++) {
-        pending = this.#window.add(records[i], this.invoke(records[i], keys?.[i], input));
+        pending = window.add(records[i], this.invoke(records[i], keys?.[i], input));
         if (pending) await pending;
       }
     } catch (error) {
@@ -108,7 +116,7 @@ export abstract class FunctionStage implements Stage {
   /** Flushes in-flight results, closes the function, then ends the next stage. */
   async end(): Promise<void> {
     try {
-      const drained = this.#window.drain();
+      const drained = this.#window?.drain();
       if (drained) await drained;
     } catch (error) {
       throw this.wrap(error);
