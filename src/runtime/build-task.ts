@@ -71,7 +71,7 @@ export function buildTaskInstance(build: BuildContext, task: TaskSpec, index: nu
 }
 
 function buildInstance(build: BuildContext, task: TaskSpec, index: number, trackers: Map<number, LoopTracker>): TaskInstance {
-  const { graph, transport } = build;
+  const { graph } = build;
   const loopId = graph.edges.find((e) => e.loop !== undefined && (e.from === task.id || e.to === task.id))?.loop;
   const tracker = loopId === undefined ? undefined : trackers.get(loopId);
   const base: WorkCounter = tracker ?? build.workOf?.(task, index) ?? NO_WORK_TRACKING;
@@ -106,34 +106,49 @@ function buildInstance(build: BuildContext, task: TaskSpec, index: number, track
   }
   closeRun();
   const name = `${task.name}#${index}`;
-  let instance: TaskInstance;
-  if (isSource) {
-    const op = head!;
-    const ctx = functionContext(build.scope, op.name, index, op.parallelism);
-    const transformation = build.env.pipeline[op.fnRef]!;
-    const served = op.serves === undefined ? undefined : servingOf(build).endpoint(op.serves);
-    // A served pipeline's source reads its requests until the job decides it is over (see
-    // ServingHub): a drain stops the callers' sources, not this one, so in-flight calls are answered.
-    const taskEnv: TaskEnv = served ? { ...build.taskEnv, stopSignal: build.taskEnv.abortSignal } : build.taskEnv;
-    const definition = served ? served.requests() : transformation.fn;
-    const reader = guard(op, () => new SourceReader(op.kind as "batch" | "source", definition, transformation.options.args, ctx, taskEnv.stopSignal));
-    const counters = countersFor(build, op, index, clock);
-    counters.progress = () => reader.progress(counters.recordsOut);
-    closables.unshift(closableOf(op, reader.hooks));
-    // A source that throws inside the fused loop counts its error, as a failing pull does (see SourceTask.loop).
-    const failSource = (error: unknown) => {
-      counters.errors++;
-      return new OperatorError(op.name, error);
-    };
-    const fusedPull = !served && next instanceof FusedRun ? next.sourceLoop(reader, counters, failSource) : undefined;
-    instance = new SourceTask(name, served ? releasingHead(next, served) : next, closables, taskEnv, reader, counters, build.batchSize, fusedPull, clock);
-  } else {
-    const inbox = transport.inbox(task.id, index);
-    clock.inbox = inbox;
-    instance = new ChannelTask(name, next, closables, build.taskEnv, inbox, expectedEnds(graph, task, index), base, tracker, regionInputs(build, task), clock);
-  }
+  // Each kind of head is built by a function of its own: a job compiles only the kinds it has.
+  const instance = isSource
+    ? sourceInstance(build, head!, name, index, next, closables, clock)
+    : channelInstance(build, task, name, index, next, closables, base, tracker, clock);
   instance.serving = regions.length > 0;
   return instance;
+}
+
+function sourceInstance(build: BuildContext, op: OperatorSpec, name: string, index: number, next: Stage, closables: ClosableStage[], clock: TaskClock): TaskInstance {
+  const ctx = functionContext(build.scope, op.name, index, op.parallelism);
+  const transformation = build.env.pipeline[op.fnRef]!;
+  const served = op.serves === undefined ? undefined : servingOf(build).endpoint(op.serves);
+  // A served pipeline's source reads its requests until the job decides it is over (see
+  // ServingHub): a drain stops the callers' sources, not this one, so in-flight calls are answered.
+  const taskEnv: TaskEnv = served ? { ...build.taskEnv, stopSignal: build.taskEnv.abortSignal } : build.taskEnv;
+  const definition = served ? served.requests() : transformation.fn;
+  const reader = guard(op, () => new SourceReader(op.kind as "batch" | "source", definition, transformation.options.args, ctx, taskEnv.stopSignal));
+  const counters = countersFor(build, op, index, clock);
+  counters.progress = () => reader.progress(counters.recordsOut);
+  closables.unshift(closableOf(op, reader.hooks));
+  // A source that throws inside the fused loop counts its error, as a failing pull does (see SourceTask.loop).
+  const failSource = (error: unknown) => {
+    counters.errors++;
+    return new OperatorError(op.name, error);
+  };
+  const fusedPull = !served && next instanceof FusedRun ? next.sourceLoop(reader, counters, failSource) : undefined;
+  return new SourceTask(name, served ? releasingHead(next, served) : next, closables, taskEnv, reader, counters, build.batchSize, fusedPull, clock);
+}
+
+function channelInstance(
+  build: BuildContext,
+  task: TaskSpec,
+  name: string,
+  index: number,
+  next: Stage,
+  closables: ClosableStage[],
+  base: WorkCounter,
+  tracker: LoopTracker | undefined,
+  clock: TaskClock,
+): TaskInstance {
+  const inbox = build.transport.inbox(task.id, index);
+  clock.inbox = inbox;
+  return new ChannelTask(name, next, closables, build.taskEnv, inbox, expectedEnds(build.graph, task, index), base, tracker, regionInputs(build, task), clock);
 }
 
 function servingOf(build: BuildContext): ServingHub {

@@ -95,7 +95,7 @@ export class MetricsSampler {
 
   /** Samples `instance` now; an async metrics() updates the values when it resolves. */
   sample(instance: object): ServiceMetrics | undefined {
-    if (this.#pending) return this.#last;
+    if (this.#pending || this.#silent(instance)) return this.#last;
     const { value, seq } = this.#read(instance, false);
     if (!isThenable(value)) {
       this.#store(instance, value, seq);
@@ -121,6 +121,7 @@ export class MetricsSampler {
    * level only, and its previous answer stands in for it.
    */
   async sampleFinal(instance: object): Promise<ServiceMetrics | undefined> {
+    if (this.#silent(instance)) return this.#last;
     let { value, seq } = this.#read(instance, true);
     if (isThenable(value)) {
       let timer: NodeJS.Timeout | undefined;
@@ -138,6 +139,19 @@ export class MetricsSampler {
     }
     this.#store(instance, value, seq);
     return this.#last;
+  }
+
+  /**
+   * Whether `instance` publishes nothing (no metrics(), no counters) and never did: a sample then
+   * has nothing to read, and the last values stay none. Most services are like that, and their
+   * samples need no code compiled.
+   */
+  #silent(instance: object): boolean {
+    return (
+      this.#published === undefined &&
+      typeof (instance as { metrics?: unknown }).metrics !== "function" &&
+      !((instance as { [METRIC_COUNTERS]?: unknown })[METRIC_COUNTERS] instanceof Map)
+    );
   }
 
   #read(instance: object, afterCleanup: boolean): { value: unknown; seq: number } {
@@ -158,11 +172,6 @@ export class MetricsSampler {
     this.#stored = seq;
     if (answer !== FAILED) this.#published = answer;
     const counters = (instance as { [METRIC_COUNTERS]?: unknown })[METRIC_COUNTERS];
-    // A service that publishes nothing (most do not) has nothing to clean: no code to compile for it.
-    if (this.#published === undefined && !(counters instanceof Map)) {
-      this.#last = undefined;
-      return;
-    }
     const cleaned = cleanMetrics(this.#published, counters instanceof Map ? counters : undefined);
     if (cleaned.problem !== undefined) this.#report(cleaned.problem.kind, cleaned.problem.message);
     this.#last = cleaned.metrics;
