@@ -95,6 +95,7 @@ export const VARIANTS: readonly Variant[] = [
   variant("w3", "sage-ctx", "SAGE: plain function, ctx.service(\"kv\") per record", async () => (await sage()).w3SageCtx, { sage: true }),
   variant("w3", "sage-natural", "SAGE as written first: fromBatch(function* ...) + lambda calling ctx.service(\"kv\").get/.put", async () => (await sage()).w3SageNatural, { sage: true, natural: true }),
 
+  variant("w3", "sage-natural-direct", "the natural SAGE pipeline calling the KV object directly, no service (what the service layer costs)", async () => (await sage()).w3SageNaturalDirect, { natural: true }),
   variant("w3", "sage-natural-empty", "the natural SAGE job with no records (what a bounded job costs, whatever its size)", async () => (await sage()).w3SageNatural, { natural: true, fixedCost: true }),
 
   variant("autostop", "sage", "SAGE: 1,000 records, 3 services with async setup/cleanup", async () => (await sage()).autostopSage, { sage: true }),

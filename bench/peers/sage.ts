@@ -158,6 +158,33 @@ export const w3SageNatural: PrepareFn = () => ({
   },
 });
 
+/**
+ * The natural W3 pipeline with the key-value object held by the lambda and called directly, no
+ * service: beside w3SageNatural, it shows what the service layer (lookups, proxy calls, the
+ * service's lifecycle) costs, and beside the ceiling, what the pipeline costs.
+ */
+export const w3SageNaturalDirect: PrepareFn = () => ({
+  async run(n) {
+    const sink = new Checksum();
+    const kv = new KvService();
+    const env = new LocalEnvironment("bench_w3", ENV_CONFIG);
+    env
+      .fromBatch(function* () {
+        for (let i = 0; i < n; i++) yield i;
+      })
+      .map((x: number) => {
+        const key = x & 4095;
+        const value = (kv.get(key) ?? 0) + x;
+        kv.put(key, value);
+        return value;
+      })
+      .sink((v: number) => sink.add(v));
+    await env.submit({ autostop: true });
+    await env.close();
+    return { checksum: sink.value };
+  },
+});
+
 async function putThen(kv: ServiceProxy<KvService>, key: number, value: number): Promise<number> {
   await kv.put(key, value);
   return value;
