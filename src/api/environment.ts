@@ -110,9 +110,9 @@ export abstract class BaseEnvironment {
     if (this.#submitting) throw this.#busy(await this.#submitting);
     let resolveSubmitting: ((job: RunningJob | undefined) => void) | undefined;
     this.#submitting = new Promise((resolve) => (resolveSubmitting = resolve));
-    // Settles the promise once: the executor tells of its job as soon as it exists, and submit
-    // again once it started; a second resolve changes nothing but is reported to Node's promise
-    // hooks (a "multipleResolves"), work a cold job pays for nothing.
+    // Settles the promise once: both the executor's early callback and submit's own adopt()
+    // report the job, and a second resolve, which changes nothing, is still reported to Node's
+    // promise hooks ("multipleResolves"): work a cold job would pay for nothing.
     const created = (job: RunningJob | undefined) => {
       resolveSubmitting?.(job);
       resolveSubmitting = undefined;

@@ -3,7 +3,7 @@ import type { EdgeSpec, LoopSpec, TaskId, TaskSpec } from "./execution-graph.js"
 
 /**
  * Finds feedback loops (strongly connected groups of tasks), tags the edges inside each, and
- * checks that every loop is fed from outside and every task is reachable from a source.
+ * checks that every loop is fed from outside.
  */
 export function findLoops(tasks: readonly TaskSpec[], edges: EdgeSpec[]): LoopSpec[] {
   // Only a filled future makes a feedback edge, and only a feedback edge closes a cycle: a graph
@@ -11,6 +11,7 @@ export function findLoops(tasks: readonly TaskSpec[], edges: EdgeSpec[]): LoopSp
   return edges.some((e) => e.feedback) ? loopsOf(tasks, edges) : [];
 }
 
+// The search itself, for a graph with feedback edges: a feedback edge outside any cycle becomes a plain one.
 function loopsOf(tasks: readonly TaskSpec[], edges: EdgeSpec[]): LoopSpec[] {
   const components = stronglyConnected(tasks, edges);
   const componentOf = new Map<TaskId, number>();

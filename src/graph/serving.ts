@@ -9,11 +9,13 @@ import type { EdgeSpec, ServingSpec, TaskId, TaskSpec } from "./execution-graph.
  */
 export function findServing(tasks: readonly TaskSpec[], edges: readonly EdgeSpec[]): ServingSpec[] {
   // Most jobs serve nothing: they need not compile or run the checks below.
-  const any = tasks.some((task) => task.operators.some((op) => op.serves !== undefined || op.replies !== undefined));
-  return any ? servingOf(tasks, edges) : [];
+  const servesOrReplies = tasks.some((task) => task.operators.some((op) => op.serves !== undefined || op.replies !== undefined));
+  return servesOrReplies ? servedRegions(tasks, edges) : [];
 }
 
-function servingOf(tasks: readonly TaskSpec[], edges: readonly EdgeSpec[]): ServingSpec[] {
+// The region of each served pipeline, checked: answered by a replyTo, no remote operator in it,
+// and every replyTo downstream of the fromService it answers.
+function servedRegions(tasks: readonly TaskSpec[], edges: readonly EdgeSpec[]): ServingSpec[] {
   const next = new Map<TaskId, TaskId[]>(tasks.map((t) => [t.id, []]));
   for (const e of edges) next.get(e.from)!.push(e.to);
   const byId = new Map(tasks.map((t) => [t.id, t]));

@@ -114,6 +114,7 @@ function buildInstance(build: BuildContext, task: TaskSpec, index: number, track
   return instance;
 }
 
+// A task whose head is a source: reads it (straight through its fused run when it can).
 function sourceInstance(build: BuildContext, op: OperatorSpec, name: string, index: number, next: Stage, closables: ClosableStage[], clock: TaskClock): TaskInstance {
   const ctx = functionContext(build.scope, op.name, index, op.parallelism);
   const transformation = build.env.pipeline[op.fnRef]!;
@@ -135,6 +136,7 @@ function sourceInstance(build: BuildContext, op: OperatorSpec, name: string, ind
   return new SourceTask(name, served ? releasingHead(next, served) : next, closables, taskEnv, reader, counters, build.batchSize, fusedPull, clock);
 }
 
+// A task whose head reads channels: its inbox, and how many ends of stream close it.
 function channelInstance(
   build: BuildContext,
   task: TaskSpec,

@@ -232,6 +232,24 @@ describe("ServiceHost", () => {
       expect(host.calls).toBe(3);
     });
 
+    it("fail a call whose answer has a `then` that throws when read, with a ServiceCallError, counted", async () => {
+      class Trap extends BaseService {
+        trap(): object {
+          return Object.defineProperty({}, "then", {
+            get() {
+              throw new RangeError("no then here");
+            },
+          });
+        }
+      }
+      const host = await startHost("trap", Trap);
+      const proxy = host.createProxy(1000) as { trap(): unknown };
+
+      expect(() => proxy.trap()).toThrow(ServiceCallError);
+      expect(() => host.call("trap", [], 1000)).toThrow(ServiceCallError);
+      expect(host.sampleCalls().errors).toBe(2);
+    });
+
     it("say how to call a method that was taken off its proxy, and refuse one called on another object", async () => {
       const proxy = (await startHost("shapes", Shapes)).createProxy(1000) as ShapesProxy;
       const { box } = proxy;
@@ -240,6 +258,29 @@ describe("ServiceHost", () => {
       expect(() => box.call({}, 1)).toThrow(/box\(\) was called without its proxy/);
       expect(() => box.call(5, 1)).toThrow(/box\(\) was called without its proxy/);
     });
+  });
+
+  it("fails only the queued call whose answer has a `then` that throws when read; the call before it answers", async () => {
+    class Busy extends BaseService {
+      async slow(): Promise<string> {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return "slow done";
+      }
+      trap(): object {
+        return Object.defineProperty({}, "then", {
+          get() {
+            throw new RangeError("no then here");
+          },
+        });
+      }
+    }
+    const host = await startHost("busy", Busy);
+    const first = host.call("slow", [], 1000) as Promise<string>;
+    const queued = host.call("trap", [], 300) as Promise<unknown>; // busy: it waits in the mailbox
+
+    await expect(first).resolves.toBe("slow done");
+    await expect(queued).rejects.toBeInstanceOf(ServiceCallError);
+    expect(host.sampleCalls().errors).toBe(1);
   });
 
   it("runs one call at a time by default, queueing the rest in order", async () => {

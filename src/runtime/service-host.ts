@@ -151,13 +151,15 @@ export class ServiceHost {
     this.#calls++;
     const startedAt = performance.now();
     let result: unknown;
+    let thenable: boolean;
     try {
       result = method.apply(this.#instance, args);
+      thenable = isThenable(result); // a `then` that throws when read fails the call
     } catch (error) {
       throw this.callFailed(name, error);
     }
     // Like the proxies' fast path: a sync answer of an idle service is not timed (see ServiceStatus.latency).
-    return isThenable(result) ? this.trackCall(result, name, timeoutMs, startedAt) : result;
+    return thenable ? this.trackCall(result as PromiseLike<unknown>, name, timeoutMs, startedAt) : result;
   }
 
   #record(startedAt: number): void {
@@ -286,14 +288,17 @@ export class ServiceHost {
         const call = this.#queue.shift()!;
         clearTimeout(call.timer);
         let result: unknown;
+        let thenable: boolean;
         try {
           result = call.method.apply(this.#instance, call.args);
+          // Read here, not below: a `then` that throws when read fails this call, and only this one.
+          thenable = isThenable(result);
         } catch (error) {
           call.reject(this.callFailed(call.name, error));
           continue;
         }
-        if (isThenable(result)) {
-          call.resolve(this.trackCall(result, call.name, Math.max(1, call.deadline - performance.now()), call.queuedAt));
+        if (thenable) {
+          call.resolve(this.trackCall(result as PromiseLike<unknown>, call.name, Math.max(1, call.deadline - performance.now()), call.queuedAt));
         } else {
           this.#record(call.queuedAt);
           call.resolve(result);
@@ -327,9 +332,6 @@ interface CallerState {
 
 const CALLER_STATE = Symbol("callerState");
 
-
-
-
 /**
  * Whether `proxy` (from `ctx.service(name)`) reaches an instance in this process, whose methods
  * may return what cannot be copied to another process (an iterator, a function, a live object).
@@ -342,16 +344,27 @@ function detached(name: string): Error {
   return new TypeError(`service method ${name}() was called without its proxy: call it as proxy.${name}(...)`);
 }
 
-/** A caller's way out of its fast path: a call without its proxy, to a busy service, or with another argument count. */
-function callSlowly(self: unknown, name: string, args: ArrayLike<unknown>): unknown {
-  const s = (self as Record<symbol, CallerState> | null | undefined)?.[CALLER_STATE];
+/**
+ * A caller's way out of its fast path: a call without its proxy (no state `s`), to a busy
+ * service, or with another argument count than the method declares.
+ */
+function callSlowly(s: CallerState | undefined, name: string, args: ArrayLike<unknown>): unknown {
   if (s === undefined) throw detached(name);
-  return s.host.call(name, Array.from(args), s.timeoutMs);
+  return s.host.call(name, Array.prototype.slice.call(args), s.timeoutMs);
 }
 
-/** What a fast call that returned an object hands back: a thenable is tracked (mailbox slot, time limit), anything else as is. */
-function settleObject(s: CallerState, result: object, name: string): unknown {
-  return typeof (result as { then?: unknown }).then === "function" ? s.host.trackCall(result as PromiseLike<unknown>, name, s.timeoutMs) : result;
+/**
+ * What a fast call that returned an object hands back: a thenable is tracked (mailbox slot, time
+ * limit), anything else as is. A `then` that throws when read fails the call, as a throw would.
+ */
+function trackIfThenable(s: CallerState, result: object, name: string): unknown {
+  let then: unknown;
+  try {
+    then = (result as { then?: unknown }).then;
+  } catch (error) {
+    throw s.host.callFailed(name, error);
+  }
+  return typeof then === "function" ? s.host.trackCall(result as PromiseLike<unknown>, name, s.timeoutMs) : result;
 }
 
 // One caller per method name and arity for the whole process, generated from a fixed template;
@@ -372,7 +385,7 @@ function methodCaller(name: string, arity: number): (...args: unknown[]) => unkn
     "use strict";
     return function callService(${params}) {
       const s = this?.[STATE];
-      if (s === undefined || !s.idle || arguments.length !== ${arity > 6 ? -1 : arity}) return callSlowly(this, ${literal}, arguments);
+      if (s === undefined || !s.idle || arguments.length !== ${arity > 6 ? -1 : arity}) return callSlowly(s, ${literal}, arguments);
       s.calls++;
       let result;
       try {
@@ -380,9 +393,9 @@ function methodCaller(name: string, arity: number): (...args: unknown[]) => unkn
       } catch (error) {
         throw s.host.callFailed(${literal}, error);
       }
-      return typeof result === "object" && result !== null ? settleObject(s, result, ${literal}) : result;
+      return typeof result === "object" && result !== null ? trackIfThenable(s, result, ${literal}) : result;
     };`;
-  caller = compileFactory<(...args: unknown[]) => unknown>(["STATE", "callSlowly", "settleObject"], source)(CALLER_STATE, callSlowly, settleObject);
+  caller = compileFactory<(...args: unknown[]) => unknown>(["STATE", "callSlowly", "trackIfThenable"], source)(CALLER_STATE, callSlowly, trackIfThenable);
   callers.set(key, caller);
   return caller;
 }

@@ -117,6 +117,37 @@ describe("MetricsSampler", () => {
     expect(sampler.last).toEqual({ read: 3 });
   });
 
+  it("lets no late answer of a read replace the final sample, even once metrics() is gone", async () => {
+    const sampler = new MetricsSampler(recordingLogger());
+    let resolve!: (value: unknown) => void;
+    const service: { metrics?: () => Promise<unknown> } = { metrics: () => new Promise((r) => (resolve = r)) };
+    sampler.sample(service);
+    delete service.metrics; // e.g. dropped by cleanup() while the read is in flight
+    expect(await sampler.sampleFinal(service)).toBeUndefined();
+    resolve({ stale: 1 });
+    await flush();
+    expect(sampler.last).toBeUndefined();
+  });
+
+  it("reads a service's metrics property once per sample, and samples a service that gains metrics() later", async () => {
+    const sampler = new MetricsSampler(recordingLogger());
+    let reads = 0;
+    let metrics: (() => Record<string, number>) | undefined;
+    const service = {
+      get metrics() {
+        reads++;
+        return metrics;
+      },
+    };
+    expect(sampler.sample(service)).toBeUndefined();
+    expect(reads).toBe(1);
+    metrics = () => ({ hits: 2 });
+    expect(sampler.sample(service)).toEqual({ hits: 2 });
+    expect(reads).toBe(2);
+    expect(await sampler.sampleFinal(service)).toEqual({ hits: 2 });
+    expect(reads).toBe(3);
+  });
+
   it("bounds the wait of the final sample for an async metrics() that never answers", async () => {
     const logger = recordingLogger();
     const sampler = new MetricsSampler(logger);

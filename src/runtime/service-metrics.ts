@@ -95,8 +95,10 @@ export class MetricsSampler {
 
   /** Samples `instance` now; an async metrics() updates the values when it resolves. */
   sample(instance: object): ServiceMetrics | undefined {
-    if (this.#pending || this.#silent(instance)) return this.#last;
-    const { value, seq } = this.#read(instance, false);
+    if (this.#pending) return this.#last;
+    const metrics = (instance as { metrics?: unknown }).metrics;
+    if (this.#silent(instance, metrics)) return this.#last;
+    const { value, seq } = this.#read(instance, metrics, false);
     if (!isThenable(value)) {
       this.#store(instance, value, seq);
       return this.#last;
@@ -121,8 +123,9 @@ export class MetricsSampler {
    * level only, and its previous answer stands in for it.
    */
   async sampleFinal(instance: object): Promise<ServiceMetrics | undefined> {
-    if (this.#silent(instance)) return this.#last;
-    let { value, seq } = this.#read(instance, true);
+    const metrics = (instance as { metrics?: unknown }).metrics;
+    if (this.#silent(instance, metrics)) return this.#last;
+    let { value, seq } = this.#read(instance, metrics, true);
     if (isThenable(value)) {
       let timer: NodeJS.Timeout | undefined;
       try {
@@ -142,21 +145,18 @@ export class MetricsSampler {
   }
 
   /**
-   * Whether `instance` publishes nothing (no metrics(), no counters) and never did: a sample then
-   * has nothing to read, and the last values stay none. Most services are like that, and their
-   * samples need no code compiled.
+   * Whether `instance` has nothing to publish (no metrics(), no counters) and was never read: a
+   * sample then has nothing to read, and the last values stay none. Most services are like that,
+   * and their samples need no code compiled. Once read, a service is always read (a read may be
+   * in flight, and a newer one must supersede it).
    */
-  #silent(instance: object): boolean {
-    return (
-      this.#published === undefined &&
-      typeof (instance as { metrics?: unknown }).metrics !== "function" &&
-      !((instance as { [METRIC_COUNTERS]?: unknown })[METRIC_COUNTERS] instanceof Map)
-    );
+  #silent(instance: object, metrics: unknown): boolean {
+    return this.#reads === 0 && typeof metrics !== "function" && !((instance as { [METRIC_COUNTERS]?: unknown })[METRIC_COUNTERS] instanceof Map);
   }
 
-  #read(instance: object, afterCleanup: boolean): { value: unknown; seq: number } {
+  // `metrics` is the instance's metrics property, read once per sample by the caller.
+  #read(instance: object, metrics: unknown, afterCleanup: boolean): { value: unknown; seq: number } {
     const seq = ++this.#reads;
-    const metrics = (instance as { metrics?: unknown }).metrics;
     if (typeof metrics !== "function") return { value: undefined, seq };
     try {
       return { value: metrics.call(instance), seq };
