@@ -103,6 +103,17 @@ export class ServiceFactory {
     return this.options.remote === true;
   }
 
+  /**
+   * @internal Like create(), but a class is constructed at once rather than in a promise: a
+   * service whose start awaits nothing starts without a timer for its time limit.
+   */
+  instantiate(ctx: ServiceContext): object | Promise<object> {
+    const definition = this.definition;
+    // `new` always gives an object: create()'s check of a factory's result has nothing to catch here.
+    if (isClass(definition)) return constructWithContext(ctx, () => new (definition as new (...args: any[]) => object)(...(this.options.args ?? [])));
+    return this.create(ctx);
+  }
+
   /** Creates the instance with `ctx` injected (visible in the constructor too). */
   async create(ctx: ServiceContext): Promise<object> {
     const definition = this.definition;

@@ -14,6 +14,7 @@ import type { OperatorCounters } from "./metrics.js";
 import { MAX_LISTED_INSTANCES, OperatorSampler } from "./operator-status.js";
 import { ServiceProxyCache } from "./service-proxy.js";
 import { ServingHub } from "./serving/serving-hub.js";
+import { holdProcess, releaseProcess } from "./keep-alive.js";
 import { delay, timerMs } from "./thenable.js";
 import { TERMINAL_STATES } from "../api/job-state.js";
 
@@ -81,8 +82,8 @@ export class JobController implements RunningJob {
   #awaited = false;
   #metricsTimer: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
-  /** Keeps the process alive while the job runs, even if every task awaits something unref'd. */
-  #keepAlive: NodeJS.Timeout | undefined;
+  /** Whether the job holds the process alive (see holdProcess): while it runs, even if every task awaits something unref'd. */
+  #holding = false;
   // Resolves with the terminal state; a status is built only for whoever asks for one.
   readonly #done: Promise<JobState>;
   /** The status wait() and stop() answer once the job ended (see #endStatus). */
@@ -135,7 +136,8 @@ export class JobController implements RunningJob {
       return;
     }
     this.#startedAt = new Date();
-    this.#keepAlive = setInterval(() => {}, 1 << 30);
+    holdProcess();
+    this.#holding = true;
     this.#liveTasks = tasks.length;
     // With no caller at all, a served pipeline serves until the job is stopped (like an unbounded source).
     this.#liveCallers = tasks.filter((task) => !task.serving).length;
@@ -415,9 +417,11 @@ export class JobController implements RunningJob {
     clearTimeout(this.#graceTimer);
     this.#endedAt = new Date();
     this.#setState(state);
-    clearInterval(this.#metricsTimer);
-    clearInterval(this.#keepAlive);
-    this.#metricsTimer = this.#keepAlive = undefined;
+    // Guarded: a job nobody listened to has no timer, and the call alone compiles Node's timer code in a cold process.
+    if (this.#metricsTimer !== undefined) clearInterval(this.#metricsTimer);
+    this.#metricsTimer = undefined;
+    if (this.#holding) releaseProcess();
+    this.#holding = false;
     this.#listeners.clear();
     this.#resolveDone(state);
   }

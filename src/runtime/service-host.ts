@@ -103,23 +103,20 @@ export class ServiceHost {
 
   /** Creates the instance and awaits its setup() under `timeoutMs`. */
   async setup(timeoutMs: number): Promise<void> {
-    // Construction (an async factory too) and setup() share one time limit.
-    const started = (async () => {
-      const instance = (await this.factory.create(this.ctx)) as Record<string, unknown>;
-      this.#instance = instance;
-      for (const name of callableMethods(instance)) this.#methods.set(name, instance[name] as (...args: unknown[]) => unknown);
-      if (typeof instance.setup === "function") await instance.setup();
-    })();
-    try {
-      await withTimeout(started, timeoutMs, () => new Error(`setup() did not finish within ${timeoutMs} ms`));
-    } catch (error) {
-      this.state = "failed";
-      // A setup that finishes after its time limit (or fails half way) may hold resources: clean up.
-      void started.then(
-        () => this.#cleanupQuietly(timeoutMs),
-        () => this.#cleanupQuietly(timeoutMs),
-      );
-      throw new Error(`service '${this.name}' failed to start: ${messageOf(error)}`, { cause: error });
+    // Construction (an async factory too) and setup() share one time limit, timed only when one of them awaits something.
+    const started = this.#start();
+    if (started !== undefined) {
+      try {
+        await withTimeout(started, timeoutMs, () => new Error(`setup() did not finish within ${timeoutMs} ms`));
+      } catch (error) {
+        this.state = "failed";
+        // A setup that finishes after its time limit (or fails half way) may hold resources: clean up.
+        void started.then(
+          () => this.#cleanupQuietly(timeoutMs),
+          () => this.#cleanupQuietly(timeoutMs),
+        );
+        throw new Error(`service '${this.name}' failed to start: ${messageOf(error)}`, { cause: error });
+      }
     }
     if (this.state !== "starting") {
       // The job ended while this service was starting: it never serves, it only cleans up.
@@ -128,6 +125,28 @@ export class ServiceHost {
     }
     this.state = "running";
     this.#refreshIdle();
+  }
+
+  /**
+   * Creates the instance and calls its setup(): what is left of both as a promise, or undefined
+   * when both finished at once (a class with no setup() or a sync one). A throw is a rejection.
+   */
+  #start(): Promise<unknown> | undefined {
+    try {
+      const made = this.factory.instantiate(this.ctx);
+      return isThenable(made) ? Promise.resolve(made as PromiseLike<object>).then((instance) => this.#adopt(instance)) : this.#adopt(made);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #adopt(made: object): Promise<unknown> | undefined {
+    const instance = made as Record<string, unknown>;
+    this.#instance = instance;
+    for (const name of callableMethods(instance)) this.#methods.set(name, instance[name] as (...args: unknown[]) => unknown);
+    if (typeof instance.setup !== "function") return undefined;
+    const done: unknown = instance.setup();
+    return isThenable(done) ? Promise.resolve(done) : undefined;
   }
 
   async #cleanupQuietly(timeoutMs: number): Promise<void> {

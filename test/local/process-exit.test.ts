@@ -52,3 +52,12 @@ describe("local mode - the process exits by itself after a job with a pipeline s
     expect(result.stdout.trim()).toBe(line);
   });
 });
+
+describe("local mode - a running job keeps the process alive", () => {
+  it("while its records wait on unref'd timers only", async () => {
+    const result = await runFixture("", fixtureUrl("stays-alive-unref.ts"));
+    expect(result.killed).toBe(false);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe("resolved finished seen=3");
+  });
+});
