@@ -133,7 +133,9 @@ export class ServiceHost {
    */
   #start(): Promise<unknown> | undefined {
     try {
-      const made = this.factory.instantiate(this.ctx);
+      // A factory of another copy of this package (a job's bundle carries its own) may predate instantiate().
+      const instantiate = (this.factory as { instantiate?: ServiceFactory["instantiate"] }).instantiate;
+      const made = typeof instantiate === "function" ? instantiate.call(this.factory, this.ctx) : this.factory.create(this.ctx);
       return isThenable(made) ? Promise.resolve(made as PromiseLike<object>).then((instance) => this.#adopt(instance)) : this.#adopt(made);
     } catch (error) {
       return Promise.reject(error);
