@@ -55,7 +55,7 @@ export interface BuildContext {
 export function buildTasks(build: BuildContext, include: (task: TaskSpec, index: number) => boolean = () => true): TaskInstance[] {
   const { graph } = build;
   // Most jobs have no feedback loop: their trackers need no code compiled.
-  const trackers = graph.loops.length > 0 ? createLoopTrackers(build) : new Map<number, LoopTracker>();
+  const trackers = graph.loops.length > 0 ? createLoopTrackers(build) : NO_TRACKERS;
   const instances: TaskInstance[] = [];
   for (const task of graph.tasks) {
     for (let index = 0; index < task.parallelism; index++) {
@@ -67,10 +67,21 @@ export function buildTasks(build: BuildContext, include: (task: TaskSpec, index:
 
 /** Builds one instance of a task outside any feedback loop (a job host on a worker does this). */
 export function buildTaskInstance(build: BuildContext, task: TaskSpec, index: number): TaskInstance {
-  return buildInstance(build, task, index, new Map());
+  return buildInstance(build, task, index, NO_TRACKERS);
 }
 
-function buildInstance(build: BuildContext, task: TaskSpec, index: number, trackers: Map<number, LoopTracker>): TaskInstance {
+const NO_TRACKERS: ReadonlyMap<number, LoopTracker> = new Map();
+
+/** What both kinds of task head are built on: the instance's name and index, its chain, its closables, its clock. */
+interface InstanceParts {
+  name: string;
+  index: number;
+  next: Stage;
+  closables: ClosableStage[];
+  clock: TaskClock;
+}
+
+function buildInstance(build: BuildContext, task: TaskSpec, index: number, trackers: ReadonlyMap<number, LoopTracker>): TaskInstance {
   const { graph } = build;
   const loopId = graph.edges.find((e) => e.loop !== undefined && (e.from === task.id || e.to === task.id))?.loop;
   const tracker = loopId === undefined ? undefined : trackers.get(loopId);
@@ -105,17 +116,15 @@ function buildInstance(build: BuildContext, task: TaskSpec, index: number, track
     }
   }
   closeRun();
-  const name = `${task.name}#${index}`;
+  const parts: InstanceParts = { name: `${task.name}#${index}`, index, next, closables, clock };
   // Each kind of head is built by a function of its own: a job compiles only the kinds it has.
-  const instance = isSource
-    ? sourceInstance(build, head!, name, index, next, closables, clock)
-    : channelInstance(build, task, name, index, next, closables, base, tracker, clock);
+  const instance = isSource ? sourceInstance(build, head!, parts) : channelInstance(build, task, parts, base, tracker);
   instance.serving = regions.length > 0;
   return instance;
 }
 
 // A task whose head is a source: reads it (straight through its fused run when it can).
-function sourceInstance(build: BuildContext, op: OperatorSpec, name: string, index: number, next: Stage, closables: ClosableStage[], clock: TaskClock): TaskInstance {
+function sourceInstance(build: BuildContext, op: OperatorSpec, { name, index, next, closables, clock }: InstanceParts): TaskInstance {
   const ctx = functionContext(build.scope, op.name, index, op.parallelism);
   const transformation = build.env.pipeline[op.fnRef]!;
   const served = op.serves === undefined ? undefined : servingOf(build).endpoint(op.serves);
@@ -137,17 +146,7 @@ function sourceInstance(build: BuildContext, op: OperatorSpec, name: string, ind
 }
 
 // A task whose head reads channels: its inbox, and how many ends of stream close it.
-function channelInstance(
-  build: BuildContext,
-  task: TaskSpec,
-  name: string,
-  index: number,
-  next: Stage,
-  closables: ClosableStage[],
-  base: WorkCounter,
-  tracker: LoopTracker | undefined,
-  clock: TaskClock,
-): TaskInstance {
+function channelInstance(build: BuildContext, task: TaskSpec, { name, index, next, closables, clock }: InstanceParts, base: WorkCounter, tracker: LoopTracker | undefined): TaskInstance {
   const inbox = build.transport.inbox(task.id, index);
   clock.inbox = inbox;
   return new ChannelTask(name, next, closables, build.taskEnv, inbox, expectedEnds(build.graph, task, index), base, tracker, regionInputs(build, task), clock);
