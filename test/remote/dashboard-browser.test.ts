@@ -47,12 +47,18 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
     mkdirSync(ARTIFACTS, { recursive: true });
     tmp = makeRepoTmpDir();
     server = await startTestServer({ historyIntervalMs: 250 });
-    for (const n of [1, 2, 3]) await submitRaw(server, `batch-${n}`, await bundleSource(tmp, `batch${n}`, QUICK_JOB));
+    const bounded: string[] = [];
+    for (const n of [1, 2, 3]) bounded.push((await submitRaw(server, `batch-${n}`, await bundleSource(tmp, `batch${n}`, QUICK_JOB))).id);
     jobs.finished = (await submitRaw(server, "rag-finished", await bundleSource(tmp, "finished", SERVICE_JOB))).id;
+    bounded.push(jobs.finished);
     jobs.live = (await submitRaw(server, "ticks-live", await bundleSource(tmp, "live", ENDLESS_JOB))).id;
     jobs.aborted = (await submitRaw(server, "ticks-to-abort", await bundleSource(tmp, "aborted", ENDLESS_JOB))).id;
     for (const id of [jobs.live, jobs.aborted]) {
       await waitUntil(async () => (await request(server, "GET", `/api/jobs/${id}`)).body.state === "running", 20_000, `job ${id} to run`);
+    }
+    // The overview's filters are checked against each job's state: the bounded jobs must have ended first.
+    for (const id of bounded) {
+      await waitUntil(async () => (await request(server, "GET", `/api/jobs/${id}`)).body.state === "finished", 20_000, `job ${id} to finish`);
     }
     profile = mkdtempSync(join(tmpdir(), "sage-dashboard-chromium-"));
     context = await chromium.launchPersistentContext(profile, {
