@@ -108,22 +108,26 @@ export class ServiceFactory {
    * service whose start awaits nothing starts without a timer for its time limit.
    */
   instantiate(ctx: ServiceContext): object | Promise<object> {
-    const definition = this.definition;
     // `new` always gives an object: create()'s check of a factory's result has nothing to catch here.
-    if (isClass(definition)) return constructWithContext(ctx, () => new (definition as new (...args: any[]) => object)(...(this.options.args ?? [])));
-    return this.create(ctx);
+    return isClass(this.definition) ? this.#construct(ctx) : this.create(ctx);
   }
 
   /** Creates the instance with `ctx` injected (visible in the constructor too). */
   async create(ctx: ServiceContext): Promise<object> {
     const definition = this.definition;
     const instance = isClass(definition)
-      ? constructWithContext(ctx, () => new (definition as new (...args: any[]) => object)(...(this.options.args ?? [])))
+      ? this.#construct(ctx)
       : await constructWithContext(ctx, () => (definition as (ctx: ServiceContext) => object | Promise<object>)(ctx));
     if (instance === null || typeof instance !== "object") {
       throw new TypeError(`service '${this.name}' factory returned ${instance === null ? "null" : typeof instance}, not an object`);
     }
     return instance;
+  }
+
+  // The service class constructed with its args, `ctx` injected.
+  #construct(ctx: ServiceContext): object {
+    const Class = this.definition as new (...args: any[]) => object;
+    return constructWithContext(ctx, () => new Class(...(this.options.args ?? [])));
   }
 }
 

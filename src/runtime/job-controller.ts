@@ -14,7 +14,7 @@ import type { OperatorCounters } from "./metrics.js";
 import { MAX_LISTED_INSTANCES, OperatorSampler } from "./operator-status.js";
 import { ServiceProxyCache } from "./service-proxy.js";
 import { ServingHub } from "./serving/serving-hub.js";
-import { holdProcess, releaseProcess } from "./keep-alive.js";
+import { holdProcess } from "./keep-alive.js";
 import { delay, timerMs } from "./thenable.js";
 import { TERMINAL_STATES } from "../api/job-state.js";
 
@@ -82,8 +82,8 @@ export class JobController implements RunningJob {
   #awaited = false;
   #metricsTimer: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
-  /** Whether the job holds the process alive (see holdProcess): while it runs, even if every task awaits something unref'd. */
-  #holding = false;
+  /** Ends the job's hold on the process (see holdProcess): held while it runs, even if every task awaits something unref'd. */
+  #releaseProcess: (() => void) | undefined;
   // Resolves with the terminal state; a status is built only for whoever asks for one.
   readonly #done: Promise<JobState>;
   /** The status wait() and stop() answer once the job ended (see #endStatus). */
@@ -136,8 +136,7 @@ export class JobController implements RunningJob {
       return;
     }
     this.#startedAt = new Date();
-    holdProcess();
-    this.#holding = true;
+    this.#releaseProcess = holdProcess();
     this.#liveTasks = tasks.length;
     // With no caller at all, a served pipeline serves until the job is stopped (like an unbounded source).
     this.#liveCallers = tasks.filter((task) => !task.serving).length;
@@ -420,8 +419,7 @@ export class JobController implements RunningJob {
     // Guarded: a job nobody listened to has no timer, and the call alone compiles Node's timer code in a cold process.
     if (this.#metricsTimer !== undefined) clearInterval(this.#metricsTimer);
     this.#metricsTimer = undefined;
-    if (this.#holding) releaseProcess();
-    this.#holding = false;
+    this.#releaseProcess?.();
     this.#listeners.clear();
     this.#resolveDone(state);
   }

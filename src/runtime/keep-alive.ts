@@ -15,18 +15,20 @@ function onBeforeExit(): void {
 
 function noop(): void {}
 
-/** Holds the process alive until a matching releaseProcess(). */
-export function holdProcess(): void {
+/** Holds the process alive until the returned release is called (once is enough; later calls do nothing). */
+export function holdProcess(): () => void {
   if (!listening) {
     listening = true;
     process.on("beforeExit", onBeforeExit);
   }
   holds++;
-}
-
-/** Ends one holdProcess(); the last one lets the process exit again. */
-export function releaseProcess(): void {
-  if (--holds > 0 || timer === undefined) return;
-  clearInterval(timer);
-  timer = undefined;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    // The last hold lets the process exit again.
+    if (--holds > 0 || timer === undefined) return;
+    clearInterval(timer);
+    timer = undefined;
+  };
 }
