@@ -31,6 +31,8 @@ const ARTIFACTS = join(remoteTestDir, "..", "..", "test-artifacts", "dashboard")
 if (!HAS_CHROMIUM) console.warn(`[dashboard browser tests] skipped: no Chromium at ${CHROMIUM} (install the Debian package chromium, or set CHROMIUM_PATH)`);
 
 const STEP_MS = 60_000;
+// A tab's first graph loads and starts ELK (1.4 MB of script): about 0.1-1 s alone, several under a loaded suite.
+const FIRST_LAYOUT_MS = 15_000;
 
 describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () => {
   let server: TestServer;
@@ -155,7 +157,7 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
     await page.click(`tr[data-job-id="${jobs.live}"] .job-link`);
     await page.waitForURL(`**/#/jobs/${jobs.live}`);
     const nodes = page.locator("svg.graph g.node");
-    await expect.poll(() => nodes.count(), { timeout: 15_000 }).toBe(3);
+    await expect.poll(() => nodes.count(), { timeout: FIRST_LAYOUT_MS }).toBe(3);
     expect(await nodes.evaluateAll((all) => all.map((n) => n.getAttribute("data-operator")))).toEqual(["Ticks", "Double", "Print"]);
     const edges = page.locator("svg.graph g.edge");
     expect(await edges.count()).toBeGreaterThanOrEqual(2);
@@ -181,7 +183,7 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
     await page.locator('[data-testid="job-name"]').waitFor();
     expect(page.url()).toContain(`#/jobs/${jobs.live}`);
     expect(await page.locator('[data-testid="job-name"]').textContent()).toBe("ticks-live");
-    await expect.poll(() => page.locator("svg.graph g.node").count(), { timeout: 15_000 }).toBe(3);
+    await expect.poll(() => page.locator("svg.graph g.node").count(), { timeout: FIRST_LAYOUT_MS }).toBe(3);
   });
 
   it("stops the job with the stop button", { timeout: STEP_MS }, async () => {
@@ -283,7 +285,7 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
       await forged.goto(`${server.baseUrl}/#/jobs/${FORGED_ID}`);
       await forged.locator('[data-testid="job-name"]').waitFor();
       expect(await forged.locator('[data-testid="job-name"]').textContent()).toBe(XSS);
-      await expect.poll(() => forged.locator("svg.graph g.node").count()).toBe(2);
+      await expect.poll(() => forged.locator("svg.graph g.node").count(), { timeout: FIRST_LAYOUT_MS }).toBe(2);
       await forged.click("svg.graph g.node >> nth=1");
       await forged.locator(".operator-panel tr[data-instance]").first().waitFor();
       expect(await forged.locator(".operator-panel tbody").textContent()).toContain(XSS);
