@@ -7,6 +7,7 @@ import { timerMs } from "../runtime/thenable.js";
 import { decode, encode } from "./codec.js";
 import { errorFromWire, type ServiceReply } from "./service-wire.js";
 import { subjects } from "./subjects.js";
+import { monotonicMs } from "../runtime/monotonic-clock.js";
 
 /** The first wait after "no responders", doubled on each further one up to ABSENT_MAX_MS. */
 const ABSENT_FIRST_MS = 20;
@@ -46,7 +47,7 @@ class PendingCall {
     readonly method: string,
     readonly args: unknown[],
     readonly timeoutMs: number,
-    /** performance.now() when the call's time limit ends. */
+    /** monotonicMs() when the call's time limit ends. */
     readonly deadline: number,
   ) {}
 }
@@ -161,7 +162,7 @@ export class NatsServiceTransport implements ServiceTransport {
   }
 
   #markLost(service: string): void {
-    this.#lost.set(service, performance.now() + LOST_ACK_WINDOW_MS);
+    this.#lost.set(service, monotonicMs() + LOST_ACK_WINDOW_MS);
     this.#resendPending(service);
   }
 
@@ -187,7 +188,7 @@ export class NatsServiceTransport implements ServiceTransport {
     const key = (this.#next++).toString(36);
     // A limit that is not a positive number means none, as for in-process calls.
     const limited = Number.isFinite(timeoutMs) && timeoutMs > 0;
-    const call = new PendingCall(key, service, method, args, timeoutMs, limited ? performance.now() + timeoutMs : Infinity);
+    const call = new PendingCall(key, service, method, args, timeoutMs, limited ? monotonicMs() + timeoutMs : Infinity);
     const ack = this.#lost.size > 0 && this.#askAck(service);
     let payload: Uint8Array;
     try {
@@ -208,7 +209,7 @@ export class NatsServiceTransport implements ServiceTransport {
   #askAck(service: string): boolean {
     const until = this.#lost.get(service);
     if (until === undefined) return false;
-    if (performance.now() < until) return true;
+    if (monotonicMs() < until) return true;
     this.#lost.delete(service);
     return false;
   }
@@ -216,7 +217,7 @@ export class NatsServiceTransport implements ServiceTransport {
   /** Sends the call again (always asking for ACCEPTED), with what is left of its time limit. */
   #resend(call: PendingCall): void {
     call.attempt++;
-    const left = Math.max(1, call.deadline - performance.now());
+    const left = Math.max(1, call.deadline - monotonicMs());
     let payload: Uint8Array;
     try {
       payload = encode({ method: call.method, args: call.args, timeoutMs: left, ack: this.#inbox + call.key });
@@ -289,7 +290,7 @@ export class NatsServiceTransport implements ServiceTransport {
 
   #retryIn(call: PendingCall, ms: number): void {
     // Too close to the deadline for another try: the deadline timer ends the call.
-    call.retryTimer = call.deadline - performance.now() > ms ? setTimeout(NatsServiceTransport.#retry, ms, this, call) : undefined;
+    call.retryTimer = call.deadline - monotonicMs() > ms ? setTimeout(NatsServiceTransport.#retry, ms, this, call) : undefined;
   }
 
   // Timer callbacks shared by every call: the call travels as the timer's argument, no closure.

@@ -6,6 +6,7 @@ import { decode, encode } from "./codec.js";
 import { serveDiscovery, type DiscoveryStats } from "./service-discovery.js";
 import { errorToWire, type ServiceRequest, type WireError } from "./service-wire.js";
 import { subjects, token } from "./subjects.js";
+import { monotonicMs } from "../runtime/monotonic-clock.js";
 
 /** What a ServiceEndpoint serves. */
 export interface ServiceEndpointOptions {
@@ -124,7 +125,7 @@ export class ServiceEndpoint {
   }
 
   #onRequest(msg: Msg): void {
-    const started = performance.now();
+    const started = monotonicMs();
     this.#requests++;
     let request: ServiceRequest;
     try {
@@ -148,12 +149,12 @@ export class ServiceEndpoint {
       result = this.#host.call(request.method, request.args, request.timeoutMs);
     } catch (error) {
       this.#fail(msg, request.method, error, started);
-      if (ack !== undefined) this.#copies.set(ack, performance.now());
+      if (ack !== undefined) this.#copies.set(ack, monotonicMs());
       return;
     }
     if (!isThenable(result)) {
       this.#succeed(msg, request.method, result, started);
-      if (ack !== undefined) this.#copies.set(ack, performance.now());
+      if (ack !== undefined) this.#copies.set(ack, monotonicMs());
       return;
     }
     this.#inFlight++;
@@ -180,7 +181,7 @@ export class ServiceEndpoint {
       return;
     }
     this.#respond(msg, bytes);
-    this.#processingMs += performance.now() - started;
+    this.#processingMs += monotonicMs() - started;
   }
 
   #fail(msg: Msg, method: string, error: unknown, started: number): void {
@@ -191,7 +192,7 @@ export class ServiceEndpoint {
     this.#errors++;
     this.#lastError = error.message;
     this.#respond(msg, encode({ error }));
-    this.#processingMs += performance.now() - started;
+    this.#processingMs += monotonicMs() - started;
   }
 
   #respond(msg: Msg, bytes: Uint8Array): void {
@@ -204,7 +205,7 @@ export class ServiceEndpoint {
   }
 
   #settled(ack: string | undefined): void {
-    if (ack !== undefined) this.#copies.set(ack, performance.now());
+    if (ack !== undefined) this.#copies.set(ack, monotonicMs());
     if (--this.#inFlight === 0 && this.#drained) this.#drained();
   }
 
@@ -222,7 +223,7 @@ export class ServiceEndpoint {
 
   // Forgets the ended calls whose copies can no longer be on their way; over the bound, the oldest ended ones too.
   #pruneCopies(overBound: boolean): void {
-    const now = performance.now();
+    const now = monotonicMs();
     for (const [id, ended] of this.#copies) {
       if (ended === 0) continue;
       if (now - ended >= this.#copiesRememberedMs || (overBound && this.#copies.size > this.#maxCopies)) this.#copies.delete(id);

@@ -74,7 +74,7 @@ export class LatencyHistogram {
     if (value > this.max) this.max = value;
   }
 
-  /** Counts a latency given in milliseconds, as `performance.now()` differences are. */
+  /** Counts a latency given in milliseconds, as differences of `monotonicMs()` are. */
   recordMs(ms: number, times = 1): void {
     this.record(ms * 1000, times);
   }

@@ -3,6 +3,7 @@ import type { OperatorSpec } from "../graph/execution-graph.js";
 import { LatencyHistogram } from "./latency-histogram.js";
 import type { OperatorCounters } from "./metrics.js";
 import { RateWindow } from "./rate-window.js";
+import { monotonicMs } from "./monotonic-clock.js";
 
 /** Instances one status lists (operator by operator, whole operators only); beyond, only aggregates. */
 export const MAX_LISTED_INSTANCES = 1024;
@@ -21,7 +22,7 @@ export class OperatorSampler {
    * Its instances are listed while `listed.left` (shared by one status's operators) allows: a
    * status stays small however parallel the job (the aggregates always count every instance).
    */
-  sample(op: OperatorSpec, instances: readonly OperatorCounters[], live: boolean, listed: { left: number }, workers?: string[], now = performance.now()): OperatorStatus {
+  sample(op: OperatorSpec, instances: readonly OperatorCounters[], live: boolean, listed: { left: number }, workers?: string[], now = monotonicMs()): OperatorStatus {
     let recordsIn = 0;
     let recordsOut = 0;
     let errors = 0;

@@ -1,6 +1,6 @@
 /** Cumulative values of one instance at one moment, as a rate window takes them. */
 export interface RatePoint {
-  /** When it was read (performance.now() ms). */
+  /** When it was read (ms on the runtime's clock, see monotonicMs). */
   at: number;
   recordsIn: number;
   recordsOut: number;

@@ -6,6 +6,7 @@ import { MetricsSampler, type ServiceMetrics } from "./service-metrics.js";
 import { createProxyBase } from "./service-proxy.js";
 import { isThenable, timerMs } from "./thenable.js";
 import { LatencyHistogram } from "./latency-histogram.js";
+import { monotonicMs } from "./monotonic-clock.js";
 
 interface QueuedCall {
   method: (...args: unknown[]) => unknown;
@@ -170,7 +171,7 @@ export class ServiceHost {
     if (method === undefined) throw new ServiceNotFoundError(this.name, name, this.methodNames);
     if (!this.#idle) return this.enqueueCall(name, args, timeoutMs);
     this.#calls++;
-    const startedAt = performance.now();
+    const startedAt = monotonicMs();
     let result: unknown;
     let thenable: boolean;
     try {
@@ -184,7 +185,7 @@ export class ServiceHost {
   }
 
   #record(startedAt: number): void {
-    (this.#latency ??= new LatencyHistogram()).recordMs(performance.now() - startedAt);
+    (this.#latency ??= new LatencyHistogram()).recordMs(monotonicMs() - startedAt);
   }
 
   /**
@@ -216,7 +217,7 @@ export class ServiceHost {
   }
 
   /** @internal An async result holds a mailbox slot until it settles; then queued calls may run. */
-  trackCall(result: PromiseLike<unknown>, name: string, timeoutMs: number, startedAt = performance.now()): Promise<unknown> {
+  trackCall(result: PromiseLike<unknown>, name: string, timeoutMs: number, startedAt = monotonicMs()): Promise<unknown> {
     this.#active++;
     this.#refreshIdle();
     // A call its caller gave up on (timed out) counted its error then: what comes later is not news.
@@ -256,7 +257,7 @@ export class ServiceHost {
 
   #enqueue(method: (...args: unknown[]) => unknown, name: string, args: unknown[], timeoutMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const queuedAt = performance.now();
+      const queuedAt = monotonicMs();
       const call: QueuedCall = { method, name, args, queuedAt, deadline: queuedAt + timeoutMs, resolve, reject, timer: undefined };
       if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
         call.timer = setTimeout(() => {
@@ -319,7 +320,7 @@ export class ServiceHost {
           continue;
         }
         if (thenable) {
-          call.resolve(this.trackCall(result as PromiseLike<unknown>, call.name, Math.max(1, call.deadline - performance.now()), call.queuedAt));
+          call.resolve(this.trackCall(result as PromiseLike<unknown>, call.name, Math.max(1, call.deadline - monotonicMs()), call.queuedAt));
         } else {
           this.#record(call.queuedAt);
           call.resolve(result);

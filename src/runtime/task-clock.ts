@@ -1,3 +1,4 @@
+import { monotonicMs } from "./monotonic-clock.js";
 /** What a task instance's clock says at one moment: cumulative ms since it started, and its inbox. */
 export interface ClockReading {
   elapsedMs: number;
@@ -27,7 +28,7 @@ export interface InboxFill {
  * router mark the waits; only waits are timed, so a task that never waits pays nothing per batch.
  */
 export class TaskClock implements ClockSource {
-  readonly #startedAt = performance.now();
+  readonly #startedAt = monotonicMs();
   #idleMs = 0;
   #backPressuredMs = 0;
   #idleSince = -1;
@@ -38,23 +39,23 @@ export class TaskClock implements ClockSource {
 
   /** The task starts waiting for input. */
   idleStart(): void {
-    if (this.#idleSince < 0) this.#idleSince = performance.now();
+    if (this.#idleSince < 0) this.#idleSince = monotonicMs();
   }
 
   /** Input arrived. */
   idleEnd(): void {
     if (this.#idleSince < 0) return;
-    this.#idleMs += performance.now() - this.#idleSince;
+    this.#idleMs += monotonicMs() - this.#idleSince;
     this.#idleSince = -1;
   }
 
   /** Waits on `pending`, a send that asked it to wait, counting the time as backpressure. */
   blockedOn(pending: Promise<void>): Promise<void> {
     if (this.#blockedSince >= 0) return pending; // already counting an overlapping wait
-    this.#blockedSince = performance.now();
+    this.#blockedSince = monotonicMs();
     const unblocked = () => {
       if (this.#blockedSince < 0) return; // counted when the clock stopped
-      this.#backPressuredMs += performance.now() - this.#blockedSince;
+      this.#backPressuredMs += monotonicMs() - this.#blockedSince;
       this.#blockedSince = -1;
     };
     return pending.then(unblocked, (error: unknown) => {
@@ -66,7 +67,7 @@ export class TaskClock implements ClockSource {
   /** The task ended: its clock stands still from now on (an ended task is neither busy nor idle). */
   stop(): void {
     if (this.#stoppedAt >= 0) return;
-    const now = performance.now();
+    const now = monotonicMs();
     this.idleEnd();
     if (this.#blockedSince >= 0) this.#backPressuredMs += now - this.#blockedSince;
     this.#blockedSince = -1;
@@ -74,7 +75,7 @@ export class TaskClock implements ClockSource {
   }
 
   /** The totals so far, waits in progress included. */
-  read(now = performance.now()): ClockReading {
+  read(now = monotonicMs()): ClockReading {
     if (this.#stoppedAt >= 0) now = this.#stoppedAt;
     const idle = this.#idleMs + (this.#idleSince >= 0 ? now - this.#idleSince : 0);
     const blocked = this.#backPressuredMs + (this.#blockedSince >= 0 ? now - this.#blockedSince : 0);

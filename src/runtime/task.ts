@@ -9,6 +9,7 @@ import type { FunctionHooks } from "./user-function.js";
 import type { LoopTracker } from "./loop-tracker.js";
 import type { TaskClock } from "./task-clock.js";
 import { SOURCE_DONE, SOURCE_GENERIC, type SourcePull } from "./stages/fused-run.js";
+import { monotonicMs } from "./monotonic-clock.js";
 
 /** A stage function's hooks as a task opens and closes them. */
 export interface ClosableStage {
@@ -149,7 +150,7 @@ export class SourceTask extends TaskInstance {
     const { reader, head, counters, batchSize, fusedPull, clock } = this;
     const stop = this.env.stopSignal;
     let idleMs = 1;
-    let lastYield = performance.now();
+    let lastYield = monotonicMs();
     try {
       while (!stop.aborted) {
         let status: unknown = fusedPull ? fusedPull(batchSize) : SOURCE_GENERIC;
@@ -190,11 +191,11 @@ export class SourceTask extends TaskInstance {
           await delay(idleMs, stop);
           clock.idleEnd();
           idleMs = Math.min(idleMs * 2, 50);
-          lastYield = performance.now();
-        } else if (performance.now() - lastYield > 4) {
+          lastYield = monotonicMs();
+        } else if (monotonicMs() - lastYield > 4) {
           // A sync source would otherwise hold the thread: let timers, I/O and other tasks run.
           await yieldToEventLoop();
-          lastYield = performance.now();
+          lastYield = monotonicMs();
         }
       }
     } finally {

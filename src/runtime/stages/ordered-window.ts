@@ -2,6 +2,7 @@ import { isThenable } from "../thenable.js";
 import type { OperatorCounters, WorkCounter } from "../metrics.js";
 import { LatencyHistogram } from "../latency-histogram.js";
 import { StreamedResult } from "./streamed-result.js";
+import { monotonicMs } from "../monotonic-clock.js";
 
 interface Slot {
   record: unknown;
@@ -199,9 +200,9 @@ const LATENCY_SAMPLE_EVERY = 8;
 function callStarted(counters: OperatorCounters, slot: Slot): void {
   counters.inFlight++;
   const n = counters.asyncCalls++;
-  if (n < LATENCY_EXACT_CALLS) slot.startedAt = performance.now();
+  if (n < LATENCY_EXACT_CALLS) slot.startedAt = monotonicMs();
   else if (n % LATENCY_SAMPLE_EVERY === 0) {
-    slot.startedAt = performance.now();
+    slot.startedAt = monotonicMs();
     slot.weight = LATENCY_SAMPLE_EVERY;
   }
 }
@@ -209,5 +210,5 @@ function callStarted(counters: OperatorCounters, slot: Slot): void {
 // An async call answered: no longer in flight; its latency counted if it was timed (`weight` calls' worth).
 function callEnded(counters: OperatorCounters, slot: Slot): void {
   counters.inFlight--;
-  if (slot.startedAt >= 0) (counters.latency ??= new LatencyHistogram()).recordMs(performance.now() - slot.startedAt, slot.weight);
+  if (slot.startedAt >= 0) (counters.latency ??= new LatencyHistogram()).recordMs(monotonicMs() - slot.startedAt, slot.weight);
 }
