@@ -26,6 +26,8 @@ describe("userFrames", () => {
     expect(isFrameworkFrame("x (/p/src/api/environment.ts:79:17)")).toBe(true);
     expect(isFrameworkFrame("x (/p/src/api/my-own-handler.ts:1:1)")).toBe(false);
     expect(isFrameworkFrame("/p/lib/user.js:3:3")).toBe(false);
+    // Built, SAGE's code is in chunks under its own dist/; another project's chunks are its own.
+    expect(isFrameworkFrame("x (/home/me/app/dist/chunks/chunk-ABC123.js:1:1)")).toBe(false);
     expect(userFrames(undefined)).toEqual([]);
   });
 });

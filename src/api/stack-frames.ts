@@ -31,6 +31,8 @@ export function isFrameworkFrame(frame: string): boolean {
   if (/\beval at\b|^new Function|<anonymous>:\d+/.test(frame)) return true;
   const location = /\(([^()]*)\)$/.exec(frame)?.[1] ?? frame;
   if (/^(node:|internal\/)/.test(location) || location === "native" || /[\\/]node_modules[\\/](tsx|esbuild)[\\/]/.test(location)) return true;
+  // Built, SAGE's code runs from bundled chunks (the frames of a process without source maps).
+  if (/[\\/]dist[\\/]chunks[\\/][^\\/:]+\.js(?::\d+)*$/.test(location) && location.replace(/^file:\/\//, "").startsWith(packageDist())) return true;
   const own = /[\\/](?:src|dist)[\\/]((?:api|runtime|graph|jobmanager|cli)[\\/][^:]+?)\.(?:ts|js|mjs)(?::\d+)*$/.exec(location)?.[1];
   if (own === undefined) return false;
   const modules = ownModules();
@@ -39,17 +41,24 @@ export function isFrameworkFrame(frame: string): boolean {
 
 let modules: Set<string> | undefined;
 
+// The directory above this module's own: `src/` or `dist/` of SAGE's tree (built, a chunk sits one
+// level below `dist/`, as its modules' directories do), or a job bundle's directory.
+function packageDist(): string {
+  return fileURLToPath(new URL("..", import.meta.url));
+}
+
 // SAGE's module paths (`runtime/task`, `runtime/stages/map-stage`, ...), so that a user's own
 // `src/api/x.ts` is not taken for one. Empty where this module is not in SAGE's tree (a bundle).
 function ownModules(): Set<string> {
   if (modules) return modules;
   modules = new Set();
-  const root = fileURLToPath(new URL("..", import.meta.url));
+  const root = packageDist();
   const walk = (relative: string) => {
     for (const entry of readdirSync(`${root}${relative}`, { withFileTypes: true })) {
       const path = `${relative}/${entry.name}`;
       if (entry.isDirectory()) walk(path);
-      else if (/\.(ts|js)$/.test(entry.name) && !entry.name.endsWith(".d.ts")) modules!.add(path.replace(/\.(ts|js)$/, ""));
+      // Built, the modules are known by their declarations (their code is in chunks).
+      else if (/\.(ts|js)$/.test(entry.name)) modules!.add(path.replace(/(\.d)?\.(ts|js)$/, ""));
     }
   };
   try {

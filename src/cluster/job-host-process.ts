@@ -42,9 +42,9 @@ const OUTPUT_DRAIN_MAX_MS = 1000;
 // How long killed processes may take to be gone (a SIGKILL is not instant).
 const DEATH_WAIT_MS = 2000;
 
-/** The job host script shipped next to this module: job-host.ts from the sources, job-host.js when built. */
+/** The job host script of this package: job-host.ts from the sources, dist/cluster/job-host.js when built. */
 export function defaultHostEntry(): string {
-  return fileURLToPath(new URL(`./job-host.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url));
+  return fileURLToPath(new URL(`../cluster/job-host.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url));
 }
 
 /**

@@ -10,11 +10,16 @@ import type { WorkerOptions } from "./worker.js";
 
 /** The command line that runs a worker child: `[execPath, args]` (with the tsx loader from the sources). */
 export function workerProcessCommand(): [string, string[]] {
-  const script = fileURLToPath(import.meta.url);
+  const script = workerScript();
   return [process.execPath, [...(script.endsWith(".ts") ? ["--import", "tsx"] : []), script]];
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+// Named from the package's layout, not as this module's own file: built, this code may sit in a shared chunk.
+function workerScript(): string {
+  return fileURLToPath(new URL(`../cluster/worker-process.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url));
+}
+
+if (process.argv[1] && workerScript() === process.argv[1]) {
   try {
     const options = JSON.parse(process.env.SAGE_WORKER ?? "") as WorkerOptions;
     // Job hosts inherit the environment: they get the cluster address their own way.

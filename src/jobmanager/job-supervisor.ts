@@ -295,7 +295,7 @@ export class JobSupervisor {
 
   #spawn(id: string, bundle: string, options: RemoteSubmitOptions): ChildProcess {
     // From the TypeScript sources (tests, `tsx`) the job process needs the same loader.
-    const script = fileURLToPath(new URL(`./job-process.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url));
+    const script = fileURLToPath(new URL(`../jobmanager/job-process.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url));
     const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
     return spawn(process.execPath, [...loader, script], {
       // No "ipc": Node's channel buffers a message of any size. Reports come framed on a pipe of

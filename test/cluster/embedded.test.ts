@@ -85,11 +85,16 @@ describe("embedded local cluster", () => {
     // Wait until the cluster is up and the job runs: the driver has a broker and workers below it.
     const started = await until(() => processesOf(child.pid!).some((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("nats-server")) && processesOf(child.pid!).length >= 4, 20_000);
     expect(started, stderr).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const descendants = processesOf(child.pid!);
-    // What they keep on disk for this driver alone: the broker's store and the job hosts' directories.
-    const dirs = descendants.flatMap((pid) => keptDirs(pid));
-    expect(dirs.some((dir) => /sage-nats-/.test(dir)) && dirs.some((dir) => /sage-job-/.test(dir)), dirs.join(", ")).toBe(true);
+    // What they keep on disk for this driver alone: the broker's store and the job hosts' directories
+    // (waited for: under a loaded suite the hosts may start seconds after the workers).
+    let descendants: number[] = [];
+    let dirs: string[] = [];
+    const hosted = await until(() => {
+      descendants = processesOf(child.pid!);
+      dirs = descendants.flatMap((pid) => keptDirs(pid));
+      return dirs.some((dir) => /sage-nats-/.test(dir)) && dirs.some((dir) => /sage-job-/.test(dir));
+    }, 20_000);
+    expect(hosted, dirs.join(", ")).toBe(true);
     child.kill("SIGKILL");
     const cleared = await until(() => descendants.every((pid) => !alive(pid)), 15_000);
     expect(cleared, `left: ${descendants.filter(alive).join(", ")}`).toBe(true);

@@ -6,6 +6,9 @@ const recorder = fileURLToPath(new URL("../fixtures/record-imports.mjs", import.
 const sageBin = fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
 const cliPipeline = fileURLToPath(new URL("../fixtures/cli-pipeline.ts", import.meta.url));
 const packageEntry = new URL("../../dist/index.js", import.meta.url).href;
+const distRoot = new URL("../../dist/", import.meta.url).href;
+// Files of the built package a local job loads (18 when this was written; 78 before it was bundled).
+const MAX_FILES_OF_A_LOCAL_JOB = 25;
 
 // A bounded job is usually one process run, and what importing the package loads is part of its
 // time: a local job loads none of the dependencies of the other modes (the WebSocket client alone
@@ -30,6 +33,11 @@ describe("local mode - what a local job's process loads", () => {
     expect(stderr).toContain(`LOADED ${packageEntry}`);
     const packages = loadedPackages(stderr);
     expect([...packages]).toEqual([]);
+    // The package is built into a few bundled files: Node loads each ES module file on its own
+    // (resolve, read, compile, link), and the 78 files of a per-module build took about 65 ms.
+    const ownFiles = new Set(stderr.split("\n").filter((line) => line.startsWith(`LOADED ${distRoot}`)));
+    expect(ownFiles.size).toBeGreaterThan(0);
+    expect(ownFiles.size, [...ownFiles].join("\n")).toBeLessThanOrEqual(MAX_FILES_OF_A_LOCAL_JOB);
   });
 });
 
