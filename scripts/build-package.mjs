@@ -5,7 +5,8 @@
  * the package: about 65 ms from the 78 files tsc writes, about 25 ms bundled). Type declarations
  * come from tsc (`tsconfig.build.json`), the dashboard from Vite.
  */
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { relative, sep } from "node:path";
 import { build } from "esbuild";
 
 // Public entry points (package.json "exports", the `sage` command) and every script SAGE spawns by path.
@@ -20,10 +21,11 @@ const ENTRY_POINTS = [
   "src/llm/testing/openai-server-main.ts",
 ];
 
-// Chunks sit one level below dist/, like every entry point's directory: a module's paths relative
-// to its own file (`../../package.json`, `../dashboard/`) mean the same wherever esbuild puts it.
+// Chunks sit one level below dist/, as the modules' own directories do: a module's paths
+// relative to its own file (`../../package.json`, `../dashboard/`) mean the same there. Code that
+// esbuild puts elsewhere (dist/index.js, or deeper) must not use any: checked below.
 rmSync("dist", { recursive: true, force: true });
-await build({
+const { metafile } = await build({
   entryPoints: ENTRY_POINTS,
   outbase: "src",
   outdir: "dist",
@@ -38,5 +40,17 @@ await build({
   keepNames: true,
   sourcemap: true,
   sourcesContent: false,
+  metafile: true,
   logLevel: "warning",
 });
+
+const FINDS_FILES = /new URL\([^)]*import\.meta\.url|fileURLToPath\(import\.meta\.url\)/;
+const misplaced = [];
+for (const [output, { inputs }] of Object.entries(metafile.outputs)) {
+  if (!output.endsWith(".js") || relative("dist", output).split(sep).length === 2) continue;
+  for (const input of Object.keys(inputs)) if (FINDS_FILES.test(readFileSync(input, "utf8"))) misplaced.push(`${input} (in ${output})`);
+}
+if (misplaced.length > 0) {
+  console.error(`build-package: code that finds files relative to its own module ended up outside a directory one level below dist/:\n  ${misplaced.join("\n  ")}`);
+  process.exit(1);
+}

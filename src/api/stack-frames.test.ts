@@ -26,8 +26,17 @@ describe("userFrames", () => {
     expect(isFrameworkFrame("x (/p/src/api/environment.ts:79:17)")).toBe(true);
     expect(isFrameworkFrame("x (/p/src/api/my-own-handler.ts:1:1)")).toBe(false);
     expect(isFrameworkFrame("/p/lib/user.js:3:3")).toBe(false);
-    // Built, SAGE's code is in chunks under its own dist/; another project's chunks are its own.
-    expect(isFrameworkFrame("x (/home/me/app/dist/chunks/chunk-ABC123.js:1:1)")).toBe(false);
     expect(userFrames(undefined)).toEqual([]);
+  });
+
+  it("built, tells every file of SAGE's own dist/ but the dashboard, whatever the path's characters", () => {
+    const dist = "/home/me/my app/node_modules/sage/dist/";
+    expect(isFrameworkFrame("SourceTask.loop (file:///home/me/my%20app/node_modules/sage/dist/chunks/chunk-GQHNM4D3.js:1874:34)", dist)).toBe(true);
+    expect(isFrameworkFrame("file:///home/me/my%20app/node_modules/sage/dist/index.js:355:56", dist)).toBe(true);
+    expect(isFrameworkFrame("x (/home/me/my app/node_modules/sage/dist/cli/main.js:10:2)", dist)).toBe(true);
+    expect(isFrameworkFrame("x (file:///home/me/my%20app/node_modules/sage/dist/dashboard/assets/index.js:1:1)", dist)).toBe(false);
+    // Another project's build, and the user's own files beside SAGE's, are the user's.
+    expect(isFrameworkFrame("x (file:///home/me/my%20app/dist/chunks/chunk-ABC123.js:1:1)", dist)).toBe(false);
+    expect(isFrameworkFrame("userMap (file:///home/me/my%20app/fail.mjs:3:52)", dist)).toBe(false);
   });
 });

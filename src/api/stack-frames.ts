@@ -1,4 +1,5 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const LAYERS = ["api", "runtime", "graph", "jobmanager", "cli"];
@@ -26,38 +27,80 @@ export function userFrames(stack: string | undefined, options: { jobId?: string;
   return shown;
 }
 
-/** Whether a stack frame (the text after `at `) is SAGE's own, generated, or Node's. */
-export function isFrameworkFrame(frame: string): boolean {
+/**
+ * Whether a stack frame (the text after `at `) is SAGE's own, generated, or Node's.
+ * @param builtDir Where the built package's code is (found from this module; a test names one).
+ */
+export function isFrameworkFrame(frame: string, builtDir: string | undefined = sageTree().builtDir): boolean {
   if (/\beval at\b|^new Function|<anonymous>:\d+/.test(frame)) return true;
   const location = /\(([^()]*)\)$/.exec(frame)?.[1] ?? frame;
   if (/^(node:|internal\/)/.test(location) || location === "native" || /[\\/]node_modules[\\/](tsx|esbuild)[\\/]/.test(location)) return true;
-  // Built, SAGE's code runs from bundled chunks (the frames of a process without source maps).
-  if (/[\\/]dist[\\/]chunks[\\/][^\\/:]+\.js(?::\d+)*$/.test(location) && location.replace(/^file:\/\//, "").startsWith(packageDist())) return true;
+  // Built and run without source maps, SAGE's frames point into its bundled files.
+  if (builtDir !== undefined) {
+    const path = pathOf(location);
+    if (path?.startsWith(builtDir) && path.endsWith(".js") && !path.startsWith(`${builtDir}dashboard${sep}`)) return true;
+  }
   const own = /[\\/](?:src|dist)[\\/]((?:api|runtime|graph|jobmanager|cli)[\\/][^:]+?)\.(?:ts|js|mjs)(?::\d+)*$/.exec(location)?.[1];
   if (own === undefined) return false;
   const modules = ownModules();
   return modules.size === 0 || modules.has(own.replace(/\\/g, "/"));
 }
 
-let modules: Set<string> | undefined;
-
-// The directory above this module's own: `src/` or `dist/` of SAGE's tree (built, a chunk sits one
-// level below `dist/`, as its modules' directories do), or a job bundle's directory.
-function packageDist(): string {
-  return fileURLToPath(new URL("..", import.meta.url));
+// A frame's file as a path: ESM frames are file URLs (percent-encoded), CommonJS ones paths.
+function pathOf(location: string): string | undefined {
+  const file = location.replace(/(:\d+)+$/, "");
+  if (!file.startsWith("file:")) return file;
+  try {
+    return fileURLToPath(file);
+  } catch {
+    return undefined;
+  }
 }
+
+interface SageTree {
+  /** SAGE's modules by path: `src/` (run from the sources) or `dist/` (built), with a separator at the end. */
+  modulesDir: string | undefined;
+  /** `dist/` when built: all of it but the dashboard is SAGE's code. */
+  builtDir: string | undefined;
+}
+
+let tree: SageTree | undefined;
+
+// Where SAGE's code is, found from this module: the sources sit in `src/<layer>/`; built, this
+// code is bundled somewhere below the package's `dist/`, whose root holds SAGE's package.json.
+// Neither (a job's bundle, which carries SAGE inside it): only source-mapped frames are told.
+function sageTree(): SageTree {
+  if (tree) return tree;
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith(".ts")) return (tree = { modulesDir: join(dirname(here), "..") + sep, builtDir: undefined });
+  for (let dir = dirname(here), depth = 0; depth < 3; depth++, dir = dirname(dir)) {
+    if (basename(dir) === "dist" && isSagePackage(dirname(dir))) return (tree = { modulesDir: dir + sep, builtDir: dir + sep });
+  }
+  return (tree = { modulesDir: undefined, builtDir: undefined });
+}
+
+function isSagePackage(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: unknown }).name === "sage";
+  } catch {
+    return false;
+  }
+}
+
+let modules: Set<string> | undefined;
 
 // SAGE's module paths (`runtime/task`, `runtime/stages/map-stage`, ...), so that a user's own
 // `src/api/x.ts` is not taken for one. Empty where this module is not in SAGE's tree (a bundle).
 function ownModules(): Set<string> {
   if (modules) return modules;
   modules = new Set();
-  const root = packageDist();
+  const root = sageTree().modulesDir;
+  if (root === undefined) return modules;
   const walk = (relative: string) => {
     for (const entry of readdirSync(`${root}${relative}`, { withFileTypes: true })) {
       const path = `${relative}/${entry.name}`;
       if (entry.isDirectory()) walk(path);
-      // Built, the modules are known by their declarations (their code is in chunks).
+      // Built, the modules are known by their declarations (their code is bundled).
       else if (/\.(ts|js)$/.test(entry.name)) modules!.add(path.replace(/(\.d)?\.(ts|js)$/, ""));
     }
   };
