@@ -75,6 +75,8 @@ interface LiveJob {
   /** Malformed or oversized reports seen from the job process. */
   problems: number;
   timers: NodeJS.Timeout[];
+  /** When the job left `created` (Date.now()): the client's own timeout starts there. */
+  startedAt?: number;
   done: Promise<JobStatus>;
   resolveDone(status: JobStatus): void;
 }
@@ -153,20 +155,27 @@ export class JobSupervisor {
     };
     this.#live.set(id, job);
     this.#wire(job);
-    if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
-      // A safety net for a client that went away: the client's own timer (which starts later and
-      // reports JobTimeoutError) fires first; this one only ends jobs nobody waits for any more.
-      const limit = timerMs(options.timeoutMs + TIMEOUT_MARGIN_MS);
-      job.timers.push(
-        setTimeout(() => {
-          this.#appendLog(job, `[jobmanager] the job's timeout of ${options.timeoutMs} ms expired: stopping it`);
-          void this.stop(id, { mode: "abort" });
-        }, limit),
-      );
-    }
+    if (options.timeoutMs !== undefined && options.timeoutMs > 0) this.#armTimeout(job, options.timeoutMs, Date.now());
     this.#save(job);
     this.#jobLogger(job).info("job %s (%s) submitted", job.name, id);
     return status;
+  }
+
+  /**
+   * A safety net for a client that went away: the client's own timer, which starts once the job
+   * has left `created` and reports JobTimeoutError, must fire first, so this one ends a job only
+   * `TIMEOUT_MARGIN_MS` after the client's would have, counted from the job's start (from its
+   * submit while it has not started: a module that never gets to its pipeline).
+   */
+  #armTimeout(job: LiveJob, timeoutMs: number, from: number): void {
+    job.timers.push(
+      setTimeout(() => {
+        // It started after `from` (a slow job-process start-up): the client's timer started later too.
+        if (job.startedAt !== undefined && job.startedAt > from) return this.#armTimeout(job, timeoutMs, job.startedAt);
+        this.#appendLog(job, `[jobmanager] the job's timeout of ${timeoutMs} ms expired: stopping it`);
+        void this.stop(job.id, { mode: "abort" });
+      }, timerMs(Math.max(0, from + timeoutMs + TIMEOUT_MARGIN_MS - Date.now()))),
+    );
   }
 
   /** The id a full id or unique prefix stands for; "ambiguous" when several match. */
@@ -373,6 +382,7 @@ export class JobSupervisor {
           // The name given at submit stays from `created` on; the autostop shown is the one the module's own submit asked for.
           // The runtime cannot exceed the time since the server took the job.
           const runtimeMs = Math.min(event.status.runtimeMs, Date.now() - Date.parse(job.status.submittedAt));
+          if (job.startedAt === undefined && event.status.state !== "created") job.startedAt = Date.now();
           // The platform is "remote" or, with parts on a cluster, "distributed" (checkReport allows no other).
           job.status = { ...event.status, runtimeMs, name: job.name, submittedAt: job.status.submittedAt };
           const forwarded = { ...event, status: job.status };
