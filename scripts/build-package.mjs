@@ -2,7 +2,8 @@
  * Builds the package's JavaScript: the entry points and the scripts SAGE starts as processes,
  * bundled by esbuild with shared code split into chunks (`dist/chunks/`). A bounded job is
  * usually one process run, and Node loads a few files far sooner than one per module (importing
- * the package: about 65 ms from the 78 files tsc writes, about 25 ms bundled). Type declarations
+ * the package in a fresh process: about 83 ms from the 78 files tsc wrote, about 50 ms from the
+ * 18 files of this build). Type declarations
  * come from tsc (`tsconfig.build.json`), the dashboard from Vite.
  */
 import { readFileSync, rmSync } from "node:fs";

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { JobEvent, JobState, JobStatus, Logger, StopOptions } from "../api/types.js";
 import { withFields } from "../api/log-fields.js";
+import { monotonicMs } from "../runtime/monotonic-clock.js";
 import { timerMs } from "../runtime/thenable.js";
 import { BundleStore } from "./bundle-store.js";
 import { drainOutput, readOutput } from "../cluster/child-output.js";
@@ -75,8 +76,8 @@ interface LiveJob {
   /** Malformed or oversized reports seen from the job process. */
   problems: number;
   timers: NodeJS.Timeout[];
-  /** When the job left `created` (Date.now()): the client's own timeout starts there. */
-  startedAt?: number;
+  /** When the job left `created` (monotonicMs(): a clock that does not jump): the client's own timeout starts there. */
+  leftCreatedAt?: number;
   done: Promise<JobStatus>;
   resolveDone(status: JobStatus): void;
 }
@@ -155,7 +156,7 @@ export class JobSupervisor {
     };
     this.#live.set(id, job);
     this.#wire(job);
-    if (options.timeoutMs !== undefined && options.timeoutMs > 0) this.#armTimeout(job, options.timeoutMs, Date.now());
+    if (options.timeoutMs !== undefined && options.timeoutMs > 0) this.#armTimeout(job, options.timeoutMs, monotonicMs());
     this.#save(job);
     this.#jobLogger(job).info("job %s (%s) submitted", job.name, id);
     return status;
@@ -171,10 +172,10 @@ export class JobSupervisor {
     job.timers.push(
       setTimeout(() => {
         // It started after `from` (a slow job-process start-up): the client's timer started later too.
-        if (job.startedAt !== undefined && job.startedAt > from) return this.#armTimeout(job, timeoutMs, job.startedAt);
+        if (job.leftCreatedAt !== undefined && job.leftCreatedAt > from) return this.#armTimeout(job, timeoutMs, job.leftCreatedAt);
         this.#appendLog(job, `[jobmanager] the job's timeout of ${timeoutMs} ms expired: stopping it`);
         void this.stop(job.id, { mode: "abort" });
-      }, timerMs(Math.max(0, from + timeoutMs + TIMEOUT_MARGIN_MS - Date.now()))),
+      }, timerMs(Math.max(0, from + timeoutMs + TIMEOUT_MARGIN_MS - monotonicMs()))),
     );
   }
 
@@ -382,7 +383,7 @@ export class JobSupervisor {
           // The name given at submit stays from `created` on; the autostop shown is the one the module's own submit asked for.
           // The runtime cannot exceed the time since the server took the job.
           const runtimeMs = Math.min(event.status.runtimeMs, Date.now() - Date.parse(job.status.submittedAt));
-          if (job.startedAt === undefined && event.status.state !== "created") job.startedAt = Date.now();
+          if (job.leftCreatedAt === undefined && event.status.state !== "created") job.leftCreatedAt = monotonicMs();
           // The platform is "remote" or, with parts on a cluster, "distributed" (checkReport allows no other).
           job.status = { ...event.status, runtimeMs, name: job.name, submittedAt: job.status.submittedAt };
           const forwarded = { ...event, status: job.status };
