@@ -171,6 +171,8 @@ export class JobSupervisor {
   #armTimeout(job: LiveJob, timeoutMs: number, from: number): void {
     job.timers.push(
       setTimeout(() => {
+        // An ended job is past its limit's reach: what its process still holds is services kept for the client.
+        if (TERMINAL_STATES.has(job.status.state)) return;
         // It started after `from` (a slow job-process start-up): the client's timer started later too.
         if (job.leftCreatedAt !== undefined && job.leftCreatedAt > from) return this.#armTimeout(job, timeoutMs, job.leftCreatedAt);
         this.#appendLog(job, `[jobmanager] the job's timeout of ${timeoutMs} ms expired: stopping it`);

@@ -262,6 +262,25 @@ await env.submit({ autostop: true });
     expect(await jobLogs(server, job.id)).toContain("CLEANUP counter");
   });
 
+  it("services a finished job keeps outlive its timeoutMs: the server's safety net leaves an ended job alone", { timeout: 30_000 }, async () => {
+    const env = remoteEnv("quick");
+    const job = await env.submit({ autostop: true, keepServices: true, timeoutMs: 500 });
+    expect((await job.status()).state).toBe("finished");
+    const startedAt = Date.parse((await job.status()).startedAt!);
+    // Past the server's safety net (timeoutMs + 5 s from the start), the kept service still answers its job's process.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, startedAt + 500 + 5000 + 1000 - Date.now())));
+    const kept = await job.status();
+    expect(kept).toMatchObject({ state: "finished", tasks: 0 });
+    expect(kept.services).toBeGreaterThan(0);
+    const log = await jobLogs(server, job.id);
+    expect(log).not.toContain("timeout of 500 ms expired");
+    expect(log).not.toContain("CLEANUP counter");
+    await env.close();
+    expect(await server.client.getJob(job.id)).toMatchObject({ state: "finished", services: 0 });
+    await untilJobProcessEnded(server, job.id);
+    expect(await jobLogs(server, job.id)).toContain("CLEANUP counter");
+  });
+
   it("a failed job rejects with JobFailedError carrying the server's status and the operator", async () => {
     const env = remoteEnv("failing");
     const error = await env.submit({ autostop: true, timeoutMs: 20_000 }).then(
