@@ -48,6 +48,14 @@ describe("sage run", () => {
     expect(stderr.split("cannot connect")).toHaveLength(2);
   });
 
+  it("a malformed pipeline names the problem once, then the user's line that declared it, not the framework's checks", async () => {
+    const { code, stderr } = await sageRun([fixture], "malformed").done;
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^sage run test\/fixtures\/cli-pipeline\.ts failed: PipelineDefinitionError: operator 'map#1' needs a function or a function class, got number\n {4}at .*test\/fixtures\/cli-pipeline\.ts:\d+:\d+\)?\n {4}\.\.\. \(\d+ framework frames? hidden\)\n/);
+    expect(stderr.split("needs a function")).toHaveLength(2);
+    expect(stderr).not.toMatch(/[\\/](src|dist)[\\/]api[\\/]|DataStream|node:internal/);
+  });
+
   it("exits 2 with a clear message for a missing file", async () => {
     const { code, stderr } = await sageRun(["nowhere.ts"], "finite").done;
     expect(code).toBe(2);
