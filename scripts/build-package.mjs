@@ -55,3 +55,16 @@ if (misplaced.length > 0) {
   console.error(`build-package: code that finds files relative to its own module ended up outside a directory one level below dist/:\n  ${misplaced.join("\n  ")}`);
   process.exit(1);
 }
+
+// A class that names itself in its own body (`new X()` in a method, `instanceof X`) is bundled as
+// `var X = class _X`: stack frames through its methods then read `_X.method`. Such classes refer
+// to themselves through a function after the class, or `this` in a static method.
+const renamed = [];
+for (const output of Object.keys(metafile.outputs)) {
+  if (!output.endsWith(".js")) continue;
+  for (const [, outer, inner] of readFileSync(output, "utf8").matchAll(/\bvar (\w+) = class (_\w+)\b/g)) if (inner === `_${outer}`) renamed.push(`${outer} (in ${output})`);
+}
+if (renamed.length > 0) {
+  console.error(`build-package: these classes name themselves in their own bodies, so stack frames would show them renamed with a leading '_':\n  ${renamed.join("\n  ")}`);
+  process.exit(1);
+}

@@ -36,7 +36,7 @@ export class ConnectedStreams {
     const keyed = this.streams.map((stream, i) =>
       stream.keyBy(Array.isArray(selectors) ? selectors[i]! : selectors, options?.name ? { ...options, name: `${options.name}_${i}` } : options),
     );
-    return new ConnectedStreams(this.env, keyed);
+    return connectedOf(this.env, keyed);
   }
 
   /**
@@ -49,8 +49,8 @@ export class ConnectedStreams {
 
   /** Connects more streams. */
   connect(other: DataStreamType<any> | ConnectedStreams): ConnectedStreams {
-    const others = other instanceof ConnectedStreams ? other.streams : [other];
-    return new ConnectedStreams(this.env, [...this.streams, ...others]);
+    const others = isConnectedStreams(other) ? other.streams : [other];
+    return connectedOf(this.env, [...this.streams, ...others]);
   }
 
   /** Consumes the records of every input with one sink. */
@@ -68,4 +68,14 @@ export class ConnectedStreams {
     const transformation = this.env._addTransformation(kind, fn, this.streams.map((s) => s.transformation), options);
     return this.env._streamOf<U>(transformation);
   }
+}
+
+// Outside the class: a class that names itself in its own body is renamed by the bundler
+// (`class _ConnectedStreams`), and stack frames would show that name.
+function connectedOf(env: BaseEnvironment, streams: Array<DataStreamType<any>>): ConnectedStreams {
+  return new ConnectedStreams(env, streams);
+}
+
+function isConnectedStreams(value: unknown): value is ConnectedStreams {
+  return value instanceof ConnectedStreams;
 }

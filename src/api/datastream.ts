@@ -75,6 +75,12 @@ export class DataStream<T = unknown> {
 
   #then<U>(kind: Transformation["kind"], fn: unknown, options: OperatorOptions = {}): DataStream<U> {
     const transformation = this.env._addTransformation(kind, fn, [this.transformation], options);
-    return new DataStream<U>(this.env, transformation);
+    return streamOf<U>(this.env, transformation);
   }
+}
+
+// Outside the class: a class that names itself in its own body is renamed by the bundler
+// (`class _DataStream`), and stack frames would show that name.
+function streamOf<U>(env: DataStream["env"], transformation: Transformation): DataStream<U> {
+  return new DataStream<U>(env, transformation);
 }

@@ -134,7 +134,7 @@ export class ClusterDeployment implements JobDeployment, RemotePartHost {
     const reports = nc.subscribe(subjects.driver(jobId));
     const workerOf = new Map<string, string>();
     for (const [worker, list] of plan) for (const p of list) workerOf.set(describePlacement(p), worker);
-    const deployment = new ClusterDeployment(options, transport, services, local, reports, []);
+    const deployment = new this(options, transport, services, local, reports, []);
     for (const task of remoteTasks) {
       for (let index = 0; index < task.parallelism; index++) {
         const worker = workerOf.get(`${task.id}#${index}`)!;

@@ -92,7 +92,7 @@ export class HostedJob {
   static async start(env: BaseEnvironment, graph: ExecutionGraph, options: JobHostOptions, nc: NatsConnection): Promise<HostedJob> {
     const capacity = natsChannelCapacity(env.config);
     const transport = await NatsTransport.create(nc, { jobId: options.jobId, capacity });
-    const job = new HostedJob(env, graph, options, nc, transport);
+    const job = new this(env, graph, options, nc, transport);
     job.#listen();
     job.#report({ type: "host-ready", worker: options.worker, pid: process.pid });
     return job;

@@ -132,7 +132,7 @@ export class JobHostProcess {
     // A host that dies while the worker writes nothing to it must not break the worker.
     child.stdin!.on("error", () => undefined);
     return new Promise((resolve, reject) => {
-      child.once("spawn", () => resolve(new JobHostProcess(options.jobId, hostMarker(options.jobId, options.worker), child, dir, spec.outputEnded ?? (() => {}))));
+      child.once("spawn", () => resolve(new this(options.jobId, hostMarker(options.jobId, options.worker), child, dir, spec.outputEnded ?? (() => {}))));
       // Kept for good: an 'error' after the start (a failed signal) must not throw.
       child.on("error", (error) => {
         if (child.pid !== undefined) return;

@@ -201,7 +201,7 @@ export class NatsServiceTransport implements ServiceTransport {
       call.reject = reject;
     });
     this.#pending.set(key, call);
-    if (limited) call.timer = setTimeout(NatsServiceTransport.#expire, timerMs(timeoutMs), this, call);
+    if (limited) call.timer = setTimeout(this.#expire, timerMs(timeoutMs), call);
     this.#publish(call, payload, ack);
     return promise;
   }
@@ -290,27 +290,28 @@ export class NatsServiceTransport implements ServiceTransport {
 
   #retryIn(call: PendingCall, ms: number): void {
     // Too close to the deadline for another try: the deadline timer ends the call.
-    call.retryTimer = call.deadline - monotonicMs() > ms ? setTimeout(NatsServiceTransport.#retry, ms, this, call) : undefined;
+    call.retryTimer = call.deadline - monotonicMs() > ms ? setTimeout(this.#retry, ms, call) : undefined;
   }
 
-  // Timer callbacks shared by every call: the call travels as the timer's argument, no closure.
-  static #retry(transport: NatsServiceTransport, call: PendingCall): void {
+  // Timer callbacks shared by every call of this transport: the call travels as the timer's
+  // argument, no closure per call.
+  readonly #retry = (call: PendingCall): void => {
     call.retryTimer = undefined;
-    if (transport.#pending.get(call.key) !== call) return;
+    if (this.#pending.get(call.key) !== call) return;
     // Not confirmed in time: maybe swallowed by a dead instance's subscription.
     if (call.unconfirmed) call.absent = true;
-    transport.#resend(call);
-  }
+    this.#resend(call);
+  };
 
-  static #expire(transport: NatsServiceTransport, call: PendingCall): void {
-    if (transport.#pending.get(call.key) !== call) return;
-    transport.#finish(call);
+  readonly #expire = (call: PendingCall): void => {
+    if (this.#pending.get(call.key) !== call) return;
+    this.#finish(call);
     call.reject(
       call.absent
         ? new ServiceCallError(call.service, call.method, new Error(`service '${call.service}' has no running instance (none answered within ${call.timeoutMs} ms)`))
         : new ServiceCallTimeoutError(call.service, call.method, call.timeoutMs),
     );
-  }
+  };
 
   #finish(call: PendingCall): void {
     this.#pending.delete(call.key);

@@ -89,7 +89,7 @@ export class NatsTransport implements Transport {
   /** A transport for one job on `nc` (the job's stream must exist: see ensureJobStream). */
   static async create(nc: NatsConnection, options: NatsTransportOptions): Promise<NatsTransport> {
     const jsm = await jetstreamManager(nc);
-    return new NatsTransport(nc, jsm, options);
+    return new this(nc, jsm, options);
   }
 
   private constructor(nc: NatsConnection, jsm: JetStreamManager, options: NatsTransportOptions) {

@@ -91,7 +91,7 @@ export class ServiceEndpoint {
 
   /** Starts serving `host`; resolves once the broker has the subscriptions (calls reach it from then on). */
   static async start(nc: NatsConnection, options: ServiceEndpointOptions): Promise<ServiceEndpoint> {
-    const endpoint = new ServiceEndpoint(nc, options);
+    const endpoint = new this(nc, options);
     await nc.flush();
     return endpoint;
   }

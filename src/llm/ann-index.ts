@@ -94,7 +94,7 @@ export class AnnIndex {
    */
   static load(file: string, config: AnnIndex["config"], digest: string): AnnIndex | undefined {
     if (!existsSync(file) || digestOf(file) !== digest) return undefined;
-    const ann = new AnnIndex(config.dimensions, config);
+    const ann = new this(config.dimensions, config); // `this`: a class naming itself in its body is renamed by the bundler
     ann.#index.load(file);
     return ann.#index.dimensions() === config.dimensions ? ann : undefined;
   }

@@ -106,7 +106,7 @@ export class LatencyHistogram {
 
   /** Adds every count of `other` (another instance's histogram, or a snapshot of one). */
   merge(other: LatencyHistogram | HistogramSnapshot): void {
-    const snapshot = other instanceof LatencyHistogram ? other.snapshot() : other;
+    const snapshot = "snapshot" in other ? other.snapshot() : other;
     if (snapshot.count === 0) return;
     const { slots } = snapshot;
     for (let i = 0; i + 1 < slots.length; i += 2) {
@@ -162,7 +162,7 @@ export class LatencyHistogram {
 
   /** A histogram holding what a snapshot holds. */
   static fromSnapshot(snapshot: HistogramSnapshot): LatencyHistogram {
-    const histogram = new LatencyHistogram();
+    const histogram = new this();
     histogram.merge(snapshot);
     return histogram;
   }

@@ -42,4 +42,16 @@ describe("local mode - a failure's frames from the built package, without source
     expect(frames.at(-1), stdout).toMatch(/^\s+\.\.\. \(\d+ framework frames? hidden\)$/);
     expect(frames.filter((line) => line.includes("node_modules/sage")), stdout).toEqual([]);
   });
+
+  it("the stack of a malformed pipeline names SAGE's classes as the sources do", async () => {
+    writeFileSync(
+      join(project, "malformed.mjs"),
+      `import { LocalEnvironment } from "sage";\nconst env = new LocalEnvironment("frames");\nconst a = env.fromBatch([1]);\ntry { a.map(123); } catch (error) { console.log(error.stack); }\ntry { a.connect(env.fromBatch([2])).map(123); } catch (error) { console.log(error.stack); }\n`,
+    );
+    const { code, stdout, stderr } = await run([join(project, "malformed.mjs")]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/\n\s+at DataStream\.map \(/);
+    expect(stdout).toMatch(/\n\s+at ConnectedStreams\.map \(/);
+    expect(stdout).not.toMatch(/\b_[A-Z]\w*\./);
+  });
 });
