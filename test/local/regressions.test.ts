@@ -171,4 +171,26 @@ describe("local mode - regressions", () => {
       .sink(() => {});
     expect(env.pipeline.map((t) => t.name)).toEqual(["batch#0", "map#1", "double", "triple", "filter#4", "double_1", "map#6", "Upper", "map#8", "sink#9"]);
   });
+
+  it.each(["map", "filter", "flatMap", "sink"] as const)(
+    "an anonymous %s gets no receiver once its records go async: its frame was named after the runtime's stage ('MapStage.fn'), and its `this` was the stage",
+    async (kind) => {
+      const receivers: unknown[] = [];
+      // The first record answers async, which moves the operator off the fused loop; the third throws there.
+      const fn = function (this: unknown, x: number) {
+        receivers.push(this);
+        if (x === 3) throw new Error(`${kind} broke`);
+        return x === 1 ? later(kind === "flatMap" ? [x] : x, 1) : kind === "flatMap" ? [x] : x;
+      };
+      const env = new LocalEnvironment(`receiver-${kind}`, quiet);
+      const records = env.fromBatch([1, 2, 3]);
+      if (kind === "sink") records.sink(fn);
+      else (records[kind] as (f: typeof fn) => ReturnType<typeof records.map>)(fn).sink(() => {});
+      const error = await env.submit({ autostop: true, timeoutMs: 5000 }).catch((e: { status: JobStatus }) => e);
+      const stack = (error as { status: JobStatus }).status.error!.stack!;
+      expect(stack.split("\n")[1]).toMatch(/^\s+at (fn )?\(?.*regressions\.test\.ts:\d+:\d+\)?$/);
+      expect(stack).not.toMatch(/Stage\.fn\b/);
+      expect(receivers).toEqual([undefined, undefined, undefined]);
+    },
+  );
 });

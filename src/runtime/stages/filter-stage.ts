@@ -21,7 +21,8 @@ export class FilterStage extends FunctionStage {
   }
 
   protected invoke(record: unknown): unknown {
-    return this.fn(record, this.ctx);
+    const fn = this.fn; // no receiver: see MapStage.invoke
+    return fn(record, this.ctx);
   }
 
   protected collect(record: unknown, keep: unknown, out: unknown[]): void {

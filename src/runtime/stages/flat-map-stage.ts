@@ -36,8 +36,9 @@ export class FlatMapStage extends FunctionStage {
       const collector = this.#collector;
       collector.out = out;
       const second = this.usesCollector ? collector : this.ctx;
+      const fn = this.fn; // no receiver: see MapStage.invoke
       for (let i = 0; i < n; i++) {
-        const result = this.fn(records[i], second);
+        const result = fn(records[i], second);
         if (isThenable(result) || isAsyncIterable(result)) {
           // What this call collects from now on (after an await) belongs to its async result, so
           // the shared collector hands it a bucket of its own; later records get per-call ones.
@@ -54,10 +55,11 @@ export class FlatMapStage extends FunctionStage {
   }
 
   protected invoke(record: unknown): unknown {
-    if (!this.usesCollector) return this.#settle(this.fn(record, this.ctx), []);
+    const fn = this.fn; // no receiver: see MapStage.invoke
+    if (!this.usesCollector) return this.#settle(fn(record, this.ctx), []);
     const bucket: unknown[] = [];
     const collector: Collector<unknown> = { collect: (item) => void bucket.push(item) };
-    return this.#settle(this.fn(record, collector), bucket);
+    return this.#settle(fn(record, collector), bucket);
   }
 
   protected collect(_record: unknown, value: unknown, out: unknown[]): void {

@@ -17,7 +17,8 @@ export class JoinStage extends FunctionStage {
   }
 
   protected invoke(record: unknown, key: unknown, input: number): unknown {
-    return this.fn(record, key, input, this.ctx);
+    const fn = this.fn; // no receiver: see MapStage.invoke
+    return fn(record, key, input, this.ctx);
   }
 
   protected collect(_record: unknown, value: unknown, out: unknown[]): void {

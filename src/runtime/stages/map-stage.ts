@@ -21,7 +21,10 @@ export class MapStage extends FunctionStage {
   }
 
   protected invoke(record: unknown): unknown {
-    return this.fn(record, this.ctx);
+    // Called without a receiver, as the fused loop calls it: a plain function's `this` is undefined
+    // either way, and its stack frame is not named after this stage.
+    const fn = this.fn;
+    return fn(record, this.ctx);
   }
 
   protected collect(_record: unknown, value: unknown, out: unknown[]): void {

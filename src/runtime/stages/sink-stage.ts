@@ -20,7 +20,8 @@ export class SinkStage extends FunctionStage {
   }
 
   protected invoke(record: unknown): unknown {
-    return this.fn(record, this.ctx);
+    const fn = this.fn; // no receiver: see MapStage.invoke
+    return fn(record, this.ctx);
   }
 
   protected collect(): void {}
