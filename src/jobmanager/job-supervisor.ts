@@ -171,8 +171,13 @@ export class JobSupervisor {
   #armTimeout(job: LiveJob, timeoutMs: number, from: number): void {
     job.timers.push(
       setTimeout(() => {
-        // An ended job is past its limit's reach: what its process still holds is services kept for the client.
-        if (TERMINAL_STATES.has(job.status.state)) return;
+        // Services a job that ended keeps for its client are past its limit's reach; an ended job's
+        // process that holds none and is still here is stuck on its way out, and is stopped.
+        if (TERMINAL_STATES.has(job.status.state)) {
+          if (job.status.services > 0) return;
+          this.#appendLog(job, `[jobmanager] the job ended, but its process was still running ${TIMEOUT_MARGIN_MS} ms past the job's timeout of ${timeoutMs} ms: killed`);
+          return this.#kill(job);
+        }
         // It started after `from` (a slow job-process start-up): the client's timer started later too.
         if (job.leftCreatedAt !== undefined && job.leftCreatedAt > from) return this.#armTimeout(job, timeoutMs, job.leftCreatedAt);
         this.#appendLog(job, `[jobmanager] the job's timeout of ${timeoutMs} ms expired: stopping it`);

@@ -281,6 +281,28 @@ await env.submit({ autostop: true });
     expect(await jobLogs(server, job.id)).toContain("CLEANUP counter");
   });
 
+  it("a job process stuck after its job ended, holding no services, is still ended by the safety net past timeoutMs", { timeout: 30_000 }, async () => {
+    const entry = join(tmp, "stuck-after-end.ts");
+    // The job finishes; then a timer spins the process's thread, so it never gets to exit.
+    writeFileSync(entry, `import { LocalEnvironment } from ${JSON.stringify(SAGE_IMPORT)};
+const env = new LocalEnvironment("stuck-after-end", { logLevel: "warn" });
+env.fromBatch([1]).sink(() => {
+  setTimeout(() => {
+    for (;;);
+  }, 300);
+});
+await env.submit({ autostop: true });
+`);
+    const { id } = await submitRaw(server, "stuck-after-end", await bundleEntry(entry), { autostop: true, timeoutMs: 500 });
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline && (await server.client.getJob(id)).state !== "finished"; ) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await server.client.getJob(id)).state).toBe("finished");
+    // The net fires 5.5 s into the job's run.
+    await untilJobProcessEnded(server, id, 20_000);
+    expect(jobProcessPids(server.dataDir, id)).toEqual([]);
+    expect(await jobLogs(server, id)).toContain("[jobmanager] the job ended, but its process was still running 5000 ms past the job's timeout of 500 ms: killed");
+    expect((await server.client.getJob(id)).state).toBe("finished");
+  });
+
   it("a failed job rejects with JobFailedError carrying the server's status and the operator", async () => {
     const env = remoteEnv("failing");
     const error = await env.submit({ autostop: true, timeoutMs: 20_000 }).then(
