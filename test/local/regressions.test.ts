@@ -193,4 +193,19 @@ describe("local mode - regressions", () => {
       expect(receivers).toEqual([undefined, undefined, undefined]);
     },
   );
+
+  it("a coMap function gets no receiver: it was called as a method of the user's own array of functions ('Array.fn' frames)", async () => {
+    const receivers: unknown[] = [];
+    const fn = function (this: unknown, x: number) {
+      receivers.push(this);
+      if (x === 2) throw new Error("coMap broke");
+      return x;
+    };
+    const env = new LocalEnvironment("receiver-coMap", quiet);
+    env.fromBatch([1]).connect(env.fromBatch([2])).coMap([fn, fn]).sink(() => {});
+    const error = await env.submit({ autostop: true, timeoutMs: 5000 }).catch((e: { status: JobStatus }) => e);
+    const stack = (error as { status: JobStatus }).status.error!.stack!;
+    expect(stack.split("\n")[1]).toMatch(/^\s+at (fn )?\(?.*regressions\.test\.ts:\d+:\d+\)?$/);
+    expect(new Set(receivers)).toEqual(new Set([undefined]));
+  });
 });

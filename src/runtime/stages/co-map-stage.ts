@@ -16,7 +16,8 @@ export class CoMapStage extends FunctionStage {
   }
 
   protected invoke(record: unknown, _key: unknown, input: number): unknown {
-    return this.fns[input]!(record, this.ctx);
+    const fn = this.fns[input]!; // no receiver (the array of functions): see MapStage.invoke
+    return fn(record, this.ctx);
   }
 
   protected collect(_record: unknown, value: unknown, out: unknown[]): void {
