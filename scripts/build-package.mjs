@@ -62,7 +62,8 @@ if (misplaced.length > 0) {
 const renamed = [];
 for (const output of Object.keys(metafile.outputs)) {
   if (!output.endsWith(".js")) continue;
-  for (const [, outer, inner] of readFileSync(output, "utf8").matchAll(/\bvar (\w+) = class (_\w+)\b/g)) if (inner === `_${outer}`) renamed.push(`${outer} (in ${output})`);
+  // Any inner name with a leading '_': two classes of one name in a chunk come out as `var Foo2 = class _Foo`.
+  for (const [, outer, inner] of readFileSync(output, "utf8").matchAll(/\bvar (\w+) = class (_\w+)\b/g)) renamed.push(`${inner.slice(1)} (as ${outer}, in ${output})`);
 }
 if (renamed.length > 0) {
   console.error(`build-package: these classes name themselves in their own bodies, so stack frames would show them renamed with a leading '_':\n  ${renamed.join("\n  ")}`);

@@ -102,6 +102,14 @@ export const errors = {
   OperatorError,
 } as const;
 
+/**
+ * Whether `error` is one SAGE raised on purpose, known by its stable code rather than its class:
+ * a job's bundle and a user's second install of SAGE carry their own copy of SageError.
+ */
+export function isSageError(error: unknown): error is SageError {
+  return error instanceof Error && error.name !== "Error" && /^E_[A-Z_]+$/.test(String((error as { code?: unknown }).code));
+}
+
 /** The message of anything thrown, whether an Error or not. */
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;

@@ -1,3 +1,4 @@
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { isFrameworkFrame, userFrames } from "./stack-frames.js";
 
@@ -38,5 +39,14 @@ describe("userFrames", () => {
     // Another project's build, and the user's own files beside SAGE's, are the user's.
     expect(isFrameworkFrame("x (file:///home/me/my%20app/dist/chunks/chunk-ABC123.js:1:1)", dist)).toBe(false);
     expect(isFrameworkFrame("userMap (file:///home/me/my%20app/fail.mjs:3:52)", dist)).toBe(false);
+  });
+
+  it("counts the `sage` command's own frames below a user's module: its bin/ and commander, awaited or not", () => {
+    const bin = fileURLToPath(new URL("../../bin/sage.js", import.meta.url));
+    expect(isFrameworkFrame(`async ${pathToFileURL(bin).href}:5:1`)).toBe(true);
+    expect(isFrameworkFrame(`${pathToFileURL(bin).href}:5:1`)).toBe(true);
+    expect(isFrameworkFrame("async Command.parseAsync (/home/me/app/node_modules/commander/lib/command.js:1122:5)")).toBe(true);
+    // A user's own bin/ is the user's.
+    expect(isFrameworkFrame("async file:///home/me/app/bin/run.js:5:1")).toBe(false);
   });
 });

@@ -33,11 +33,15 @@ export function userFrames(stack: string | undefined, options: { jobId?: string;
  */
 export function isFrameworkFrame(frame: string, builtDir: string | undefined = sageTree().builtDir): boolean {
   if (/\beval at\b|^new Function|<anonymous>:\d+/.test(frame)) return true;
-  const location = /\(([^()]*)\)$/.exec(frame)?.[1] ?? frame;
-  if (/^(node:|internal\/)/.test(location) || location === "native" || /[\\/]node_modules[\\/](tsx|esbuild)[\\/]/.test(location)) return true;
+  // `fn (file:line:col)`, or the bare location of a module's top level (`async file:line:col` once awaited).
+  const location = /\(([^()]*)\)$/.exec(frame)?.[1] ?? frame.replace(/^async /, "");
+  // tsx and esbuild load the user's TypeScript; commander runs `sage run`, below the user's module.
+  if (/^(node:|internal\/)/.test(location) || location === "native" || /[\\/]node_modules[\\/](tsx|esbuild|commander)[\\/]/.test(location)) return true;
+  const path = pathOf(location);
+  const bin = sageTree().binDir;
+  if (bin !== undefined && path?.startsWith(bin)) return true;
   // Built and run without source maps, SAGE's frames point into its bundled files.
   if (builtDir !== undefined) {
-    const path = pathOf(location);
     if (path?.startsWith(builtDir) && path.endsWith(".js") && !path.startsWith(`${builtDir}dashboard${sep}`)) return true;
   }
   const own = /[\\/](?:src|dist)[\\/]((?:api|runtime|graph|jobmanager|cli)[\\/][^:]+?)\.(?:ts|js|mjs)(?::\d+)*$/.exec(location)?.[1];
@@ -62,6 +66,8 @@ interface SageTree {
   modulesDir: string | undefined;
   /** `dist/` when built: all of it but the dashboard is SAGE's code. */
   builtDir: string | undefined;
+  /** The package's `bin/`, where the `sage` command starts. */
+  binDir: string | undefined;
 }
 
 let tree: SageTree | undefined;
@@ -72,11 +78,11 @@ let tree: SageTree | undefined;
 function sageTree(): SageTree {
   if (tree) return tree;
   const here = fileURLToPath(import.meta.url);
-  if (here.endsWith(".ts")) return (tree = { modulesDir: join(dirname(here), "..") + sep, builtDir: undefined });
+  if (here.endsWith(".ts")) return (tree = { modulesDir: join(dirname(here), "..") + sep, builtDir: undefined, binDir: join(dirname(here), "..", "..", "bin") + sep });
   for (let dir = dirname(here), depth = 0; depth < 3; depth++, dir = dirname(dir)) {
-    if (basename(dir) === "dist" && isSagePackage(dirname(dir))) return (tree = { modulesDir: dir + sep, builtDir: dir + sep });
+    if (basename(dir) === "dist" && isSagePackage(dirname(dir))) return (tree = { modulesDir: dir + sep, builtDir: dir + sep, binDir: join(dirname(dir), "bin") + sep });
   }
-  return (tree = { modulesDir: undefined, builtDir: undefined });
+  return (tree = { modulesDir: undefined, builtDir: undefined, binDir: undefined });
 }
 
 function isSagePackage(dir: string): boolean {

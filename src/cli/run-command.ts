@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { messageOf, SageError } from "../api/errors.js";
+import { isSageError, messageOf } from "../api/errors.js";
 import { userFrames } from "../api/stack-frames.js";
 import { observeJobs, setPipelineEntry, type RunningJob } from "../api/executor.js";
 import type { JobStatus } from "../api/types.js";
@@ -113,6 +113,6 @@ function reportLoadError(stderr: NodeJS.WriteStream, file: string, error: unknow
   // SAGE's own errors (a malformed pipeline, bad options) are about the line of the user's that
   // made the call: its frames first, without how the framework got to the check.
   const lines =
-    error instanceof SageError && error.stack ? [`${error.name}: ${error.message}`, ...userFrames(error.stack)] : [error instanceof Error && error.stack ? error.stack : messageOf(error)];
+    isSageError(error) && error.stack ? [`${error.name}: ${error.message}`, ...userFrames(error.stack)] : [error instanceof Error && error.stack ? error.stack : messageOf(error)];
   stderr.write(`sage run ${file} failed: ${lines.join("\n")}\n`);
 }

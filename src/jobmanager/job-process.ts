@@ -7,7 +7,7 @@ import { Socket } from "node:net";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { installJobProcessHook, type JobProcessOptions } from "../api/executor.js";
-import { messageOf } from "../api/errors.js";
+import { isSageError, messageOf } from "../api/errors.js";
 import { CLIENT_ENV_NAMES, installEnvGuard } from "./env-guard.js";
 import { ModuleRun } from "./module-run.js";
 import { muteOutput } from "../cluster/mute-output.js";
@@ -102,6 +102,8 @@ if (outcome.failed) {
   restoreOutput();
   await flushOutput();
   send({ type: "module-error", message: messageOf(error), ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) });
+  // SAGE's own errors (a failed pipeline, a pipeline the client did not build) reach the client
+  // through the job's status, message and stack; anything else is printed to the job's log too.
   if (!isSageError(error)) process.stderr.write(`job module failed: ${error instanceof Error ? (error.stack ?? error.message) : messageOf(error)}\n`);
   run.moduleFailed();
   await Promise.race([run.ended, new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
@@ -120,13 +122,6 @@ send({ type: "module-done", submitted: run.submitted });
 // (an interval, a socket) must not keep a finished job's process alive.
 clearInterval(keepAlive);
 setTimeout(() => void flushOutput().then(() => process.exit(0)), EXIT_GRACE_MS).unref();
-
-// SAGE's own errors (a failed pipeline, a pipeline the client did not build) reach the client
-// through the job's status, message and stack; anything else is printed to the job's log too.
-// Their class is the bundle's copy of SageError, so they are known by their stable code.
-function isSageError(error: unknown): boolean {
-  return error instanceof Error && error.name !== "Error" && /^E_[A-Z_]+$/.test(String((error as { code?: unknown }).code));
-}
 
 // Output and reports written so far reach their pipes (process.exit() would drop pending writes).
 function flushOutput(): Promise<unknown> {

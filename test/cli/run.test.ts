@@ -56,6 +56,13 @@ describe("sage run", () => {
     expect(stderr).not.toMatch(/[\\/](src|dist)[\\/]api[\\/]|DataStream|node:internal/);
   });
 
+  it("bad submit options name the problem and the user's line; the command's own frames below it (commander, bin/sage.js) are counted, not shown", async () => {
+    const { code, stderr } = await sageRun([fixture], "bad-options").done;
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/failed: PipelineDefinitionError: [^\n]*timeoutMs must be [^\n]*-5\n {4}at .*test\/fixtures\/cli-pipeline\.ts:\d+:\d+\)?\n {4}\.\.\. \(\d+ framework frames? hidden\)\n/);
+    expect(stderr).not.toMatch(/commander|bin[\\/]sage\.js/);
+  });
+
   it("exits 2 with a clear message for a missing file", async () => {
     const { code, stderr } = await sageRun(["nowhere.ts"], "finite").done;
     expect(code).toBe(2);
