@@ -42,7 +42,7 @@ export abstract class BaseEnvironment {
 
   /** Registers a prepared factory; registering a name again replaces it. */
   registerServiceFactory(name: string, factory: ServiceFactory): ServiceFactory {
-    if (!(factory instanceof ServiceFactory)) throw new TypeError(`registerServiceFactory('${name}') needs a ServiceFactory`);
+    if (!(factory instanceof ServiceFactory)) throw new PipelineDefinitionError(`registerServiceFactory('${name}') needs a ServiceFactory`);
     const existing = this.serviceFactories.get(name);
     if (existing && isPipelineServiceFactory(existing)) {
       throw new PipelineDefinitionError(`service '${name}' is already served by a pipeline (fromService('${name}')); give this service another name`);

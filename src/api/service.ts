@@ -1,4 +1,5 @@
 import { adoptContext, constructWithContext } from "./context.js";
+import { PipelineDefinitionError } from "./errors.js";
 import type { Logger, ServiceCallOptions, ServiceContext, ServiceProxy } from "./types.js";
 import { validateServiceOptions } from "./validate-options.js";
 
@@ -89,9 +90,9 @@ export class ServiceFactory {
     readonly definition: ServiceDefinition,
     options: ServiceOptions = {},
   ) {
-    if (!name || typeof name !== "string") throw new TypeError("a service needs a non-empty name");
+    if (!name || typeof name !== "string") throw new PipelineDefinitionError("a service needs a non-empty name");
     if (typeof definition !== "function") {
-      throw new TypeError(`service '${name}' must be a class or a factory function, got ${typeof definition}`);
+      throw new PipelineDefinitionError(`service '${name}' must be a class or a factory function, got ${typeof definition}`);
     }
     validateServiceOptions(options, name);
     const defaults = (definition as { serviceOptions?: ServiceOptions }).serviceOptions;

@@ -68,6 +68,24 @@ describe("local mode - bad pipelines and failing services", () => {
     expect(() => new LocalEnvironment("bad", quiet).registerService("kv", class Kv extends BaseService {}, options as never)).toThrow(message);
   });
 
+  // They threw plain TypeErrors, unlike every other mistake in a pipeline's declaration.
+  it.each<[string, (env: LocalEnvironment) => unknown, RegExp]>([
+    ["a number as the service", (env) => env.registerService("svc", 42 as never), /service 'svc' must be a class or a factory function, got number/],
+    ["an empty name", (env) => env.registerService("", class Kv extends BaseService {}), /a service needs a non-empty name/],
+    ["a factory that is not a ServiceFactory", (env) => env.registerServiceFactory("svc", {} as never), /registerServiceFactory\('svc'\) needs a ServiceFactory/],
+  ])("rejects %s when it is registered, as a PipelineDefinitionError", (_name, register, message) => {
+    const error = (() => {
+      try {
+        register(new LocalEnvironment("bad", quiet));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(PipelineDefinitionError);
+    expect((error as PipelineDefinitionError).code).toBe("E_PIPELINE_DEFINITION");
+    expect((error as Error).message).toMatch(message);
+  });
+
   // They were accepted: a string timeout was ignored, 1e12 overflowed the timer and fired at once.
   it.each<[string, unknown]>([["-1", -1], ["0", 0], ["NaN", Number.NaN], ["'5'", "5"], ["1e12", 1e12]])(
     "ctx.service(name, { timeoutMs: %s }) fails the job naming the problem",
