@@ -18,8 +18,20 @@ describe("userFrames", () => {
     expect(userFrames(stack, { jobId: id })).toEqual([
       "    at env.fromBatch.map.name (test/fixtures/job-failing.ts:8:24)",
       "    at async <anonymous> (/home/me/project/pipeline.ts:6:1)",
-      "    ... (3 framework frames hidden)",
+      "    ... (3 framework frames hidden; SAGE_STACK=full shows them)",
     ]);
+  });
+
+  it("shows every frame with SAGE_STACK=full, for a report on SAGE itself", () => {
+    process.env.SAGE_STACK = "full";
+    try {
+      const frames = userFrames(stack, { jobId: id });
+      expect(frames).toHaveLength(5);
+      expect(frames[2]).toBe("    at SourceTask.loop (src/runtime/task.ts:142:34)");
+      expect(frames.some((line) => line.includes("hidden"))).toBe(false);
+    } finally {
+      delete process.env.SAGE_STACK;
+    }
   });
 
   it("tells SAGE's own modules from a user's files of the same layout", () => {

@@ -15,17 +15,22 @@ export function userFrames(stack: string | undefined, options: { jobId?: string;
   if (!stack) return [];
   const indent = options.indent ?? "    ";
   const jobDir = options.jobId ? new RegExp(`[^\\s(]*[\\\\/]jobs[\\\\/]${options.jobId}[\\\\/]`, "g") : undefined;
+  // For a bug report on SAGE itself, every frame.
+  const all = process.env[FULL_STACK_VARIABLE] === "full";
   const shown: string[] = [];
   let hidden = 0;
   for (const line of stack.split("\n")) {
     const frame = /^\s+at (.*)$/.exec(line)?.[1];
     if (frame === undefined) continue;
-    if (isFrameworkFrame(frame)) hidden++;
+    if (!all && isFrameworkFrame(frame)) hidden++;
     else shown.push(`${indent}at ${jobDir ? frame.replace(jobDir, "") : frame}`);
   }
-  if (hidden > 0) shown.push(`${indent}... (${hidden} framework frame${hidden === 1 ? "" : "s"} hidden)`);
+  if (hidden > 0) shown.push(`${indent}... (${hidden} framework frame${hidden === 1 ? "" : "s"} hidden; ${FULL_STACK_VARIABLE}=full shows them)`);
   return shown;
 }
+
+/** The environment variable that, set to `full`, shows every frame of a failure. */
+export const FULL_STACK_VARIABLE = "SAGE_STACK";
 
 /**
  * Whether a stack frame (the text after `at `) is SAGE's own, generated, or Node's.

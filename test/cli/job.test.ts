@@ -181,7 +181,7 @@ describe("sage job", () => {
     const code = await new Promise((resolve) => run.on("close", resolve));
     expect(code).toBe(1);
     expect(output.split("deliberate failure")).toHaveLength(2);
-    expect(output).toMatch(/JobFailedError: job 'remote-failing' failed in operator 'Breaks': deliberate failure\n {4}at .*\(test\/fixtures\/remote-failing\.ts:8:\d+\)\n {4}\.\.\. \(\d+ framework frames? hidden\)/);
+    expect(output).toMatch(/JobFailedError: job 'remote-failing' failed in operator 'Breaks': deliberate failure\n {4}at .*\(test\/fixtures\/remote-failing\.ts:8:\d+\)\n {4}\.\.\. \(\d+ framework frames? hidden; SAGE_STACK=full shows them\)/);
     expect(output).not.toMatch(/[\\/]jobs[\\/][0-9a-f-]{36}[\\/]|eval at|job module failed/);
   });
 

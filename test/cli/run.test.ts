@@ -36,7 +36,7 @@ describe("sage run", () => {
     expect(stderr).toMatch(/failed in \d+ms: Breaks: deliberate failure/);
     // Once, then the user's frames; the runtime's and the generated code's are counted, not shown.
     expect(stderr.split("deliberate failure")).toHaveLength(2);
-    expect(stderr).toMatch(/\n {4}at .*test\/fixtures\/cli-pipeline\.ts:\d+:\d+\)?\n {4}\.\.\. \(\d+ framework frames? hidden\)\n/);
+    expect(stderr).toMatch(/\n {4}at .*test\/fixtures\/cli-pipeline\.ts:\d+:\d+\)?\n {4}\.\.\. \(\d+ framework frames? hidden; SAGE_STACK=full shows them\)\n/);
     expect(stderr).not.toMatch(/[\\/](src|dist)[\\/]runtime[\\/]|eval at|node:internal/);
   });
 
@@ -51,7 +51,7 @@ describe("sage run", () => {
   it("a malformed pipeline names the problem once, then the user's line that declared it, not the framework's checks", async () => {
     const { code, stderr } = await sageRun([fixture], "malformed").done;
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^sage run test\/fixtures\/cli-pipeline\.ts failed: PipelineDefinitionError: operator 'map#1' needs a function or a function class, got number\n {4}at .*test\/fixtures\/cli-pipeline\.ts:\d+:\d+\)?\n {4}\.\.\. \(\d+ framework frames? hidden\)\n/);
+    expect(stderr).toMatch(/^sage run test\/fixtures\/cli-pipeline\.ts failed: PipelineDefinitionError: operator 'map#1' needs a function or a function class, got number\n {4}at .*test\/fixtures\/cli-pipeline\.ts:\d+:\d+\)?\n {4}\.\.\. \(\d+ framework frames? hidden; SAGE_STACK=full shows them\)\n/);
     expect(stderr.split("needs a function")).toHaveLength(2);
     expect(stderr).not.toMatch(/[\\/](src|dist)[\\/]api[\\/]|DataStream|node:internal/);
   });
@@ -59,7 +59,7 @@ describe("sage run", () => {
   it("bad submit options name the problem and the user's line; the command's own frames below it (commander, bin/sage.js) are counted, not shown", async () => {
     const { code, stderr } = await sageRun([fixture], "bad-options").done;
     expect(code).toBe(1);
-    expect(stderr).toMatch(/failed: PipelineDefinitionError: [^\n]*timeoutMs must be [^\n]*-5\n {4}at .*test\/fixtures\/cli-pipeline\.ts:\d+:\d+\)?\n {4}\.\.\. \(\d+ framework frames? hidden\)\n/);
+    expect(stderr).toMatch(/failed: PipelineDefinitionError: [^\n]*timeoutMs must be [^\n]*-5\n {4}at .*test\/fixtures\/cli-pipeline\.ts:\d+:\d+\)?\n {4}\.\.\. \(\d+ framework frames? hidden; SAGE_STACK=full shows them\)\n/);
     expect(stderr).not.toMatch(/commander|bin[\\/]sage\.js/);
   });
 

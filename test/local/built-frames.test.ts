@@ -39,7 +39,7 @@ describe("local mode - a failure's frames from the built package, without source
     expect(code, stderr).toBe(0);
     const frames = stdout.split("\n").filter((line) => /^\s+(at |\.\.\. )/.test(line));
     expect(frames[0], stdout).toMatch(/^\s+at .*fail\.mjs:3:\d+\)?$/);
-    expect(frames.at(-1), stdout).toMatch(/^\s+\.\.\. \(\d+ framework frames? hidden\)$/);
+    expect(frames.at(-1), stdout).toMatch(/^\s+\.\.\. \(\d+ framework frames? hidden; SAGE_STACK=full shows them\)$/);
     expect(frames.filter((line) => line.includes("node_modules/sage")), stdout).toEqual([]);
   });
 
