@@ -44,7 +44,7 @@ describe("sage job", () => {
 
   it("exits 1 naming the operator when the job fails", async () => {
     const { code, stdout, stderr } = await job("submit", failing);
-    expect(stderr).toContain("sage: job 'job-failing' failed in operator 'Breaks': deliberate failure (E_JOB_FAILED)\n    at env.fromBatch.map.name (test/fixtures/job-failing.ts:8:24)\n    ... (3 framework frames hidden)\n");
+    expect(stderr).toContain("sage: job 'job-failing' failed in operator 'Breaks': deliberate failure (E_JOB_FAILED)\n    at env.fromBatch.map.name (test/fixtures/job-failing.ts:8:24)\n    ... (3 framework frames hidden; SAGE_STACK=full shows them)\n");
     expect(stderr).toMatch(/\[sage\] job job-failing \(\w{8}\) failed in \d+ms\n/);
     expect(`${stdout}${stderr}`.split("deliberate failure")).toHaveLength(2); // printed once
     expect(code).toBe(1);
