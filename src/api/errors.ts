@@ -35,7 +35,7 @@ export class ServiceCallTimeoutError extends SageError {
 export class ServiceCallError extends SageError {
   constructor(readonly service: string, readonly method: string, cause: unknown) {
     super("E_SERVICE_CALL_FAILED", `${service}.${method}() failed: ${messageOf(cause)}`, { cause });
-    if (cause instanceof Error && cause.stack) this.stack = `${this.name}: ${this.message}\n    caused by ${cause.stack}`;
+    withCauseFrames(this, cause);
   }
 }
 
@@ -108,6 +108,15 @@ export const errors = {
  */
 export function isSageError(error: unknown): error is SageError {
   return error instanceof Error && error.name !== "Error" && /^E_[A-Z_]+$/.test(String((error as { code?: unknown }).code));
+}
+
+/**
+ * Gives `error` the frames of the `cause` it wraps (after a "caused by" line): a wrapper made in
+ * SAGE's code has only SAGE's frames, and the user's line that failed is the cause's.
+ */
+export function withCauseFrames<E extends Error>(error: E, cause: unknown): E {
+  if (cause instanceof Error && cause.stack) error.stack = `${error.name}: ${error.message}\n    caused by ${cause.stack}`;
+  return error;
 }
 
 /** The message of anything thrown, whether an Error or not. */

@@ -1,4 +1,4 @@
-import { OperatorError } from "../api/errors.js";
+import { OperatorError, withCauseFrames } from "../api/errors.js";
 import type { ServiceFactory } from "../api/service.js";
 import type { ServiceStatus } from "../api/types.js";
 import type { ServiceInstance, TaskRunner } from "../runtime/deployment.js";
@@ -153,7 +153,7 @@ export class RemoteService implements ServiceInstance {
       );
     } catch (error) {
       this.state = "failed";
-      throw new Error(`service '${this.name}' failed to start on worker '${this.worker}': ${(error as Error).message}`, { cause: error });
+      throw withCauseFrames(new Error(`service '${this.name}' failed to start on worker '${this.worker}': ${(error as Error).message}`, { cause: error }), error);
     }
     this.state = "running";
   }

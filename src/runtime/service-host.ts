@@ -1,4 +1,4 @@
-import { ServiceCallError, ServiceCallTimeoutError, ServiceNotFoundError, messageOf } from "../api/errors.js";
+import { ServiceCallError, ServiceCallTimeoutError, ServiceNotFoundError, messageOf, withCauseFrames } from "../api/errors.js";
 import type { ServiceFactory } from "../api/service.js";
 import type { ServiceContext, ServiceStatus } from "../api/types.js";
 import { compileFactory } from "./codegen.js";
@@ -116,7 +116,7 @@ export class ServiceHost {
           () => this.#cleanupQuietly(timeoutMs),
           () => this.#cleanupQuietly(timeoutMs),
         );
-        throw new Error(`service '${this.name}' failed to start: ${messageOf(error)}`, { cause: error });
+        throw withCauseFrames(new Error(`service '${this.name}' failed to start: ${messageOf(error)}`, { cause: error }), error);
       }
     }
     if (this.state !== "starting") {

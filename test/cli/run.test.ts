@@ -46,6 +46,8 @@ describe("sage run", () => {
     expect(stderr).not.toContain("started");
     expect(stderr).toMatch(/\[sage\] job cli-setup-fails \(\w{8}\) failed: service 'db' failed to start: cannot connect\n/);
     expect(stderr.split("cannot connect")).toHaveLength(2);
+    // The setup's own line (the runtime's wrapper of the error had none of the user's).
+    expect(stderr).toMatch(/\n {4}at Unreachable\.setup \(.*test\/fixtures\/cli-pipeline\.ts:\d+:\d+\)\n/);
   });
 
   it("a malformed pipeline names the problem once, then the user's line that declared it, not the framework's checks", async () => {

@@ -182,6 +182,23 @@ describe("local mode - bad pipelines and failing services", () => {
     expect(failure.status.error?.message).toMatch(/service 'broken' failed to start: no database/);
     expect(failure.status).toMatchObject({ state: "failed", tasks: 0, services: 0 });
     expect(cleanedFirst).toBe(true);
+    // The setup's own line, not only the runtime's wrapper (it had no frame of the user's).
+    expect(failure.stack).toMatch(/\n\s+at \S*setup \(.*bad-input\.test\.ts:\d+:\d+\)/);
+    expect(failure.status.error?.stack).toMatch(/caused by Error: no database\n\s+at \S*setup \(/);
+  });
+
+  it("shows the user's line when a service's constructor throws", async () => {
+    const env = new LocalEnvironment("constructor-throws", quiet);
+    env.registerService("broken", class Broken extends BaseService {
+      constructor() {
+        super();
+        throw new Error("bad config");
+      }
+    });
+    env.fromBatch([1]).sink(() => {});
+    const failure = await failureOf(env);
+    expect(failure.status.error?.message).toMatch(/service 'broken' failed to start: bad config/);
+    expect(failure.stack).toMatch(/\n\s+at new Broken \(.*bad-input\.test\.ts:\d+:\d+\)/);
   });
 
   it("fails the job when a service's setup hangs past its timeout", async () => {
