@@ -3,6 +3,8 @@ import type { JobEvent, JobState, JobStatus, StopOptions } from "../api/types.js
 import type { JobProcessMessage, SupervisorMessage } from "./protocol.js";
 import { TERMINAL_STATES } from "../api/job-state.js";
 
+/** How often the status of services a finished job keeps is sent again, so their metrics stay live. */
+const KEPT_SERVICES_SAMPLE_MS = 1000;
 
 /** What a module run needs from its job process. */
 export interface ModuleRunIO {
@@ -38,6 +40,9 @@ export class ModuleRun implements JobProcessHook {
   #currentLive = false;
   #stopRequested: StopOptions | undefined;
   #finalSent = false;
+  /** The job's final status as reported: kept services' samples repeat it with their fresh metrics. */
+  #final: JobStatus | undefined;
+  #keptSampler: NodeJS.Timeout | undefined;
   #moduleDone = false;
   readonly #moduleStartedAt = new Date().toISOString();
   /** Reports go out in order, each after the output written before it. */
@@ -177,13 +182,32 @@ export class ModuleRun implements JobProcessHook {
     if (this.#finalSent) return;
     this.#finalSent = true;
     const status = this.#compose(last, state, error);
+    this.#final = status;
     this.#report({ type: "event", event: { type: "state", jobId: this.jobId, state, at: status.endedAt ?? new Date().toISOString(), status } }, true);
     void this.#reports.then(() => {
       if (!this.#keptServices()) this.#resolveEnded();
+      else this.#sampleKeptServices();
     });
   }
 
+  // The services a finished job keeps still run (and count): their metrics are sent again, as a
+  // local job's status() samples them, until they are released. The job's own numbers stay final.
+  #sampleKeptServices(): void {
+    this.#keptSampler = setInterval(() => {
+      const job = this.#current;
+      const final = this.#final;
+      if (!job || !final) return;
+      // The last pipeline is the one keeping them: its services' details replace those it ended with.
+      const fresh = job.snapshot();
+      const earlier = this.#ended.slice(0, -1).flatMap((status) => status.serviceDetails ?? []);
+      const status: JobStatus = { ...final, services: fresh.services, serviceDetails: [...earlier, ...(fresh.serviceDetails ?? [])] };
+      this.#report({ type: "event", event: { type: "metrics", jobId: this.jobId, at: new Date().toISOString(), status } });
+    }, KEPT_SERVICES_SAMPLE_MS);
+    this.#keptSampler.unref();
+  }
+
   async #release(): Promise<void> {
+    clearInterval(this.#keptSampler);
     const job = this.#current;
     if (job) await job.release();
     if (this.#finalSent) {

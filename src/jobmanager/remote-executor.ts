@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { resolve } from "node:path";
 import type { BaseEnvironment } from "../api/environment.js";
 import { JobManagerError, PipelineDefinitionError } from "../api/errors.js";
+import { TERMINAL_STATES } from "../api/job-state.js";
 import { pipelineEntry, type JobExecutor, type RunningJob, type StartContext } from "../api/executor.js";
 import type { RemoteEnvironment } from "../api/remote-environment.js";
 import type { JobEvent, JobStatus, StopOptions, SubmitOptions } from "../api/types.js";
@@ -129,13 +130,23 @@ export class RemoteJob implements RunningJob {
   }
 
   events(): AsyncIterable<JobEvent> {
-    return this.client.events(this.id);
+    return untilTerminal(this.client.events(this.id));
   }
 
   async release(): Promise<void> {
     if (!this.keepServices) return;
     const status = await this.client.getJob(this.id);
     if (status.services > 0) await this.client.stopJob(this.id);
+  }
+}
+
+// The server's stream of a job lasts as long as its process: it ends with the terminal state the
+// server sends once the process is gone (its cleanup done). A process that keeps services for the
+// client stays, and sends their metrics: the handle's events end with the job's own end then.
+async function* untilTerminal(events: AsyncIterable<JobEvent>): AsyncGenerator<JobEvent> {
+  for await (const event of events) {
+    yield event;
+    if (event.type === "state" && TERMINAL_STATES.has(event.state) && event.status.services > 0) return;
   }
 }
 

@@ -72,6 +72,22 @@ env.fromSource(async function* () {
 }).map(async (x: number, ctx) => ctx.service<Counter>("counter").inc() as number).sink(() => {});`,
   /** Three quick records. */
   quick: `env.fromBatch([1, 2, 3]).map((x: number, ctx) => ctx.service<Counter>("counter").inc() as number).sink((n: number) => console.log("COUNT " + n));`,
+  /** Three quick records, and a service that counts its own ticks (its metric) as long as it runs. */
+  ticking: `class Ticker extends BaseService {
+  ticks = 0;
+  timer: ReturnType<typeof setInterval> | undefined;
+  setup() {
+    this.timer = setInterval(() => this.ticks++, 20);
+  }
+  metrics() {
+    return { ticks: this.ticks };
+  }
+  cleanup() {
+    clearInterval(this.timer);
+  }
+}
+env.registerService("ticker", Ticker);
+env.fromBatch([1, 2, 3]).map((x: number, ctx) => ctx.service<Counter>("counter").inc() as number).sink(() => {});`,
   /** The map named "explode" throws on its third record. */
   failing: `env.fromBatch([1, 2, 3, 4, 5]).map((x: number) => {
   if (x === 3) throw new Error("bad record 3");
@@ -301,6 +317,28 @@ await env.submit({ autostop: true });
     expect(jobProcessPids(server.dataDir, id)).toEqual([]);
     expect(await jobLogs(server, id)).toContain("[jobmanager] the job ended, but its process was still running 5000 ms past the job's timeout of 500 ms: killed");
     expect((await server.client.getJob(id)).state).toBe("finished");
+  });
+
+  it("the metrics of services a finished job keeps stay live, as in local mode; job.events() still ends with the terminal state", { timeout: 30_000 }, async () => {
+    const env = remoteEnv("ticking");
+    const job = await env.submit({ autostop: true, keepServices: true, timeoutMs: 20_000 });
+    const ticks = async () => (await job.status()).serviceDetails?.find((service) => service.name === "ticker")?.metrics?.ticks ?? -1;
+    const events: string[] = [];
+    for await (const event of job.events()) events.push(`${event.type}:${event.type === "state" ? event.state : ""}`);
+    expect(events.at(-1)).toBe("state:finished");
+    const first = await ticks();
+    const { endedAt, runtimeMs } = await job.status();
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const later = await job.status();
+    expect(later).toMatchObject({ state: "finished", tasks: 0 });
+    expect(later.services).toBeGreaterThan(0);
+    // They were frozen at the job's end (sampled again only when released).
+    expect(await ticks()).toBeGreaterThan(first);
+    // The job's own numbers stay those of its end.
+    expect(later).toMatchObject({ endedAt, runtimeMs });
+    await env.close();
+    expect(await server.client.getJob(job.id)).toMatchObject({ state: "finished", services: 0 });
+    await untilJobProcessEnded(server, job.id);
   });
 
   it("a failed job rejects with JobFailedError carrying the server's status and the operator", async () => {
