@@ -15,7 +15,8 @@ export function buildProgram(exit: (code: number) => void = () => {}): Command {
     .description("SAGE: dataflow pipelines for LLM workloads")
     .version(packageVersion())
     .exitOverride()
-    .showHelpAfterError();
+    // One line after a usage error, not the whole help: the error stays in sight.
+    .showHelpAfterError("(add --help for usage)");
   program
     .command("run")
     .description("run a pipeline file (.ts or .js) locally, with a live progress display")

@@ -65,6 +65,14 @@ describe("sage run", () => {
     expect(stderr).not.toMatch(/commander|bin[\\/]sage\.js/);
   });
 
+  it("a usage error prints the error and a one-line hint, not the whole help that pushed it out of sight", async () => {
+    for (const args of [["run"], ["job", "sumbit", "x.ts"], ["jobmanager", "start", "--port", "0"]]) {
+      const { code, stderr } = await sage(args).done;
+      expect(code, args.join(" ")).not.toBe(0);
+      expect(stderr, args.join(" ")).toMatch(/^error: [^\n]+\n(\(Did you mean submit\?\)\n)?\(add --help for usage\)\n$/);
+    }
+  });
+
   it("exits 2 with a clear message for a missing file", async () => {
     const { code, stderr } = await sageRun(["nowhere.ts"], "finite").done;
     expect(code).toBe(2);
