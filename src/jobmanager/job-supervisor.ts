@@ -24,6 +24,8 @@ import { statusRegression } from "./status-transitions.js";
 import { TERMINAL_STATES } from "../api/job-state.js";
 
 const TIMEOUT_MARGIN_MS = 5_000;
+/** How long a job process that reported its job's end may take to exit (its output flush has 5 s) before the safety net counts it stuck. */
+const EXIT_DEADLINE_MS = 8_000;
 // An abort asks the job to end at once: one that has not ended this long after is killed.
 const ABORT_KILL_MS = 1_000;
 // After the job process exited, what it wrote last is read from its pipes while it keeps coming:
@@ -78,6 +80,8 @@ interface LiveJob {
   timers: NodeJS.Timeout[];
   /** When the job left `created` (monotonicMs(): a clock that does not jump): the client's own timeout starts there. */
   leftCreatedAt?: number;
+  /** When the job process reported the job's end (monotonicMs()). */
+  endedAtMonotonic?: number;
   done: Promise<JobStatus>;
   resolveDone(status: JobStatus): void;
 }
@@ -171,12 +175,12 @@ export class JobSupervisor {
   #armTimeout(job: LiveJob, timeoutMs: number, from: number): void {
     job.timers.push(
       setTimeout(() => {
-        // Services a job that ended keeps for its client are past its limit's reach; an ended job's
-        // process that holds none and is still here is stuck on its way out, and is stopped.
+        // The job ended: only a process stuck on its way out is left to end (see #endStuckProcess),
+        // once it has had EXIT_DEADLINE_MS from its report of the end to write its last output.
         if (TERMINAL_STATES.has(job.status.state)) {
-          if (job.status.services > 0) return;
-          this.#appendLog(job, `[jobmanager] the job ended, but its process was still running ${TIMEOUT_MARGIN_MS} ms past the job's timeout of ${timeoutMs} ms: killed`);
-          return this.#kill(job);
+          const left = (job.endedAtMonotonic ?? 0) + EXIT_DEADLINE_MS - monotonicMs();
+          if (left > 0) return void job.timers.push(setTimeout(() => this.#endStuckProcess(job, timeoutMs), timerMs(left)));
+          return this.#endStuckProcess(job, timeoutMs);
         }
         // It started after `from` (a slow job-process start-up): the client's timer started later too.
         if (job.leftCreatedAt !== undefined && job.leftCreatedAt > from) return this.#armTimeout(job, timeoutMs, job.leftCreatedAt);
@@ -184,6 +188,14 @@ export class JobSupervisor {
         void this.stop(job.id, { mode: "abort" });
       }, timerMs(Math.max(0, from + timeoutMs + TIMEOUT_MARGIN_MS - monotonicMs()))),
     );
+  }
+
+  // An ended job's process still here past its deadline, holding no services (those a job keeps
+  // for its client are past its limit's reach), is stuck on its way out: a timer spinning its thread, say.
+  #endStuckProcess(job: LiveJob, timeoutMs: number): void {
+    if (job.status.services > 0 || job.child.exitCode !== null || job.child.signalCode !== null) return;
+    this.#appendLog(job, `[jobmanager] the job ended, but its process was still running past the job's timeout of ${timeoutMs} ms: killed`);
+    this.#kill(job);
   }
 
   /** The id a full id or unique prefix stands for; "ambiguous" when several match. */
@@ -387,6 +399,10 @@ export class JobSupervisor {
             this.#ignored(job, `a report from the job process: ${problem}`);
             break;
           }
+          // Once ended, the history holds the job's run: samples of the services it keeps would
+          // only thin out that run's points as the history merges them.
+          const wasTerminal = TERMINAL_STATES.has(job.status.state);
+          if (!wasTerminal && TERMINAL_STATES.has(event.status.state)) job.endedAtMonotonic = monotonicMs();
           // The name given at submit stays from `created` on; the autostop shown is the one the module's own submit asked for.
           // The runtime cannot exceed the time since the server took the job.
           const runtimeMs = Math.min(event.status.runtimeMs, Date.now() - Date.parse(job.status.submittedAt));
@@ -395,7 +411,7 @@ export class JobSupervisor {
           job.status = { ...event.status, runtimeMs, name: job.name, submittedAt: job.status.submittedAt };
           const forwarded = { ...event, status: job.status };
           this.#publish(job, forwarded);
-          this.#sample(job, event.type === "state" && TERMINAL_STATES.has(event.state));
+          if (!wasTerminal) this.#sample(job, event.type === "state" && TERMINAL_STATES.has(event.state));
           if (event.type === "state") this.#save(job);
         } else {
           this.#publish(job, event);

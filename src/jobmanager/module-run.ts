@@ -43,6 +43,8 @@ export class ModuleRun implements JobProcessHook {
   /** The job's final status as reported: kept services' samples repeat it with their fresh metrics. */
   #final: JobStatus | undefined;
   #keptSampler: NodeJS.Timeout | undefined;
+  /** Set once a release of kept services began: nothing samples them after. */
+  #released = false;
   #moduleDone = false;
   readonly #moduleStartedAt = new Date().toISOString();
   /** Reports go out in order, each after the output written before it. */
@@ -186,27 +188,30 @@ export class ModuleRun implements JobProcessHook {
     this.#report({ type: "event", event: { type: "state", jobId: this.jobId, state, at: status.endedAt ?? new Date().toISOString(), status } }, true);
     void this.#reports.then(() => {
       if (!this.#keptServices()) this.#resolveEnded();
-      else this.#sampleKeptServices();
+      else if (!this.#released) this.#sampleKeptServices();
     });
   }
 
   // The services a finished job keeps still run (and count): their metrics are sent again, as a
-  // local job's status() samples them, until they are released. The job's own numbers stay final.
+  // local job's status() samples them, until they are released.
   #sampleKeptServices(): void {
     this.#keptSampler = setInterval(() => {
       const job = this.#current;
-      const final = this.#final;
-      if (!job || !final) return;
-      // The last pipeline is the one keeping them: its services' details replace those it ended with.
-      const fresh = job.snapshot();
-      const earlier = this.#ended.slice(0, -1).flatMap((status) => status.serviceDetails ?? []);
-      const status: JobStatus = { ...final, services: fresh.services, serviceDetails: [...earlier, ...(fresh.serviceDetails ?? [])] };
-      this.#report({ type: "event", event: { type: "metrics", jobId: this.jobId, at: new Date().toISOString(), status } });
+      if (job) this.#report({ type: "event", event: { type: "metrics", jobId: this.jobId, at: new Date().toISOString(), status: this.#keptStatus(job.snapshot()) } });
     }, KEPT_SERVICES_SAMPLE_MS);
     this.#keptSampler.unref();
   }
 
+  // The job's final status with the services of `fresh` (the last pipeline's, which keeps them):
+  // the job's own state, error, end and runtime stay those it ended with.
+  #keptStatus(fresh: JobStatus): JobStatus {
+    const final = this.#final!;
+    const earlier = this.#ended.slice(0, -1).flatMap((status) => status.serviceDetails ?? []);
+    return { ...final, services: fresh.services, serviceDetails: [...earlier, ...(fresh.serviceDetails ?? [])] };
+  }
+
   async #release(): Promise<void> {
+    this.#released = true;
     clearInterval(this.#keptSampler);
     const job = this.#current;
     if (job) await job.release();
@@ -214,7 +219,7 @@ export class ModuleRun implements JobProcessHook {
       const last = job ? job.snapshot() : this.#ended.at(-1);
       if (last) {
         this.#ended[this.#ended.length - 1] = last;
-        this.#report({ type: "event", event: { type: "state", jobId: this.jobId, state: last.state, at: new Date().toISOString(), status: this.#compose(last, last.state) } });
+        this.#report({ type: "event", event: { type: "state", jobId: this.jobId, state: this.#final!.state, at: new Date().toISOString(), status: this.#keptStatus(last) } });
       }
       void this.#reports.then(() => this.#resolveEnded());
     }

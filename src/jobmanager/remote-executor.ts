@@ -143,11 +143,31 @@ export class RemoteJob implements RunningJob {
 // The server's stream of a job lasts as long as its process: it ends with the terminal state the
 // server sends once the process is gone (its cleanup done). A process that keeps services for the
 // client stays, and sends their metrics: the handle's events end with the job's own end then.
-async function* untilTerminal(events: AsyncIterable<JobEvent>): AsyncGenerator<JobEvent> {
-  for await (const event of events) {
-    yield event;
-    if (event.type === "state" && TERMINAL_STATES.has(event.state) && event.status.services > 0) return;
-  }
+// Not a generator: a return() while a next() waits must close the stream at once, not queue.
+function untilTerminal(events: AsyncIterable<JobEvent>): AsyncIterableIterator<JobEvent> {
+  const inner = events[Symbol.asyncIterator]();
+  let ended = false;
+  const end = async (): Promise<IteratorResult<JobEvent>> => {
+    ended = true;
+    await inner.return?.();
+    return { value: undefined, done: true };
+  };
+  return {
+    async next() {
+      if (ended) return { value: undefined, done: true };
+      const result = await inner.next();
+      if (result.done) ended = true;
+      else if (result.value.type === "state" && TERMINAL_STATES.has(result.value.state) && result.value.status.services > 0) {
+        ended = true;
+        await inner.return?.();
+      }
+      return result;
+    },
+    return: end,
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 // The token of a JobManager on this machine, when none was given.

@@ -315,7 +315,7 @@ await env.submit({ autostop: true });
     // The net fires 5.5 s into the job's run.
     await untilJobProcessEnded(server, id, 20_000);
     expect(jobProcessPids(server.dataDir, id)).toEqual([]);
-    expect(await jobLogs(server, id)).toContain("[jobmanager] the job ended, but its process was still running 5000 ms past the job's timeout of 500 ms: killed");
+    expect(await jobLogs(server, id)).toContain("[jobmanager] the job ended, but its process was still running past the job's timeout of 500 ms: killed");
     expect((await server.client.getJob(id)).state).toBe("finished");
   });
 
@@ -328,7 +328,14 @@ await env.submit({ autostop: true });
     expect(events.at(-1)).toBe("state:finished");
     const first = await ticks();
     const { endedAt, runtimeMs } = await job.status();
+    const historyPoints = async () => {
+      const response = await fetch(`http://127.0.0.1:${server.port}/api/jobs/${job.id}/history`, { headers: { authorization: `Bearer ${server.token}` } });
+      return ((await response.json()) as { t: number[] }).t.length;
+    };
+    const points = await historyPoints();
     await new Promise((resolve) => setTimeout(resolve, 2500));
+    // The history holds the job's run: the kept services' samples do not go into it (they thinned out the run's points).
+    expect(await historyPoints()).toBe(points);
     const later = await job.status();
     expect(later).toMatchObject({ state: "finished", tasks: 0 });
     expect(later.services).toBeGreaterThan(0);
@@ -339,6 +346,27 @@ await env.submit({ autostop: true });
     await env.close();
     expect(await server.client.getJob(job.id)).toMatchObject({ state: "finished", services: 0 });
     await untilJobProcessEnded(server, job.id);
+  });
+
+  it("a job that ended just before the safety net fires may still write its last output and exit by itself", { timeout: 30_000 }, async () => {
+    const entry = join(tmp, "ends-late.ts");
+    // Ends about 4.9 s into its run; its sink prints 0.9 s later, after the net's time (5.5 s).
+    writeFileSync(entry, `import { LocalEnvironment } from ${JSON.stringify(SAGE_IMPORT)};
+const env = new LocalEnvironment("ends-late", { logLevel: "warn" });
+env.fromBatch(async function* () {
+  await new Promise((resolve) => setTimeout(resolve, 4900));
+  yield 1;
+}).sink(() => {
+  setTimeout(() => console.log("DEFERRED PRINT"), 900);
+});
+await env.submit({ autostop: true });
+`);
+    const { id } = await submitRaw(server, "ends-late", await bundleEntry(entry), { autostop: true, timeoutMs: 500 });
+    const final = await untilJobProcessEnded(server, id, 20_000);
+    expect(final?.state).toBe("finished");
+    const log = await jobLogs(server, id);
+    expect(log).toContain("DEFERRED PRINT");
+    expect(log).not.toContain("killed");
   });
 
   it("a failed job rejects with JobFailedError carrying the server's status and the operator", async () => {
@@ -381,6 +409,21 @@ await env.submit({ autostop: true });
     expect((await job2.status()).state).toBe("running");
     const stopped = await job2.stop();
     expect(stopped).toMatchObject({ state: "stopped", tasks: 0, services: 0 });
+  });
+
+  it("job.events(): return() while a next() waits ends the stream at once, as in local mode", async () => {
+    const env = remoteEnv("endless", { metricsIntervalMs: 60_000 });
+    const job = await env.submit();
+    const events = job.events()[Symbol.asyncIterator]();
+    expect((await events.next()).value).toMatchObject({ type: "state", state: "running" });
+    // Nothing more comes for a minute: the next() waits.
+    const waiting = events.next();
+    const started = Date.now();
+    await events.return!();
+    expect(await waiting).toMatchObject({ done: true });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await job.stop({ mode: "abort" })).toMatchObject({ state: "stopped" });
+    await untilJobProcessEnded(server, job.id);
   });
 
   it("job.events() yields state events ending with the terminal one, and metrics", async () => {
