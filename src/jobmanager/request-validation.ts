@@ -37,7 +37,8 @@ export function validateSubmit(body: Record<string, unknown>): SubmitJobRequest 
     options: {
       autostop: optionalBoolean(options.autostop, "options.autostop"),
       timeoutMs: timeoutMs as number | undefined,
-      keepServices: optionalBoolean(options.keepServices, "options.keepServices"),
+      // Given, it overrides the module's own submit(); not given, the module's choice stands.
+      ...(options.keepServices !== undefined && { keepServices: optionalBoolean(options.keepServices, "options.keepServices") }),
       graphFingerprint,
       env: validateEnv(options.env === undefined ? {} : options.env),
       ...(pipelineIndex !== undefined && { pipelineIndex }),

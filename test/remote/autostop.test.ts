@@ -319,6 +319,31 @@ await env.submit({ autostop: true });
     expect((await server.client.getJob(id)).state).toBe("finished");
   });
 
+  it("a whole module's own submit({ keepServices: true }) keeps its services when the submit to the server does not say (it was taken as false)", { timeout: 30_000 }, async () => {
+    const entry = join(tmp, "module-keeps.ts");
+    writeFileSync(entry, `import { BaseService, LocalEnvironment } from ${JSON.stringify(SAGE_IMPORT)};
+class Kept extends BaseService {
+  cleanup() {
+    console.log("CLEANUP kept");
+  }
+}
+const env = new LocalEnvironment("module-keeps", { logLevel: "warn" });
+env.registerService("kept", Kept);
+env.fromBatch([1]).sink(() => {});
+await env.submit({ autostop: true, keepServices: true });
+`);
+    const { id } = await submitRaw(server, "module-keeps", await bundleEntry(entry), { autostop: true });
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline && (await server.client.getJob(id)).state !== "finished"; ) await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await server.client.getJob(id)).toMatchObject({ state: "finished", services: 1 });
+    expect(await jobLogs(server, id)).not.toContain("CLEANUP kept");
+    // A stop releases them.
+    await server.client.stopJob(id);
+    await untilJobProcessEnded(server, id);
+    expect(await server.client.getJob(id)).toMatchObject({ state: "finished", services: 0 });
+    expect(await jobLogs(server, id)).toContain("CLEANUP kept");
+  });
+
   it("the metrics of services a finished job keeps stay live, as in local mode; job.events() still ends with the terminal state", { timeout: 30_000 }, async () => {
     const env = remoteEnv("ticking");
     const job = await env.submit({ autostop: true, keepServices: true, timeoutMs: 20_000 });

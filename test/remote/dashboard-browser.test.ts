@@ -42,7 +42,7 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
   let page: Page;
   // Console errors and CSP violations the page reported; each test must end with none.
   let problems: string[] = [];
-  const jobs: Record<"live" | "aborted" | "finished", string> = { live: "", aborted: "", finished: "" };
+  const jobs: Record<"live" | "aborted" | "finished" | "kept", string> = { live: "", aborted: "", finished: "", kept: "" };
 
   beforeAll(async () => {
     expect(existsSync(join(defaultDashboardDir(), "index.html")), "the dashboard is not built: run npm run build").toBe(true);
@@ -53,6 +53,7 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
     for (const n of [1, 2, 3]) bounded.push((await submitRaw(server, `batch-${n}`, await bundleSource(tmp, `batch${n}`, QUICK_JOB))).id);
     jobs.finished = (await submitRaw(server, "rag-finished", await bundleSource(tmp, "finished", SERVICE_JOB))).id;
     bounded.push(jobs.finished);
+    jobs.kept = (await submitRaw(server, "kept-ticker", await bundleSource(tmp, "kept", KEPT_JOB))).id;
     jobs.live = (await submitRaw(server, "ticks-live", await bundleSource(tmp, "live", ENDLESS_JOB))).id;
     jobs.aborted = (await submitRaw(server, "ticks-to-abort", await bundleSource(tmp, "aborted", ENDLESS_JOB))).id;
     for (const id of [jobs.live, jobs.aborted]) {
@@ -136,7 +137,7 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
     expect(page.url()).not.toContain(server.token);
     expect(await page.evaluate(`sessionStorage.getItem("sage.jobmanager.token")`)).toBe(server.token);
     const rows = page.locator("table.jobs tbody tr");
-    await expect.poll(() => rows.count()).toBe(6);
+    await expect.poll(() => rows.count()).toBe(7);
     // Newest first.
     expect(await rows.first().locator(".job-link").textContent()).toBe("ticks-to-abort");
     await expect.poll(() => page.locator('[data-testid="process-count"]').textContent()).not.toBe("0");
@@ -149,7 +150,7 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
     await page.selectOption('select[name="state"]', "running");
     await expect.poll(async () => (await rows.locator(".job-link").allTextContents()).sort()).toEqual(["ticks-live", "ticks-to-abort"]);
     await page.selectOption('select[name="state"]', "");
-    await expect.poll(() => rows.count()).toBe(6);
+    await expect.poll(() => rows.count()).toBe(7);
     await shot("overview");
   });
 
@@ -232,6 +233,22 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it("follows a finished job that keeps services: their counters keep moving on a page opened after its end", { timeout: STEP_MS }, async () => {
+    await waitUntil(async () => (await request(server, "GET", `/api/jobs/${jobs.kept}`)).body.state === "finished", 20_000, "the kept job to finish");
+    await page.goto(`${server.baseUrl}/#/jobs/${jobs.kept}`);
+    await expect.poll(() => page.locator('[data-testid="job-name"]').textContent()).toBe("kept-ticker");
+    const ticks = async () => Number(/ticks\s*([\d,]+)/.exec((await page.locator('tr[data-service="ticker"] .chips').textContent()) ?? "")?.[1]?.replace(/,/g, "") ?? -1);
+    await expect.poll(ticks, { timeout: 10_000 }).toBeGreaterThanOrEqual(0);
+    const first = await ticks();
+    // The page read the status once, at the end: the counter moves only if it follows the job's samples.
+    await expect.poll(ticks, { timeout: 10_000 }).toBeGreaterThan(first);
+    expect(await page.locator(".job-header .badge").first().textContent()).toBe("finished");
+    // Released, the services stop and the job's process ends.
+    await request(server, "POST", `/api/jobs/${jobs.kept}/stop`, {});
+    await untilJobProcessEnded(server, jobs.kept, 30_000);
+    await expect.poll(() => page.locator('tr[data-service="ticker"] .badge').textContent(), { timeout: 10_000 }).toBe("stopped");
+  });
+
   it("aborts a running job, then deletes it after a confirmation", { timeout: STEP_MS }, async () => {
     await page.goto(`${server.baseUrl}/#/jobs/${jobs.aborted}`);
     await expect.poll(() => page.locator('[data-testid="job-name"]').textContent()).toBe("ticks-to-abort");
@@ -246,7 +263,7 @@ describe.skipIf(!HAS_CHROMIUM)("remote mode - the dashboard in a browser", () =>
     await page.click('button[data-action="delete"]');
     await page.click('button[data-action="confirm-delete"]');
     await page.waitForURL((url) => url.hash === "#/");
-    await expect.poll(() => page.locator("table.jobs tbody tr").count()).toBe(5);
+    await expect.poll(() => page.locator("table.jobs tbody tr").count()).toBe(6);
     expect(await stateOf(jobs.aborted).count()).toBe(0);
     expect((await request(server, "GET", `/api/jobs/${jobs.aborted}`)).status).toBe(404);
   });
@@ -388,6 +405,27 @@ env
   .map((i: number) => i * 2, { name: "Double", parallelism: 2 })
   .sink((i: number) => { if (i % 50 === 0) console.log(\`tick \${i}\`); }, { name: "Print" });
 await env.submit({ autostop: true });
+`;
+
+// Three records, then done, keeping a service that counts its ticks until it is released.
+const KEPT_JOB = `import { BaseService, LocalEnvironment } from ${JSON.stringify(SAGE_IMPORT)};
+class Ticker extends BaseService {
+  ticks = 0;
+  timer: ReturnType<typeof setInterval> | undefined;
+  setup() {
+    this.timer = setInterval(() => this.ticks++, 50);
+  }
+  metrics() {
+    return { ticks: this.ticks };
+  }
+  cleanup() {
+    clearInterval(this.timer);
+  }
+}
+const env = new LocalEnvironment("kept", { logLevel: "warn" });
+env.registerService("ticker", Ticker);
+env.fromBatch([1, 2, 3]).sink(() => {});
+await env.submit({ autostop: true, keepServices: true });
 `;
 
 // About two seconds of calls to a service that counts tokens, then done.

@@ -18,8 +18,8 @@ export interface JobView {
 const RECONNECT_MS = 2000;
 
 /**
- * Loads a job's status, then follows its event stream while it is active: `state` and `metrics`
- * events carry the full status; `log` events go to `onLog`.
+ * Loads a job's status, then follows its event stream while it is active, or keeps services:
+ * `state` and `metrics` events carry the full status; `log` events go to `onLog`.
  */
 export function useJob(api: ApiClient, token: string, id: string, onLog: (event: Extract<JobEvent, { type: "log" }>) => void): JobView {
   const [status, setStatus] = useState<JobStatus | undefined>(undefined);
@@ -48,7 +48,9 @@ export function useJob(api: ApiClient, token: string, id: string, onLog: (event:
       if (stopped) return;
       setError(undefined);
       setStatus(current);
-      if (!ACTIVE_STATES.has(current.state)) return;
+      // An ended job that keeps services still sends their metrics, until they are released.
+      const keeping = !ACTIVE_STATES.has(current.state);
+      if (keeping && !(Number(current.services) > 0)) return;
       setStreaming(true);
       unfollow = followJob(id, token, {
         onEvent: (event) => {
@@ -61,7 +63,7 @@ export function useJob(api: ApiClient, token: string, id: string, onLog: (event:
           unfollow = undefined;
           // A normal close follows the job's end; either way the status is read again (and, if
           // the job still runs, followed again).
-          timer = window.setTimeout(connect, normal ? 0 : RECONNECT_MS);
+          timer = window.setTimeout(connect, normal && !keeping ? 0 : RECONNECT_MS);
         },
       });
     };
