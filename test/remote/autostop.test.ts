@@ -21,6 +21,7 @@ import {
   makeRepoTmpDir,
   SAGE_IMPORT,
   startTestServer,
+  TICKER_SERVICE,
   submitRaw,
   untilJobProcessEnded,
   type TestServer,
@@ -73,19 +74,7 @@ env.fromSource(async function* () {
   /** Three quick records. */
   quick: `env.fromBatch([1, 2, 3]).map((x: number, ctx) => ctx.service<Counter>("counter").inc() as number).sink((n: number) => console.log("COUNT " + n));`,
   /** Three quick records, and a service that counts its own ticks (its metric) as long as it runs. */
-  ticking: `class Ticker extends BaseService {
-  ticks = 0;
-  timer: ReturnType<typeof setInterval> | undefined;
-  setup() {
-    this.timer = setInterval(() => this.ticks++, 20);
-  }
-  metrics() {
-    return { ticks: this.ticks };
-  }
-  cleanup() {
-    clearInterval(this.timer);
-  }
-}
+  ticking: `${TICKER_SERVICE}
 env.registerService("ticker", Ticker);
 env.fromBatch([1, 2, 3]).map((x: number, ctx) => ctx.service<Counter>("counter").inc() as number).sink(() => {});`,
   /** The map named "explode" throws on its third record. */

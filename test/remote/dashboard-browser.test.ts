@@ -18,6 +18,7 @@ import {
   remoteTestDir,
   request,
   SAGE_IMPORT,
+  TICKER_SERVICE,
   startTestServer,
   submitRaw,
   untilJobProcessEnded,
@@ -409,19 +410,7 @@ await env.submit({ autostop: true });
 
 // Three records, then done, keeping a service that counts its ticks until it is released.
 const KEPT_JOB = `import { BaseService, LocalEnvironment } from ${JSON.stringify(SAGE_IMPORT)};
-class Ticker extends BaseService {
-  ticks = 0;
-  timer: ReturnType<typeof setInterval> | undefined;
-  setup() {
-    this.timer = setInterval(() => this.ticks++, 50);
-  }
-  metrics() {
-    return { ticks: this.ticks };
-  }
-  cleanup() {
-    clearInterval(this.timer);
-  }
-}
+${TICKER_SERVICE}
 const env = new LocalEnvironment("kept", { logLevel: "warn" });
 env.registerService("ticker", Ticker);
 env.fromBatch([1, 2, 3]).sink(() => {});

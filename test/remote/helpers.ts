@@ -143,6 +143,21 @@ export function removeDir(dir: string | undefined): void {
 /** The import specifier of src/index.ts relative to a file directly inside a `.tmp-*` dir. */
 export const SAGE_IMPORT = "../../../src/index.js";
 
+/** Source of a service `Ticker` (needs BaseService in scope) whose metric `ticks` counts up every 20 ms while it runs. */
+export const TICKER_SERVICE = `class Ticker extends BaseService {
+  ticks = 0;
+  timer: ReturnType<typeof setInterval> | undefined;
+  setup() {
+    this.timer = setInterval(() => this.ticks++, 20);
+  }
+  metrics() {
+    return { ticks: this.ticks };
+  }
+  cleanup() {
+    clearInterval(this.timer);
+  }
+}`;
+
 /**
  * Writes `source` (TypeScript, may `import ... from SAGE_IMPORT`) as `<dir>/<name>.ts` and bundles
  * it into a job module, the code `POST /api/jobs` takes.
