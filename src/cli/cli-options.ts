@@ -4,7 +4,8 @@ import { DEFAULT_HOST, DEFAULT_PORT, sageAddress } from "../api/address.js";
 import { PipelineDefinitionError } from "../api/errors.js";
 import { CLIError } from "./cli-error.js";
 import { JobManagerClient } from "../jobmanager/client.js";
-import { defaultDataDir, readToken } from "../jobmanager/paths.js";
+import { dataPaths, defaultDataDir, readToken } from "../jobmanager/paths.js";
+import { isAlive, readPid, readRecordedAddress } from "./pid-file.js";
 
 /** Where a command finds its JobManager, after defaults are applied. */
 export interface ServerOptions {
@@ -25,11 +26,15 @@ export function addServerOptions(command: Command, scope: { jobManager?: boolean
   const fallback = (what: "host" | "port", plain: string | number) =>
     managing
       ? `(default: ${scope.listening ? plain : `where the data dir's JobManager listens, else ${plain}`})`
-      : `(default: the ${what} of $SAGE_ADDRESS, else ${plain})`;
+      : `(default: the ${what} of $SAGE_ADDRESS, else where the data dir's JobManager listens, else ${plain})`;
   return command
     // No commander defaults: an option left out falls back to SAGE_ADDRESS or the data dir first.
     .addOption(new Option("--host <host>", `JobManager address ${fallback("host", DEFAULT_HOST)}`))
-    .addOption(new Option("--port <port>", `JobManager port ${fallback("port", DEFAULT_PORT)}`).argParser(parsePort))
+    .addOption(
+      scope.listening
+        ? new Option("--port <port>", `JobManager port; 0 picks a free one ${fallback("port", DEFAULT_PORT)}`).argParser(parseListenPort)
+        : new Option("--port <port>", `JobManager port ${fallback("port", DEFAULT_PORT)}`).argParser(parsePort),
+    )
     .addOption(new Option("--token <token>", "API token (default: $SAGE_TOKEN, then the token stored in the data dir)"))
     .addOption(new Option("--data-dir <dir>", "JobManager data directory").default(defaultDataDir()));
 }
@@ -51,8 +56,17 @@ export function serverOptions(raw: Record<string, unknown>, useAddress = false):
     }
     host ??= address?.host;
     port ??= address?.port;
+    // Neither given: the running JobManager of the data dir, where it listens (a --port 0 one too).
+    if (host === undefined && port === undefined) ({ host, port } = runningAddress(raw.dataDir as string) ?? {});
   }
   return { host: host ?? DEFAULT_HOST, port: port ?? DEFAULT_PORT, dataDir: raw.dataDir as string, ...(token && { explicitToken: token }) };
+}
+
+// Where the JobManager of `dataDir` listens, while its process is alive (a crashed one's pid file stays).
+function runningAddress(dataDir: string): { host: string; port: number } | undefined {
+  const file = dataPaths(dataDir).pid;
+  const pid = readPid(file);
+  return pid !== undefined && isAlive(pid) ? readRecordedAddress(file) : undefined;
 }
 
 /** The flags that make another `sage` command reach the same JobManager with the same token source. */
@@ -101,6 +115,11 @@ export function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError("expected an integer from 1 to 65535.");
   return port;
+}
+
+/** A port to listen on: 0 lets the system pick a free one. */
+export function parseListenPort(value: string): number {
+  return value.trim() === "0" ? 0 : parsePort(value);
 }
 
 /** The --log-format option of `sage jobmanager start|restart` and `sage worker start`: an unknown value is refused, naming it. */

@@ -11,7 +11,7 @@ import { printable } from "./safe-text.js";
 import { clusterSummary } from "./jobmanager-status.js";
 import { settingsArgs, settingsEnv, type JobManagerSettings } from "./jobmanager-settings.js";
 import { serverToken } from "./jobmanager-token.js";
-import { writePid } from "./pid-file.js";
+import { readPid, readRecordedAddress, writePid } from "./pid-file.js";
 
 /** How long `start` waits for the new server to answer before giving up. */
 const START_TIMEOUT_MS = 15_000;
@@ -21,6 +21,8 @@ const START_TIMEOUT_MS = 15_000;
  * saying so) when one is running and healthy there; throws when something else is in the way.
  */
 export async function refuseIfRunning(options: ServerOptions, out: { write(text: string): unknown }): Promise<boolean> {
+  // Port 0 names no address: the data dir's server, if any, is looked for where it listens.
+  if (options.port === 0) options = { ...options, ...readRecordedAddress(dataPaths(options.dataDir).pid) };
   const probe = await probeJobManager(options);
   if (probe.pid !== undefined && probe.healthy) {
     out.write(`JobManager already running at ${addressOf(options)} (pid ${probe.pid})\n`);
@@ -64,14 +66,21 @@ export async function startInBackground(options: ServerOptions, out: NodeJS.Writ
     child.once("error", (error) => resolve(void (exited = error.message)));
   });
 
-  const client = new JobManagerClient({ host: options.host, port: options.port, token, requestTimeoutMs: 1000 });
   const deadline = Date.now() + START_TIMEOUT_MS;
+  // With port 0 the server picks its port: it is read from the pid file the new server writes.
+  const asked = options;
+  let client: JobManagerClient | undefined;
   let cluster: ClusterInfo | undefined;
   for (;;) {
     if (exited !== undefined) {
       throw new CLIError(`the JobManager did not start (${exited})${logTail(paths.log, logStart)}`, "E_START_FAILED", 1);
     }
-    const info = await Promise.race([client.info().catch(() => undefined), exit]);
+    if (!client && asked.port === 0) {
+      const recorded = readPid(paths.pid) === child.pid ? readRecordedAddress(paths.pid) : undefined;
+      if (recorded) options = { ...asked, port: recorded.port };
+    }
+    if (!client && options.port !== 0) client = new JobManagerClient({ host: options.host, port: options.port, token, requestTimeoutMs: 1000 });
+    const info = client ? await Promise.race([client.info().catch(() => undefined), exit]) : undefined;
     if (info && info.pid === child.pid) {
       cluster = info.cluster as ClusterInfo | undefined;
       break;

@@ -34,6 +34,27 @@ describe("sage jobmanager", () => {
     await eventually(() => !isAlive(pid));
   });
 
+  it("starts on a free port with --port 0, prints it, and every command of the data dir finds it there (it was refused)", async () => {
+    const s = await slot();
+    const started = await sageDone(["jobmanager", "start", "--port", "0", "--data-dir", s.dataDir]);
+    expect(started.code, started.stderr).toBe(0);
+    const port = Number(/JobManager started at http:\/\/127\.0\.0\.1:(\d+) \(pid/.exec(started.stdout)?.[1]);
+    expect(port).toBeGreaterThan(0);
+    expect(await health(port)).toMatchObject({ status: "ok" });
+    const pid = s.pid()!;
+    expect((await sageDone(["jobmanager", "status", "--data-dir", s.dataDir])).stdout).toContain(`JobManager running at http://127.0.0.1:${port}`);
+    // Started again on port 0: the data dir's server already runs, wherever it listens.
+    expect((await sageDone(["jobmanager", "start", "--port", "0", "--data-dir", s.dataDir])).stdout).toContain(`JobManager already running at 127.0.0.1:${port} (pid ${pid})`);
+    // A job command with only the data dir reaches it too (its address and its token file).
+    const listed = await sageDone(["job", "list", "--data-dir", s.dataDir], { SAGE_ADDRESS: "" });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain("no jobs");
+    expect((await sageDone(["jobmanager", "stop", "--data-dir", s.dataDir])).code).toBe(0);
+    await eventually(() => !isAlive(pid));
+    // Other commands still refuse port 0: it names no server to talk to.
+    expect((await sageDone(["job", "list", "--port", "0"])).stderr).toContain("argument '0' is invalid");
+  });
+
   it("starts in the background, reports status, restarts and stops, leaving nothing behind", async () => {
     const s = await slot();
     const started = await sageDone(["jobmanager", "start", ...s.options]);

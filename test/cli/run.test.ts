@@ -66,7 +66,7 @@ describe("sage run", () => {
   });
 
   it("a usage error prints the error and a one-line hint, not the whole help that pushed it out of sight", async () => {
-    for (const args of [["run"], ["job", "sumbit", "x.ts"], ["jobmanager", "start", "--port", "0"]]) {
+    for (const args of [["run"], ["job", "sumbit", "x.ts"], ["jobmanager", "start", "--port", "70000"]]) {
       const { code, stderr } = await sage(args).done;
       expect(code, args.join(" ")).not.toBe(0);
       expect(stderr, args.join(" ")).toMatch(/^error: [^\n]+\n(\(Did you mean submit\?\)\n)?\(add --help for usage\)\n$/);
