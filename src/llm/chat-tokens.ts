@@ -1,4 +1,4 @@
-import { countTokens } from "gpt-tokenizer";
+import { countTextTokens } from "./count-text-tokens.js";
 
 /** A chat message as the token counter reads it: a role and text (or text parts). */
 export interface CountableMessage {
@@ -18,8 +18,8 @@ const REPLY_PRIMING = 3;
 export function countChatTokens(messages: ReadonlyArray<CountableMessage>): number {
   let tokens = REPLY_PRIMING;
   for (const message of messages) {
-    tokens += PER_MESSAGE + countTokens(message.role) + countTokens(textOf(message.content));
-    if (typeof message.name === "string") tokens += PER_NAME + countTokens(message.name);
+    tokens += PER_MESSAGE + countTextTokens(message.role) + countTextTokens(textOf(message.content));
+    if (typeof message.name === "string") tokens += PER_NAME + countTextTokens(message.name);
   }
   return tokens;
 }

@@ -82,7 +82,9 @@ export class LineReader {
         if (text !== "") this.#lines = [stripCr(text)];
         break;
       }
-      const chunk = this.#decoder.write(this.#buffer.subarray(0, bytesRead));
+      let chunk = this.#decoder.write(this.#buffer.subarray(0, bytesRead));
+      // A byte-order mark (Notepad, PowerShell 5 write one) is not part of the first line.
+      if (this.#bytesBefore === 0 && this.#chunkBytes === bytesRead && chunk.startsWith(BOM)) chunk = chunk.slice(1);
       // Only the new chunk is searched: re-splitting a growing line on every chunk is quadratic.
       if (!chunk.includes("\n")) {
         this.#rest += chunk;
@@ -94,5 +96,7 @@ export class LineReader {
     }
   }
 }
+
+const BOM = "\uFEFF";
 
 const stripCr = (line: string): string => (line.endsWith("\r") ? line.slice(0, -1) : line);

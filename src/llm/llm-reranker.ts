@@ -85,6 +85,8 @@ export class LLMReranker extends MapFunction<Record<string, unknown>, Record<str
       const tokens = encode(text);
       return `[${i + 1}] ${tokens.length <= this.#passageTokens ? text : `${decode(tokens.slice(0, this.#passageTokens))}...`}`;
     });
-    return this.#template.replaceAll("{query}", query).replaceAll("{passages}", numbered.join("\n"));
+    // One pass, the values as they are: a passage with "$&" or "{query}" in it stays as written.
+    const listed = numbered.join("\n");
+    return this.#template.replace(/\{(query|passages)\}/g, (_, name: string) => (name === "query" ? query : listed));
   }
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { countTokens } from "gpt-tokenizer";
+import { countTextTokens } from "./count-text-tokens.js";
 import { APIError, APIUserAbortError } from "openai/core/error";
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
 import type { CreateEmbeddingResponse } from "openai/resources/embeddings";
@@ -220,10 +220,11 @@ export class LLMService extends BaseService {
     const body: Record<string, unknown> = { model: options.model ?? this.embeddingModel, input, encoding_format: "float" };
     if (options.dimensions !== undefined) body.dimensions = options.dimensions;
     const request = async (signal: AbortSignal): Promise<number[][]> => {
-      const estimate = this.#countTokens ? input.reduce((sum, text) => sum + countTokens(text), 0) : 0;
+      const estimate = this.#countTokens ? input.reduce((sum, text) => sum + countTextTokens(text), 0) : 0;
       const send = this.#sendOptions(options, signal);
       const answer = await this.#attempts(estimate, signal, () => this.#httpPath().postJSON<CreateEmbeddingResponse>("/embeddings", body, send));
-      const tokens = answer.usage?.prompt_tokens ?? estimate;
+      const reported = answer?.usage?.prompt_tokens;
+      const tokens = isTokenCount(reported) ? reported : estimate;
       this.#counters.promptTokens += tokens;
       if (this.#countTokens) this.#limiter.adjustTokens(tokens - estimate);
       return vectorsOf(answer, input.length);
@@ -243,11 +244,14 @@ export class LLMService extends BaseService {
     const estimate = this.#countTokens ? countChatTokens(messages) + (options.maxTokens ?? this.#options.completionTokensEstimate) : 0;
     const send = this.#sendOptions(options, signal);
     const completion = await this.#attempts(estimate, signal, () => this.#httpPath().postJSON<ChatCompletion>("/chat/completions", body, send));
-    const choice = completion.choices?.[0];
-    const text = choice?.message?.content ?? "";
-    const usage = completion.usage
-      ? { promptTokens: completion.usage.prompt_tokens, completionTokens: completion.usage.completion_tokens }
-      : { promptTokens: countChatTokens(messages), completionTokens: countTokens(text) };
+    if (completion === null || typeof completion !== "object" || !Array.isArray(completion.choices) || completion.choices.length === 0) {
+      throw new APIError(undefined, undefined, `the chat completion answer has no choices: ${preview(completion)}`, undefined);
+    }
+    const choice = completion.choices[0];
+    const content = choice?.message?.content ?? "";
+    if (typeof content !== "string") throw new APIError(undefined, undefined, `the chat completion answer's content is not text: ${preview(content)}`, undefined);
+    const text = content;
+    const usage = usageOf(completion.usage, messages, text);
     this.#account(usage.promptTokens + usage.completionTokens - estimate, usage.promptTokens, usage.completionTokens);
     return { text, usage, model: completion.model ?? body.model, finishReason: choice?.finish_reason ?? null };
   }
@@ -277,7 +281,7 @@ export class LLMService extends BaseService {
       this.#counters.inFlight--;
       this.#end(control);
     }
-    const counted = usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } : { promptTokens: countChatTokens(messages), completionTokens: countTokens(text) };
+    const counted = usageOf(usage, messages, text);
     this.#account(counted.promptTokens + counted.completionTokens - estimate, counted.promptTokens, counted.completionTokens);
     const result: ChatResult = { text, usage: counted, model: answeredBy ?? model, finishReason };
     if (cache && key !== undefined) this.#store(cache, key, result);
@@ -377,6 +381,10 @@ export class LLMService extends BaseService {
   }
 
   #chatBody(messages: readonly ChatInputMessage[], options: ChatOptions): ChatBody {
+    // A NaN here would reach the rate limiter's schedule (every later call waiting forever).
+    if (options.maxTokens !== undefined && !(Number.isInteger(options.maxTokens) && options.maxTokens > 0)) {
+      throw new TypeError(`chat option maxTokens must be a positive whole number, got ${preview(options.maxTokens)}`);
+    }
     const body: ChatBody = { model: options.model ?? this.model, messages };
     if (options.maxTokens !== undefined) body.max_tokens = options.maxTokens;
     if (options.temperature !== undefined) body.temperature = options.temperature;
@@ -439,15 +447,54 @@ async function* replay(result: ChatResult): AsyncGenerator<ChatStreamEvent> {
   yield { type: "done", ...result, cached: true };
 }
 
+// One vector per input, each placed by its `index`: an answer with more, fewer, misplaced or
+// non-numeric vectors fails, naming what is wrong, rather than shifting every later vector.
 function vectorsOf(answer: CreateEmbeddingResponse, count: number): number[][] {
+  const bad = (what: string) => new APIError(undefined, undefined, `the embeddings answer ${what}`, undefined);
+  const data: unknown = answer?.data;
+  if (!Array.isArray(data)) throw bad(`has no data list: ${preview(answer)}`);
+  if (data.length !== count) throw bad(`has ${data.length} vectors for ${count} inputs`);
   const vectors = new Array<number[]>(count);
-  for (const item of answer.data ?? []) {
-    const embedding = item.embedding as number[] | string;
+  let dimensions: number | undefined;
+  for (const item of data as CreateEmbeddingResponse["data"]) {
+    const index = item?.index;
+    if (!(Number.isInteger(index) && index >= 0 && index < count) || vectors[index] !== undefined) throw bad(`has a vector at index ${preview(index)} (inputs 0-${count - 1}, each once)`);
+    const embedding = item.embedding as unknown;
     // base64 float32, from servers that ignore `encoding_format` (copied: a pooled Buffer may be unaligned)
-    vectors[item.index] = typeof embedding === "string" ? Array.from(new Float32Array(Uint8Array.from(Buffer.from(embedding, "base64")).buffer)) : embedding;
+    const vector = typeof embedding === "string" ? Array.from(new Float32Array(Uint8Array.from(Buffer.from(embedding, "base64")).buffer)) : embedding;
+    if (!Array.isArray(vector) || vector.length === 0 || !vector.every((x) => typeof x === "number" && Number.isFinite(x))) throw bad(`has a vector for input ${index} that is not a list of finite numbers`);
+    if (vector.length !== (dimensions ??= vector.length)) throw bad(`has vectors of different lengths (${dimensions} and ${vector.length})`);
+    vectors[index] = vector;
   }
-  for (let i = 0; i < count; i++) if (vectors[i] === undefined) throw new APIError(undefined, undefined, `the embeddings answer has no vector for input ${i}`, undefined);
   return vectors;
+}
+
+/** Whether `value` is a token count an API may report. */
+function isTokenCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0;
+}
+
+// The usage an answer reports, counted here where it is missing or not a count: a NaN in it would
+// reach the rate limiter's schedule and the metrics.
+function usageOf(reported: { prompt_tokens?: unknown; completion_tokens?: unknown } | null | undefined, messages: readonly ChatInputMessage[], text: string): ChatResult["usage"] {
+  const prompt = reported?.prompt_tokens;
+  const completion = reported?.completion_tokens;
+  return {
+    promptTokens: isTokenCount(prompt) ? prompt : countChatTokens(messages),
+    completionTokens: isTokenCount(completion) ? completion : countTextTokens(text),
+  };
+}
+
+/** A short JSON rendering of a value for an error message. */
+function preview(value: unknown): string {
+  if (typeof value === "number" || value === undefined) return String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 120 ? `${text.slice(0, 120)}...` : text;
 }
 
 function isResult(value: unknown): value is ChatResult {

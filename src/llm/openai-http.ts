@@ -77,6 +77,12 @@ export class OpenAIHttp {
   async postStream(path: string, body: object, send: SendOptions): Promise<AsyncGenerator<unknown, void, undefined>> {
     const response = await this.#request(path, body, this.#streamHeaders, send);
     if (response.statusCode < 200 || response.statusCode >= 300) throw await errorOf(response);
+    // A server that ignores `stream: true` answers one JSON object: read as events, it would give an empty answer.
+    const type = String(response.headers["content-type"] ?? "");
+    if (!type.includes("text/event-stream")) {
+      await response.body.dump().catch(() => undefined);
+      throw new APIError(response.statusCode, undefined, `the server answered a streamed request with '${type || "no content type"}', not an event stream (text/event-stream): does it support stream: true?`, undefined);
+    }
     return streamOf(response, (error) => this.#failure(error, send));
   }
 

@@ -75,7 +75,8 @@ export class QAPromptor extends MapFunction<QAInput | Record<string, unknown>, C
       left -= Math.min(left, tokens.length);
     }
     const context = passages.map((p, i) => `[${i + 1}] ${p}`).join("\n");
-    const system = this.#template.replaceAll("{context}", context).replaceAll("{question}", question);
+    // One pass, the values as they are: a passage with "$&" or "{question}" in it stays as written.
+    const system = this.#template.replace(/\{(context|question)\}/g, (_, name: string) => (name === "context" ? context : question));
     const messages: ChatMessage[] = [
       { role: "system", content: system },
       { role: "user", content: question },

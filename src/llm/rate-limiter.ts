@@ -88,7 +88,8 @@ export class RateLimiter {
 
   /** Corrects the tokens charged for a request once its real count is known (negative gives back). */
   adjustTokens(delta: number): void {
-    if (this.#tokenMs === 0 || delta === 0) return;
+    // A NaN would make the schedule NaN, and every later acquire wait forever.
+    if (this.#tokenMs === 0 || delta === 0 || !Number.isFinite(delta)) return;
     this.#tokenTat += delta * this.#tokenMs;
     if (delta < 0 && this.#queue.length > 0) this.#pump();
   }

@@ -117,7 +117,7 @@ export class TextFileSource extends BatchFunction<TextLine | TextFile> {
     const path = this.#files![this.#index++];
     if (path === undefined) return undefined;
     try {
-      return { path, text: await readFile(path, "utf8") };
+      return { path, text: withoutBom(await readFile(path, "utf8")) };
     } catch (error) {
       throw new Error(`TextFileSource: cannot read ${path}: ${(error as Error).message}`, { cause: error });
     }
@@ -140,4 +140,9 @@ export class TextFileSource extends BatchFunction<TextLine | TextFile> {
     if (this.#per === "line") this.#sizes = await Promise.all(files.map((path) => stat(path).then((s) => s.size, () => 0)));
     this.#files = files;
   }
+}
+
+// A byte-order mark (Notepad, PowerShell 5 write one) is not part of the text.
+function withoutBom(text: string): string {
+  return text.startsWith("\uFEFF") ? text.slice(1) : text;
 }

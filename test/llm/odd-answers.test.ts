@@ -1,0 +1,153 @@
+/**
+ * LLMService against servers that answer oddly, and inputs that once broke it: each case here
+ * once hung the service, stalled the thread or returned a wrong result without an error.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { LLMService, QAPromptor } from "../../src/llm/index.js";
+import { countTokens } from "gpt-tokenizer";
+import { countTextTokens } from "../../src/llm/count-text-tokens.js";
+import { LineReader } from "../../src/llm/line-reader.js";
+
+type Answer = (request: IncomingMessage & { body: Record<string, unknown> }, response: ServerResponse, call: number) => void;
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+/** A loopback server answering each request with `answer`; the service's base URL. */
+async function serve(answer: Answer): Promise<string> {
+  let calls = 0;
+  const server = createServer((request, response) => {
+    let text = "";
+    request.on("data", (chunk) => (text += chunk));
+    request.on("end", () => answer(Object.assign(request, { body: JSON.parse(text || "{}") as Record<string, unknown> }), response, ++calls));
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
+}
+
+const json = (response: ServerResponse, body: unknown) => {
+  response.writeHead(200, { "content-type": "application/json" });
+  response.end(JSON.stringify(body));
+};
+
+describe("LLMService - odd answers", () => {
+  it("an answer whose usage lacks a count no longer stops every later call under tokensPerMinute (the limiter's schedule became NaN)", async () => {
+    const baseURL = await serve((_request, response, call) =>
+      json(response, { model: "m", choices: [{ message: { content: "hi" }, finish_reason: "stop" }], usage: call === 1 ? { prompt_tokens: 12 } : { prompt_tokens: 12, completion_tokens: "a" } }),
+    );
+    const llm = new LLMService({ baseURL, model: "m", tokensPerMinute: 1_000_000, timeoutMs: 2000 });
+    try {
+      const first = await llm.chat("x");
+      expect(first.usage).toEqual({ promptTokens: 12, completionTokens: 1 }); // counted here where the answer has none
+      const second = await llm.chat("y", { signal: AbortSignal.timeout(3000) });
+      expect(Number.isInteger(second.usage.completionTokens)).toBe(true);
+      expect(Number.isFinite(llm.metrics().completionTokens)).toBe(true);
+    } finally {
+      await llm.cleanup();
+    }
+  });
+
+  it("refuses a maxTokens that is not a positive whole number, naming it (NaN hung every later call)", async () => {
+    const baseURL = await serve((_request, response) => json(response, { choices: [{ message: { content: "hi" } }] }));
+    const llm = new LLMService({ baseURL, model: "m", tokensPerMinute: 1_000_000 });
+    try {
+      for (const maxTokens of [Number.NaN, -1, 1.5]) await expect(llm.chat("x", { maxTokens })).rejects.toThrow(`chat option maxTokens must be a positive whole number, got ${maxTokens}`);
+      expect((await llm.chat("x", { maxTokens: 5, signal: AbortSignal.timeout(3000) })).text).toBe("hi");
+    } finally {
+      await llm.cleanup();
+    }
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ["no choices", {}, /the chat completion answer has no choices: \{\}/],
+    ["choices not a list", { choices: "nope" }, /has no choices/],
+    ["a list instead of an object", [1, 2, 3], /has no choices: \[1,2,3\]/],
+    ["content that is not text", { choices: [{ message: { content: 42 } }] }, /content is not text: 42/],
+  ])("fails a chat answer with %s, instead of answering ''", async (_name, body, message) => {
+    const baseURL = await serve((_request, response) => json(response, body));
+    const llm = new LLMService({ baseURL, model: "m", maxRetries: 0 });
+    try {
+      await expect(llm.chat("x")).rejects.toThrow(message);
+    } finally {
+      await llm.cleanup();
+    }
+  });
+
+  it("fails a streamed chat the server answered with one JSON object (it gave an empty answer)", async () => {
+    const baseURL = await serve((_request, response) => json(response, { choices: [{ message: { content: "hi" } }] }));
+    const llm = new LLMService({ baseURL, model: "m", maxRetries: 0 });
+    try {
+      const reading = (async () => {
+        for await (const _event of await llm.chatStream("x")) void _event;
+      })();
+      await expect(reading).rejects.toThrow(/answered a streamed request with 'application\/json', not an event stream/);
+    } finally {
+      await llm.cleanup();
+    }
+  });
+
+  it.each<[string, (input: string[]) => unknown, RegExp]>([
+    ["an extra vector", (input) => input.map((_, i) => ({ index: i, embedding: [i] })).concat([{ index: 0, embedding: [9] }]), /has 3 vectors for 2 inputs/],
+    ["1-based indexes", (input) => input.map((_, i) => ({ index: i + 1, embedding: [i] })), /has a vector at index 2 \(inputs 0-1, each once\)/],
+    ["a null in a vector", (input) => input.map((_, i) => ({ index: i, embedding: [null] })), /vector for input 0 that is not a list of finite numbers/],
+    ["vectors of two lengths", (input) => input.map((_, i) => ({ index: i, embedding: i === 0 ? [1, 2] : [1] })), /different lengths \(2 and 1\)/],
+  ])("fails an embeddings answer with %s, instead of shifting the later vectors", async (_name, data, message) => {
+    const baseURL = await serve((request, response) => json(response, { data: data(request.body.input as string[]) }));
+    const llm = new LLMService({ baseURL, model: "m", embeddingModel: "e", embeddingBatchSize: 2, maxRetries: 0 });
+    try {
+      await expect(llm.embed(["a", "b", "c", "d"])).rejects.toThrow(message);
+    } finally {
+      await llm.cleanup();
+    }
+  });
+});
+
+describe("the toolkit's text handling", () => {
+  it("counts a long run of one character in linear time (an answer of 100 KB of '-' without usage blocked the thread for seconds)", async () => {
+    const baseURL = await serve((_request, response) => json(response, { choices: [{ message: { content: "-".repeat(100_000) } }] }));
+    const llm = new LLMService({ baseURL, model: "m" });
+    try {
+      const started = Date.now();
+      const { usage } = await llm.chat("x");
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(usage.completionTokens).toBeGreaterThan(1000);
+    } finally {
+      await llm.cleanup();
+    }
+    // An ordinary long text, cut before spaces, counts exactly as the tokenizer counts it whole.
+    const prose = "The quick brown fox jumps over the lazy dog. ".repeat(200);
+    expect(countTextTokens(prose)).toBe(countTokens(prose));
+  });
+
+  it("QAPromptor keeps a passage's '$' patterns and placeholders as written (replaceAll read them as patterns)", () => {
+    const promptor = new QAPromptor();
+    const messages = promptor.execute({ question: "what is the PID?", contexts: ["In bash, `echo $$` prints the PID; $& and $' too.", "Write {question} to show it."] });
+    const system = JSON.stringify(messages);
+    expect(system).toContain("`echo $$` prints the PID; $& and $' too.");
+    expect(system).toContain("Write {question} to show it.");
+  });
+
+  it("reads a file that starts with a byte-order mark without it (JSON Lines failed on line 1)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sage-bom-"));
+    try {
+      const file = join(dir, "q.jsonl");
+      writeFileSync(file, '\uFEFF{"query":"a"}\n{"query":"b"}\n');
+      const reader = new LineReader(file);
+      expect(await reader.next()).toBe('{"query":"a"}');
+      expect(await reader.next()).toBe('{"query":"b"}');
+      await reader.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
