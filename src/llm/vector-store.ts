@@ -2,6 +2,7 @@ import type { Database } from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
+import { messageOf } from "../api/errors.js";
 import { BaseService } from "../api/service.js";
 import { AnnIndex, type AnnOptions } from "./ann-index.js";
 import { requireNative } from "./native-module.js";
@@ -102,19 +103,46 @@ export class VectorStore extends BaseService {
     if (this.#path === undefined) return;
     const Database = requireNative<typeof import("better-sqlite3")>("better-sqlite3");
     mkdirSync(dirname(this.#path), { recursive: true });
-    const db = new Database(this.#path);
-    db.pragma("journal_mode = WAL");
-    db.exec("CREATE TABLE IF NOT EXISTS vectors (id TEXT PRIMARY KEY, vector BLOB NOT NULL, text TEXT, metadata TEXT)");
-    db.exec("CREATE TABLE IF NOT EXISTS vector_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-    // Rows keep their rowid when replaced (upsert), so rowid order is the order rows were first added.
-    for (const row of db.prepare("SELECT id, vector, text, metadata FROM vectors ORDER BY rowid").all() as Array<{ id: string; vector: Buffer; text: string | null; metadata: string | null }>) {
-      const vector = new Float64Array(row.vector.buffer.slice(row.vector.byteOffset, row.vector.byteOffset + row.vector.byteLength));
-      this.#put(row.id, vector, row.text ?? undefined, row.metadata === null ? undefined : (JSON.parse(row.metadata) as Record<string, unknown>));
+    const damaged = (what: string) => new Error(`VectorStore: ${this.#path} is damaged: ${what} (restore it, or remove it to start empty)`);
+    let db: Database;
+    try {
+      db = new Database(this.#path);
+      db.pragma("journal_mode = WAL");
+      db.exec("CREATE TABLE IF NOT EXISTS vectors (id TEXT PRIMARY KEY, vector BLOB NOT NULL, text TEXT, metadata TEXT)");
+      db.exec("CREATE TABLE IF NOT EXISTS vector_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    } catch (error) {
+      throw new Error(`VectorStore: cannot open ${this.#path}: ${messageOf(error)}`, { cause: error });
+    }
+    try {
+      this.#loadRows(db, damaged);
+    } catch (error) {
+      db.close();
+      throw error;
     }
     const meta = new Map((db.prepare("SELECT key, value FROM vector_meta").all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
     this.#generation = Number(meta.get("generation") ?? 0);
     this.#db = db;
     if (this.#wantsAnn()) this.#loadAnn(meta);
+  }
+
+  // Rows keep their rowid when replaced (upsert), so rowid order is the order rows were first added.
+  // Each row is checked as add() checks a vector: one bad row would set the store's dimensions or
+  // rank a NaN score above every real match.
+  #loadRows(db: Database, damaged: (what: string) => Error): void {
+    let dimensions: number | undefined;
+    for (const row of db.prepare("SELECT id, vector, text, metadata FROM vectors ORDER BY rowid").all() as Array<{ id: string; vector: Buffer; text: string | null; metadata: string | null }>) {
+      if (!Buffer.isBuffer(row.vector) || row.vector.byteLength === 0 || row.vector.byteLength % 8 !== 0) throw damaged(`the vector of row '${row.id}' is not a list of 8-byte numbers`);
+      const vector = new Float64Array(row.vector.buffer.slice(row.vector.byteOffset, row.vector.byteOffset + row.vector.byteLength));
+      if (vector.length !== (dimensions ??= vector.length)) throw damaged(`row '${row.id}' has ${vector.length} numbers, the rows before it ${dimensions}`);
+      if (!vector.every(Number.isFinite)) throw damaged(`the vector of row '${row.id}' holds a number that is not finite`);
+      let metadata: Record<string, unknown> | undefined;
+      try {
+        metadata = row.metadata === null ? undefined : (JSON.parse(row.metadata) as Record<string, unknown>);
+      } catch {
+        throw damaged(`the metadata of row '${row.id}' is not JSON`);
+      }
+      this.#put(row.id, vector, row.text ?? undefined, metadata);
+    }
   }
 
   async cleanup(): Promise<void> {

@@ -54,6 +54,28 @@ describe("VectorStore", () => {
     expect(again[0]).toMatchObject({ id: "dogs", text: docs[1]!.text, metadata: { lang: "en" } });
   });
 
+  it.each<[string, (db: import("better-sqlite3").Database) => void, RegExp]>([
+    ["a row of other dimensions", (db) => db.prepare("UPDATE vectors SET vector = ? WHERE id = 'b'").run(Buffer.from(new Float64Array([1, 2, 3]).buffer)), /is damaged: row 'b' has 3 numbers, the rows before it 2/],
+    ["a NaN in a row", (db) => db.prepare("UPDATE vectors SET vector = ? WHERE id = 'b'").run(Buffer.from(new Float64Array([Number.NaN, 1]).buffer)), /is damaged: the vector of row 'b' holds a number that is not finite/],
+    ["a vector blob cut short", (db) => db.prepare("UPDATE vectors SET vector = ? WHERE id = 'b'").run(Buffer.alloc(12)), /is damaged: the vector of row 'b' is not a list of 8-byte numbers/],
+    ["metadata that is not JSON", (db) => db.prepare("UPDATE vectors SET metadata = '{oops' WHERE id = 'b'").run(), /is damaged: the metadata of row 'b' is not JSON/],
+  ])("refuses to load a file with %s, naming the file and the row (it loaded it without a word)", async (_name, damage, message) => {
+    const dir = mkdtempSync(join(tmpdir(), "sage-vectors-"));
+    dirs.push(dir);
+    const path = join(dir, "vectors.db");
+    const store = new VectorStore({ path });
+    await store.setup();
+    store.add([{ id: "a", vector: [1, 0] }, { id: "b", vector: [0, 1], metadata: { x: 1 } }]);
+    await store.cleanup();
+    const Database = (await import("better-sqlite3")).default;
+    const db = new Database(path);
+    damage(db);
+    db.close();
+    const reopened = new VectorStore({ path });
+    await expect(reopened.setup()).rejects.toThrow(message);
+    await expect(reopened.setup()).rejects.toThrow(path);
+  });
+
   it("refuses entries and queries of the wrong shape, saying what is expected", () => {
     const store = new VectorStore();
     store.add([{ id: "a", vector: [1, 0] }]);
