@@ -35,6 +35,16 @@ async function serve(answer: Answer): Promise<string> {
   return `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
 }
 
+/** Runs `use` with an LLMService of model "m" on a server answering with `answer`, then cleans it up. */
+async function withService(answer: Answer, options: Omit<ConstructorParameters<typeof LLMService>[0], "baseURL">, use: (llm: LLMService) => Promise<void>): Promise<void> {
+  const llm = new LLMService({ baseURL: await serve(answer), ...options });
+  try {
+    await use(llm);
+  } finally {
+    await llm.cleanup();
+  }
+}
+
 const json = (response: ServerResponse, body: unknown) => {
   response.writeHead(200, { "content-type": "application/json" });
   response.end(JSON.stringify(body));
@@ -42,30 +52,22 @@ const json = (response: ServerResponse, body: unknown) => {
 
 describe("LLMService - odd answers", () => {
   it("an answer whose usage lacks a count no longer stops every later call under tokensPerMinute (the limiter's schedule became NaN)", async () => {
-    const baseURL = await serve((_request, response, call) =>
-      json(response, { model: "m", choices: [{ message: { content: "hi" }, finish_reason: "stop" }], usage: call === 1 ? { prompt_tokens: 12 } : { prompt_tokens: 12, completion_tokens: "a" } }),
-    );
-    const llm = new LLMService({ baseURL, model: "m", tokensPerMinute: 1_000_000, timeoutMs: 2000 });
-    try {
+    const odd: Answer = (_request, response, call) =>
+      json(response, { model: "m", choices: [{ message: { content: "hi" }, finish_reason: "stop" }], usage: call === 1 ? { prompt_tokens: 12 } : { prompt_tokens: 12, completion_tokens: "a" } });
+    await withService(odd, { model: "m", tokensPerMinute: 1_000_000, timeoutMs: 2000 }, async (llm) => {
       const first = await llm.chat("x");
       expect(first.usage).toEqual({ promptTokens: 12, completionTokens: 1 }); // counted here where the answer has none
       const second = await llm.chat("y", { signal: AbortSignal.timeout(3000) });
       expect(Number.isInteger(second.usage.completionTokens)).toBe(true);
       expect(Number.isFinite(llm.metrics().completionTokens)).toBe(true);
-    } finally {
-      await llm.cleanup();
-    }
+    });
   });
 
   it("refuses a maxTokens that is not a positive whole number, naming it (NaN hung every later call)", async () => {
-    const baseURL = await serve((_request, response) => json(response, { choices: [{ message: { content: "hi" } }] }));
-    const llm = new LLMService({ baseURL, model: "m", tokensPerMinute: 1_000_000 });
-    try {
+    await withService((_request, response) => json(response, { choices: [{ message: { content: "hi" } }] }), { model: "m", tokensPerMinute: 1_000_000 }, async (llm) => {
       for (const maxTokens of [Number.NaN, -1, 1.5]) await expect(llm.chat("x", { maxTokens })).rejects.toThrow(`chat option maxTokens must be a positive whole number, got ${maxTokens}`);
       expect((await llm.chat("x", { maxTokens: 5, signal: AbortSignal.timeout(3000) })).text).toBe("hi");
-    } finally {
-      await llm.cleanup();
-    }
+    });
   });
 
   it.each<[string, unknown, RegExp]>([
@@ -74,26 +76,18 @@ describe("LLMService - odd answers", () => {
     ["a list instead of an object", [1, 2, 3], /has no choices: \[1,2,3\]/],
     ["content that is not text", { choices: [{ message: { content: 42 } }] }, /content is not text: 42/],
   ])("fails a chat answer with %s, instead of answering ''", async (_name, body, message) => {
-    const baseURL = await serve((_request, response) => json(response, body));
-    const llm = new LLMService({ baseURL, model: "m", maxRetries: 0 });
-    try {
+    await withService((_request, response) => json(response, body), { model: "m", maxRetries: 0 }, async (llm) => {
       await expect(llm.chat("x")).rejects.toThrow(message);
-    } finally {
-      await llm.cleanup();
-    }
+    });
   });
 
   it("fails a streamed chat the server answered with one JSON object (it gave an empty answer)", async () => {
-    const baseURL = await serve((_request, response) => json(response, { choices: [{ message: { content: "hi" } }] }));
-    const llm = new LLMService({ baseURL, model: "m", maxRetries: 0 });
-    try {
+    await withService((_request, response) => json(response, { choices: [{ message: { content: "hi" } }] }), { model: "m", maxRetries: 0 }, async (llm) => {
       const reading = (async () => {
         for await (const _event of await llm.chatStream("x")) void _event;
       })();
       await expect(reading).rejects.toThrow(/answered a streamed request with 'application\/json', not an event stream/);
-    } finally {
-      await llm.cleanup();
-    }
+    });
   });
 
   it.each<[string, (input: string[]) => unknown, RegExp]>([
@@ -102,28 +96,20 @@ describe("LLMService - odd answers", () => {
     ["a null in a vector", (input) => input.map((_, i) => ({ index: i, embedding: [null] })), /vector for input 0 that is not a list of finite numbers/],
     ["vectors of two lengths", (input) => input.map((_, i) => ({ index: i, embedding: i === 0 ? [1, 2] : [1] })), /different lengths \(2 and 1\)/],
   ])("fails an embeddings answer with %s, instead of shifting the later vectors", async (_name, data, message) => {
-    const baseURL = await serve((request, response) => json(response, { data: data(request.body.input as string[]) }));
-    const llm = new LLMService({ baseURL, model: "m", embeddingModel: "e", embeddingBatchSize: 2, maxRetries: 0 });
-    try {
+    await withService((request, response) => json(response, { data: data(request.body.input as string[]) }), { model: "m", embeddingModel: "e", embeddingBatchSize: 2, maxRetries: 0 }, async (llm) => {
       await expect(llm.embed(["a", "b", "c", "d"])).rejects.toThrow(message);
-    } finally {
-      await llm.cleanup();
-    }
+    });
   });
 });
 
 describe("the toolkit's text handling", () => {
   it("counts a long run of one character in linear time (an answer of 100 KB of '-' without usage blocked the thread for seconds)", async () => {
-    const baseURL = await serve((_request, response) => json(response, { choices: [{ message: { content: "-".repeat(100_000) } }] }));
-    const llm = new LLMService({ baseURL, model: "m" });
-    try {
+    await withService((_request, response) => json(response, { choices: [{ message: { content: "-".repeat(100_000) } }] }), { model: "m" }, async (llm) => {
       const started = Date.now();
       const { usage } = await llm.chat("x");
       expect(Date.now() - started).toBeLessThan(2000);
       expect(usage.completionTokens).toBeGreaterThan(1000);
-    } finally {
-      await llm.cleanup();
-    }
+    });
     // An ordinary long text, cut before spaces, counts exactly as the tokenizer counts it whole.
     const prose = "The quick brown fox jumps over the lazy dog. ".repeat(200);
     expect(countTextTokens(prose)).toBe(countTokens(prose));
