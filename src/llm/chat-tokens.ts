@@ -1,4 +1,4 @@
-import { countTextTokens } from "./count-text-tokens.js";
+import { countTextTokens } from "./text-tokens.js";
 
 /** A chat message as the token counter reads it: a role and text (or text parts). */
 export interface CountableMessage {

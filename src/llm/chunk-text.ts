@@ -1,4 +1,5 @@
-import { decode, encode } from "gpt-tokenizer";
+import { decode } from "gpt-tokenizer";
+import { encodeText } from "./text-tokens.js";
 
 /** How `chunkText` splits: by characters (default) or by tokens of the o200k tokenizer (GPT-4o's). */
 export interface ChunkOptions {
@@ -29,7 +30,7 @@ export function chunkText(text: string, options: ChunkOptions = {}): string[] {
 }
 
 function byTokens(text: string, size: number, overlap: number): string[] {
-  const tokens = encode(text);
+  const tokens = encodeText(text);
   const chunks: string[] = [];
   for (let start = 0; start < tokens.length; start += size - overlap) {
     chunks.push(decode(tokens.slice(start, start + size)));

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { countTextTokens } from "./count-text-tokens.js";
+import { countTextTokens } from "./text-tokens.js";
 import { APIError, APIUserAbortError } from "openai/core/error";
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
 import type { CreateEmbeddingResponse } from "openai/resources/embeddings";

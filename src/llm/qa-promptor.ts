@@ -1,4 +1,5 @@
-import { decode, encode } from "gpt-tokenizer";
+import { decode } from "gpt-tokenizer";
+import { encodeText } from "./text-tokens.js";
 import { MapFunction } from "../api/functions.js";
 import { fieldOf } from "./record-fields.js";
 
@@ -70,7 +71,7 @@ export class QAPromptor extends MapFunction<QAInput | Record<string, unknown>, C
       if (left <= 0) break;
       const text = typeof context === "string" ? context : (context?.text ?? "");
       if (text === "") continue;
-      const tokens = encode(text);
+      const tokens = encodeText(text);
       passages.push(tokens.length <= left ? text : decode(tokens.slice(0, left)));
       left -= Math.min(left, tokens.length);
     }

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { LLMService, QAPromptor } from "../../src/llm/index.js";
-import { countTokens } from "gpt-tokenizer";
-import { countTextTokens } from "../../src/llm/count-text-tokens.js";
+import { chunkText, LLMService, QAPromptor } from "../../src/llm/index.js";
+import { countTokens, encode } from "gpt-tokenizer";
+import { countTextTokens, encodeText } from "../../src/llm/text-tokens.js";
 import { LineReader } from "../../src/llm/line-reader.js";
 
 type Answer = (request: IncomingMessage & { body: Record<string, unknown> }, response: ServerResponse, call: number) => void;
@@ -113,6 +113,19 @@ describe("the toolkit's text handling", () => {
     // An ordinary long text, cut before spaces, counts exactly as the tokenizer counts it whole.
     const prose = "The quick brown fox jumps over the lazy dog. ".repeat(200);
     expect(countTextTokens(prose)).toBe(countTokens(prose));
+  });
+
+  it("chunks by tokens and cuts a prompt's passages to a token budget in linear time (a 100 KB rule of '-' stalled both for seconds)", () => {
+    const document = `Intro text.\n${"-".repeat(100_000)}\nMore text after the rule.`;
+    const started = Date.now();
+    const chunks = chunkText(document, { by: "tokens", size: 256 });
+    expect(chunks.join("")).toBe(document);
+    const messages = new QAPromptor({ contextTokens: 500 }).execute({ question: "q", contexts: [document] });
+    expect(JSON.stringify(messages)).toContain("Intro text.");
+    expect(Date.now() - started).toBeLessThan(2000);
+    // Ordinary text keeps exactly the tokens the tokenizer gives it whole.
+    const prose = "The quick brown fox jumps over the lazy dog. ".repeat(200);
+    expect(encodeText(prose)).toEqual(encode(prose));
   });
 
   it("QAPromptor keeps a passage's '$' patterns and placeholders as written (replaceAll read them as patterns)", () => {
