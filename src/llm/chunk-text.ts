@@ -1,5 +1,4 @@
-import { decode } from "gpt-tokenizer";
-import { encodeText } from "./text-tokens.js";
+import { characterCut, decodeTokens, encodeText, startsCharacter } from "./text-tokens.js";
 
 /** How `chunkText` splits: by characters (default) or by tokens of the o200k tokenizer (GPT-4o's). */
 export interface ChunkOptions {
@@ -29,12 +28,19 @@ export function chunkText(text: string, options: ChunkOptions = {}): string[] {
   return by === "tokens" ? byTokens(text, size, overlap) : byCharacters(text, size, overlap);
 }
 
+// A chunk ends, and an overlap starts, between two characters: a character the tokenizer spells
+// with several tokens (many emoji, some CJK) is not cut in two.
 function byTokens(text: string, size: number, overlap: number): string[] {
   const tokens = encodeText(text);
   const chunks: string[] = [];
-  for (let start = 0; start < tokens.length; start += size - overlap) {
-    chunks.push(decode(tokens.slice(start, start + size)));
-    if (start + size >= tokens.length) break;
+  for (let start = 0; start < tokens.length; ) {
+    const end = characterCut(tokens, Math.min(tokens.length, start + size), start);
+    chunks.push(decodeTokens(tokens.slice(start, end)));
+    if (end >= tokens.length) break;
+    // The overlap's start, moved forward to a character's start; always past this chunk's start.
+    let next = Math.max(start + 1, end - overlap);
+    while (next < end && !startsCharacter(tokens, next)) next++;
+    start = next;
   }
   return chunks;
 }

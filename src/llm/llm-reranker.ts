@@ -1,5 +1,4 @@
-import { decode } from "gpt-tokenizer";
-import { encodeText } from "./text-tokens.js";
+import { characterCut, decodeTokens, encodeText } from "./text-tokens.js";
 import { MapFunction } from "../api/functions.js";
 import { fieldOf, textField } from "./record-fields.js";
 import { parseRanking } from "./rerank-answer.js";
@@ -84,7 +83,7 @@ export class LLMReranker extends MapFunction<Record<string, unknown>, Record<str
     const numbered = passages.map((p, i) => {
       const text = typeof p === "string" ? p : String((p as { text?: unknown } | null)?.text ?? "");
       const tokens = encodeText(text);
-      return `[${i + 1}] ${tokens.length <= this.#passageTokens ? text : `${decode(tokens.slice(0, this.#passageTokens))}...`}`;
+      return `[${i + 1}] ${tokens.length <= this.#passageTokens ? text : `${decodeTokens(tokens.slice(0, characterCut(tokens, this.#passageTokens)))}...`}`;
     });
     // One pass, the values as they are: a passage with "$&" or "{query}" in it stays as written.
     const listed = numbered.join("\n");

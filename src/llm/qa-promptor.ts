@@ -1,5 +1,4 @@
-import { decode } from "gpt-tokenizer";
-import { encodeText } from "./text-tokens.js";
+import { characterCut, decodeTokens, encodeText } from "./text-tokens.js";
 import { MapFunction } from "../api/functions.js";
 import { fieldOf } from "./record-fields.js";
 
@@ -72,7 +71,8 @@ export class QAPromptor extends MapFunction<QAInput | Record<string, unknown>, C
       const text = typeof context === "string" ? context : (context?.text ?? "");
       if (text === "") continue;
       const tokens = encodeText(text);
-      passages.push(tokens.length <= left ? text : decode(tokens.slice(0, left)));
+      // Cut between two characters: a character spelled with several tokens is not cut in two.
+      passages.push(tokens.length <= left ? text : decodeTokens(tokens.slice(0, characterCut(tokens, left))));
       left -= Math.min(left, tokens.length);
     }
     const context = passages.map((p, i) => `[${i + 1}] ${p}`).join("\n");

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { chunkText, LLMService, QAPromptor } from "../../src/llm/index.js";
 import { countTokens, encode } from "gpt-tokenizer";
-import { countTextTokens, encodeText } from "../../src/llm/text-tokens.js";
+import { countTextTokens, decodesByBytes, decodeTokens, encodeText } from "../../src/llm/text-tokens.js";
 import { LineReader } from "../../src/llm/line-reader.js";
 
 type Answer = (request: IncomingMessage & { body: Record<string, unknown> }, response: ServerResponse, call: number) => void;
@@ -126,6 +126,22 @@ describe("the toolkit's text handling", () => {
     // Ordinary text keeps exactly the tokens the tokenizer gives it whole.
     const prose = "The quick brown fox jumps over the lazy dog. ".repeat(200);
     expect(encodeText(prose)).toEqual(encode(prose));
+  });
+
+  it("cuts token chunks and token budgets between characters: no U+FFFD, and none left behind for a later decode", () => {
+    // gpt-tokenizer's own decode keeps an unfinished character's bytes for its next call: SAGE decodes tokens itself.
+    expect(decodesByBytes).toBe(true);
+    const text = "family 👨‍👩‍👧‍👦 and flags 🇫🇷🇯🇵 ".repeat(30) + "日本語のテキストです。".repeat(50);
+    for (const [size, overlap] of [[5, 0], [5, 2], [16, 4], [64, 8]] as const) {
+      const chunks = chunkText(text, { by: "tokens", size, overlap });
+      expect(chunks.filter((chunk) => chunk.includes("\uFFFD")), `size ${size}, overlap ${overlap}`).toEqual([]);
+      expect(chunks.every((chunk) => encodeText(chunk).length <= size + 1)).toBe(true);
+      if (overlap === 0) expect(chunks.join("")).toBe(text);
+    }
+    const messages = new QAPromptor({ contextTokens: 3 }).execute({ question: "q", contexts: ["👨‍👩‍👧‍👦"] });
+    expect(JSON.stringify(messages)).not.toContain("\\ufffd");
+    expect(JSON.stringify(messages)).not.toContain("\uFFFD");
+    expect(decodeTokens(encodeText("family "))).toBe("family ");
   });
 
   it("QAPromptor keeps a passage's '$' patterns and placeholders as written (replaceAll read them as patterns)", () => {
