@@ -13,7 +13,8 @@ export interface ChunkOptions {
 /**
  * Splits a text into chunks of at most `size` characters or tokens, consecutive chunks sharing
  * `overlap` of them, as RAG pipelines index documents. A character chunk ends at the last
- * whitespace inside it when there is one (words stay whole); a token chunk is exact.
+ * whitespace inside it when there is one (words stay whole); a token chunk ends between two
+ * characters (one spelled with several tokens, as many emoji are, stays whole).
  */
 export function chunkText(text: string, options: ChunkOptions = {}): string[] {
   const by = options.by ?? "characters";
