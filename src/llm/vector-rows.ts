@@ -85,11 +85,18 @@ export class VectorRows {
   }
 }
 
-/** The Euclidean length of a vector. */
+/** The Euclidean length of a vector (finite for any finite numbers: 1e200 and 1e-200 neither overflow nor vanish). */
 export function normOf(vector: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < vector.length; i++) sum += vector[i]! * vector[i]!;
-  return Math.sqrt(sum);
+  if (sum > 1e-300 && sum < 1e300) return Math.sqrt(sum);
+  // Squares out of float64's range: scaled by the largest magnitude first.
+  let scale = 0;
+  for (let i = 0; i < vector.length; i++) scale = Math.max(scale, Math.abs(vector[i]!));
+  if (scale === 0) return 0;
+  let scaled = 0;
+  for (let i = 0; i < vector.length; i++) scaled += (vector[i]! / scale) ** 2;
+  return scale * Math.sqrt(scaled);
 }
 
 /** A vector scaled to length 1 (all zeros stays all zeros), in float64. */

@@ -76,6 +76,16 @@ describe("VectorStore", () => {
     await expect(reopened.setup()).rejects.toThrow(path);
   });
 
+  it("scores vectors of very large or very small numbers as any others (their squares overflowed to a score of 0)", () => {
+    const store = new VectorStore();
+    store.add([{ id: "huge", vector: [1e200, 0] }, { id: "tiny", vector: [1e-200, 1e-200] }, { id: "plain", vector: [0, 1] }]);
+    const matches = store.search([1e200, 1e200], 3);
+    const score = (id: string) => matches.find((m) => m.id === id)!.score;
+    expect(score("tiny")).toBeCloseTo(1, 9);
+    expect(score("huge")).toBeCloseTo(Math.SQRT1_2, 9);
+    expect(score("plain")).toBeCloseTo(Math.SQRT1_2, 9);
+  });
+
   it("refuses entries and queries of the wrong shape, saying what is expected", () => {
     const store = new VectorStore();
     store.add([{ id: "a", vector: [1, 0] }]);
