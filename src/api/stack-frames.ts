@@ -30,7 +30,7 @@ export function userFrames(stack: string | undefined, options: { jobId?: string;
 }
 
 /** The environment variable that, set to `full`, shows every frame of a failure. */
-export const FULL_STACK_VARIABLE = "SAGE_STACK";
+const FULL_STACK_VARIABLE = "SAGE_STACK";
 
 /**
  * Whether a stack frame (the text after `at `) is SAGE's own, generated, or Node's.

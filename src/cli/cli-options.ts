@@ -30,11 +30,7 @@ export function addServerOptions(command: Command, scope: { jobManager?: boolean
   return command
     // No commander defaults: an option left out falls back to SAGE_ADDRESS or the data dir first.
     .addOption(new Option("--host <host>", `JobManager address ${fallback("host", DEFAULT_HOST)}`))
-    .addOption(
-      scope.listening
-        ? new Option("--port <port>", `JobManager port; 0 picks a free one ${fallback("port", DEFAULT_PORT)}`).argParser(parseListenPort)
-        : new Option("--port <port>", `JobManager port ${fallback("port", DEFAULT_PORT)}`).argParser(parsePort),
-    )
+    .addOption(new Option("--port <port>", `JobManager port${scope.listening ? "; 0 picks a free one" : ""} ${fallback("port", DEFAULT_PORT)}`).argParser(scope.listening ? parseListenPort : parsePort))
     .addOption(new Option("--token <token>", "API token (default: $SAGE_TOKEN, then the token stored in the data dir)"))
     .addOption(new Option("--data-dir <dir>", "JobManager data directory").default(defaultDataDir()));
 }

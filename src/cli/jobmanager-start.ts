@@ -67,19 +67,15 @@ export async function startInBackground(options: ServerOptions, out: NodeJS.Writ
   });
 
   const deadline = Date.now() + START_TIMEOUT_MS;
-  // With port 0 the server picks its port: it is read from the pid file the new server writes.
-  const asked = options;
   let client: JobManagerClient | undefined;
   let cluster: ClusterInfo | undefined;
   for (;;) {
     if (exited !== undefined) {
       throw new CLIError(`the JobManager did not start (${exited})${logTail(paths.log, logStart)}`, "E_START_FAILED", 1);
     }
-    if (!client && asked.port === 0) {
-      const recorded = readPid(paths.pid) === child.pid ? readRecordedAddress(paths.pid) : undefined;
-      if (recorded) options = { ...asked, port: recorded.port };
-    }
-    if (!client && options.port !== 0) client = new JobManagerClient({ host: options.host, port: options.port, token, requestTimeoutMs: 1000 });
+    // With port 0 the server picks its port: it is read from the pid file the new server writes.
+    if (options.port === 0 && readPid(paths.pid) === child.pid) options = { ...options, ...readRecordedAddress(paths.pid) };
+    if (options.port !== 0) client ??= new JobManagerClient({ host: options.host, port: options.port, token, requestTimeoutMs: 1000 });
     const info = client ? await Promise.race([client.info().catch(() => undefined), exit]) : undefined;
     if (info && info.pid === child.pid) {
       cluster = info.cluster as ClusterInfo | undefined;

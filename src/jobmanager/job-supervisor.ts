@@ -399,8 +399,6 @@ export class JobSupervisor {
             this.#ignored(job, `a report from the job process: ${problem}`);
             break;
           }
-          // Once ended, the history holds the job's run: samples of the services it keeps would
-          // only thin out that run's points as the history merges them.
           const wasTerminal = TERMINAL_STATES.has(job.status.state);
           if (!wasTerminal && TERMINAL_STATES.has(event.status.state)) job.endedAtMonotonic = monotonicMs();
           // The name given at submit stays from `created` on; the autostop shown is the one the module's own submit asked for.
@@ -411,6 +409,8 @@ export class JobSupervisor {
           job.status = { ...event.status, runtimeMs, name: job.name, submittedAt: job.status.submittedAt };
           const forwarded = { ...event, status: job.status };
           this.#publish(job, forwarded);
+          // Once ended, the history holds the job's run: samples of the services it keeps would
+          // only thin out that run's points as the history merges them.
           if (!wasTerminal) this.#sample(job, event.type === "state" && TERMINAL_STATES.has(event.state));
           if (event.type === "state") this.#save(job);
         } else {

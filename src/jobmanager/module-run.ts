@@ -39,8 +39,7 @@ export class ModuleRun implements JobProcessHook {
   #current: HookedPipeline | undefined;
   #currentLive = false;
   #stopRequested: StopOptions | undefined;
-  #finalSent = false;
-  /** The job's final status as reported: kept services' samples repeat it with their fresh metrics. */
+  /** The job's final status, once reported: kept services' samples repeat it with their fresh metrics. */
   #final: JobStatus | undefined;
   #keptSampler: NodeJS.Timeout | undefined;
   /** Set once a release of kept services began: nothing samples them after. */
@@ -72,7 +71,7 @@ export class ModuleRun implements JobProcessHook {
   /** Decides what the module's next `submit()` does. */
   beginPipeline(): PipelineTurn {
     const index = this.#submits++;
-    if (this.#stopRequested || this.#finalSent) return { action: "stopped", index };
+    if (this.#stopRequested || this.#final !== undefined) return { action: "stopped", index };
     if (this.#currentLive) return { action: "busy", index };
     const target = this.options.pipelineIndex;
     if (target === undefined) return { action: "run", index, target: false };
@@ -131,7 +130,7 @@ export class ModuleRun implements JobProcessHook {
 
   /** Takes a supervisor's request: stop the job, or release services it kept. */
   onSupervisorMessage(message: SupervisorMessage): void {
-    if (message.type === "release" || (message.type === "stop" && this.#finalSent)) {
+    if (message.type === "release" || (message.type === "stop" && this.#final !== undefined)) {
       void this.#release();
       return;
     }
@@ -181,10 +180,8 @@ export class ModuleRun implements JobProcessHook {
   }
 
   #reportFinal(last: JobStatus, state: JobState = last.state, error: JobStatus["error"] = last.error): void {
-    if (this.#finalSent) return;
-    this.#finalSent = true;
-    const status = this.#compose(last, state, error);
-    this.#final = status;
+    if (this.#final) return;
+    const status = (this.#final = this.#compose(last, state, error));
     this.#report({ type: "event", event: { type: "state", jobId: this.jobId, state, at: status.endedAt ?? new Date().toISOString(), status } }, true);
     void this.#reports.then(() => {
       if (!this.#keptServices()) this.#resolveEnded();
@@ -215,11 +212,12 @@ export class ModuleRun implements JobProcessHook {
     clearInterval(this.#keptSampler);
     const job = this.#current;
     if (job) await job.release();
-    if (this.#finalSent) {
+    const final = this.#final;
+    if (final) {
       const last = job ? job.snapshot() : this.#ended.at(-1);
       if (last) {
         this.#ended[this.#ended.length - 1] = last;
-        this.#report({ type: "event", event: { type: "state", jobId: this.jobId, state: this.#final!.state, at: new Date().toISOString(), status: this.#keptStatus(last) } });
+        this.#report({ type: "event", event: { type: "state", jobId: this.jobId, state: final.state, at: new Date().toISOString(), status: this.#keptStatus(last) } });
       }
       void this.#reports.then(() => this.#resolveEnded());
     }

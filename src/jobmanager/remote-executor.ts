@@ -157,10 +157,7 @@ function untilTerminal(events: AsyncIterable<JobEvent>): AsyncIterableIterator<J
       if (ended) return { value: undefined, done: true };
       const result = await inner.next();
       if (result.done) ended = true;
-      else if (result.value.type === "state" && TERMINAL_STATES.has(result.value.state) && result.value.status.services > 0) {
-        ended = true;
-        await inner.return?.();
-      }
+      else if (result.value.type === "state" && TERMINAL_STATES.has(result.value.state) && result.value.status.services > 0) await end();
       return result;
     },
     return: end,

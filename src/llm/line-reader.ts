@@ -83,8 +83,7 @@ export class LineReader {
         break;
       }
       let chunk = this.#decoder.write(this.#buffer.subarray(0, bytesRead));
-      // A byte-order mark (Notepad, PowerShell 5 write one) is not part of the first line.
-      if (this.#bytesBefore === 0 && this.#chunkBytes === bytesRead && chunk.startsWith(BOM)) chunk = chunk.slice(1);
+      if (this.#bytesBefore === 0 && this.#chunkBytes === bytesRead) chunk = withoutBom(chunk);
       // Only the new chunk is searched: re-splitting a growing line on every chunk is quadratic.
       if (!chunk.includes("\n")) {
         this.#rest += chunk;
@@ -97,6 +96,9 @@ export class LineReader {
   }
 }
 
-const BOM = "\uFEFF";
+/** `text` without a leading byte-order mark (Notepad, PowerShell 5 write one): it is no part of the text. */
+export function withoutBom(text: string): string {
+  return text.startsWith("\uFEFF") ? text.slice(1) : text;
+}
 
 const stripCr = (line: string): string => (line.endsWith("\r") ? line.slice(0, -1) : line);

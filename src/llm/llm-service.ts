@@ -248,9 +248,8 @@ export class LLMService extends BaseService {
       throw new APIError(undefined, undefined, `the chat completion answer has no choices: ${preview(completion)}`, undefined);
     }
     const choice = completion.choices[0];
-    const content = choice?.message?.content ?? "";
-    if (typeof content !== "string") throw new APIError(undefined, undefined, `the chat completion answer's content is not text: ${preview(content)}`, undefined);
-    const text = content;
+    const text = choice?.message?.content ?? "";
+    if (typeof text !== "string") throw new APIError(undefined, undefined, `the chat completion answer's content is not text: ${preview(text)}`, undefined);
     const usage = usageOf(completion.usage, messages, text);
     this.#account(usage.promptTokens + usage.completionTokens - estimate, usage.promptTokens, usage.completionTokens);
     return { text, usage, model: completion.model ?? body.model, finishReason: choice?.finish_reason ?? null };

@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { BatchFunction, type SourceProgressReport } from "../api/functions.js";
 import { isThenable } from "../runtime/thenable.js";
 import { listFiles } from "./file-list.js";
-import { LineReader } from "./line-reader.js";
+import { LineReader, withoutBom } from "./line-reader.js";
 
 /** Options of a TextFileSource. */
 export interface TextFileSourceOptions {
@@ -140,9 +140,4 @@ export class TextFileSource extends BatchFunction<TextLine | TextFile> {
     if (this.#per === "line") this.#sizes = await Promise.all(files.map((path) => stat(path).then((s) => s.size, () => 0)));
     this.#files = files;
   }
-}
-
-// A byte-order mark (Notepad, PowerShell 5 write one) is not part of the text.
-function withoutBom(text: string): string {
-  return text.startsWith("\uFEFF") ? text.slice(1) : text;
 }

@@ -8,6 +8,7 @@ const SLICE_CHARS = 2048;
 
 /** Tokens (o200k) of `text`, in time linear in its length; a cut inside a long run of non-space may count a token more. */
 export function countTextTokens(text: string): number {
+  if (text.length <= SLICE_CHARS) return countTokens(text);
   let total = 0;
   for (const slice of slicesOf(text)) total += countTokens(slice);
   return total;

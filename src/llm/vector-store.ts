@@ -103,7 +103,6 @@ export class VectorStore extends BaseService {
     if (this.#path === undefined) return;
     const Database = requireNative<typeof import("better-sqlite3")>("better-sqlite3");
     mkdirSync(dirname(this.#path), { recursive: true });
-    const damaged = (what: string) => new Error(`VectorStore: ${this.#path} is damaged: ${what} (restore it, or remove it to start empty)`);
     let db: Database;
     try {
       db = new Database(this.#path);
@@ -114,7 +113,7 @@ export class VectorStore extends BaseService {
       throw new Error(`VectorStore: cannot open ${this.#path}: ${messageOf(error)}`, { cause: error });
     }
     try {
-      this.#loadRows(db, damaged);
+      this.#loadRows(db);
     } catch (error) {
       db.close();
       throw error;
@@ -128,7 +127,8 @@ export class VectorStore extends BaseService {
   // Rows keep their rowid when replaced (upsert), so rowid order is the order rows were first added.
   // Each row is checked as add() checks a vector: one bad row would set the store's dimensions or
   // rank a NaN score above every real match.
-  #loadRows(db: Database, damaged: (what: string) => Error): void {
+  #loadRows(db: Database): void {
+    const damaged = (what: string) => new Error(`VectorStore: ${this.#path} is damaged: ${what} (restore it, or remove it to start empty)`);
     let dimensions: number | undefined;
     for (const row of db.prepare("SELECT id, vector, text, metadata FROM vectors ORDER BY rowid").all() as Array<{ id: string; vector: Buffer; text: string | null; metadata: string | null }>) {
       if (!Buffer.isBuffer(row.vector) || row.vector.byteLength === 0 || row.vector.byteLength % 8 !== 0) throw damaged(`the vector of row '${row.id}' is not a list of 8-byte numbers`);

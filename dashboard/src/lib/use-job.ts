@@ -49,8 +49,8 @@ export function useJob(api: ApiClient, token: string, id: string, onLog: (event:
       setError(undefined);
       setStatus(current);
       // An ended job that keeps services still sends their metrics, until they are released.
-      const keeping = !ACTIVE_STATES.has(current.state);
-      if (keeping && !(Number(current.services) > 0)) return;
+      const ended = !ACTIVE_STATES.has(current.state);
+      if (ended && !(Number(current.services) > 0)) return;
       setStreaming(true);
       unfollow = followJob(id, token, {
         onEvent: (event) => {
@@ -63,7 +63,7 @@ export function useJob(api: ApiClient, token: string, id: string, onLog: (event:
           unfollow = undefined;
           // A normal close follows the job's end; either way the status is read again (and, if
           // the job still runs, followed again).
-          timer = window.setTimeout(connect, normal && !keeping ? 0 : RECONNECT_MS);
+          timer = window.setTimeout(connect, normal && !ended ? 0 : RECONNECT_MS);
         },
       });
     };
